@@ -1,0 +1,132 @@
+//===- MPCBase.td - mpc dialect definition, enums, attributes -*- tablegen -*-===//
+//
+// The mpc dialect is an ONNX-level tensor IR: one op per ONNX operator, with
+// the attribute-vs-input variants of different opsets already normalised by
+// the importer, plus mpc's own ops for precision boundaries and parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_DIALECT_MPC_IR_MPCBASE_TD
+#define MPC_DIALECT_MPC_IR_MPCBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+def MPC_Dialect : Dialect {
+  let name = "mpc";
+  let cppNamespace = "::mlir::mpc";
+  let summary = "ONNX-level tensor IR for mixed-precision training";
+  let description = [{
+    Ops mirror ONNX operators (opset 9 to 17 semantics, normalised), operate
+    on ranked tensors whose dimensions may be dynamic, and broadcast by ONNX's
+    multidirectional rules. Floating-point compute ops carry an optional
+    `#mpc.precision` attribute that the precision passes write and the
+    lowering reads. `mpc.cast` is the compiler-inserted precision boundary;
+    ONNX's own Cast is `mpc.convert`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+}
+
+class MPC_Op<string mnemonic, list<Trait> traits = []>
+    : Op<MPC_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def MPC_AutoPad : I32EnumAttr<"AutoPad", "ONNX auto_pad", [
+    I32EnumAttrCase<"NotSet", 0, "notset">,
+    I32EnumAttrCase<"SameUpper", 1, "same_upper">,
+    I32EnumAttrCase<"SameLower", 2, "same_lower">,
+    I32EnumAttrCase<"Valid", 3, "valid">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_AutoPadAttr : EnumAttr<MPC_Dialect, MPC_AutoPad, "auto_pad">;
+
+def MPC_LossReduction : I32EnumAttr<"LossReduction", "loss reduction", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Sum", 1, "sum">,
+    I32EnumAttrCase<"Mean", 2, "mean">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_LossReductionAttr
+    : EnumAttr<MPC_Dialect, MPC_LossReduction, "reduction">;
+
+def MPC_PadMode : I32EnumAttr<"PadMode", "Pad mode", [
+    I32EnumAttrCase<"Constant", 0, "constant">,
+    I32EnumAttrCase<"Reflect", 1, "reflect">,
+    I32EnumAttrCase<"Edge", 2, "edge">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_PadModeAttr : EnumAttr<MPC_Dialect, MPC_PadMode, "pad_mode">;
+
+def MPC_ResizeMode : I32EnumAttr<"ResizeMode", "Resize interpolation", [
+    I32EnumAttrCase<"Nearest", 0, "nearest">,
+    I32EnumAttrCase<"Linear", 1, "linear">,
+    I32EnumAttrCase<"Cubic", 2, "cubic">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_ResizeModeAttr : EnumAttr<MPC_Dialect, MPC_ResizeMode, "resize_mode">;
+
+def MPC_CoordinateTransform
+    : I32EnumAttr<"CoordinateTransform", "Resize coordinate transform", [
+    I32EnumAttrCase<"HalfPixel", 0, "half_pixel">,
+    I32EnumAttrCase<"PytorchHalfPixel", 1, "pytorch_half_pixel">,
+    I32EnumAttrCase<"AlignCorners", 2, "align_corners">,
+    I32EnumAttrCase<"Asymmetric", 3, "asymmetric">,
+    I32EnumAttrCase<"TfCropAndResize", 4, "tf_crop_and_resize">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_CoordinateTransformAttr
+    : EnumAttr<MPC_Dialect, MPC_CoordinateTransform, "coordinate_transform">;
+
+def MPC_NearestMode : I32EnumAttr<"NearestMode", "Resize nearest rounding", [
+    I32EnumAttrCase<"RoundPreferFloor", 0, "round_prefer_floor">,
+    I32EnumAttrCase<"RoundPreferCeil", 1, "round_prefer_ceil">,
+    I32EnumAttrCase<"Floor", 2, "floor">,
+    I32EnumAttrCase<"Ceil", 3, "ceil">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_NearestModeAttr
+    : EnumAttr<MPC_Dialect, MPC_NearestMode, "nearest_mode">;
+
+def MPC_GeluApproximation : I32EnumAttr<"GeluApproximation", "Gelu formula", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Tanh", 1, "tanh">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_GeluApproximationAttr
+    : EnumAttr<MPC_Dialect, MPC_GeluApproximation, "gelu_approximation">;
+
+//===----------------------------------------------------------------------===//
+// Precision attribute
+//===----------------------------------------------------------------------===//
+
+def MPC_PrecisionAttr : AttrDef<MPC_Dialect, "Precision"> {
+  let mnemonic = "precision";
+  let summary = "the floating-point types an op computes, accumulates and returns in";
+  let description = [{
+    `compute` is the type operands are read in and elementwise math happens
+    in; `accumulate` the type of partial sums of reducing ops (matmul, conv,
+    reductions, normalisation statistics); `result` the stored type of the
+    floating-point results. Example: `#mpc.precision<bf16, f32, bf16>` is a
+    bf16 matmul with fp32 accumulation.
+  }];
+  let parameters = (ins "::mlir::FloatType":$compute,
+                        "::mlir::FloatType":$accumulate,
+                        "::mlir::FloatType":$result);
+  let assemblyFormat = "`<` $compute `,` $accumulate `,` $result `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // MPC_DIALECT_MPC_IR_MPCBASE_TD

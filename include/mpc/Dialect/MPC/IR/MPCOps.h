@@ -1,0 +1,69 @@
+//===- MPCOps.h - mpc dialect operations ------------------------*- C++ -*-===//
+//
+// Op classes of the mpc dialect and the shape-inference helpers their
+// generated code calls.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_DIALECT_MPC_IR_MPCOPS_H
+#define MPC_DIALECT_MPC_IR_MPCOPS_H
+
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/CastInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir {
+namespace mpc {
+class PrecisionAttr;
+
+/// True when every `actual` type is a ranked tensor of the same element type
+/// and rank as the `inferred` one, and agrees with it on every static dim
+/// (so `actual` may be more static than what inference alone could tell).
+bool areRefinedTypes(TypeRange inferred, TypeRange actual);
+
+/// The precision an op without an explicit `precision` attribute has: its
+/// first floating-point operand's element type for compute, accumulate and
+/// result. Null if the op has no floating-point operand.
+PrecisionAttr getDefaultPrecision(Operation *op);
+
+/// Verifies the `precision` attribute of an op against its operand and
+/// result types.
+LogicalResult verifyPrecisionOp(Operation *op);
+
+/// Result type of an elementwise op: the broadcast shape of `operands` with
+/// `resultElementType` if given, else the precision's result type, else the
+/// first operand's element type.
+LogicalResult inferElementwiseTypes(std::optional<Location> loc,
+                                    ValueRange operands,
+                                    PrecisionAttr precision,
+                                    Type resultElementType,
+                                    SmallVectorImpl<Type> &inferred);
+
+/// Result type of ReduceSum/Mean/Max.
+LogicalResult inferReductionTypes(std::optional<Location> loc, Type inputType,
+                                  ArrayRef<int64_t> axes, bool keepdims,
+                                  PrecisionAttr precision,
+                                  SmallVectorImpl<Type> &inferred);
+
+/// Broadcasts two shapes by ONNX's multidirectional rule. Dynamic dims
+/// broadcast against 1 or equal dims; fails on a static mismatch.
+LogicalResult broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                              SmallVectorImpl<int64_t> &result);
+
+/// Normalises a possibly negative `axis` for a tensor of `rank`; fails when
+/// it is out of [-rank, rank).
+FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace mpc
+} // namespace mlir
+
+#include "mpc/Dialect/MPC/IR/MPCInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "mpc/Dialect/MPC/IR/MPCOps.h.inc"
+
+#endif // MPC_DIALECT_MPC_IR_MPCOPS_H

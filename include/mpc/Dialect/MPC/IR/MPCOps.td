@@ -1,0 +1,593 @@
+//===- MPCOps.td - mpc dialect operations ------------------*- tablegen -*-===//
+//
+// One op per ONNX operator. Attribute-vs-input variants across opsets are
+// normalised by the importer: axes, pads, slice bounds, split sizes, clip
+// bounds and resize scales are attributes here; only tensors whose values
+// may be computed at run time (Reshape/Expand shapes, Gather indices) stay
+// operands.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_DIALECT_MPC_IR_MPCOPS_TD
+#define MPC_DIALECT_MPC_IR_MPCOPS_TD
+
+include "mpc/Dialect/MPC/IR/MPCBase.td"
+include "mpc/Dialect/MPC/IR/MPCInterfaces.td"
+include "mlir/Interfaces/CastInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints and shared traits
+//===----------------------------------------------------------------------===//
+
+def MPC_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def MPC_NumericTensor : RankedTensorOf<[AnyFloat, AnyInteger]>;
+def MPC_Tensor : RankedTensorOf<[AnyType]>;
+def MPC_IndexTensor : RankedTensorOf<[I32, I64]>;
+def MPC_ShapeTensor : 1DTensorOf<[I64]>;
+def MPC_BoolTensor : RankedTensorOf<[I1]>;
+
+def MPC_OptPrecision : OptionalAttr<MPC_PrecisionAttr>;
+
+// Result types are inferred from operands and attributes (the shapes ONNX
+// shape inference found may be more static than what the op alone implies,
+// so a result type is accepted when it refines the inferred one).
+def MPC_InferTypes : InferTypeOpAdaptorBase<[{
+  static bool isCompatibleReturnTypes(::mlir::TypeRange inferred,
+                                      ::mlir::TypeRange actual) {
+    return ::mlir::mpc::areRefinedTypes(inferred, actual);
+  }
+}]>;
+
+class MPC_ComputeOp<string mnemonic, list<Trait> traits = []>
+    : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes, MPC_PrecisionOpInterface]>;
+
+class MPC_AccumulatingOp<string mnemonic, list<Trait> traits = []>
+    : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes,
+        DeclareOpInterfaceMethods<MPC_PrecisionOpInterface, ["isAccumulating"]>]>;
+
+class MPC_DataOp<string mnemonic, list<Trait> traits = []>
+    : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes]> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class MPC_UnaryOp<string mnemonic, Type operandType = MPC_FloatTensor,
+                  list<Trait> traits = []>
+    : MPC_ComputeOp<mnemonic, traits> {
+  let summary = "elementwise " # mnemonic;
+  let arguments = (ins operandType:$input, MPC_OptPrecision:$precision);
+  let results = (outs operandType:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(location, adaptor.getOperands(),
+                                               adaptor.getPrecisionAttr(),
+                                               /*resultElementType=*/nullptr,
+                                               inferred);
+    }
+  }];
+}
+
+def MPC_SqrtOp : MPC_UnaryOp<"sqrt">;
+def MPC_ExpOp : MPC_UnaryOp<"exp">;
+def MPC_LogOp : MPC_UnaryOp<"log">;
+def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal">;
+def MPC_ErfOp : MPC_UnaryOp<"erf">;
+def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid">;
+def MPC_TanhOp : MPC_UnaryOp<"tanh">;
+def MPC_SoftplusOp : MPC_UnaryOp<"softplus">;
+def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish">;
+def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor>;
+def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor>;
+def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor>;
+
+def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu"> {
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.01">:$alpha,
+                       MPC_OptPrecision:$precision);
+}
+
+def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid"> {
+  let summary = "max(0, min(1, alpha * x + beta))";
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.5">:$beta,
+                       MPC_OptPrecision:$precision);
+}
+
+def MPC_GeluOp : MPC_UnaryOp<"gelu"> {
+  let arguments = (ins MPC_FloatTensor:$input,
+      DefaultValuedAttr<MPC_GeluApproximationAttr,
+                        "::mlir::mpc::GeluApproximation::None">:$approximate,
+      MPC_OptPrecision:$precision);
+}
+
+def MPC_ClipOp : MPC_UnaryOp<"clip", MPC_NumericTensor> {
+  let summary = "clamp to [min, max]; absent bounds are unbounded";
+  let arguments = (ins MPC_NumericTensor:$input,
+                       OptionalAttr<F64Attr>:$min,
+                       OptionalAttr<F64Attr>:$max,
+                       MPC_OptPrecision:$precision);
+  let hasVerifier = 1;
+}
+
+class MPC_BinaryOp<string mnemonic, Type operandType = MPC_NumericTensor,
+                   list<Trait> traits = []>
+    : MPC_ComputeOp<mnemonic, traits> {
+  let summary = "elementwise " # mnemonic # " with ONNX broadcasting";
+  let arguments = (ins operandType:$lhs, operandType:$rhs,
+                       MPC_OptPrecision:$precision);
+  let results = (outs operandType:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(location, adaptor.getOperands(),
+                                               adaptor.getPrecisionAttr(),
+                                               /*resultElementType=*/nullptr,
+                                               inferred);
+    }
+  }];
+}
+
+def MPC_AddOp : MPC_BinaryOp<"add", MPC_NumericTensor, [Commutative]> {
+  let hasFolder = 1;
+}
+def MPC_SubOp : MPC_BinaryOp<"sub"> { let hasFolder = 1; }
+def MPC_MulOp : MPC_BinaryOp<"mul", MPC_NumericTensor, [Commutative]> {
+  let hasFolder = 1;
+}
+def MPC_DivOp : MPC_BinaryOp<"div"> { let hasFolder = 1; }
+def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative]>;
+def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative]>;
+
+def MPC_PowOp : MPC_ComputeOp<"pow"> {
+  let summary = "elementwise power; the exponent may have another element type";
+  let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class MPC_CompareOp<string mnemonic, list<Trait> traits = []>
+    : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes]> {
+  let summary = "elementwise " # mnemonic # " comparison, boolean result";
+  let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs);
+  let results = (outs MPC_BoolTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(
+          location, adaptor.getOperands(), nullptr,
+          ::mlir::IntegerType::get(context, 1), inferred);
+    }
+  }];
+}
+
+def MPC_EqualOp : MPC_CompareOp<"equal", [Commutative]>;
+def MPC_LessOp : MPC_CompareOp<"less">;
+def MPC_GreaterOp : MPC_CompareOp<"greater">;
+
+def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes]> {
+  let summary = "select elementwise by a boolean condition, with broadcasting";
+  let arguments = (ins MPC_BoolTensor:$condition, MPC_Tensor:$on_true,
+                       MPC_Tensor:$on_false);
+  let results = (outs MPC_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions, convolutions, pooling
+//===----------------------------------------------------------------------===//
+
+def MPC_MatMulOp : MPC_AccumulatingOp<"matmul"> {
+  let summary = "numpy matmul with batch broadcasting";
+  let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def MPC_GemmOp : MPC_AccumulatingOp<"gemm"> {
+  let summary = "alpha * op(A) * op(B) + beta * C, C broadcast to the result";
+  let arguments = (ins MPC_NumericTensor:$a, MPC_NumericTensor:$b,
+                       Optional<MPC_NumericTensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       UnitAttr:$trans_a, UnitAttr:$trans_b,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_ConvOp : MPC_AccumulatingOp<"conv"> {
+  let summary = "N-d convolution (1 to 3 spatial dims), NC... layout";
+  let description = [{
+    `pads` holds begin pads of every spatial dim followed by end pads, as in
+    ONNX. With `auto_pad` other than `notset` the pads are derived from the
+    input shape and `pads` must be absent.
+  }];
+  let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$weight,
+                       Optional<MPC_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       DefaultValuedAttr<MPC_AutoPadAttr,
+                                         "::mlir::mpc::AutoPad::NotSet">:$auto_pad,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_ConvTransposeOp : MPC_AccumulatingOp<"conv_transpose"> {
+  let summary = "N-d transposed convolution, weight layout C x M/group x k...";
+  let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$weight,
+                       Optional<MPC_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$output_padding,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool"> {
+  let arguments = (ins MPC_NumericTensor:$input,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$ceil_mode,
+                       DefaultValuedAttr<MPC_AutoPadAttr,
+                                         "::mlir::mpc::AutoPad::NotSet">:$auto_pad,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool"> {
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads,
+                       UnitAttr:$ceil_mode,
+                       UnitAttr:$count_include_pad,
+                       DefaultValuedAttr<MPC_AutoPadAttr,
+                                         "::mlir::mpc::AutoPad::NotSet">:$auto_pad,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool"> {
+  let arguments = (ins MPC_FloatTensor:$input, MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation, softmax, reductions, losses
+//===----------------------------------------------------------------------===//
+
+def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax"> {
+  let summary = "softmax along one axis (opset 13 semantics)";
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_LogSoftmaxOp : MPC_AccumulatingOp<"log_softmax"> {
+  let summary = "log-softmax along one axis (opset 13 semantics)";
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+class MPC_ReduceOp<string mnemonic>
+    : MPC_AccumulatingOp<mnemonic> {
+  let summary = mnemonic # " over `axes` (all axes when empty)";
+  let arguments = (ins MPC_NumericTensor:$input,
+                       DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferReductionTypes(
+          location, adaptor.getInput().getType(), adaptor.getAxes(),
+          adaptor.getKeepdims(), adaptor.getPrecisionAttr(), inferred);
+    }
+  }];
+}
+
+def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum">;
+def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean">;
+def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max">;
+
+def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm"> {
+  let summary = "layer normalisation over the dims from `axis` on";
+  let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$scale,
+                       Optional<MPC_FloatTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm"> {
+  let summary = "batch normalisation over the channel dim (dim 1)";
+  let description = [{
+    In inference mode the results are `(y, mean, var)` with the running
+    statistics passed through; with `training` the batch statistics
+    normalise `y` and the updated running statistics are
+    `momentum * running + (1 - momentum) * batch` (variance unbiased).
+  }];
+  let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$scale,
+                       MPC_FloatTensor:$bias, MPC_FloatTensor:$mean,
+                       MPC_FloatTensor:$variance,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                       UnitAttr:$training,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output, MPC_FloatTensor:$running_mean,
+                      MPC_FloatTensor:$running_variance);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_SoftmaxCrossEntropyLossOp
+    : MPC_AccumulatingOp<"softmax_cross_entropy_loss"> {
+  let summary = "softmax cross entropy of scores [N, C, d...] and class labels";
+  let arguments = (ins MPC_FloatTensor:$scores, MPC_IndexTensor:$labels,
+                       Optional<MPC_FloatTensor>:$weights,
+                       DefaultValuedAttr<MPC_LossReductionAttr,
+                           "::mlir::mpc::LossReduction::Mean">:$reduction,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$loss, MPC_FloatTensor:$log_prob);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_NegativeLogLikelihoodLossOp
+    : MPC_AccumulatingOp<"negative_log_likelihood_loss"> {
+  let summary = "negative log likelihood of log-probabilities [N, C, d...]";
+  let arguments = (ins MPC_FloatTensor:$input, MPC_IndexTensor:$target,
+                       Optional<MPC_FloatTensor>:$weight,
+                       DefaultValuedAttr<MPC_LossReductionAttr,
+                           "::mlir::mpc::LossReduction::Mean">:$reduction,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$loss);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_DropoutOp : MPC_ComputeOp<"dropout"> {
+  let summary = "dropout; identity with an all-true mask unless `training`";
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.5">:$ratio,
+                       UnitAttr:$training,
+                       OptionalAttr<I64Attr>:$seed,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output, MPC_BoolTensor:$mask);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement and shapes
+//===----------------------------------------------------------------------===//
+
+def MPC_IdentityOp : MPC_DataOp<"identity"> {
+  let arguments = (ins MPC_Tensor:$input);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_ReshapeOp : MPC_DataOp<"reshape"> {
+  let summary = "reshape to a runtime shape (0 copies the input dim unless allowzero, -1 infers)";
+  let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape,
+                       UnitAttr:$allowzero);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_FlattenOp : MPC_DataOp<"flatten"> {
+  let summary = "reshape to 2-d: dims before `axis` and from `axis` on";
+  let arguments = (ins MPC_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs MPC_Tensor:$output);
+}
+
+def MPC_TransposeOp : MPC_DataOp<"transpose"> {
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_ConcatOp : MPC_DataOp<"concat"> {
+  let arguments = (ins Variadic<MPC_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_SplitOp : MPC_DataOp<"split"> {
+  let summary = "split along `axis` into pieces of `sizes`";
+  let arguments = (ins MPC_Tensor:$input, I64Attr:$axis,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<MPC_Tensor>:$outputs);
+}
+
+def MPC_SliceOp : MPC_DataOp<"slice"> {
+  let summary = "strided slice with ONNX clamping of starts and ends";
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$axes,
+                       DenseI64ArrayAttr:$steps);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_SqueezeOp : MPC_DataOp<"squeeze"> {
+  let summary = "remove size-1 dims `axes` (all size-1 dims when empty)";
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze"> {
+  let summary = "insert size-1 dims at `axes` (positions in the result)";
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_GatherOp : MPC_DataOp<"gather"> {
+  let summary = "gather slices along `axis`; negative indices count from the end";
+  let arguments = (ins MPC_Tensor:$input, MPC_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs MPC_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_ExpandOp : MPC_DataOp<"expand"> {
+  let summary = "broadcast to a runtime shape (bidirectional, as ONNX Expand)";
+  let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape);
+  let results = (outs MPC_Tensor:$output);
+}
+
+def MPC_PadOp : MPC_ComputeOp<"pad"> {
+  let summary = "pad every dim by `pads` (all begins, then all ends)";
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<MPC_PadModeAttr,
+                                         "::mlir::mpc::PadMode::Constant">:$mode,
+                       DefaultValuedAttr<F64Attr, "0.0">:$value,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_ResizeOp : MPC_ComputeOp<"resize"> {
+  let summary = "resize the trailing dims to `sizes` by interpolation";
+  let description = [{
+    `scales` are the scale factors the output coordinates are mapped back
+    with (ONNX's scales, or sizes / input sizes when sizes were given);
+    `sizes` is the output shape, -1 where the input dim is dynamic.
+  }];
+  let arguments = (ins MPC_FloatTensor:$input, DenseF32ArrayAttr:$scales,
+                       DenseI64ArrayAttr:$sizes,
+                       DefaultValuedAttr<MPC_ResizeModeAttr,
+                                         "::mlir::mpc::ResizeMode::Nearest">:$mode,
+                       DefaultValuedAttr<MPC_CoordinateTransformAttr,
+                           "::mlir::mpc::CoordinateTransform::HalfPixel">:$coordinate_transform,
+                       DefaultValuedAttr<MPC_NearestModeAttr,
+                           "::mlir::mpc::NearestMode::RoundPreferFloor">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       UnitAttr:$exclude_outside,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_ShapeOp : MPC_DataOp<"shape"> {
+  let summary = "the input's shape as a 1-d i64 tensor (dims [start, end))";
+  let arguments = (ins MPC_Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "0">:$start,
+                       OptionalAttr<I64Attr>:$end);
+  let results = (outs MPC_ShapeTensor:$output);
+  let hasFolder = 1;
+}
+
+def MPC_ConstantOp : MPC_Op<"constant",
+    [ConstantLike, Pure, MPC_InferTypes]> {
+  let summary = "a constant tensor (ONNX Constant nodes, small integer initializers)";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs MPC_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape]> {
+  let summary = "ONNX Cast: convert element type (part of the model's semantics)";
+  let arguments = (ins MPC_Tensor:$input);
+  let results = (outs MPC_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// mpc's own ops
+//===----------------------------------------------------------------------===//
+
+def MPC_CastOp : MPC_Op<"cast", [Pure,
+    DeclareOpInterfaceMethods<CastOpInterface>]> {
+  let summary = "precision boundary inserted by the compiler";
+  let description = [{
+    Converts a floating-point tensor to another floating-point element type
+    with round-to-nearest-even. Unlike `mpc.convert` (ONNX Cast), it is not
+    part of the model: the precision passes insert, move and remove it.
+  }];
+  let arguments = (ins MPC_FloatTensor:$input);
+  let results = (outs MPC_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($output)";
+  let hasFolder = 1;
+}
+
+def MPC_ParameterOp : MPC_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+  let summary = "a named model parameter (ONNX initializer) and its initial value";
+  let description = [{
+    The initial value is normally a `dense_resource` blob so that the IR of
+    a large model stays small. `trainable` marks the parameters the training
+    program differentiates and updates (by default the float initializers).
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, ElementsAttr:$value,
+                       UnitAttr:$trainable);
+  let assemblyFormat = "$sym_name (`trainable` $trainable^)? `=` $value attr-dict";
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType());
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def MPC_GetParameterOp : MPC_Op<"get_parameter", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the current value of a parameter";
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs MPC_Tensor:$output);
+  let assemblyFormat = "$name attr-dict `:` type($output)";
+}
+
+#endif // MPC_DIALECT_MPC_IR_MPCOPS_TD
