@@ -543,7 +543,6 @@ def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape]> {
   let results = (outs MPC_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($output)";
   let hasFolder = 1;
-  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

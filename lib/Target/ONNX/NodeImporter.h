@@ -1,0 +1,161 @@
+//===- NodeImporter.h - per-node import context (internal) ------*- C++ -*-===//
+//
+// The state one ONNX node's handler sees: its inputs as values, typed
+// attribute accessors with ONNX defaults, constant-input reading, and
+// op creation that reports shape errors instead of aborting.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_LIB_TARGET_ONNX_NODEIMPORTER_H
+#define MPC_LIB_TARGET_ONNX_NODEIMPORTER_H
+
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <optional>
+
+namespace mlir {
+namespace mpc {
+namespace onnx_import {
+
+class GraphImporter;
+
+class NodeImporter {
+public:
+  NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
+               StringRef name, Location loc, int64_t opset,
+               SmallVector<Value> inputs)
+      : graph(graph), node(node), name(name), loc(loc), opset(opset),
+        inputs(std::move(inputs)) {}
+
+  const onnx::NodeProto &getNode() const { return node; }
+  StringRef getName() const { return name; }
+  StringRef getOpType() const { return node.op_type(); }
+  Location getLoc() const { return loc; }
+  int64_t getOpset() const { return opset; }
+  MLIRContext *getContext() const { return loc.getContext(); }
+  OpBuilder &getBuilder();
+  GraphImporter &getGraph() { return graph; }
+
+  /// The i-th input, or null when absent or given as "".
+  Value input(unsigned i) const {
+    return i < inputs.size() ? inputs[i] : Value();
+  }
+  unsigned numInputs() const { return inputs.size(); }
+  /// Whether the i-th output is named (and so may be used).
+  bool hasOutput(unsigned i) const {
+    return i < (unsigned)node.output_size() && !node.output(i).empty();
+  }
+  unsigned numOutputs() const { return node.output_size(); }
+
+  /// Reports an error about this node; the graph importer prefixes the
+  /// node's name and op type.
+  InFlightDiagnostic error() { return emitError(loc); }
+  /// Reports an unsupported feature and fails.
+  LogicalResult unsupported(const Twine &what) {
+    return error() << what, failure();
+  }
+  /// Requires input i to be present.
+  FailureOr<Value> requiredInput(unsigned i);
+
+  const onnx::AttributeProto *attr(StringRef attrName) const;
+  std::optional<int64_t> getInt(StringRef attrName) const;
+  int64_t getInt(StringRef attrName, int64_t defaultValue) const {
+    return getInt(attrName).value_or(defaultValue);
+  }
+  std::optional<float> getFloat(StringRef attrName) const;
+  float getFloat(StringRef attrName, float defaultValue) const {
+    return getFloat(attrName).value_or(defaultValue);
+  }
+  std::optional<SmallVector<int64_t>> getInts(StringRef attrName) const;
+  std::optional<SmallVector<float>> getFloats(StringRef attrName) const;
+  std::optional<std::string> getString(StringRef attrName) const;
+
+  /// The value of input i when it is known at import time (an initializer
+  /// or a constant); reports an error naming `what` otherwise.
+  FailureOr<DenseElementsAttr> constantInput(unsigned i, StringRef what);
+  FailureOr<SmallVector<int64_t>> constantInts(unsigned i, StringRef what);
+  FailureOr<SmallVector<double>> constantFloats(unsigned i, StringRef what);
+
+  /// Creates `OpTy` with inferred result types; on a shape or verifier
+  /// error the diagnostic is reported and failure returned.
+  template <typename OpTy>
+  FailureOr<OpTy> create(ValueRange operands,
+                         ArrayRef<NamedAttribute> attributes = {}) {
+    OperationState state(loc, OpTy::getOperationName());
+    state.addOperands(operands);
+    state.addAttributes(attributes);
+    // As ODS builders do: inherent attributes live in the op's properties,
+    // which inference reads.
+    auto &properties = state.getOrAddProperties<typename OpTy::Properties>();
+    if (failed(setProperties(state, &properties)))
+      return failure();
+    // Inference reads defaulted attributes too; Operation::create would
+    // only fill them in afterwards.
+    OpTy::populateDefaultProperties(state.name, properties);
+    SmallVector<Type> types;
+    if (failed(OpTy::inferReturnTypes(
+            getContext(), loc, state.operands,
+            state.attributes.getDictionary(getContext()),
+            state.getRawProperties(), state.regions, types)))
+      return failure();
+    state.addTypes(types);
+    FailureOr<Operation *> op = finishCreate(state);
+    if (failed(op))
+      return failure();
+    return cast<OpTy>(*op);
+  }
+
+  /// Creates an op with explicit result types (for ops whose result type
+  /// is not derived from operands, e.g. mpc.convert).
+  FailureOr<Operation *> createWithTypes(StringRef opName, ValueRange operands,
+                                         TypeRange resultTypes,
+                                         ArrayRef<NamedAttribute> attributes);
+
+  /// Sets the node's outputs (null for outputs the op does not produce).
+  void setResults(ValueRange values) { results.assign(values.begin(), values.end()); }
+  ArrayRef<Value> getResults() const { return results; }
+
+  NamedAttribute named(StringRef attrName, Attribute value) {
+    return NamedAttribute(StringAttr::get(getContext(), attrName), value);
+  }
+  Attribute i64Array(ArrayRef<int64_t> values);
+
+private:
+  LogicalResult setProperties(OperationState &state,
+                              OpaqueProperties properties);
+  /// Inserts the op and verifies it; erases it again on failure.
+  FailureOr<Operation *> finishCreate(OperationState &state);
+
+  GraphImporter &graph;
+  const onnx::NodeProto &node;
+  StringRef name;
+  Location loc;
+  int64_t opset;
+  SmallVector<Value> inputs;
+  SmallVector<Value> results;
+};
+
+using OpHandler = LogicalResult (*)(NodeImporter &);
+
+/// Imports a Constant node (shares the tensor reader with initializers).
+LogicalResult importConstantNode(NodeImporter &n);
+
+/// The handler for each supported ONNX op type (default domain).
+const llvm::StringMap<OpHandler> &getOpHandlers();
+
+/// Ops whose semantics changed after opset 17 in ways the handlers do not
+/// understand: op type -> first opset with the change. Models with a newer
+/// opset import when none of their ops is listed at or below that opset.
+std::optional<int64_t> getFirstUnsupportedOpsetAfter17(StringRef opType);
+
+} // namespace onnx_import
+} // namespace mpc
+} // namespace mlir
+
+#endif // MPC_LIB_TARGET_ONNX_NODEIMPORTER_H
