@@ -21,7 +21,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APFloat.h"
-#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -124,8 +124,9 @@ namespace mlir::mpc::onnx_import {
 class GraphImporter {
 public:
   GraphImporter(MLIRContext *ctx, StringRef modelPath,
-                const ONNXImportOptions &options)
-      : ctx(ctx), builder(ctx), modelPath(modelPath), options(options) {}
+                const ONNXImportOptions &options, std::string &nodePrefix)
+      : ctx(ctx), builder(ctx), modelPath(modelPath), options(options),
+        nodePrefix(nodePrefix) {}
 
   OwningOpRef<ModuleOp> import(onnx::ModelProto &model);
 
@@ -156,6 +157,9 @@ private:
   OpBuilder builder;
   std::string modelPath;
   const ONNXImportOptions &options;
+  /// "node 'NAME' (OpType): " while a node imports: every diagnostic of
+  /// its handler, of op inference and of verifiers gets it.
+  std::string &nodePrefix;
   ModuleOp module;
   int64_t opset = 0;
 
@@ -734,8 +738,19 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
     return *v;
   };
 
+  // Outputs of nodes that failed: their consumers are skipped silently so
+  // that one error is reported once, not once per downstream node.
+  llvm::StringSet<> poisoned;
   for (const auto &[index, node] : llvm::enumerate(graph.node())) {
     bool nodeOk = true;
+    if (llvm::any_of(node.input(), [&](const std::string &input) {
+          return poisoned.contains(input);
+        })) {
+      for (const std::string &output : node.output())
+        poisoned.insert(output);
+      ok = false;
+      continue;
+    }
     for (const std::string &input : node.input()) {
       if (input.empty())
         continue;
@@ -754,8 +769,11 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
         nodeOk = false;
       }
     }
-    if (!nodeOk || failed(importNode(node, index)))
+    if (!nodeOk || failed(importNode(node, index))) {
       ok = false;
+      for (const std::string &output : node.output())
+        poisoned.insert(output);
+    }
   }
   if (!ok)
     return nullptr;
@@ -856,6 +874,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return failure();
 
   NodeImporter importer(*this, node, name, loc, opset, std::move(inputs));
+  nodePrefix = "node '" + name + "' (" + node.op_type() + "): ";
+  auto clearPrefix = llvm::make_scope_exit([&] { nodePrefix.clear(); });
   if (failed(handler->second(importer)))
     return failure();
   ArrayRef<Value> results = importer.getResults();
@@ -944,6 +964,7 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
   // Every diagnostic of the import is printed as `PATH: error: message`;
   // node-level messages already name the node and op type.
   unsigned errors = 0;
+  std::string nodePrefix;
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
     const char *kind = diag.getSeverity() == DiagnosticSeverity::Error
                            ? "error"
@@ -952,7 +973,12 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
                            : "note";
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       ++errors;
-    errorStream << path << ": " << kind << ": " << diag.str() << "\n";
+    std::string message = diag.str();
+    if (StringRef(message).starts_with("node '"))
+      errorStream << path << ": " << kind << ": " << message << "\n";
+    else
+      errorStream << path << ": " << kind << ": " << nodePrefix << message
+                  << "\n";
     for (const Diagnostic &note : diag.getNotes())
       errorStream << path << ": note: " << note.str() << "\n";
     return success();
@@ -1071,7 +1097,7 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
     }
   }
 
-  GraphImporter importer(context, path, options);
+  GraphImporter importer(context, path, options, nodePrefix);
   OwningOpRef<ModuleOp> module = importer.import(model);
   if (!module || errors)
     return nullptr;

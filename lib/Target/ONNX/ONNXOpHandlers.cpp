@@ -468,19 +468,20 @@ LogicalResult importLayerNorm(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0), scale = n.requiredInput(1);
   if (failed(x) || failed(scale))
     return failure();
-  if (n.hasOutput(1) || n.hasOutput(2))
-    return n.unsupported("outputs 'Mean' and 'InvStdDev' are not supported");
   if (n.getInt("stash_type", 1) != 1)
     return n.unsupported("stash_type other than float is not supported");
   Builder b(n.getContext());
   SmallVector<Value> operands = {*x, *scale};
   if (Value bias = n.input(2))
     operands.push_back(bias);
-  return setSingle(
-      n, n.create<LayerNormOp>(
-             operands,
-             {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", -1))),
-              n.named("epsilon", b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)))}));
+  FailureOr<LayerNormOp> op = n.create<LayerNormOp>(
+      operands,
+      {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", -1))),
+       n.named("epsilon", b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)))});
+  if (failed(op))
+    return failure();
+  n.setResults((*op)->getResults());
+  return success();
 }
 
 LogicalResult importBatchNorm(NodeImporter &n) {

@@ -194,6 +194,31 @@ static std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
       attr.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); }));
 }
 
+/// Reads a 1-d integer shape vector whose entries may be partly known: a
+/// constant, or a Concat of constants and run-time pieces (as exporters
+/// build `[batch, 5, 16]`). Unknown entries are std::nullopt.
+static std::optional<SmallVector<std::optional<int64_t>>>
+getPartialConstantInts(Value value) {
+  if (auto values = getConstantIntValues(value))
+    return llvm::to_vector(llvm::map_range(
+        *values, [](int64_t v) { return std::optional<int64_t>(v); }));
+  auto concat = value.getDefiningOp<ConcatOp>();
+  if (!concat)
+    return std::nullopt;
+  SmallVector<std::optional<int64_t>> entries;
+  for (Value piece : concat.getInputs()) {
+    auto type = cast<RankedTensorType>(piece.getType());
+    if (type.getRank() != 1 || !type.hasStaticShape())
+      return std::nullopt;
+    if (auto values = getConstantIntValues(piece))
+      for (int64_t v : *values)
+        entries.push_back(v);
+    else
+      entries.append(type.getDimSize(0), std::nullopt);
+  }
+  return entries;
+}
+
 /// Shared checks for windowed ops (conv, pooling).
 static LogicalResult verifyWindow(std::optional<Location> loc,
                                   RankedTensorType input,
@@ -652,6 +677,12 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(RankedTensorType::get(
       input.getShape(), computeResultElementType(input.getElementType(),
                                                  adaptor.getPrecisionAttr())));
+  SmallVector<int64_t> statsShape(input.getShape().take_front(*axis));
+  statsShape.append(input.getRank() - *axis, 1);
+  auto statsType =
+      RankedTensorType::get(statsShape, Float32Type::get(input.getContext()));
+  inferred.push_back(statsType);
+  inferred.push_back(statsType);
   return success();
 }
 bool LayerNormOp::isAccumulating() { return true; }
@@ -784,6 +815,9 @@ LogicalResult IdentityOp::inferReturnTypes(MLIRContext *,
 
 OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
 
+static std::pair<int64_t, int64_t> shapeRange(int64_t rank, int64_t start,
+                                              std::optional<int64_t> end);
+
 /// Resolves ONNX Reshape's 0 (copy input dim) and -1 (infer) entries.
 static LogicalResult resolveReshape(std::optional<Location> loc,
                                     RankedTensorType input,
@@ -847,6 +881,11 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     if (failed(resolveReshape(loc, input, *requested, adaptor.getAllowzero(),
                               shape)))
       return failure();
+  } else if (auto partial = getPartialConstantInts(adaptor.getShape())) {
+    // Known entries other than 0 and -1 are the result dims; the rest are
+    // decided at run time.
+    for (std::optional<int64_t> entry : *partial)
+      shape.push_back(entry && *entry > 0 ? *entry : kDynamic);
   } else if (shapeType.hasStaticShape()) {
     shape.assign(shapeType.getDimSize(0), kDynamic);
   } else {
@@ -1168,13 +1207,42 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The dims a Shape op reports, kDynamic where unknown (so that a static
+/// dim picked out of a partly dynamic shape still folds).
+static std::optional<SmallVector<int64_t>> getShapeOpDims(Value value) {
+  auto shape = value.getDefiningOp<ShapeOp>();
+  if (!shape)
+    return std::nullopt;
+  auto input = cast<RankedTensorType>(shape.getInput().getType());
+  auto [start, end] = shapeRange(input.getRank(), shape.getStart(), shape.getEnd());
+  return SmallVector<int64_t>(input.getShape().slice(start, end - start));
+}
+
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   // Constant gathers from 1-d tensors: picking dims out of a shape vector.
   auto input = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   auto indices = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getIndices());
   auto resultType = cast<RankedTensorType>(getType());
-  if (!input || !indices || input.getType().getRank() != 1 ||
-      !resultType.hasStaticShape())
+  if (!indices || !resultType.hasStaticShape())
+    return {};
+  if (!input && getAxis() == 0) {
+    // Static dims of a partly dynamic shape: Gather(Shape(x), i).
+    std::optional<SmallVector<int64_t>> dims = getShapeOpDims(getInput());
+    if (!dims)
+      return {};
+    SmallVector<int64_t> picked;
+    for (const APInt &index : indices.getValues<APInt>()) {
+      int64_t i = index.getSExtValue();
+      if (i < 0)
+        i += dims->size();
+      if (i < 0 || i >= (int64_t)dims->size() ||
+          ShapedType::isDynamic((*dims)[i]))
+        return {};
+      picked.push_back((*dims)[i]);
+    }
+    return DenseIntElementsAttr::get(resultType, picked);
+  }
+  if (!input || input.getType().getRank() != 1)
     return {};
   int64_t dim = input.getNumElements();
   auto values = llvm::to_vector(input.getValues<Attribute>());

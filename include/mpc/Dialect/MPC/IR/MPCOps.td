@@ -338,12 +338,18 @@ def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max">;
 
 def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm"> {
   let summary = "layer normalisation over the dims from `axis` on";
+  let description = [{
+    Besides the normalised output, returns the fp32 statistics the backward
+    pass reuses: the mean and the inverse standard deviation, shaped like
+    the input with the normalised dims set to 1 (ONNX's Mean, InvStdDev).
+  }];
   let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$scale,
                        Optional<MPC_FloatTensor>:$bias,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
                        MPC_OptPrecision:$precision);
-  let results = (outs MPC_FloatTensor:$output);
+  let results = (outs MPC_FloatTensor:$output, F32Tensor:$mean,
+                      F32Tensor:$inv_std_dev);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
