@@ -175,30 +175,20 @@ private:
 
 } // namespace mlir::mpc::onnx_import
 
-FailureOr<std::vector<char>>
-GraphImporter::readExternalData(const onnx::TensorProto &tensor,
-                                Location loc) {
+/// Where `tensor`'s external data lives, checked to stay inside the model's
+/// directory: a model file must not make mpc read arbitrary files, so
+/// absolute paths, '..' and symlinks that leave the directory are refused.
+static FailureOr<std::string>
+resolveExternalDataPath(StringRef modelPath, const onnx::TensorProto &tensor,
+                        Location loc) {
   std::string location;
-  int64_t offset = 0, length = -1;
-  for (const auto &entry : tensor.external_data()) {
+  for (const auto &entry : tensor.external_data())
     if (entry.key() == "location")
       location = entry.value();
-    else if (entry.key() == "offset" || entry.key() == "length") {
-      int64_t v;
-      if (StringRef(entry.value()).getAsInteger(10, v) || v < 0)
-        return emitError(loc) << "tensor '" << tensor.name()
-                              << "': external data " << entry.key() << " '"
-                              << entry.value() << "' is not a valid number",
-               failure();
-      (entry.key() == "offset" ? offset : length) = v;
-    }
-  }
   if (location.empty())
     return emitError(loc) << "tensor '" << tensor.name()
                           << "': external data has no location",
            failure();
-  // External data must stay inside the model's directory: a model file
-  // must not be able to make mpc read arbitrary files.
   StringRef rel(location);
   if (llvm::sys::path::is_absolute(rel) ||
       llvm::any_of(llvm::make_range(llvm::sys::path::begin(rel),
@@ -228,7 +218,31 @@ GraphImporter::readExternalData(const onnx::TensorProto &tensor,
                           << "' resolves to '" << realFile
                           << "' outside the model's directory",
            failure();
-  auto buffer = llvm::MemoryBuffer::getFile(realFile, /*IsText=*/false,
+  return std::string(realFile);
+}
+
+FailureOr<std::vector<char>>
+GraphImporter::readExternalData(const onnx::TensorProto &tensor,
+                                Location loc) {
+  int64_t offset = 0, length = -1;
+  for (const auto &entry : tensor.external_data()) {
+    if (entry.key() == "offset" || entry.key() == "length") {
+      int64_t v;
+      if (StringRef(entry.value()).getAsInteger(10, v) || v < 0)
+        return emitError(loc) << "tensor '" << tensor.name()
+                              << "': external data " << entry.key() << " '"
+                              << entry.value() << "' is not a valid number",
+               failure();
+      (entry.key() == "offset" ? offset : length) = v;
+    }
+  }
+  FailureOr<std::string> realFile =
+      resolveExternalDataPath(modelPath, tensor, loc);
+  if (failed(realFile))
+    return failure();
+  StringRef location = llvm::sys::path::filename(*realFile);
+  StringRef file = *realFile;
+  auto buffer = llvm::MemoryBuffer::getFile(*realFile, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return emitError(loc) << "tensor '" << tensor.name()
@@ -588,9 +602,12 @@ static FailureOr<Value> materializeInitializer(GraphImporter &importer,
   Location loc = NameLoc::get(StringAttr::get(ctx, tensor.name()));
   Type element = convertElementType(tensor.data_type(), ctx);
   bool isFloat = element && isa<FloatType>(element);
+  bool needsWidening = element && (element.isF16() || element.isBF16());
   FailureOr<ElementsAttr> value = importer.readTensor(
       tensor, loc,
-      isFloat ? GraphImporter::Storage::Resource : GraphImporter::Storage::Auto);
+      needsWidening ? GraphImporter::Storage::Dense
+      : isFloat     ? GraphImporter::Storage::Resource
+                    : GraphImporter::Storage::Auto);
   if (failed(value))
     return failure();
   OpBuilder &builder = importer.getBuilder();
@@ -614,17 +631,12 @@ static FailureOr<Value> materializeInitializer(GraphImporter &importer,
   auto type = cast<RankedTensorType>(value->getType());
   ElementsAttr stored = *value;
   bool widened = false;
-  if (element.isF16() || element.isBF16()) {
+  if (needsWidening) {
     auto f32Type = RankedTensorType::get(type.getShape(),
                                          Float32Type::get(ctx));
-    ArrayRef<char> raw = cast<DenseResourceElementsAttr>(*value).getData();
     std::vector<float> widenedValues;
     widenedValues.reserve(type.getNumElements());
-    const auto &semantics = cast<FloatType>(element).getFloatSemantics();
-    for (int64_t i = 0; i < type.getNumElements(); ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, raw.data() + 2 * i, 2);
-      APFloat v(semantics, APInt(16, bits));
+    for (APFloat v : cast<DenseElementsAttr>(*value).getValues<APFloat>()) {
       bool lost;
       v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
       widenedValues.push_back(v.convertToFloat());
@@ -802,6 +814,18 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
        llvm::make_early_inc_range(module.getOps<ParameterOp>()))
     if (SymbolTable::symbolKnownUseEmpty(parameter, module))
       parameter.erase();
+  // BatchNormalization's running statistics are state, not weights: the
+  // optimizer must not update them.
+  SymbolTable symbols(module);
+  func.walk([&](BatchNormOp bn) {
+    for (Value stat : {bn.getMean(), bn.getVariance()}) {
+      if (auto cast = stat.getDefiningOp<CastOp>())
+        stat = cast.getInput();
+      if (auto get = stat.getDefiningOp<GetParameterOp>())
+        if (auto parameter = symbols.lookup<ParameterOp>(get.getName()))
+          parameter.setTrainable(false);
+    }
+  });
   func.setFunctionType(b.getFunctionType(argTypes, resultTypes));
   for (auto [i, output] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, "mpc.name", b.getStringAttr(output.name()));
@@ -1047,6 +1071,16 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
       }
     }
   }
+  if (!ok)
+    return nullptr;
+
+  // External data paths are checked before ONNX's checker, which would
+  // follow them and report a misleading error.
+  for (const auto &tensor : model.graph().initializer())
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
+        failed(resolveExternalDataPath(
+            path, tensor, NameLoc::get(StringAttr::get(context, tensor.name())))))
+      ok = false;
   if (!ok)
     return nullptr;
 

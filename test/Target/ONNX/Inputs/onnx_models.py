@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""Small ONNX models for the importer tests, built with onnx.helper.
+
+    onnx_models.py NAME OUT.onnx      write model NAME
+    onnx_models.py --list             list the models
+
+Each model exercises one importer feature or one error path; the lit tests
+generate what they need into their temporary directory, so no binary model
+is checked in for these.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+I64 = TensorProto.INT64
+MODELS = {}
+
+
+def model(fn):
+    MODELS[fn.__name__] = fn
+    return fn
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def make(nodes, inputs, outputs, inits=(), opset=17, ir=8, domains=()):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    opsets = [helper.make_opsetid("", opset)]
+    opsets += [helper.make_opsetid(d, 1) for d in domains]
+    m = helper.make_model(graph, opset_imports=opsets,
+                          producer_name="mpc-tests")
+    m.ir_version = ir
+    return m
+
+
+rng = np.random.default_rng(0)
+
+
+def weights(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+@model
+def mlp(path):
+    return make([
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="/fc1/Gemm",
+                         transB=1),
+        helper.make_node("Relu", ["h"], ["r"], name="/relu"),
+        helper.make_node("Gemm", ["r", "w2", "b2"], ["y"], name="/fc2/Gemm",
+                         transB=1),
+    ], [vi("x", F, ["N", 64])], [vi("y", F, ["N", 10])],
+        [init("w1", weights(32, 64)), init("b1", weights(32)),
+         init("w2", weights(10, 32)), init("b2", weights(10))])
+
+
+@model
+def nameless(path):
+    return make([
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Neg", ["a"], ["b"]),
+    ], [vi("x", F, [3])], [vi("b", F, [3])])
+
+
+@model
+def shape_chain(path):
+    # What exporters emit for x.view(x.size(0), -1).
+    return make([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"], name="unsqueeze"),
+        helper.make_node("Concat", ["n1", "minus1"], ["shape"], name="concat",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape"),
+    ], [vi("x", F, ["N", 4, 4])], [vi("y", F, ["N", 16])],
+        [init("zero", np.array(0, np.int64)), init("axes0", np.array([0])),
+         init("minus1", np.array([-1]))])
+
+
+@model
+def opset9_forms(path):
+    # Attribute forms later opsets turned into inputs, and opset-9 softmax
+    # semantics (flatten at axis 1).
+    return make([
+        helper.make_node("Softmax", ["x"], ["sm"], name="softmax"),
+        helper.make_node("Squeeze", ["sm"], ["sq"], name="squeeze", axes=[1]),
+        helper.make_node("Unsqueeze", ["sq"], ["us"], name="unsqueeze",
+                         axes=[0]),
+        helper.make_node("Clip", ["us"], ["cl"], name="clip", min=-1.0,
+                         max=2.0),
+        helper.make_node("Slice", ["cl"], ["sl"], name="slice", starts=[0],
+                         ends=[2], axes=[3]),
+        helper.make_node("Pad", ["sl"], ["pd"], name="pad",
+                         pads=[0, 0, 0, 1, 0, 0, 0, 1], value=0.5),
+        helper.make_node("ReduceSum", ["pd"], ["rs"], name="reduce",
+                         axes=[3], keepdims=0),
+        helper.make_node("Dropout", ["rs"], ["y"], name="dropout", ratio=0.3),
+    ], [vi("x", F, [2, 1, 3, 4])], [vi("y", F, [1, 2, 3])], opset=9, ir=4)
+
+
+@model
+def opset13_forms(path):
+    return make([
+        helper.make_node("Squeeze", ["x", "axes1"], ["sq"], name="squeeze"),
+        helper.make_node("ReduceSum", ["sq", "axes1"], ["rs"], name="reduce",
+                         keepdims=1),
+        helper.make_node("Clip", ["rs", "lo", ""], ["cl"], name="clip"),
+        helper.make_node("Split", ["cl", "split"], ["a", "b"], name="split",
+                         axis=0),
+        helper.make_node("Softmax", ["a"], ["y"], name="softmax"),
+    ], [vi("x", F, [4, 1, 3])], [vi("y", F, [1, 1]), vi("b", F, [3, 1])],
+        [init("axes1", np.array([1])), init("lo", np.array(0.0, np.float32)),
+         init("split", np.array([1, 3]))], opset=13)
+
+
+@model
+def opset18_unchanged(path):
+    # Opset 18 moved ReduceMean's axes to an input and added Split's
+    # num_outputs; both import.
+    return make([
+        helper.make_node("ReduceMean", ["x", "axes"], ["m"], name="mean",
+                         keepdims=0),
+        helper.make_node("Split", ["m"], ["a", "b"], name="split", axis=1,
+                         num_outputs=2),
+        helper.make_node("Add", ["a", "b"], ["y"], name="add"),
+    ], [vi("x", F, [2, 3, 4])], [vi("y", F, [2, 2])],
+        [init("axes", np.array([1]))], opset=18, ir=9)
+
+
+@model
+def opset18_resize_antialias(path):
+    return make([
+        helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize",
+                         mode="linear", antialias=1),
+    ], [vi("x", F, [1, 1, 4, 4])], [vi("y", F, [1, 1, 2, 2])],
+        [init("scales", np.array([1, 1, 0.5, 0.5], np.float32))], opset=18,
+        ir=9)
+
+
+@model
+def constant_weights(path):
+    # Exporters that emit weights as Constant nodes rather than initializers.
+    w = helper.make_tensor("w", F, [3, 2], weights(3, 2).flatten())
+    return make([
+        helper.make_node("Constant", [], ["W"], name="weight", value=w),
+        helper.make_node("Constant", [], ["B"], name="bias",
+                         value_floats=[0.5, -0.5]),
+        helper.make_node("MatMul", ["x", "W"], ["xw"], name="matmul"),
+        helper.make_node("Add", ["xw", "B"], ["y"], name="add"),
+    ], [vi("x", F, [4, 3])], [vi("y", F, [4, 2])], opset=11, ir=6)
+
+
+@model
+def fp16_initializer(path):
+    return make([
+        helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul"),
+    ], [vi("x", TensorProto.FLOAT16, [2, 3])],
+        [vi("y", TensorProto.FLOAT16, [2, 2])],
+        [init("w", np.array([[1, 2], [3, 4], [0.5, 65504]], np.float16))])
+
+
+def _external(path, location, offset=None, length=None, data=None):
+    w = weights(2, 3)
+    dirname = os.path.dirname(os.path.abspath(path))
+    if data is None:
+        data = w.tobytes()
+    if location and not os.path.isabs(location) and ".." not in location:
+        target = os.path.join(dirname, location)
+        if not os.path.lexists(target):
+            with open(target, "wb") as f:
+                f.write(data)
+    t = onnx.TensorProto()
+    t.name = "w"
+    t.data_type = F
+    t.dims.extend([2, 3])
+    t.data_location = onnx.TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", offset),
+                       ("length", length)):
+        if value is not None:
+            entry = t.external_data.add()
+            entry.key, entry.value = key, str(value)
+    return make([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                [vi("x", F, [1, 2])], [vi("y", F, [1, 3])], [t])
+
+
+@model
+def external_data(path):
+    return _external(path, "weights.bin", offset=0, length=24)
+
+
+@model
+def external_absolute(path):
+    return _external(path, "/etc/passwd")
+
+
+@model
+def external_dotdot(path):
+    return _external(path, "../secret.bin")
+
+
+@model
+def external_symlink(path):
+    link = os.path.join(os.path.dirname(os.path.abspath(path)), "link.bin")
+    if not os.path.lexists(link):
+        os.symlink("/etc/hostname", link)
+    return _external(path, "link.bin")
+
+
+@model
+def external_missing(path):
+    return _external(path, "missing.bin", data=b"") if False else \
+        _external_missing(path)
+
+
+def _external_missing(path):
+    m = _external(path, "weights_gone.bin")
+    os.remove(os.path.join(os.path.dirname(os.path.abspath(path)),
+                           "weights_gone.bin"))
+    return m
+
+
+@model
+def external_short(path):
+    return _external(path, "short.bin", offset=16, length=24)
+
+
+@model
+def unsupported_ops(path):
+    return make([
+        helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk"),
+        helper.make_node("Relu", ["v"], ["r"], name="relu"),
+        helper.make_node("NonZero", ["r"], ["y"], name="nonzero"),
+        helper.make_node("FusedGemm", ["x"], ["z"], name="fused",
+                         domain="com.microsoft"),
+    ], [vi("x", F, [4])], [vi("y", I64, [1, None]), vi("z", F, [4])],
+        [init("k", np.array([2]))], domains=["com.microsoft"])
+
+
+@model
+def bad_attribute(path):
+    return make([
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                         auto_pad="SIDEWAYS"),
+    ], [vi("x", F, [1, 1, 4, 4])], [vi("y", F, [1, 1, 4, 4])],
+        [init("w", weights(1, 1, 3, 3))], opset=20, ir=9)
+
+
+@model
+def mismatched_shapes(path):
+    return make([
+        helper.make_node("Add", ["x", "z"], ["y"], name="/bad/Add"),
+    ], [vi("x", F, [2, 3]), vi("z", F, [4, 5])], [vi("y", F, [2, 3])],
+        opset=17)
+
+
+@model
+def string_input(path):
+    return make([helper.make_node("Identity", ["x"], ["y"], name="id")],
+                [vi("x", TensorProto.STRING, [2])],
+                [vi("y", TensorProto.STRING, [2])])
+
+
+@model
+def undefined_input(path):
+    m = make([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
+             [vi("x", F, [2])], [vi("y", F, [2])])
+    return m
+
+
+@model
+def conv_same_upper(path):
+    return make([
+        helper.make_node("Conv", ["x", "w", "b"], ["y"], name="conv",
+                         auto_pad="SAME_UPPER", strides=[2, 2]),
+        helper.make_node("MaxPool", ["y"], ["p"], name="pool",
+                         kernel_shape=[2, 2], auto_pad="SAME_LOWER"),
+    ], [vi("x", F, [1, 2, 5, 5])], [vi("p", F, [1, 3, 3, 3])],
+        [init("w", weights(3, 2, 3, 3)), init("b", weights(3))], opset=11)
+
+
+@model
+def conv_transpose_output_shape(path):
+    return make([
+        helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="deconv",
+                         strides=[2, 2], output_shape=[10, 8]),
+    ], [vi("x", F, [1, 1, 3, 3])], [vi("y", F, [1, 2, 10, 8])],
+        [init("w", weights(1, 2, 3, 3))])
+
+
+@model
+def batchnorm_training(path):
+    return make([
+        helper.make_node("BatchNormalization",
+                         ["x", "scale", "bias", "mean", "var"],
+                         ["y", "running_mean", "running_var"], name="bn",
+                         training_mode=1, momentum=0.8),
+    ], [vi("x", F, [4, 3, 2, 2])],
+        [vi("y", F, [4, 3, 2, 2]), vi("running_mean", F, [3]),
+         vi("running_var", F, [3])],
+        [init("scale", np.ones(3, np.float32)),
+         init("bias", np.zeros(3, np.float32)),
+         init("mean", np.zeros(3, np.float32)),
+         init("var", np.ones(3, np.float32))], opset=15)
+
+
+@model
+def maxpool_indices(path):
+    return make([
+        helper.make_node("MaxPool", ["x"], ["y", "idx"], name="pool",
+                         kernel_shape=[2, 2]),
+    ], [vi("x", F, [1, 1, 4, 4])],
+        [vi("y", F, [1, 1, 3, 3]), vi("idx", I64, [1, 1, 3, 3])])
+
+
+@model
+def losses(path):
+    return make([
+        helper.make_node("SoftmaxCrossEntropyLoss", ["scores", "labels"],
+                         ["loss", "logp"], name="sce", reduction="mean"),
+        helper.make_node("NegativeLogLikelihoodLoss", ["logp", "labels"],
+                         ["nll"], name="nll", reduction="sum",
+                         ignore_index=-1),
+    ], [vi("scores", F, [8, 10]), vi("labels", I64, [8])],
+        [vi("loss", F, []), vi("nll", F, [])])
+
+
+@model
+def dynamic_input(path):
+    return make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                [vi("x", F, ["N", "C"])], [vi("y", F, ["N", "C"])])
+
+
+@model
+def unknown_rank_input(path):
+    x = onnx.ValueInfoProto()
+    x.name = "x"
+    x.type.tensor_type.elem_type = F
+    return make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                [x], [vi("y", F, None)])
+
+
+@model
+def opset7_upgrade(path):
+    return make([
+        helper.make_node("Add", ["x", "x"], ["y"], name="add"),
+    ], [vi("x", F, [2])], [vi("y", F, [2])], opset=7, ir=3)
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(sorted(MODELS)))
+        return 0
+    if len(sys.argv) != 3 or sys.argv[1] not in MODELS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    name, path = sys.argv[1:]
+    m = MODELS[name](path)
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

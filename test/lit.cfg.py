@@ -1,0 +1,45 @@
+# -*- Python -*-
+# lit configuration of the mpc regression suite.
+
+import os
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "MPC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%mpc_src", config.mpc_src_root))
+config.substitutions.append(
+    ("%onnx_models",
+     config.python_executable + " " +
+     os.path.join(config.mpc_src_root, "test", "Target", "ONNX", "Inputs",
+                  "onnx_models.py")))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.mpc_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["mpc-opt"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.mpc_tools_dir, append_path=True)
+
+
+def python_has(module):
+    return subprocess.run(
+        [config.python_executable, "-c", "import " + module],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+if python_has("torch"):
+    config.available_features.add("torch")
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
