@@ -1474,6 +1474,22 @@ bool CastOp::areCastCompatible(TypeRange inputs, TypeRange outputs) {
          succeeded(verifyCompatibleShape(in.getShape(), out.getShape()));
 }
 
+/// Whether every value of `src` (subnormals included) is exactly a value of
+/// `dst`, so that src -> dst -> src is the identity.
+static bool widensExactly(const llvm::fltSemantics &src,
+                          const llvm::fltSemantics &dst) {
+  using llvm::APFloatBase;
+  int srcPrecision = APFloatBase::semanticsPrecision(src);
+  int dstPrecision = APFloatBase::semanticsPrecision(dst);
+  // The exponent of the smallest subnormal is minExponent - precision + 1.
+  int64_t srcTiny = APFloatBase::semanticsMinExponent(src) - srcPrecision + 1;
+  int64_t dstTiny = APFloatBase::semanticsMinExponent(dst) - dstPrecision + 1;
+  return dstPrecision >= srcPrecision &&
+         APFloatBase::semanticsMaxExponent(dst) >=
+             APFloatBase::semanticsMaxExponent(src) &&
+         dstTiny <= srcTiny;
+}
+
 OpFoldResult CastOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType())
     return getInput();
@@ -1484,9 +1500,8 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
     auto sourceElement = cast<FloatType>(getElementTypeOrSelf(source));
     auto middleElement = cast<FloatType>(getElementTypeOrSelf(producer));
     if (source.getType() == getType() &&
-        llvm::APFloat::isRepresentableAsNormalIn(
-            sourceElement.getFloatSemantics(),
-            middleElement.getFloatSemantics()))
+        widensExactly(sourceElement.getFloatSemantics(),
+                      middleElement.getFloatSemantics()))
       return source;
   }
   return {};
@@ -1496,8 +1511,6 @@ LogicalResult ParameterOp::verify() {
   if (!isa<RankedTensorType>(getValue().getType()))
     return emitOpError("value must be a ranked tensor, got ")
            << getValue().getType();
-  if (!getType().hasStaticShape())
-    return emitOpError("value must have a static shape, got ") << getType();
   return success();
 }
 
