@@ -386,24 +386,11 @@ GraphImporter::convertValueType(const onnx::ValueInfoProto &info, Location loc,
                           << info.name() << "' has unsupported element type "
                           << dataTypeName(tensorType.elem_type()),
            failure();
+  // Pinned shapes were checked against the declared ones before ONNX shape
+  // inference ran (see importONNXModel).
   auto pinned = options.inputShapes.find(info.name());
   if (isInput && pinned != options.inputShapes.end()) {
     const std::vector<int64_t> &dims = pinned->second;
-    if (tensorType.has_shape() &&
-        tensorType.shape().dim_size() != (int)dims.size())
-      return emitError(loc) << "--input-shape for '" << info.name() << "' has "
-                            << dims.size() << " dims but the input has rank "
-                            << tensorType.shape().dim_size(),
-             failure();
-    for (int i = 0, e = tensorType.has_shape() ? dims.size() : 0; i < e; ++i) {
-      const auto &dim = tensorType.shape().dim(i);
-      if (dim.has_dim_value() && dim.dim_value() != dims[i])
-        return emitError(loc) << "--input-shape for '" << info.name()
-                              << "' sets dim " << i << " to " << dims[i]
-                              << " but the model fixes it to "
-                              << dim.dim_value(),
-               failure();
-    }
     return RankedTensorType::get(dims, element);
   }
   if (!tensorType.has_shape())
@@ -1111,13 +1098,31 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
     auto it = options.inputShapes.find(input.name());
     if (it == options.inputShapes.end() || !input.type().has_tensor_type())
       continue;
+    const std::vector<int64_t> &dims = it->second;
     auto *shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
-    if (shape->dim_size() != 0 && shape->dim_size() != (int)it->second.size())
-      continue; // Reported by the importer with the rank mismatch.
+    if (input.type().tensor_type().has_shape() &&
+        shape->dim_size() != (int)dims.size()) {
+      emitError(fileLoc) << "--input-shape for '" << input.name() << "' has "
+                         << dims.size() << " dims but the input has rank "
+                         << shape->dim_size();
+      ok = false;
+      continue;
+    }
+    for (int i = 0; i < shape->dim_size(); ++i) {
+      const auto &dim = shape->dim(i);
+      if (dim.has_dim_value() && dim.dim_value() != dims[i]) {
+        emitError(fileLoc) << "--input-shape for '" << input.name()
+                           << "' sets dim " << i << " to " << dims[i]
+                           << " but the model fixes it to " << dim.dim_value();
+        ok = false;
+      }
+    }
     shape->clear_dim();
     for (int64_t d : it->second)
       shape->add_dim()->set_dim_value(d);
   }
+  if (!ok)
+    return nullptr;
   if (opset <= kMaxKnownOpset) {
     try {
       onnx::ShapeInferenceOptions inferenceOptions{

@@ -54,23 +54,26 @@ class Encoder(nn.Module):
         return self.head(self.layer(x).mean(dim=1))
 
 
+# name: (module, example inputs, dynamic axes, export mode). The CNN is
+# exported in training mode: in eval mode PyTorch folds BatchNorm into the
+# convolutions, and mpc trains the BatchNorm parameters.
+EVAL, TRAINING = torch.onnx.TrainingMode.EVAL, torch.onnx.TrainingMode.TRAINING
 MODELS = {
-    "mlp": (MLP, (torch.randn(2, 8, 8),), {0: "batch"}),
-    "cnn_bn": (CNN, (torch.randn(2, 1, 8, 8),), {0: "batch"}),
-    "transformer_encoder": (Encoder, (torch.randn(2, 5, 16),), {0: "batch"}),
+    "mlp": (MLP, (torch.randn(2, 8, 8),), {0: "batch"}, EVAL),
+    "cnn_bn": (CNN, (torch.randn(2, 1, 8, 8),), {0: "batch"}, TRAINING),
+    "transformer_encoder": (Encoder, (torch.randn(2, 5, 16),), {0: "batch"},
+                            EVAL),
 }
 
 
 def export(name, out_dir):
     torch.manual_seed(0)
-    cls, args, dynamic = MODELS[name]
-    model = cls().eval()
+    cls, args, dynamic, mode = MODELS[name]
+    model = cls()
     path = os.path.join(out_dir, name + ".onnx")
-    # No constant folding: it would fuse BatchNorm into Conv, and mpc
-    # trains the BatchNorm parameters.
     torch.onnx.export(
-        model, args, path, opset_version=17, do_constant_folding=False,
-        input_names=["input"],
+        model, args, path, opset_version=17, training=mode,
+        do_constant_folding=mode == EVAL, input_names=["input"],
         output_names=["output"],
         dynamic_axes={"input": dynamic, "output": {0: "batch"}}
         if dynamic else None)
