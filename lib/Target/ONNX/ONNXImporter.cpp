@@ -1019,20 +1019,6 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
     return nullptr;
   }
 
-  // Older opsets are upgraded with ONNX's own version converter.
-  if (opset < kMinOpset) {
-    try {
-      model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
-      opset = kMinOpset;
-    } catch (const std::exception &e) {
-      emitError(fileLoc) << "opset " << opset
-                         << " is older than 9 and ONNX's version converter "
-                            "could not upgrade it: "
-                         << e.what();
-      return nullptr;
-    }
-  }
-
   // Every unsupported op of the model, in one run.
   const auto &handlers = getOpHandlers();
   bool ok = true;
@@ -1088,6 +1074,21 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
       onnx::checker::check_graph(model.graph(), checkerContext, lexicalScope);
     } catch (const std::exception &e) {
       emitError(fileLoc) << "invalid ONNX model: " << e.what();
+      return nullptr;
+    }
+  }
+
+  // Older opsets are upgraded with ONNX's own version converter, which
+  // trusts its input to be valid: it runs after the checker.
+  if (opset < kMinOpset) {
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
+      opset = kMinOpset;
+    } catch (const std::exception &e) {
+      emitError(fileLoc) << "opset " << opset
+                         << " is older than 9 and ONNX's version converter "
+                            "could not upgrade it: "
+                         << e.what();
       return nullptr;
     }
   }
