@@ -17,6 +17,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <map>
 #include <optional>
 
 namespace mlir {
@@ -121,6 +122,19 @@ public:
   void setResults(ValueRange values) { results.assign(values.begin(), values.end()); }
   ArrayRef<Value> getResults() const { return results; }
 
+  /// Declares that output i is not produced, and why. Exporters often name
+  /// outputs nobody reads (BatchNorm's saved statistics); only a use of one
+  /// is an error, reported with `reason`.
+  void setUnsupportedOutput(unsigned i, StringRef reason) {
+    unsupportedOutputs[i] = reason.str();
+  }
+  std::optional<std::string> getUnsupportedOutput(unsigned i) const {
+    auto it = unsupportedOutputs.find(i);
+    if (it == unsupportedOutputs.end())
+      return std::nullopt;
+    return it->second;
+  }
+
   NamedAttribute named(StringRef attrName, Attribute value) {
     return NamedAttribute(StringAttr::get(getContext(), attrName), value);
   }
@@ -139,6 +153,7 @@ private:
   int64_t opset;
   SmallVector<Value> inputs;
   SmallVector<Value> results;
+  std::map<unsigned, std::string> unsupportedOutputs;
 };
 
 using OpHandler = LogicalResult (*)(NodeImporter &);

@@ -164,6 +164,9 @@ private:
   int64_t opset = 0;
 
   llvm::StringMap<Value> values;
+  /// Named outputs a node does not produce, with the reason; a use of one
+  /// is an error.
+  llvm::StringMap<std::string> unavailable;
   llvm::StringMap<const onnx::TypeProto *> valueTypes;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   /// Parameters are declared lazily at first use, in the function entry.
@@ -753,6 +756,16 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
     for (const std::string &input : node.input()) {
       if (input.empty())
         continue;
+      if (auto it = unavailable.find(input); it != unavailable.end()) {
+        std::string name = node.name().empty()
+                               ? node.op_type() + "_" + std::to_string(index)
+                               : node.name();
+        emitError(NameLoc::get(b.getStringAttr(name)))
+            << "node '" << name << "' (" << node.op_type()
+            << "): input " << it->second;
+        nodeOk = false;
+        continue;
+      }
       FailureOr<Value> v = lookupValue(input);
       if (failed(v)) {
         nodeOk = false;
@@ -780,6 +793,10 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
   for (const auto &output : graph.output()) {
+    if (auto it = unavailable.find(output.name()); it != unavailable.end()) {
+      emitError(fileLoc) << "graph output " << it->second;
+      return nullptr;
+    }
     FailureOr<Value> v = lookupValue(output.name());
     if (failed(v))
       return nullptr;
@@ -891,18 +908,24 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return failure();
   ArrayRef<Value> results = importer.getResults();
   for (int i = 0; i < node.output_size(); ++i) {
-    if (node.output(i).empty())
+    if (node.output(i).empty() || (i < (int)results.size() && results[i]))
       continue;
-    if (i >= (int)results.size() || !results[i])
-      return importer.error() << "output " << i << " ('" << node.output(i)
-                              << "') is not supported",
-             failure();
+    if (std::optional<std::string> reason = importer.getUnsupportedOutput(i)) {
+      unavailable[node.output(i)] = "'" + node.output(i) + "' (output " +
+                                    std::to_string(i) + " of node '" + name +
+                                    "'): " + *reason;
+      continue;
+    }
+    return importer.error() << "output " << i << " ('" << node.output(i)
+                            << "') is not supported",
+           failure();
   }
   if (failed(refineResultTypes(node, importer)))
     return failure();
   // Fold eagerly so shape arithmetic (Shape -> Gather -> Concat) becomes
   // constants that later Reshapes can read.
   SmallVector<Value> folded(results.begin(), results.end());
+  folded.resize(node.output_size());
   if (results.size() == 1 && results[0])
     if (Operation *def = results[0].getDefiningOp();
         def && def->getNumResults() == 1 && !isa<ConstantOp>(def)) {
@@ -915,7 +938,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
       }
     }
   for (int i = 0; i < node.output_size(); ++i)
-    if (!node.output(i).empty()) {
+    if (!node.output(i).empty() && folded[i]) {
       if (values.count(node.output(i)))
         return importer.error() << "output '" << node.output(i)
                                 << "' is already defined",

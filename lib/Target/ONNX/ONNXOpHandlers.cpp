@@ -353,8 +353,7 @@ LogicalResult importMaxPool(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0);
   if (failed(x))
     return failure();
-  if (n.hasOutput(1))
-    return n.unsupported("output 'Indices' is not supported");
+  n.setUnsupportedOutput(1, "MaxPool's 'Indices' output is not supported");
   if (n.getInt("storage_order", 0) != 0)
     return n.unsupported("storage_order = 1 is not supported");
   FailureOr<Window> window =
@@ -492,12 +491,13 @@ LogicalResult importBatchNorm(NodeImporter &n) {
       return failure();
     operands.push_back(*v);
   }
-  // Opset 9 has no training_mode: extra outputs mean training. Opset 14
-  // made it an attribute. Saved mean/var (opset 9 outputs 3, 4) are not
-  // modelled.
-  if (n.hasOutput(3) || n.hasOutput(4))
-    return n.unsupported("outputs 'saved_mean' and 'saved_var' are not "
-                         "supported");
+  // Before opset 14 there is no training_mode: extra outputs mean training.
+  // Opset 14 made it an attribute. The saved mean/var outputs of older
+  // opsets (3, 4) are not modelled.
+  n.setUnsupportedOutput(3, "BatchNormalization's 'saved_mean' output is "
+                            "not supported");
+  n.setUnsupportedOutput(4, "BatchNormalization's 'saved_var' output is "
+                            "not supported");
   bool training = n.getOpset() >= 14 ? n.getInt("training_mode", 0) != 0
                                      : (n.hasOutput(1) || n.hasOutput(2));
   Builder b(n.getContext());

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Exports the reference PyTorch models the importer tests use.
 
-    export_torch_models.py OUT_DIR [NAME ...]
+    export_torch_models.py OUT_DIR [NAME[@OPSET] ...]
 
-Writes mlp.onnx, cnn_bn.onnx and transformer_encoder.onnx (opset 17) with
-fixed seeds, small enough to check in. The checked-in copies are what the
+Writes mlp.onnx, cnn_bn.onnx and transformer_encoder.onnx (opset 17), and
+with NAME@OPSET the same model at an older opset as NAME_opsetOPSET.onnx,
+with fixed seeds, small enough to check in. The checked-in copies are what the
 lit tests read, since torch is optional; the `torch`-gated test re-exports
 them to prove the exporter still produces what mpc imports.
 """
@@ -66,13 +67,20 @@ MODELS = {
 }
 
 
-def export(name, out_dir):
+# The older-opset variants the tests check in.
+OLDER = ["mlp@9", "cnn_bn@11", "transformer_encoder@13"]
+
+
+def export(spec, out_dir):
+    name, _, opset = spec.partition("@")
+    opset = int(opset or 17)
     torch.manual_seed(0)
     cls, args, dynamic, mode = MODELS[name]
     model = cls()
-    path = os.path.join(out_dir, name + ".onnx")
+    suffix = "" if opset == 17 else "_opset%d" % opset
+    path = os.path.join(out_dir, name + suffix + ".onnx")
     torch.onnx.export(
-        model, args, path, opset_version=17, training=mode,
+        model, args, path, opset_version=opset, training=mode,
         do_constant_folding=mode == EVAL, input_names=["input"],
         output_names=["output"],
         dynamic_axes={"input": dynamic, "output": {0: "batch"}}
@@ -82,7 +90,7 @@ def export(name, out_dir):
 
 def main():
     out_dir = sys.argv[1]
-    names = sys.argv[2:] or list(MODELS)
+    names = sys.argv[2:] or list(MODELS) + OLDER
     for name in names:
         print(export(name, out_dir))
 
