@@ -8,6 +8,7 @@
 
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
+#include "mpc/Dialect/MPC/Transforms/Pipelines.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -29,6 +30,60 @@ static llvm::cl::list<std::string> inputShapes(
     "input-shape",
     llvm::cl::desc("Pin a graph input's shape: NAME:32x3x224x224 (repeatable)"),
     llvm::cl::cat(importCategory));
+
+static llvm::cl::OptionCategory precisionCategory("Mixed precision options");
+
+static llvm::cl::opt<std::string> precisionFlag(
+    "precision",
+    llvm::cl::desc("Compute precision: fp32 (no change), bf16 or fp16; runs "
+                   "the precision pipeline before any other pass"),
+    llvm::cl::init("fp32"), llvm::cl::cat(precisionCategory));
+static llvm::cl::opt<std::string>
+    policyFlag("policy", llvm::cl::desc("JSON precision policy file"),
+               llvm::cl::init(""), llvm::cl::cat(precisionCategory));
+static llvm::cl::opt<std::string> algorithmFlag(
+    "precision-algorithm",
+    llvm::cl::desc("global (min-cut over cast bytes) or greedy (TF-style)"),
+    llvm::cl::init("global"), llvm::cl::cat(precisionCategory));
+static llvm::cl::opt<bool>
+    strictFlag("strict", llvm::cl::desc("Unknown op types are errors"),
+               llvm::cl::init(false), llvm::cl::cat(precisionCategory));
+static llvm::cl::opt<std::string> reportFlag(
+    "precision-report",
+    llvm::cl::desc("Write the precision report: FILE (JSON) or - (table)"),
+    llvm::cl::init(""), llvm::cl::cat(precisionCategory));
+
+/// Adds the precision pipeline the driver flags ask for in front of the
+/// passes given on the command line.
+static LogicalResult addDriverPipeline(MlirOptMainConfig &config) {
+  if (precisionFlag == "fp32") {
+    if (!reportFlag.empty() || !policyFlag.empty()) {
+      llvm::errs() << "mpc-opt: error: --precision-report and --policy need "
+                      "--precision=bf16 or --precision=fp16\n";
+      return failure();
+    }
+    return success();
+  }
+  if (precisionFlag != "bf16" && precisionFlag != "fp16") {
+    llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or fp16, "
+                    "got '"
+                 << precisionFlag << "'\n";
+    return failure();
+  }
+  // Pass options are not copyable; the setup function is.
+  auto options = std::make_shared<mpc::PrecisionPipelineOptions>();
+  options->precision = precisionFlag;
+  options->policy = policyFlag;
+  options->algorithm = algorithmFlag;
+  options->strict = strictFlag;
+  options->report = reportFlag;
+  MlirOptMainConfig userPasses = config;
+  config.setPassPipelineSetupFn([userPasses, options](PassManager &pm) {
+    mpc::buildPrecisionPipeline(pm, *options);
+    return userPasses.setupPassPipeline(pm);
+  });
+  return success();
+}
 
 /// Imports an ONNX model and runs the opt pipeline on the result.
 static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
@@ -63,6 +118,8 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
     return 1;
   }
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (failed(addDriverPipeline(config)))
+    return 1;
   if (failed(MlirOptMain(output->os(),
                          llvm::MemoryBuffer::getMemBufferCopy(bytecode,
                                                               inputFilename),
@@ -72,11 +129,35 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
   return 0;
 }
 
+/// MLIR input: what mlir-opt does, with the driver's precision flags.
+static int runOnMLIR(StringRef inputFilename, StringRef outputFilename,
+                     DialectRegistry &registry) {
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (failed(addDriverPipeline(config)))
+    return 1;
+  std::string error;
+  auto input = openInputFile(inputFilename, &error);
+  if (!input) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  auto output = openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+    return 1;
+  output->keep();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
   registry.insert<mpc::MPCDialect, func::FuncDialect>();
   mpc::registerMPCPasses();
+  mpc::registerMPCPipelines();
   registerTransformsPasses();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
@@ -87,6 +168,5 @@ int main(int argc, char **argv) {
       registry);
   if (mpc::isONNXModelPath(inputFilename))
     return runOnONNXModel(inputFilename, outputFilename, registry);
-  return asMainReturnCode(
-      MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+  return runOnMLIR(inputFilename, outputFilename, registry);
 }

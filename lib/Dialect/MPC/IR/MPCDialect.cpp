@@ -18,6 +18,22 @@ using namespace mlir::mpc;
 #include "mpc/Dialect/MPC/IR/MPCOpsDialect.cpp.inc"
 #include "mpc/Dialect/MPC/IR/MPCOpsEnums.cpp.inc"
 
+/// `low` or `fp32` in #mpc.decision.
+static ParseResult parseLowOrFp32(AsmParser &parser, bool &low) {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  if (keyword != "low" && keyword != "fp32")
+    return parser.emitError(loc, "expected 'low' or 'fp32'");
+  low = keyword == "low";
+  return success();
+}
+
+static void printLowOrFp32(AsmPrinter &printer, bool low) {
+  printer << (low ? "low" : "fp32");
+}
+
 #define GET_ATTRDEF_CLASSES
 #include "mpc/Dialect/MPC/IR/MPCOpsAttributes.cpp.inc"
 

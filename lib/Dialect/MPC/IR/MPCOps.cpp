@@ -1490,9 +1490,22 @@ static bool widensExactly(const llvm::fltSemantics &src,
          dstTiny <= srcTiny;
 }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // Constants convert at compile time, rounding to nearest even as the
+  // run-time cast does.
+  if (auto constant =
+          dyn_cast_if_present<DenseFPElementsAttr>(adaptor.getInput())) {
+    auto element = cast<FloatType>(getElementTypeOrSelf(getType()));
+    return constant.mapValues(element, [&](const APFloat &value) {
+      APFloat converted = value;
+      bool lostInfo;
+      converted.convert(element.getFloatSemantics(),
+                        APFloat::rmNearestTiesToEven, &lostInfo);
+      return converted.bitcastToAPInt();
+    });
+  }
   // x -> wider -> back to x's type is exact: widening loses nothing. The
   // reverse (f32 -> bf16 -> f32) rounds and is left to mpc-optimize-casts.
   if (auto producer = getInput().getDefiningOp<CastOp>()) {

@@ -108,6 +108,18 @@ def MPC_GeluApproximation : I32EnumAttr<"GeluApproximation", "Gelu formula", [
 def MPC_GeluApproximationAttr
     : EnumAttr<MPC_Dialect, MPC_GeluApproximation, "gelu_approximation">;
 
+def MPC_PrecisionClass : I32EnumAttr<"PrecisionClass",
+    "how an op's precision is chosen (TensorFlow AMP's lists)", [
+    I32EnumAttrCase<"Allow", 0, "allow">,
+    I32EnumAttrCase<"Deny", 1, "deny">,
+    I32EnumAttrCase<"Infer", 2, "infer">,
+    I32EnumAttrCase<"Clear", 3, "clear">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_PrecisionClassAttr
+    : EnumAttr<MPC_Dialect, MPC_PrecisionClass, "precision_class">;
+
 //===----------------------------------------------------------------------===//
 // Precision attribute
 //===----------------------------------------------------------------------===//
@@ -127,6 +139,25 @@ def MPC_PrecisionAttr : AttrDef<MPC_Dialect, "Precision"> {
                         "::mlir::FloatType":$result);
   let assemblyFormat = "`<` $compute `,` $accumulate `,` $result `>`";
   let genVerifyDecl = 1;
+}
+
+def MPC_DecisionAttr : AttrDef<MPC_Dialect, "Decision"> {
+  let mnemonic = "decision";
+  let summary = "the precision mpc-assign-precision chose for an op, and why";
+  let description = [{
+    Written by `--mpc-assign-precision` on every op it decides, read by
+    `--mpc-insert-casts` (which materialises it) and by the precision
+    report. `low` says whether the op computes in the low-precision type;
+    `reason` names the rule that decided (default list, policy class,
+    node override, the neighbour it was inferred from, ...). Example:
+    `#mpc.decision<infer, low, "inferred: between low-precision ops">`.
+  }];
+  let parameters = (ins EnumParameter<MPC_PrecisionClass>:$precision_class,
+                        "bool":$low,
+                        StringRefParameter<>:$reason);
+  let assemblyFormat = [{
+    `<` $precision_class `,` custom<LowOrFp32>($low) `,` $reason `>`
+  }];
 }
 
 #endif // MPC_DIALECT_MPC_IR_MPCBASE_TD

@@ -1,0 +1,46 @@
+//===- Pipelines.h - mpc pass pipelines -------------------------*- C++ -*-===//
+//
+// Named pipelines, registered for mpc-opt and used by its driver flags.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H
+#define MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+namespace mpc {
+
+struct PrecisionPipelineOptions
+    : public PassPipelineOptions<PrecisionPipelineOptions> {
+  Option<std::string> precision{*this, "precision",
+                                llvm::cl::desc("bf16 or fp16"),
+                                llvm::cl::init("bf16")};
+  Option<std::string> policy{*this, "policy",
+                             llvm::cl::desc("JSON policy file"),
+                             llvm::cl::init("")};
+  Option<std::string> algorithm{*this, "algorithm",
+                                llvm::cl::desc("global or greedy"),
+                                llvm::cl::init("global")};
+  Option<bool> strict{*this, "strict",
+                      llvm::cl::desc("unknown op types are errors"),
+                      llvm::cl::init(false)};
+  Option<std::string> report{
+      *this, "report",
+      llvm::cl::desc("precision report file ('-' for a table, empty: none)"),
+      llvm::cl::init("")};
+};
+
+/// assign-precision -> insert-casts -> optimize-casts [-> report].
+void buildPrecisionPipeline(OpPassManager &pm,
+                            const PrecisionPipelineOptions &options);
+
+/// Registers `mpc-precision-pipeline`.
+void registerMPCPipelines();
+
+} // namespace mpc
+} // namespace mlir
+
+#endif // MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H

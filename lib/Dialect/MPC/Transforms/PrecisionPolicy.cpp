@@ -1,0 +1,290 @@
+//===- PrecisionPolicy.cpp - op classes and user policies -----------------===//
+//
+// The default lists follow TensorFlow's automatic mixed precision and
+// PyTorch's autocast: contractions run low with fp32 accumulation;
+// transcendental functions, reductions, normalisations and losses need
+// fp32's range and precision; elementwise arithmetic follows its
+// neighbours; data movement is exact in any precision.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Dialect/MPC/Transforms/PrecisionPolicy.h"
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+std::string mpc::getONNXOpType(Operation *op) {
+  static const llvm::StringMap<StringRef> types = {
+      {"mpc.abs", "Abs"},
+      {"mpc.add", "Add"},
+      {"mpc.average_pool", "AveragePool"},
+      {"mpc.batch_norm", "BatchNormalization"},
+      {"mpc.clip", "Clip"},
+      {"mpc.concat", "Concat"},
+      {"mpc.constant", "Constant"},
+      {"mpc.conv", "Conv"},
+      {"mpc.conv_transpose", "ConvTranspose"},
+      {"mpc.convert", "Cast"},
+      {"mpc.div", "Div"},
+      {"mpc.dropout", "Dropout"},
+      {"mpc.equal", "Equal"},
+      {"mpc.erf", "Erf"},
+      {"mpc.exp", "Exp"},
+      {"mpc.expand", "Expand"},
+      {"mpc.flatten", "Flatten"},
+      {"mpc.gather", "Gather"},
+      {"mpc.gelu", "Gelu"},
+      {"mpc.gemm", "Gemm"},
+      {"mpc.global_average_pool", "GlobalAveragePool"},
+      {"mpc.greater", "Greater"},
+      {"mpc.hard_sigmoid", "HardSigmoid"},
+      {"mpc.hard_swish", "HardSwish"},
+      {"mpc.identity", "Identity"},
+      {"mpc.layer_norm", "LayerNormalization"},
+      {"mpc.leaky_relu", "LeakyRelu"},
+      {"mpc.less", "Less"},
+      {"mpc.log", "Log"},
+      {"mpc.log_softmax", "LogSoftmax"},
+      {"mpc.matmul", "MatMul"},
+      {"mpc.max", "Max"},
+      {"mpc.max_pool", "MaxPool"},
+      {"mpc.min", "Min"},
+      {"mpc.mul", "Mul"},
+      {"mpc.neg", "Neg"},
+      {"mpc.negative_log_likelihood_loss", "NegativeLogLikelihoodLoss"},
+      {"mpc.pad", "Pad"},
+      {"mpc.pow", "Pow"},
+      {"mpc.reciprocal", "Reciprocal"},
+      {"mpc.reduce_max", "ReduceMax"},
+      {"mpc.reduce_mean", "ReduceMean"},
+      {"mpc.reduce_sum", "ReduceSum"},
+      {"mpc.relu", "Relu"},
+      {"mpc.reshape", "Reshape"},
+      {"mpc.resize", "Resize"},
+      {"mpc.shape", "Shape"},
+      {"mpc.sigmoid", "Sigmoid"},
+      {"mpc.slice", "Slice"},
+      {"mpc.softmax", "Softmax"},
+      {"mpc.softmax_cross_entropy_loss", "SoftmaxCrossEntropyLoss"},
+      {"mpc.softplus", "Softplus"},
+      {"mpc.split", "Split"},
+      {"mpc.sqrt", "Sqrt"},
+      {"mpc.squeeze", "Squeeze"},
+      {"mpc.sub", "Sub"},
+      {"mpc.tanh", "Tanh"},
+      {"mpc.transpose", "Transpose"},
+      {"mpc.unsqueeze", "Unsqueeze"},
+      {"mpc.where", "Where"},
+  };
+  StringRef name = op->getName().getStringRef();
+  auto it = types.find(name);
+  return it == types.end() ? name.str() : it->second.str();
+}
+
+std::string mpc::getNodeName(Operation *op) {
+  if (auto nameLoc = dyn_cast<NameLoc>(op->getLoc()))
+    return nameLoc.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+    for (Location loc : fused.getLocations())
+      if (auto nameLoc = dyn_cast<NameLoc>(loc))
+        return nameLoc.getName().str();
+  return "";
+}
+
+StringRef mpc::stringifyClassSource(ClassSource source) {
+  switch (source) {
+  case ClassSource::DefaultList:
+    return "default";
+  case ClassSource::PolicyFile:
+    return "policy";
+  case ClassSource::Unknown:
+    return "unknown op type";
+  }
+  return "";
+}
+
+PrecisionPolicy PrecisionPolicy::getDefault() {
+  PrecisionPolicy policy;
+  auto add = [&](PrecisionClass cls, std::initializer_list<StringRef> types) {
+    for (StringRef type : types)
+      policy.classes[type] = {cls, ClassSource::DefaultList};
+  };
+  add(PrecisionClass::Allow, {"MatMul", "Gemm", "Conv", "ConvTranspose",
+                              "Einsum", "LSTM", "GRU", "RNN", "Attention"});
+  add(PrecisionClass::Deny,
+      {"Exp", "Pow", "Log", "Reciprocal", "Softmax", "LogSoftmax", "ReduceSum",
+       "ReduceMean", "ReduceProd", "ReduceL2", "ReduceLogSumExp", "CumSum",
+       "LayerNormalization", "GroupNormalization", "LpNormalization",
+       "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss", "MSE",
+       "MeanSquaredError", "Range", "Resize"});
+  add(PrecisionClass::Infer,
+      {"Add", "Sub", "Mul", "Div", "Sqrt", "Erf", "Gelu", "Sigmoid", "Tanh",
+       "Softplus", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish",
+       "AveragePool", "GlobalAveragePool", "BatchNormalization"});
+  // Exact in any precision: data movement, selection, sign and comparisons
+  // (TensorFlow's clear list).
+  add(PrecisionClass::Clear,
+      {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat",
+       "Slice", "Gather", "Expand", "Relu", "MaxPool", "Max", "Min", "Where",
+       "Identity", "Dropout", "Neg", "Abs", "ReduceMax", "Pad", "Split",
+       "Equal", "Less", "Greater"});
+  return policy;
+}
+
+std::optional<std::pair<PrecisionClass, ClassSource>>
+PrecisionPolicy::lookup(StringRef opType) const {
+  auto it = classes.find(opType);
+  if (it == classes.end())
+    return std::nullopt;
+  return it->second;
+}
+
+const PrecisionPolicy::NodePin *
+PrecisionPolicy::findPin(StringRef nodeName) const {
+  for (const NodePin &pin : pins)
+    if (pin.glob.match(nodeName))
+      return &pin;
+  return nullptr;
+}
+
+/// Renders a json::Path position like `$.nodes["/enc/*"]`.
+static std::string describePath(const llvm::json::Path::Root &root) {
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  os << llvm::toString(root.getError());
+  return message;
+}
+
+FailureOr<PrecisionPolicy>
+PrecisionPolicy::load(StringRef path,
+                      function_ref<void(const Twine &)> emitError) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer) {
+    emitError("policy file '" + path + "': cannot open: " +
+              buffer.getError().message());
+    return failure();
+  }
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json) {
+    emitError("policy file '" + path + "': invalid JSON: " +
+              llvm::toString(json.takeError()));
+    return failure();
+  }
+
+  PrecisionPolicy policy = getDefault();
+  llvm::json::Path::Root root("$");
+  llvm::json::Path top(root);
+  auto fail = [&]() -> FailureOr<PrecisionPolicy> {
+    emitError("policy file '" + path + "': " + describePath(root));
+    return failure();
+  };
+  const llvm::json::Object *object = json->getAsObject();
+  if (!object) {
+    top.report("expected an object");
+    return fail();
+  }
+  static const std::pair<StringRef, PrecisionClass> classKeys[] = {
+      {"allow", PrecisionClass::Allow},
+      {"deny", PrecisionClass::Deny},
+      {"infer", PrecisionClass::Infer},
+      {"clear", PrecisionClass::Clear}};
+  for (const auto &[key, value] : *object) {
+    llvm::json::Path keyPath = top.field(key);
+    const auto *classKey =
+        llvm::find_if(classKeys, [&](auto &entry) { return entry.first == StringRef(key); });
+    if (classKey != std::end(classKeys)) {
+      const llvm::json::Array *types = value.getAsArray();
+      if (!types) {
+        keyPath.report("expected an array of op types");
+        return fail();
+      }
+      for (auto [i, type] : llvm::enumerate(*types)) {
+        std::optional<StringRef> name = type.getAsString();
+        if (!name || name->empty()) {
+          keyPath.index(i).report("expected an op type name");
+          return fail();
+        }
+        policy.classes[*name] = {classKey->second, ClassSource::PolicyFile};
+      }
+    } else if (key == "nodes") {
+      const llvm::json::Object *nodes = value.getAsObject();
+      if (!nodes) {
+        keyPath.report("expected an object mapping node names to \"fp32\" "
+                       "or \"low\"");
+        return fail();
+      }
+      // json::Object is unordered; sort for a deterministic first match.
+      std::vector<std::pair<std::string, const llvm::json::Value *>> entries;
+      for (const auto &[pattern, precision] : *nodes)
+        entries.push_back({pattern.str(), &precision});
+      llvm::sort(entries, [](auto &a, auto &b) { return a.first < b.first; });
+      for (const auto &[pattern, precision] : entries) {
+        llvm::json::Path pinPath = keyPath.field(pattern);
+        std::optional<StringRef> value = precision->getAsString();
+        if (!value || (*value != "fp32" && *value != "low")) {
+          pinPath.report("expected \"fp32\" or \"low\"");
+          return fail();
+        }
+        auto glob = llvm::GlobPattern::create(pattern);
+        if (!glob) {
+          emitError("policy file '" + path + "': at $.nodes[\"" + pattern +
+                    "\"]: invalid glob: " + llvm::toString(glob.takeError()));
+          return failure();
+        }
+        policy.pins.push_back({pattern, std::move(*glob), *value == "low"});
+      }
+    } else {
+      keyPath.report("unknown key (expected allow, deny, infer, clear or "
+                     "nodes)");
+      return fail();
+    }
+  }
+  return policy;
+}
+
+static bool isFloatTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && isa<FloatType>(tensor.getElementType());
+}
+
+bool mpc::isPrecisionDecided(Operation *op) {
+  if (!isa_and_nonnull<MPCDialect>(op->getDialect()) ||
+      isa<ConstantOp, GetParameterOp, ParameterOp, CastOp, ConvertOp, ShapeOp>(
+          op))
+    return false;
+  return llvm::any_of(op->getOperandTypes(), isFloatTensor) ||
+         llvm::any_of(op->getResultTypes(), isFloatTensor);
+}
+
+OperandRole mpc::getOperandRole(Operation *op, unsigned index) {
+  if (!isFloatTensor(op->getOperand(index).getType()))
+    return OperandRole::Ignore;
+  // BatchNorm keeps its per-channel parameters and statistics in fp32 (as
+  // cuDNN and PyTorch's autocast do); only the activations go low.
+  if (isa<BatchNormOp>(op) && index > 0)
+    return OperandRole::KeepFp32;
+  return OperandRole::FollowOp;
+}
+
+bool mpc::resultFollowsOp(Operation *op, unsigned index) {
+  if (!isFloatTensor(op->getResult(index).getType()))
+    return false;
+  // Normalisation statistics are accumulated and kept in fp32.
+  if (isa<BatchNormOp, LayerNormOp>(op) && index > 0)
+    return false;
+  return true;
+}
+
+FloatType mpc::parseLowPrecisionType(MLIRContext *context,
+                                     StringRef precision) {
+  if (precision == "bf16")
+    return BFloat16Type::get(context);
+  if (precision == "fp16" || precision == "f16")
+    return Float16Type::get(context);
+  return nullptr;
+}
