@@ -22,6 +22,7 @@
 #include "mpc/Dialect/MPC/Transforms/PrecisionPolicy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -223,7 +224,15 @@ LogicalResult AssignPrecision::decide(func::FuncOp func,
                                 .str();
     if (cls->second == ClassSource::Unknown)
       classText = "infer (unknown op type)";
-    if (const auto *pin = name.empty() ? nullptr : policy.findPin(name)) {
+    if (cls->second == ClassSource::Unknown &&
+        !isa<InferTypeOpInterface>(op)) {
+      // Without type inference its result types cannot follow a new
+      // operand type: it stays as it is.
+      decision.state = State::Fp32;
+      decision.reason = "infer (unknown op type): kept fp32, its result types "
+                        "cannot be re-inferred";
+    } else if (const auto *pin =
+                   name.empty() ? nullptr : policy.findPin(name)) {
       decision.state = pin->low ? State::Low : State::Fp32;
       decision.reason = "node override '" + pin->pattern + "' in policy";
     } else if (decision.cls == PrecisionClass::Allow) {

@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MPC/Transforms/PrecisionPolicy.h"
 #include "mpc/Dialect/MPC/IR/MPCOps.h"
 
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -253,9 +254,11 @@ static bool isFloatTensor(Type type) {
 }
 
 bool mpc::isPrecisionDecided(Operation *op) {
-  if (!isa_and_nonnull<MPCDialect>(op->getDialect()) ||
-      isa<ConstantOp, GetParameterOp, ParameterOp, CastOp, ConvertOp, ShapeOp>(
-          op))
+  // Ops whose types the model fixes, and the function's own structure.
+  if (isa<ConstantOp, GetParameterOp, ParameterOp, CastOp, ConvertOp, ShapeOp>(
+          op) ||
+      op->hasTrait<OpTrait::IsTerminator>() || isa<CallOpInterface>(op) ||
+      op->getNumRegions() > 0)
     return false;
   return llvm::any_of(op->getOperandTypes(), isFloatTensor) ||
          llvm::any_of(op->getResultTypes(), isFloatTensor);

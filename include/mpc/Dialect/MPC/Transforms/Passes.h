@@ -8,6 +8,8 @@
 #ifndef MPC_DIALECT_MPC_TRANSFORMS_PASSES_H
 #define MPC_DIALECT_MPC_TRANSFORMS_PASSES_H
 
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -47,6 +47,7 @@ def MPCAssignPrecision : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
     between classes and pins single nodes by name or glob; see
     docs/Precision.md.
   }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect"];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
            "the low-precision type: bf16 or fp16">,
@@ -71,6 +72,7 @@ def MPCInsertCasts : Pass<"mpc-insert-casts", "::mlir::ModuleOp"> {
     once per use). Function inputs and outputs keep their declared types
     unless `keep-io-types=false`, which lets outputs stay in the low type.
   }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect"];
   let options = [
     Option<"keepIoTypes", "keep-io-types", "bool", /*default=*/"true",
            "cast results back to the function's declared result types">,
@@ -88,6 +90,7 @@ def MPCOptimizeCasts : Pass<"mpc-optimize-casts", "::mlir::ModuleOp"> {
     ...) to the side where the tensor is smaller. Casts are never moved
     into a region (a loop body).
   }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect"];
   let options = [
     Option<"allowExcessPrecision", "allow-excess-precision", "bool",
            /*default=*/"false",
