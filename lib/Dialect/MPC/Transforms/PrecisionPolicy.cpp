@@ -154,9 +154,11 @@ PrecisionPolicy::findPin(StringRef nodeName) const {
 
 /// Renders a json::Path position like `$.nodes["/enc/*"]`.
 static std::string describePath(const llvm::json::Path::Root &root) {
-  std::string message;
-  llvm::raw_string_ostream os(message);
-  os << llvm::toString(root.getError());
+  // LLVM words the root position "when parsing $" and others "at $.x".
+  std::string message = llvm::toString(root.getError());
+  size_t at = message.rfind(" when parsing $");
+  if (at != std::string::npos)
+    message.replace(at, strlen(" when parsing"), " at");
   return message;
 }
 
@@ -231,13 +233,16 @@ PrecisionPolicy::load(StringRef path,
           pinPath.report("expected \"fp32\" or \"low\"");
           return fail();
         }
-        auto glob = llvm::GlobPattern::create(pattern);
+        NodePin &pin = policy.pins.emplace_back();
+        pin.pattern = pattern;
+        pin.low = *value == "low";
+        auto glob = llvm::GlobPattern::create(pin.pattern);
         if (!glob) {
-          emitError("policy file '" + path + "': at $.nodes[\"" + pattern +
-                    "\"]: invalid glob: " + llvm::toString(glob.takeError()));
+          emitError("policy file '" + path + "': at $.nodes." + pattern +
+                    ": invalid glob: " + llvm::toString(glob.takeError()));
           return failure();
         }
-        policy.pins.push_back({pattern, std::move(*glob), *value == "low"});
+        pin.glob = std::move(*glob);
       }
     } else {
       keyPath.report("unknown key (expected allow, deny, infer, clear or "

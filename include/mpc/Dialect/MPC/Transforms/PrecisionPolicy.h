@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/GlobPattern.h"
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +43,10 @@ struct PrecisionPolicy {
 
   /// Class by ONNX op type, and whether the policy file set it.
   llvm::StringMap<std::pair<PrecisionClass, ClassSource>> classes;
-  /// Node pins in file order; the first match wins.
-  std::vector<NodePin> pins;
+  /// Node pins, sorted by pattern; the first match wins. A deque: each
+  /// GlobPattern refers into its own pin's pattern string, which must not
+  /// move.
+  std::deque<NodePin> pins;
 
   /// The autocast-like defaults.
   static PrecisionPolicy getDefault();
