@@ -11,7 +11,8 @@ from lit.llvm.subst import ToolSubst
 config.name = "MPC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "__pycache__"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
 
@@ -29,6 +30,8 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.mpc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["mpc-opt"], tool_dirs)
+config.substitutions.append(
+    ("%mpc_opt", os.path.join(config.mpc_tools_dir, "mpc-opt")))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.mpc_tools_dir, append_path=True)
 
