@@ -8,5 +8,5 @@ build=${BUILD_DIR:-$here/build}
 model="$here/examples/mlp_digits/mlp_digits.onnx"
 out="$build/examples/mlp_digits.mlir"
 mkdir -p "$(dirname "$out")"
-"$build/bin/mpc-opt" "$model" --mpc-print-summary -o "$out"
+"$build/bin/mpc-opt" "$model" --mpc-print-summary --precision=bf16 --precision-report=- -o "$out"
 echo "imported IR written to $out"
