@@ -121,7 +121,11 @@ struct InsertCasts : mpc::impl::MPCInsertCastsBase<InsertCasts> {
           break;
         }
       }
-      if (auto withPrecision = dyn_cast<PrecisionOpInterface>(op)) {
+      // The precision describes the op's first (data) operand: an integer
+      // Pow base with a float exponent has none.
+      auto withPrecision = dyn_cast<PrecisionOpInterface>(op);
+      if (withPrecision && op.getNumOperands() > 0 &&
+          isFloatTensor(op.getOperand(0))) {
         // Reductions accumulate in fp32 whatever they compute in.
         FloatType accumulate = withPrecision.isAccumulating() ? f32 : target;
         withPrecision.setPrecisionAttr(
