@@ -9,6 +9,7 @@
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Dialect/MPC/Transforms/Pipelines.h"
+#include "mpc/Support/AtomicFile.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -20,7 +21,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 
@@ -85,6 +85,30 @@ static LogicalResult addDriverPipeline(MlirOptMainConfig &config) {
   return success();
 }
 
+/// Runs the opt pipeline (the driver's flags, then the passes given) on
+/// `input` and writes the result atomically: a failing run leaves no
+/// output file.
+static int runOpt(std::unique_ptr<llvm::MemoryBuffer> input,
+                  StringRef outputFilename, DialectRegistry &registry) {
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (failed(addDriverPipeline(config)))
+    return 1;
+  std::string error;
+  FailureOr<mpc::AtomicOutputFile> output =
+      mpc::AtomicOutputFile::open(outputFilename, error);
+  if (failed(output)) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+    return 1;
+  if (failed(output->commit(error))) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 /// Imports an ONNX model and runs the opt pipeline on the result.
 static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
                           DialectRegistry &registry) {
@@ -111,45 +135,20 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
     llvm::errs() << inputFilename << ": error: cannot serialise the module\n";
     return 1;
   }
-  std::string error;
-  auto output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
-  if (failed(addDriverPipeline(config)))
-    return 1;
-  if (failed(MlirOptMain(output->os(),
-                         llvm::MemoryBuffer::getMemBufferCopy(bytecode,
-                                                              inputFilename),
-                         registry, config)))
-    return 1; // The output file is removed: no partial output.
-  output->keep();
-  return 0;
+  return runOpt(llvm::MemoryBuffer::getMemBufferCopy(bytecode, inputFilename),
+                outputFilename, registry);
 }
 
 /// MLIR input: what mlir-opt does, with the driver's precision flags.
 static int runOnMLIR(StringRef inputFilename, StringRef outputFilename,
                      DialectRegistry &registry) {
-  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
-  if (failed(addDriverPipeline(config)))
-    return 1;
   std::string error;
   auto input = openInputFile(inputFilename, &error);
   if (!input) {
     llvm::errs() << "mpc-opt: error: " << error << "\n";
     return 1;
   }
-  auto output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
-    return 1;
-  output->keep();
-  return 0;
+  return runOpt(std::move(input), outputFilename, registry);
 }
 
 int main(int argc, char **argv) {

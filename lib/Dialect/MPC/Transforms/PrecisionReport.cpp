@@ -12,10 +12,9 @@
 #include "mpc/Dialect/MPC/Transforms/PrecisionPolicy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Support/FileUtilities.h"
+#include "mpc/Support/AtomicFile.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <map>
 
@@ -164,8 +163,8 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
     });
 
     std::string error;
-    auto output = openOutputFile(outputFile, &error);
-    if (!output) {
+    FailureOr<AtomicOutputFile> output = AtomicOutputFile::open(outputFile, error);
+    if (failed(output)) {
       module.emitError() << "cannot write precision report: " << error;
       return signalPassFailure();
     }
@@ -173,7 +172,10 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
       printTable(output->os(), rows, summary);
     else
       printJSON(output->os(), rows, summary);
-    output->keep();
+    if (failed(output->commit(error))) {
+      module.emitError() << "cannot write precision report: " << error;
+      return signalPassFailure();
+    }
   }
 
   void printJSON(raw_ostream &os, const std::vector<NodeRow> &rows,

@@ -9,10 +9,9 @@
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Support/FileUtilities.h"
+#include "mpc/Support/AtomicFile.h"
 #include <map>
 #include "llvm/Support/Format.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCPRINTSUMMARY
@@ -54,13 +53,16 @@ struct MPCPrintSummary
 
   void runOnOperation() override {
     std::string error;
-    auto output = openOutputFile(outputFile, &error);
-    if (!output) {
+    FailureOr<AtomicOutputFile> output = AtomicOutputFile::open(outputFile, error);
+    if (failed(output)) {
       getOperation().emitError() << "cannot write summary: " << error;
       return signalPassFailure();
     }
     print(output->os());
-    output->keep();
+    if (failed(output->commit(error))) {
+      getOperation().emitError() << "cannot write summary: " << error;
+      return signalPassFailure();
+    }
   }
 
   void print(raw_ostream &os) {

@@ -1,0 +1,51 @@
+//===- AtomicFile.h - outputs that appear whole or not at all ---*- C++ -*-===//
+//
+// Every file mpc writes (IR, reports, later binaries and checkpoints) goes
+// through a temporary file in the destination's directory that is renamed
+// over the destination only once complete: a failed or killed run never
+// leaves a partial file behind.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_SUPPORT_ATOMICFILE_H
+#define MPC_SUPPORT_ATOMICFILE_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace mpc {
+
+class AtomicOutputFile {
+public:
+  /// Opens a temporary file beside `path` ("-" writes to stdout directly).
+  static FailureOr<AtomicOutputFile> open(llvm::StringRef path,
+                                          std::string &error);
+
+  AtomicOutputFile(AtomicOutputFile &&) = default;
+  AtomicOutputFile &operator=(AtomicOutputFile &&) = default;
+  /// Removes the temporary file unless commit() succeeded.
+  ~AtomicOutputFile();
+
+  llvm::raw_ostream &os() { return stream ? *stream : llvm::outs(); }
+
+  /// Flushes and renames the temporary file over the destination.
+  LogicalResult commit(std::string &error);
+
+private:
+  AtomicOutputFile() = default;
+
+  std::string path;
+  std::optional<llvm::sys::fs::TempFile> temp;
+  std::unique_ptr<llvm::raw_fd_ostream> stream;
+};
+
+} // namespace mpc
+} // namespace mlir
+
+#endif // MPC_SUPPORT_ATOMICFILE_H

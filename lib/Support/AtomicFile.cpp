@@ -1,0 +1,56 @@
+//===- AtomicFile.cpp - outputs that appear whole or not at all -----------===//
+
+#include "mpc/Support/AtomicFile.h"
+
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+FailureOr<AtomicOutputFile> AtomicOutputFile::open(StringRef path,
+                                                   std::string &error) {
+  AtomicOutputFile file;
+  file.path = path.str();
+  if (path == "-")
+    return file;
+  // In the destination's directory, so the final rename stays on one file
+  // system and is atomic.
+  llvm::Expected<llvm::sys::fs::TempFile> temp =
+      llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%%%");
+  if (!temp) {
+    error = "cannot write '" + path.str() +
+            "': " + llvm::toString(temp.takeError());
+    return failure();
+  }
+  file.stream = std::make_unique<llvm::raw_fd_ostream>(temp->FD,
+                                                       /*shouldClose=*/false);
+  file.temp.emplace(std::move(*temp));
+  return file;
+}
+
+AtomicOutputFile::~AtomicOutputFile() {
+  stream.reset();
+  if (temp)
+    llvm::consumeError(temp->discard());
+}
+
+LogicalResult AtomicOutputFile::commit(std::string &error) {
+  if (!temp) {
+    llvm::outs().flush();
+    return success();
+  }
+  stream->flush();
+  bool writeFailed = stream->has_error();
+  stream->clear_error();
+  stream.reset();
+  if (writeFailed) {
+    error = "cannot write '" + path + "'";
+    return failure();
+  }
+  if (llvm::Error e = temp->keep(path)) {
+    error = "cannot write '" + path + "': " + llvm::toString(std::move(e));
+    return failure();
+  }
+  temp.reset();
+  return success();
+}
