@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mpc/Conversion/Passes.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Dialect/MPC/Transforms/Pipelines.h"
@@ -154,8 +155,11 @@ static int runOnMLIR(StringRef inputFilename, StringRef outputFilename,
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
-  registry.insert<mpc::MPCDialect, func::FuncDialect>();
+  registry.insert<mpc::MPCDialect, func::FuncDialect, linalg::LinalgDialect,
+                  tensor::TensorDialect, arith::ArithDialect,
+                  math::MathDialect>();
   mpc::registerMPCPasses();
+  mpc::registerMPCConversionPasses();
   mpc::registerMPCPipelines();
   registerTransformsPasses();
 

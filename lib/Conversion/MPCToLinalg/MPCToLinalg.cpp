@@ -1,0 +1,774 @@
+//===- MPCToLinalg.cpp - lower mpc compute ops to linalg ------------------===//
+//
+// Precision is already explicit in the IR when this runs (mpc.cast at every
+// boundary, #mpc.precision on ops): element types say how values are
+// stored; the precision's accumulate type is what contractions and
+// reductions sum in. Scalar functions of bf16/fp16 ops are evaluated in
+// fp32 and rounded once, so every op rounds exactly like its reference.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Conversion/MPCToLinalg/MPCToLinalg.h"
+#include "mpc/Conversion/Passes.h"
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_CONVERTMPCTOLINALG
+#include "mpc/Conversion/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+namespace {
+
+bool isLowFloat(Type type) { return type.isBF16() || type.isF16(); }
+
+/// The type scalar math runs in: fp32 for the 16-bit floats.
+Type mathType(Type element) {
+  return isLowFloat(element) ? Float32Type::get(element.getContext()) : element;
+}
+
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  auto fromFloat = dyn_cast<FloatType>(from);
+  auto toFloat = dyn_cast<FloatType>(to);
+  if (fromFloat && toFloat)
+    return fromFloat.getWidth() < toFloat.getWidth()
+               ? Value(arith::ExtFOp::create(b, loc, to, value))
+               : Value(arith::TruncFOp::create(b, loc, to, value));
+  if (fromFloat)
+    return to.isUnsignedInteger() || to.isInteger(1)
+               ? Value(arith::FPToUIOp::create(b, loc, to, value))
+               : Value(arith::FPToSIOp::create(b, loc, to, value));
+  bool fromUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+  if (toFloat)
+    return fromUnsigned ? Value(arith::UIToFPOp::create(b, loc, to, value))
+                        : Value(arith::SIToFPOp::create(b, loc, to, value));
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (fromWidth == toWidth)
+    return arith::BitcastOp::create(b, loc, to, value);
+  if (fromWidth > toWidth)
+    return arith::TruncIOp::create(b, loc, to, value);
+  return fromUnsigned ? Value(arith::ExtUIOp::create(b, loc, to, value))
+                      : Value(arith::ExtSIOp::create(b, loc, to, value));
+}
+
+/// An empty tensor of `type`; dynamic dims are read from `sources` (the
+/// first source whose aligned dim is dynamic, right-aligned as in ONNX
+/// broadcasting).
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                  ValueRange sources) {
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d))
+      continue;
+    Value size;
+    for (Value source : sources) {
+      auto sourceType = cast<RankedTensorType>(source.getType());
+      int64_t sd = d - (type.getRank() - sourceType.getRank());
+      if (sd >= 0 && sourceType.isDynamicDim(sd)) {
+        size = tensor::DimOp::create(b, loc, source, sd);
+        break;
+      }
+    }
+    if (!size)
+      return nullptr;
+    dynamicSizes.push_back(size);
+  }
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dynamicSizes);
+}
+
+/// Builds `linalg.generic` computing `body` elementwise over broadcast
+/// operands. The body receives the operands' scalars already converted to
+/// `computeType` (when given) and returns the result scalar, converted to
+/// the result element type afterwards.
+using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+FailureOr<Value> buildElementwise(ConversionPatternRewriter &rewriter,
+                                  Operation *op, ValueRange operands,
+                                  RankedTensorType resultType,
+                                  Type computeType, ScalarFn body) {
+  Location loc = op->getLoc();
+  MLIRContext *context = op->getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps;
+  for (Value operand : operands) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    int64_t offset = rank - type.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      int64_t resultDim = resultType.getDimSize(i + offset);
+      // Static size-1 dims broadcast; dynamic dims are taken to match the
+      // result (ONNX models broadcast through static 1s).
+      if (type.getDimSize(i) == 1 && resultDim != 1)
+        exprs.push_back(getAffineConstantExpr(0, context));
+      else
+        exprs.push_back(getAffineDimExpr(i + offset, context));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, context));
+  }
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  Value init = emptyTensor(rewriter, loc, resultType, operands);
+  if (!init)
+    return rewriter.notifyMatchFailure(op, "cannot size a dynamic result dim");
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Type resultElement = resultType.getElementType();
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{resultType}, operands, ValueRange{init}, maps,
+      iterators, /*doc=*/"", /*libraryCall=*/"",
+      [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
+        SmallVector<Value> scalars;
+        for (Value arg : args.drop_back())
+          scalars.push_back(computeType && isa<FloatType>(arg.getType())
+                                ? convertScalar(b, nestedLoc, arg, computeType)
+                                : arg);
+        Value result = body(b, nestedLoc, scalars);
+        linalg::YieldOp::create(
+            b, nestedLoc, convertScalar(b, nestedLoc, result, resultElement));
+      });
+  return generic.getResult(0);
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
+}
+
+/// Unary float ops: the scalar function, evaluated in fp32 for 16-bit
+/// types.
+template <typename OpTy>
+struct UnaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using Fn = std::function<Value(OpBuilder &, Location, Value, OpTy)>;
+  UnaryLowering(MLIRContext *context, Fn fn)
+      : OpConversionPattern<OpTy>(context), fn(std::move(fn)) {}
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = getElementTypeOrSelf(adaptor.getInput());
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, {adaptor.getInput()}, resultType, mathType(element),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return fn(b, loc, args[0], op);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+  Fn fn;
+};
+
+/// Binary ops with float and integer forms.
+template <typename OpTy, typename FloatOp, typename SignedOp,
+          typename UnsignedOp = SignedOp>
+struct BinaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getLhs());
+    bool isFloat = isa<FloatType>(element);
+    bool isUnsigned = element.isUnsignedInteger();
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
+        cast<RankedTensorType>(op.getType()), mathType(element),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isFloat)
+            return FloatOp::create(b, loc, args[0], args[1]);
+          // Arith works on signless integers.
+          Type signless = b.getIntegerType(element.getIntOrFloatBitWidth());
+          auto cast = [&](Value v) {
+            return v.getType() == signless
+                       ? v
+                       : Value(UnrealizedConversionCastOp::create(
+                                   b, loc, signless, v)
+                                   .getResult(0));
+          };
+          Value value =
+              isUnsigned
+                  ? Value(UnsignedOp::create(b, loc, cast(args[0]), cast(args[1])))
+                  : Value(SignedOp::create(b, loc, cast(args[0]), cast(args[1])));
+          return value.getType() == element
+                     ? value
+                     : UnrealizedConversionCastOp::create(b, loc, element, value)
+                           .getResult(0);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+/// Comparisons produce i1.
+template <typename OpTy>
+struct CompareLowering : OpConversionPattern<OpTy> {
+  CompareLowering(MLIRContext *context, arith::CmpFPredicate fpred,
+                  arith::CmpIPredicate spred, arith::CmpIPredicate upred)
+      : OpConversionPattern<OpTy>(context), fpred(fpred), spred(spred),
+        upred(upred) {}
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getLhs());
+    if (element.isUnsignedInteger() || element.isSignedInteger())
+      return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
+        cast<RankedTensorType>(op.getType()), mathType(element),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isa<FloatType>(args[0].getType()))
+            return arith::CmpFOp::create(b, loc, fpred, args[0], args[1]);
+          return arith::CmpIOp::create(b, loc, spred, args[0], args[1]);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+  arith::CmpFPredicate fpred;
+  arith::CmpIPredicate spred, upred;
+};
+
+struct WhereLowering : OpConversionPattern<WhereOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(WhereOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op,
+        {adaptor.getCondition(), adaptor.getOnTrue(), adaptor.getOnFalse()},
+        cast<RankedTensorType>(op.getType()), nullptr,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+/// mpc.cast (precision boundary) and mpc.convert (ONNX Cast).
+template <typename OpTy>
+struct ConvertLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type from = getElementTypeOrSelf(adaptor.getInput());
+    Type to = getElementTypeOrSelf(op.getType());
+    if ((!from.isSignlessIntOrFloat() && !isa<FloatType>(from)) ||
+        (!to.isSignlessIntOrFloat() && !isa<FloatType>(to)))
+      return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, {adaptor.getInput()},
+        cast<RankedTensorType>(op.getType()), nullptr,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          // Float to bool is a comparison with zero (ONNX Cast).
+          if (to.isInteger(1) && isa<FloatType>(from))
+            return arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::UNE, args[0],
+                floatConstant(b, loc, from, 0.0));
+          return convertScalar(b, loc, args[0], to);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op.getType().getElementType().isSignlessIntOrFloat() &&
+        !isa<FloatType>(op.getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, op.getType(),
+                                                   cast<TypedAttr>(op.getValue()));
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = emptyTensor(rewriter, op.getLoc(), resultType, {});
+    if (!init) {
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t p : op.getPerm())
+        sizes.push_back(tensor::getMixedSize(rewriter, op.getLoc(),
+                                            adaptor.getInput(), p));
+      init = tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
+                                     resultType.getElementType());
+    }
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, op.getLoc(), adaptor.getInput(), init, op.getPerm());
+    rewriter.replaceOp(op, transpose.getResult());
+    return success();
+  }
+};
+
+/// The accumulator type of a contraction or reduction.
+Type accumulatorType(Operation *op, Type element) {
+  if (auto withPrecision = dyn_cast<PrecisionOpInterface>(op))
+    if (auto precision = withPrecision.getPrecisionAttr())
+      return precision.getAccumulate();
+  return element;
+}
+
+/// A zero-filled accumulator of `type` sized like `sources`.
+Value zeroAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
+                      ArrayRef<OpFoldResult> sizes) {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  Value zero = arith::ConstantOp::create(
+      b, loc, type.getElementType(), b.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
+      .getResult(0);
+}
+
+/// Rounds an accumulator tensor to the result element type.
+Value roundTo(ConversionPatternRewriter &rewriter, Operation *op, Value acc,
+              RankedTensorType resultType) {
+  if (getElementTypeOrSelf(acc) == resultType.getElementType())
+    return acc;
+  FailureOr<Value> rounded = buildElementwise(
+      rewriter, op, {acc}, resultType, nullptr,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  return succeeded(rounded) ? *rounded : Value();
+}
+
+/// MatMul: 2-d x 2-d, N-d x 2-d (the leading dims folded into rows) and
+/// equal-batch N-d x N-d. Other forms (1-d operands, broadcast batches)
+/// are reported.
+struct MatMulLowering : OpConversionPattern<MatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type acc = accumulatorType(op, lhsType.getElementType());
+    int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
+    if (lhsRank < 2 || rhsRank < 2)
+      return rewriter.notifyMatchFailure(op, "1-d operands");
+
+    if (rhsRank == 2) {
+      // Fold the leading dims of lhs into rows: [..., M, K] -> [B*M, K].
+      Value lhs2d = lhs;
+      SmallVector<ReassociationIndices> fold;
+      if (lhsRank > 2) {
+        ReassociationIndices rows;
+        for (int64_t i = 0; i < lhsRank - 1; ++i)
+          rows.push_back(i);
+        fold = {rows, {lhsRank - 1}};
+        lhs2d = tensor::CollapseShapeOp::create(rewriter, loc, lhs, fold);
+      }
+      SmallVector<OpFoldResult> sizes = {
+          tensor::getMixedSize(rewriter, loc, lhs2d, 0),
+          tensor::getMixedSize(rewriter, loc, rhs, 1)};
+      auto accType = RankedTensorType::get(
+          {cast<RankedTensorType>(lhs2d.getType()).getDimSize(0),
+           rhsType.getDimSize(1)},
+          acc);
+      Value init = zeroAccumulator(rewriter, loc, accType, sizes);
+      Value product = linalg::MatmulOp::create(rewriter, loc, TypeRange{accType},
+                                               ValueRange{lhs2d, rhs},
+                                               ValueRange{init})
+                          .getResult(0);
+      if (lhsRank > 2) {
+        auto expanded = RankedTensorType::get(resultType.getShape(), acc);
+        product = tensor::ExpandShapeOp::create(rewriter, loc, expanded,
+                                                product, fold);
+      }
+      Value result = roundTo(rewriter, op, product, resultType);
+      if (!result)
+        return failure();
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+
+    if (lhsRank != rhsRank ||
+        lhsType.getShape().drop_back(2) != rhsType.getShape().drop_back(2) ||
+        ShapedType::isDynamicShape(lhsType.getShape().drop_back(2)))
+      return rewriter.notifyMatchFailure(op, "broadcast or dynamic batches");
+    // Fold the batch dims into one: [B..., M, K] -> [B, M, K].
+    SmallVector<ReassociationIndices> fold;
+    ReassociationIndices batch;
+    for (int64_t i = 0; i < lhsRank - 2; ++i)
+      batch.push_back(i);
+    fold = {batch, {lhsRank - 2}, {lhsRank - 1}};
+    Value lhs3d = lhsRank > 3
+                      ? Value(tensor::CollapseShapeOp::create(rewriter, loc, lhs, fold))
+                      : lhs;
+    Value rhs3d = lhsRank > 3
+                      ? Value(tensor::CollapseShapeOp::create(rewriter, loc, rhs, fold))
+                      : rhs;
+    auto lhs3dType = cast<RankedTensorType>(lhs3d.getType());
+    auto rhs3dType = cast<RankedTensorType>(rhs3d.getType());
+    auto accType = RankedTensorType::get(
+        {lhs3dType.getDimSize(0), lhs3dType.getDimSize(1),
+         rhs3dType.getDimSize(2)},
+        acc);
+    SmallVector<OpFoldResult> sizes = {
+        tensor::getMixedSize(rewriter, loc, lhs3d, 0),
+        tensor::getMixedSize(rewriter, loc, lhs3d, 1),
+        tensor::getMixedSize(rewriter, loc, rhs3d, 2)};
+    Value init = zeroAccumulator(rewriter, loc, accType, sizes);
+    Value product =
+        linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{accType},
+                                      ValueRange{lhs3d, rhs3d}, ValueRange{init})
+            .getResult(0);
+    if (lhsRank > 3)
+      product = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(resultType.getShape(), acc),
+          product, fold);
+    Value result = roundTo(rewriter, op, product, resultType);
+    if (!result)
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Gemm: alpha * op(A) op(B) + beta * C, accumulated in the precision's
+/// accumulate type and rounded once.
+struct GemmLowering : OpConversionPattern<GemmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    auto transposed = [&](Value v) -> Value {
+      auto type = cast<RankedTensorType>(v.getType());
+      auto resultType = RankedTensorType::get(
+          {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc,
+          SmallVector<OpFoldResult>{tensor::getMixedSize(rewriter, loc, v, 1),
+                                    tensor::getMixedSize(rewriter, loc, v, 0)},
+          type.getElementType());
+      (void)resultType;
+      return linalg::TransposeOp::create(rewriter, loc, v, init,
+                                         ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+    };
+    if (op.getTransA())
+      a = transposed(a);
+    if (op.getTransB())
+      b = transposed(b);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type acc = accumulatorType(op, getElementTypeOrSelf(a));
+    auto accType = RankedTensorType::get(resultType.getShape(), acc);
+    SmallVector<OpFoldResult> sizes = {
+        tensor::getMixedSize(rewriter, loc, a, 0),
+        tensor::getMixedSize(rewriter, loc, b, 1)};
+    Value init = zeroAccumulator(rewriter, loc, accType, sizes);
+    Value product =
+        linalg::MatmulOp::create(rewriter, loc, TypeRange{accType},
+                                 ValueRange{a, b}, ValueRange{init})
+            .getResult(0);
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    SmallVector<Value> operands = {product};
+    if (Value c = adaptor.getC())
+      operands.push_back(c);
+    bool hasC = operands.size() == 2;
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, operands, resultType, acc,
+        [&](OpBuilder &builder, Location l, ValueRange args) -> Value {
+          Value v = args[0];
+          if (alpha != 1.0)
+            v = arith::MulFOp::create(builder, l, v,
+                                      floatConstant(builder, l, acc, alpha));
+          if (hasC) {
+            Value c = args[1];
+            if (beta != 1.0)
+              c = arith::MulFOp::create(builder, l, c,
+                                        floatConstant(builder, l, acc, beta));
+            v = arith::AddFOp::create(builder, l, v, c);
+          }
+          return v;
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+/// ReduceSum / ReduceMean / ReduceMax over `axes`, in the accumulate type.
+template <typename OpTy>
+struct ReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    if (!isa<FloatType>(inputType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "integer reductions");
+    int64_t rank = inputType.getRank();
+    SmallVector<bool> reduced(rank, op.getAxes().empty());
+    for (int64_t axis : op.getAxes())
+      reduced[axis < 0 ? axis + rank : axis] = true;
+    bool isMax = std::is_same_v<OpTy, ReduceMaxOp>;
+    Type acc = isMax ? inputType.getElementType()
+                     : accumulatorType(op, inputType.getElementType());
+
+    SmallVector<int64_t> keptShape, dims;
+    SmallVector<OpFoldResult> keptSizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (reduced[i]) {
+        dims.push_back(i);
+        continue;
+      }
+      keptShape.push_back(inputType.getDimSize(i));
+      keptSizes.push_back(tensor::getMixedSize(rewriter, loc, input, i));
+    }
+    auto accType = RankedTensorType::get(keptShape, acc);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, keptSizes, acc);
+    TypedAttr initValue =
+        isMax ? TypedAttr(rewriter.getFloatAttr(
+                    acc, -std::numeric_limits<double>::infinity()))
+              : TypedAttr(rewriter.getZeroAttr(acc));
+    Value initScalar = arith::ConstantOp::create(rewriter, loc, acc, initValue);
+    Value init = linalg::FillOp::create(rewriter, loc, ValueRange{initScalar},
+                                        ValueRange{empty})
+                     .getResult(0);
+    auto reduce = linalg::ReduceOp::create(
+        rewriter, loc, ValueRange{input}, ValueRange{init}, dims,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = convertScalar(b, l, args[0], acc);
+          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, x, args[1]))
+                          : Value(arith::AddFOp::create(b, l, x, args[1]));
+          linalg::YieldOp::create(b, l, r);
+        });
+    Value result = reduce.getResult(0);
+    if (std::is_same_v<OpTy, ReduceMeanOp>) {
+      Value count = arith::ConstantOp::create(rewriter, loc,
+                                              rewriter.getIndexType(),
+                                              rewriter.getIndexAttr(1));
+      for (int64_t d : dims) {
+        Value size = tensor::DimOp::create(rewriter, loc, input, d);
+        count = arith::MulIOp::create(rewriter, loc, count, size);
+      }
+      Value countFloat = arith::UIToFPOp::create(
+          rewriter, loc, acc,
+          arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                       count));
+      FailureOr<Value> mean = buildElementwise(
+          rewriter, op, {result}, accType, nullptr,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::DivFOp::create(b, l, args[0], countFloat);
+          });
+      if (failed(mean))
+        return failure();
+      result = *mean;
+    }
+    auto resultType = cast<RankedTensorType>(op.getType());
+    result = roundTo(rewriter, op, result,
+                     RankedTensorType::get(keptShape, resultType.getElementType()));
+    if (!result)
+      return failure();
+    if (op.getKeepdims() && !dims.empty()) {
+      // Reinsert the reduced dims as size 1: each kept dim groups with the
+      // reduced dims after it; leading reduced dims join the first group
+      // (none kept: a 0-d tensor expands to all ones).
+      SmallVector<ReassociationIndices> groups;
+      ReassociationIndices leading;
+      for (int64_t i = 0; i < rank; ++i) {
+        if (!reduced[i]) {
+          ReassociationIndices group = leading;
+          leading.clear();
+          group.push_back(i);
+          groups.push_back(group);
+        } else if (groups.empty()) {
+          leading.push_back(i);
+        } else {
+          groups.back().push_back(i);
+        }
+      }
+      result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, result,
+                                             groups);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ConvertMPCToLinalg
+    : mpc::impl::ConvertMPCToLinalgBase<ConvertMPCToLinalg> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    ConversionTarget target(*context);
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect>();
+    target.addIllegalDialect<MPCDialect>();
+    target.addLegalOp<GetParameterOp, ParameterOp, UnrealizedConversionCastOp>();
+    RewritePatternSet patterns(context);
+    populateMPCToLinalgConversionPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
+  MLIRContext *context = patterns.getContext();
+  using U = std::function<Value(OpBuilder &, Location, Value, Operation *)>;
+  auto unary = [&](auto tag, auto fn) {
+    using OpTy = decltype(tag);
+    patterns.add<UnaryLowering<OpTy>>(
+        context, [fn](OpBuilder &b, Location l, Value x, OpTy op) {
+          return fn(b, l, x, op);
+        });
+  };
+  unary(SqrtOp(), [](OpBuilder &b, Location l, Value x, SqrtOp) -> Value {
+    return math::SqrtOp::create(b, l, x);
+  });
+  unary(ExpOp(), [](OpBuilder &b, Location l, Value x, ExpOp) -> Value {
+    return math::ExpOp::create(b, l, x);
+  });
+  unary(LogOp(), [](OpBuilder &b, Location l, Value x, LogOp) -> Value {
+    return math::LogOp::create(b, l, x);
+  });
+  unary(ErfOp(), [](OpBuilder &b, Location l, Value x, ErfOp) -> Value {
+    return math::ErfOp::create(b, l, x);
+  });
+  unary(TanhOp(), [](OpBuilder &b, Location l, Value x, TanhOp) -> Value {
+    return math::TanhOp::create(b, l, x);
+  });
+  unary(ReciprocalOp(),
+        [](OpBuilder &b, Location l, Value x, ReciprocalOp) -> Value {
+          return arith::DivFOp::create(
+              b, l, floatConstant(b, l, x.getType(), 1.0), x);
+        });
+  unary(SigmoidOp(), [](OpBuilder &b, Location l, Value x, SigmoidOp) -> Value {
+    // 1 / (1 + exp(-x))
+    Value one = floatConstant(b, l, x.getType(), 1.0);
+    Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+    return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
+  });
+  unary(SoftplusOp(),
+        [](OpBuilder &b, Location l, Value x, SoftplusOp) -> Value {
+          // max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
+          Value zero = floatConstant(b, l, x.getType(), 0.0);
+          Value e = math::ExpOp::create(
+              b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, x)));
+          return arith::AddFOp::create(b, l,
+                                       arith::MaximumFOp::create(b, l, x, zero),
+                                       math::Log1pOp::create(b, l, e));
+        });
+  unary(HardSwishOp(),
+        [](OpBuilder &b, Location l, Value x, HardSwishOp) -> Value {
+          Type t = x.getType();
+          Value g = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, x, floatConstant(b, l, t, 1.0 / 6)),
+              floatConstant(b, l, t, 0.5));
+          g = arith::MinimumFOp::create(
+              b, l, arith::MaximumFOp::create(b, l, g, floatConstant(b, l, t, 0.0)),
+              floatConstant(b, l, t, 1.0));
+          return arith::MulFOp::create(b, l, x, g);
+        });
+  unary(HardSigmoidOp(),
+        [](OpBuilder &b, Location l, Value x, HardSigmoidOp op) -> Value {
+          Type t = x.getType();
+          Value g = arith::AddFOp::create(
+              b, l,
+              arith::MulFOp::create(
+                  b, l, x,
+                  floatConstant(b, l, t, op.getAlpha().convertToDouble())),
+              floatConstant(b, l, t, op.getBeta().convertToDouble()));
+          return arith::MinimumFOp::create(
+              b, l, arith::MaximumFOp::create(b, l, g, floatConstant(b, l, t, 0.0)),
+              floatConstant(b, l, t, 1.0));
+        });
+  unary(LeakyReluOp(),
+        [](OpBuilder &b, Location l, Value x, LeakyReluOp op) -> Value {
+          Type t = x.getType();
+          Value scaled = arith::MulFOp::create(
+              b, l, x, floatConstant(b, l, t, op.getAlpha().convertToDouble()));
+          Value positive = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OGT, x, floatConstant(b, l, t, 0.0));
+          return arith::SelectOp::create(b, l, positive, x, scaled);
+        });
+  unary(GeluOp(), [](OpBuilder &b, Location l, Value x, GeluOp op) -> Value {
+    Type t = x.getType();
+    Value half = floatConstant(b, l, t, 0.5);
+    Value one = floatConstant(b, l, t, 1.0);
+    Value inner;
+    if (op.getApproximate() == GeluApproximation::Tanh) {
+      // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+      Value x3 = arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
+      Value poly = arith::AddFOp::create(
+          b, l, x,
+          arith::MulFOp::create(b, l, x3, floatConstant(b, l, t, 0.044715)));
+      inner = math::TanhOp::create(
+          b, l,
+          arith::MulFOp::create(b, l, poly,
+                                floatConstant(b, l, t, std::sqrt(2.0 / M_PI))));
+    } else {
+      inner = math::ErfOp::create(
+          b, l, arith::MulFOp::create(b, l, x,
+                                      floatConstant(b, l, t, M_SQRT1_2)));
+    }
+    return arith::MulFOp::create(
+        b, l, arith::MulFOp::create(b, l, half, x),
+        arith::AddFOp::create(b, l, one, inner));
+  });
+  patterns.add<BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
+               BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
+               BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
+               BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp,
+                              arith::DivUIOp>,
+               BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp,
+                              arith::MaxUIOp>,
+               BinaryLowering<MinOp, arith::MinimumFOp, arith::MinSIOp,
+                              arith::MinUIOp>>(context);
+  patterns.add<CompareLowering<EqualOp>>(context, arith::CmpFPredicate::OEQ,
+                                         arith::CmpIPredicate::eq,
+                                         arith::CmpIPredicate::eq);
+  patterns.add<CompareLowering<LessOp>>(context, arith::CmpFPredicate::OLT,
+                                        arith::CmpIPredicate::slt,
+                                        arith::CmpIPredicate::ult);
+  patterns.add<CompareLowering<GreaterOp>>(context, arith::CmpFPredicate::OGT,
+                                           arith::CmpIPredicate::sgt,
+                                           arith::CmpIPredicate::ugt);
+  patterns.add<WhereLowering, ConvertLowering<CastOp>,
+               ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,
+               MatMulLowering, GemmLowering, ReduceLowering<ReduceSumOp>,
+               ReduceLowering<ReduceMeanOp>, ReduceLowering<ReduceMaxOp>>(
+      context);
+}

@@ -1,0 +1,113 @@
+// RUN: mpc-opt %s --split-input-file --convert-mpc-to-linalg | FileCheck %s
+
+// Elementwise with ONNX broadcasting: the size-1 and missing dims of the
+// bias map to constants / are dropped.
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @broadcast_add
+// CHECK-SAME: (%[[X:.+]]: tensor<?x8xf32>, %[[B:.+]]: tensor<8xf32>)
+func.func @broadcast_add(%x: tensor<?x8xf32>, %b: tensor<8xf32>) -> tensor<?x8xf32> {
+  // CHECK: %[[C0:.+]] = arith.constant 0 : index
+  // CHECK: %[[N:.+]] = tensor.dim %[[X]], %[[C0]]
+  // CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?x8xf32>
+  // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[B]] : tensor<?x8xf32>, tensor<8xf32>) outs(%[[E]] : tensor<?x8xf32>)
+  // CHECK: arith.addf
+  %0 = mpc.add %x, %b : (tensor<?x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// bf16 ops store bf16, evaluate in fp32 and round once.
+// CHECK-LABEL: func.func @low_precision_unary
+func.func @low_precision_unary(%x: tensor<4xbf16>) -> tensor<4xbf16> {
+  // CHECK: linalg.generic
+  // CHECK: ^bb0(%[[IN:.+]]: bf16, %{{.+}}: bf16):
+  // CHECK-NEXT: %[[W:.+]] = arith.extf %[[IN]] : bf16 to f32
+  // CHECK: math.erf
+  // CHECK: %[[R:.+]] = arith.truncf %{{.+}} : f32 to bf16
+  // CHECK-NEXT: linalg.yield %[[R]] : bf16
+  %0 = mpc.gelu %x {precision = #mpc.precision<bf16, bf16, bf16>} : tensor<4xbf16> -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+// A bf16 matmul accumulates in fp32 and rounds once; leading dims of an
+// N-d lhs fold into rows.
+// CHECK-LABEL: func.func @matmul_bf16
+// CHECK-SAME: (%[[A:.+]]: tensor<2x5x16xbf16>, %[[W:.+]]: tensor<16x8xbf16>)
+func.func @matmul_bf16(%a: tensor<2x5x16xbf16>, %w: tensor<16x8xbf16>) -> tensor<2x5x8xbf16> {
+  // CHECK: %[[A2:.+]] = tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2]] : tensor<2x5x16xbf16> into tensor<10x16xbf16>
+  // CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+  // CHECK: %[[ACC:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<10x8xf32>)
+  // CHECK: %[[P:.+]] = linalg.matmul ins(%[[A2]], %[[W]] : tensor<10x16xbf16>, tensor<16x8xbf16>) outs(%[[ACC]] : tensor<10x8xf32>)
+  // CHECK: %[[P3:.+]] = tensor.expand_shape %[[P]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 8] : tensor<10x8xf32> into tensor<2x5x8xf32>
+  // CHECK: linalg.generic {{.*}} ins(%[[P3]] : tensor<2x5x8xf32>) outs(%{{.+}} : tensor<2x5x8xbf16>)
+  // CHECK: arith.truncf %{{.+}} : f32 to bf16
+  %0 = mpc.matmul %a, %w {precision = #mpc.precision<bf16, f32, bf16>} : (tensor<2x5x16xbf16>, tensor<16x8xbf16>) -> tensor<2x5x8xbf16>
+  return %0 : tensor<2x5x8xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @batch_matmul
+func.func @batch_matmul(%a: tensor<2x3x4x5xf32>, %b: tensor<2x3x5x6xf32>) -> tensor<2x3x4x6xf32> {
+  // CHECK: tensor.collapse_shape {{.*}} into tensor<6x4x5xf32>
+  // CHECK: linalg.batch_matmul {{.*}} outs(%{{.+}} : tensor<6x4x6xf32>)
+  // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x4x6xf32>
+  %0 = mpc.matmul %a, %b : (tensor<2x3x4x5xf32>, tensor<2x3x5x6xf32>) -> tensor<2x3x4x6xf32>
+  return %0 : tensor<2x3x4x6xf32>
+}
+
+// -----
+
+// Gemm: transposes, then alpha * AB + beta * C in the accumulator type.
+// CHECK-LABEL: func.func @gemm
+func.func @gemm(%a: tensor<3x4xf32>, %b: tensor<5x3xf32>, %c: tensor<5xf32>) -> tensor<4x5xf32> {
+  // CHECK: linalg.transpose ins(%{{.+}} : tensor<3x4xf32>) outs(%{{.+}} : tensor<4x3xf32>) permutation = [1, 0]
+  // CHECK: linalg.transpose ins(%{{.+}} : tensor<5x3xf32>) outs(%{{.+}} : tensor<3x5xf32>) permutation = [1, 0]
+  // CHECK: linalg.matmul
+  // CHECK: linalg.generic
+  // CHECK: %[[ALPHA:.+]] = arith.constant 2.000000e+00 : f32
+  // CHECK: %[[AB:.+]] = arith.mulf %{{.+}}, %[[ALPHA]] : f32
+  // CHECK: %[[BETA:.+]] = arith.constant 5.000000e-01 : f32
+  // CHECK: %[[C:.+]] = arith.mulf %{{.+}}, %[[BETA]] : f32
+  // CHECK: arith.addf %[[AB]], %[[C]] : f32
+  %0 = mpc.gemm %a, %b, %c {alpha = 2.0 : f32, beta = 0.5 : f32, trans_a, trans_b} : (tensor<3x4xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// ReduceMean over dim 1 with keepdims, accumulating bf16 input in fp32.
+// CHECK-LABEL: func.func @reduce_mean
+func.func @reduce_mean(%x: tensor<2x3x4xbf16>) -> tensor<2x1x4xbf16> {
+  // CHECK: linalg.reduce ins(%{{.+}} : tensor<2x3x4xbf16>) outs(%{{.+}} : tensor<2x4xf32>) dimensions = [1]
+  // CHECK: arith.extf
+  // CHECK: arith.addf
+  // CHECK: arith.divf
+  // CHECK: arith.truncf
+  // CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2]] output_shape [2, 1, 4] : tensor<2x4xbf16> into tensor<2x1x4xbf16>
+  %0 = mpc.reduce_mean %x {axes = array<i64: 1>, precision = #mpc.precision<bf16, f32, bf16>} : (tensor<2x3x4xbf16>) -> tensor<2x1x4xbf16>
+  return %0 : tensor<2x1x4xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @casts_and_data
+func.func @casts_and_data(%x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> (tensor<2x3xbf16>, tensor<3x2xf32>, tensor<2x3xf32>, tensor<2xi64>) {
+  // CHECK: arith.truncf %{{.+}} : f32 to bf16
+  %0 = mpc.cast %x : tensor<2x3xf32> to tensor<2x3xbf16>
+  // CHECK: linalg.transpose ins(%{{.+}} : tensor<2x3xf32>) outs(%{{.+}} : tensor<3x2xf32>) permutation = [1, 0]
+  %1 = mpc.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  // CHECK: arith.sitofp %{{.+}} : i64 to f32
+  %2 = mpc.convert %i : tensor<2x3xi64> to tensor<2x3xf32>
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.select
+  %3 = mpc.greater %x, %2 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
+  %4 = mpc.where %3, %x, %2 : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: arith.constant dense<[4, 5]> : tensor<2xi64>
+  %5 = mpc.constant dense<[4, 5]> : tensor<2xi64>
+  return %0, %1, %4, %5 : tensor<2x3xbf16>, tensor<3x2xf32>, tensor<2x3xf32>, tensor<2xi64>
+}
