@@ -42,6 +42,13 @@ def python_has(module):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
+mlir_runner = os.path.join(config.llvm_tools_dir, "mlir-runner")
+if os.path.exists(mlir_runner):
+    config.available_features.add("mlir-runner")
+config.substitutions.append(("%mlir_runner", mlir_runner))
+config.substitutions.append(
+    ("%mlir_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
+
 if python_has("torch"):
     config.available_features.add("torch")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):

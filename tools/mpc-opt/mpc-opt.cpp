@@ -18,6 +18,12 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -158,10 +164,18 @@ int main(int argc, char **argv) {
   registry.insert<mpc::MPCDialect, func::FuncDialect, linalg::LinalgDialect,
                   tensor::TensorDialect, arith::ArithDialect,
                   math::MathDialect>();
+  // Upstream passes make up the lowering pipelines; the extensions give
+  // upstream dialects their bufferization and LLVM conversion interfaces.
+  registerAllExtensions(registry);
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  registerAllPasses();
   mpc::registerMPCPasses();
   mpc::registerMPCConversionPasses();
   mpc::registerMPCPipelines();
-  registerTransformsPasses();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv,

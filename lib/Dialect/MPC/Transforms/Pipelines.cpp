@@ -25,7 +25,30 @@ void mpc::buildPrecisionPipeline(OpPassManager &pm,
   }
 }
 
+void mpc::buildCPUPipeline(OpPassManager &pm) {
+  // Stages by name, so each can be run and tested on its own from mpc-opt.
+  static constexpr llvm::StringLiteral stages =
+      "func.func(convert-mpc-to-linalg,linalg-fuse-elementwise-ops),"
+      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "func.func(buffer-hoisting,convert-linalg-to-loops),"
+      "buffer-deallocation-pipeline,"
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "arith-expand{include-bf16=true},convert-math-to-libm,"
+      "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
+      "convert-cf-to-llvm,convert-func-to-llvm,convert-index-to-llvm,"
+      "reconcile-unrealized-casts";
+  if (failed(parsePassPipeline(stages, pm)))
+    llvm::report_fatal_error("mpc-cpu-pipeline: a stage is not registered");
+}
+
 void mpc::registerMPCPipelines() {
+  PassPipelineRegistration<>(
+      "mpc-cpu-pipeline",
+      "lower mpc to the LLVM dialect for the CPU (linalg, bufferization, "
+      "loops)",
+      buildCPUPipeline);
   PassPipelineRegistration<PrecisionPipelineOptions>(
       "mpc-precision-pipeline",
       "decide per-op precision, insert and optimise casts, optionally report",

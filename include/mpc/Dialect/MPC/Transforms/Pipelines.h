@@ -37,7 +37,12 @@ struct PrecisionPipelineOptions
 void buildPrecisionPipeline(OpPassManager &pm,
                             const PrecisionPipelineOptions &options);
 
-/// Registers `mpc-precision-pipeline`.
+/// mpc (with explicit precisions) -> linalg -> bufferized loops -> LLVM
+/// dialect, for the CPU. bf16 conversions are expanded to integer bit
+/// operations (round to nearest even), so no compiler runtime is needed.
+void buildCPUPipeline(OpPassManager &pm);
+
+/// Registers `mpc-precision-pipeline` and `mpc-cpu-pipeline`.
 void registerMPCPipelines();
 
 } // namespace mpc

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Executes mpc ops lowered by --mpc-cpu-pipeline and checks them against
+numpy.
+
+    lowering_numerics.py MPC_OPT MLIR_RUNNER RUNNER_LIB_DIR
+
+Each case is an mpc function on random inputs (fixed seed). It is wrapped
+in a `main` that prints the result, lowered with `mpc-opt
+--mpc-cpu-pipeline`, run with mlir-runner, and compared with a numpy
+reference computed in float64; bf16 ops are compared with the reference
+rounded the way bf16 storage rounds (to nearest even), so a wrong rounding
+mode or accumulation in bf16 fails.
+"""
+import math
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+RNG = np.random.default_rng(2026)
+
+
+def bf16(x):
+    """Rounds float32 values to bf16 (nearest even), returned as float32."""
+    bits = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def tensor_type(shape, element="f32"):
+    return "tensor<%sx%s>" % ("x".join(map(str, shape)), element) if shape \
+        else "tensor<%s>" % element
+
+
+def dense(array):
+    return "dense<%s>" % np.array2string(
+        np.asarray(array, np.float32), separator=", ", threshold=1 << 30,
+        floatmode="unique").replace("\n", "")
+
+
+def case_add_broadcast():
+    x, b = RNG.standard_normal((3, 4)), RNG.standard_normal((4,))
+    body = """%0 = mpc.add %a0, %a1 : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>"""
+    return [x, b], body, (3, 4), x.astype(np.float32) + b.astype(np.float32), 1e-6
+
+
+def case_gelu_sigmoid_softplus():
+    x = RNG.standard_normal((2, 5)) * 3
+    body = """%g = mpc.gelu %a0 : tensor<2x5xf32> -> tensor<2x5xf32>
+    %s = mpc.sigmoid %g : tensor<2x5xf32> -> tensor<2x5xf32>
+    %0 = mpc.softplus %s : tensor<2x5xf32> -> tensor<2x5xf32>"""
+    x32 = x.astype(np.float32).astype(np.float64)
+    g = 0.5 * x32 * (1 + np.vectorize(math.erf)(x32 / math.sqrt(2)))
+    s = 1 / (1 + np.exp(-g))
+    return [x], body, (2, 5), np.log1p(np.exp(s)), 1e-5
+
+
+def case_matmul_f32():
+    a, b = RNG.standard_normal((2, 3, 8)), RNG.standard_normal((8, 5))
+    body = """%0 = mpc.matmul %a0, %a1 : (tensor<2x3x8xf32>, tensor<8x5xf32>) -> tensor<2x3x5xf32>"""
+    ref = a.astype(np.float32).astype(np.float64) @ b.astype(np.float32)
+    return [a, b], body, (2, 3, 5), ref, 1e-5
+
+
+def case_matmul_bf16():
+    # bf16 inputs, fp32 accumulation, one rounding of the result.
+    a, b = RNG.standard_normal((4, 16)), RNG.standard_normal((16, 3))
+    body = """%ab = mpc.cast %a0 : tensor<4x16xf32> to tensor<4x16xbf16>
+    %bb = mpc.cast %a1 : tensor<16x3xf32> to tensor<16x3xbf16>
+    %m = mpc.matmul %ab, %bb {precision = #mpc.precision<bf16, f32, bf16>} : (tensor<4x16xbf16>, tensor<16x3xbf16>) -> tensor<4x3xbf16>
+    %0 = mpc.cast %m : tensor<4x3xbf16> to tensor<4x3xf32>"""
+    acc = bf16(a).astype(np.float64) @ bf16(b).astype(np.float64)
+    return [a, b], body, (4, 3), bf16(acc.astype(np.float32)), 0.0
+
+
+def case_gemm():
+    a, b, c = (RNG.standard_normal((3, 4)), RNG.standard_normal((5, 3)),
+               RNG.standard_normal((5,)))
+    body = """%0 = mpc.gemm %a0, %a1, %a2 {alpha = 0.5 : f32, beta = 2.0 : f32, trans_a, trans_b} : (tensor<3x4xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<4x5xf32>"""
+    f = lambda v: v.astype(np.float32).astype(np.float64)
+    ref = 0.5 * (f(a).T @ f(b).T) + 2.0 * f(c)
+    return [a, b, c], body, (4, 5), ref, 1e-5
+
+
+def case_reductions():
+    x = RNG.standard_normal((2, 3, 4))
+    body = """%m = mpc.reduce_mean %a0 {axes = array<i64: 1>} : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
+    %x = mpc.reduce_max %m {axes = array<i64: 0, 2>, keepdims = false} : (tensor<2x1x4xf32>) -> tensor<1xf32>
+    %0 = mpc.reduce_sum %a0 {axes = array<i64>} : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>"""
+    f = x.astype(np.float32).astype(np.float64)
+    return [x], body, (1, 1, 1), f.sum(keepdims=True), 1e-5
+
+
+def case_bf16_rounding():
+    # Ties round to even: 1 + 2^-8 -> 1, 1 + 3 * 2^-8 -> 1 + 2^-6.
+    x = np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, -1.5 - 2 ** -9, 3.0e38])
+    body = """%h = mpc.cast %a0 : tensor<4xf32> to tensor<4xbf16>
+    %0 = mpc.cast %h : tensor<4xbf16> to tensor<4xf32>"""
+    return [x], body, (4,), bf16(x.astype(np.float32)), 0.0
+
+
+def case_where():
+    x, y = RNG.standard_normal((3, 1)), RNG.standard_normal((1, 4))
+    body = """%g = mpc.greater %a0, %a1 : (tensor<3x1xf32>, tensor<1x4xf32>) -> tensor<3x4xi1>
+    %0 = mpc.where %g, %a0, %a1 : (tensor<3x4xi1>, tensor<3x1xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>"""
+    f = lambda v: v.astype(np.float32)
+    return [x, y], body, (3, 4), np.where(f(x) > f(y), f(x), f(y)), 0.0
+
+
+CASES = [case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
+         case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
+         case_where]
+
+
+def program(inputs, body, out_shape):
+    args = ", ".join("%%a%d: %s" % (i, tensor_type(np.shape(v)))
+                     for i, v in enumerate(inputs))
+    consts = "\n  ".join("%%c%d = arith.constant %s : %s" % (
+        i, dense(v), tensor_type(np.shape(v))) for i, v in enumerate(inputs))
+    call_args = ", ".join("%%c%d" % i for i in range(len(inputs)))
+    call_types = ", ".join(tensor_type(np.shape(v)) for v in inputs)
+    out = tensor_type(out_shape)
+    return """func.func private @printMemrefF32(tensor<*xf32>)
+func.func @kernel(%s) -> %s {
+    %s
+    return %%0 : %s
+}
+func.func @main() {
+  %s
+  %%r = call @kernel(%s) : (%s) -> %s
+  %%u = tensor.cast %%r : %s to tensor<*xf32>
+  call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
+  return
+}
+""" % (args, out, body, out, consts, call_args, call_types, out, out)
+
+
+def run_case(mpc_opt, runner, lib_dir, case):
+    inputs, body, out_shape, reference, rtol = case()
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir") as src:
+        src.write(program(inputs, body, out_shape))
+        src.flush()
+        lowered = subprocess.run([mpc_opt, src.name, "--mpc-cpu-pipeline"],
+                                 capture_output=True, text=True)
+        if lowered.returncode:
+            return "lowering failed: " + lowered.stderr[-500:]
+        ran = subprocess.run(
+            [runner, "-e", "main", "-entry-point-result=void",
+             "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
+             % (lib_dir, lib_dir)],
+            input=lowered.stdout, capture_output=True, text=True)
+        if ran.returncode:
+            return "run failed: " + ran.stderr[-500:]
+    data = ran.stdout.split("data =", 1)[-1]
+    values = np.array([float(v) for v in re.findall(
+        r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf|nan)", data)])
+    expected = np.asarray(reference, np.float64).reshape(-1)
+    if values.shape != expected.shape:
+        return "got %d values, expected %d" % (values.size, expected.size)
+    # mlir-runner prints 6 significant digits (relative error up to 5e-6);
+    # a bf16 rounding error is 2^-8 relative, far above that.
+    tol = np.maximum(rtol, 1e-5) * np.maximum(np.abs(expected), 1e-3)
+    bad = np.abs(values - expected) > tol
+    if bad.any():
+        i = int(np.argmax(bad))
+        return "element %d: got %r, expected %r" % (i, values[i], expected[i])
+    return None
+
+
+def main():
+    mpc_opt, runner, lib_dir = sys.argv[1:4]
+    failures = 0
+    for case in CASES:
+        error = run_case(mpc_opt, runner, lib_dir, case)
+        print("%-28s %s" % (case.__name__[5:], "ok" if error is None else
+                            "FAIL: " + error))
+        failures += error is not None
+    print("%d passed, %d failed" % (len(CASES) - failures, failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
