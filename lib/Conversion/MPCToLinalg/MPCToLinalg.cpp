@@ -162,6 +162,8 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
                   ConversionPatternRewriter &rewriter) const override {
     auto resultType = cast<RankedTensorType>(op.getType());
     Type element = getElementTypeOrSelf(adaptor.getInput());
+    if (!isa<FloatType>(element))
+      return rewriter.notifyMatchFailure(op, "integer operands");
     FailureOr<Value> result = buildElementwise(
         rewriter, op, {adaptor.getInput()}, resultType, mathType(element),
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -626,6 +628,300 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
+/// in `acc`, converting each element with `convert` first.
+Value reduceDims(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> dims, Type acc, bool isMax) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<OpFoldResult> keptSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      keptSizes.push_back(tensor::getMixedSize(b, loc, input, i));
+  Value empty = tensor::EmptyOp::create(b, loc, keptSizes, acc);
+  TypedAttr initValue =
+      isMax ? TypedAttr(b.getFloatAttr(acc,
+                                       -std::numeric_limits<double>::infinity()))
+            : TypedAttr(b.getZeroAttr(acc));
+  Value initScalar = arith::ConstantOp::create(b, loc, acc, initValue);
+  Value init = linalg::FillOp::create(b, loc, ValueRange{initScalar},
+                                      ValueRange{empty})
+                   .getResult(0);
+  return linalg::ReduceOp::create(
+             b, loc, ValueRange{input}, ValueRange{init}, dims,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = convertScalar(nb, l, args[0], acc);
+               Value r = isMax
+                             ? Value(arith::MaximumFOp::create(nb, l, x, args[1]))
+                             : Value(arith::AddFOp::create(nb, l, x, args[1]));
+               linalg::YieldOp::create(nb, l, r);
+             })
+      .getResult(0);
+}
+
+/// The indexing map reading a tensor reduced over `dims` from inside a
+/// generic over the full `rank` (the reduced dims are dropped).
+AffineMap reducedMap(int64_t rank, ArrayRef<int64_t> dims,
+                     MLIRContext *context) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!llvm::is_contained(dims, i))
+      exprs.push_back(getAffineDimExpr(i, context));
+  return AffineMap::get(rank, 0, exprs, context);
+}
+
+/// A generic over `like`'s shape reading `inputs` through `maps` (one per
+/// input), writing `resultElement`.
+Value mapGeneric(OpBuilder &b, Location loc, Value like, Type resultElement,
+                 ValueRange inputs, ArrayRef<AffineMap> maps,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto likeType = cast<RankedTensorType>(like.getType());
+  int64_t rank = likeType.getRank();
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(tensor::getMixedSize(b, loc, like, i));
+  Value init = tensor::EmptyOp::create(b, loc, sizes, resultElement);
+  SmallVector<AffineMap> allMaps(maps.begin(), maps.end());
+  allMaps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+             allMaps, iterators, "", "",
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// Softmax / LogSoftmax along one axis, in the accumulate type:
+/// exp(x - max) / sum(exp(x - max)), or its log.
+template <typename OpTy, bool isLog>
+struct SoftmaxLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = op.getContext();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    // I64Attr getters return uint64_t: go through int64_t before the sign.
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    Type acc = mathType(accumulatorType(op, type.getElementType()));
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reduced = reducedMap(rank, {axis}, context);
+    Value max = reduceDims(rewriter, loc, x, {axis}, acc, /*isMax=*/true);
+    // exp(x - max) in the accumulator type.
+    Value shifted = mapGeneric(
+        rewriter, loc, x, acc, {x, max}, {id, reduced},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::SubFOp::create(b, l, convertScalar(b, l, args[0], acc),
+                                       args[1]);
+        });
+    Value exps = mapGeneric(rewriter, loc, x, acc, {shifted}, {id},
+                            [&](OpBuilder &b, Location l, ValueRange args) {
+                              return Value(math::ExpOp::create(b, l, args[0]));
+                            });
+    Value sum = reduceDims(rewriter, loc, exps, {axis}, acc, /*isMax=*/false);
+    Type resultElement = getElementTypeOrSelf(op.getType());
+    Value result = mapGeneric(
+        rewriter, loc, x, resultElement, {isLog ? shifted : exps, sum},
+        {id, reduced}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = isLog ? Value(arith::SubFOp::create(
+                                b, l, args[0], math::LogOp::create(b, l, args[1])))
+                          : Value(arith::DivFOp::create(b, l, args[0], args[1]));
+          return convertScalar(b, l, v, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// LayerNorm over the dims from `axis` on: statistics in fp32, then
+/// (x - mean) * invstd * scale + bias rounded to the result type.
+struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = op.getContext();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> dims;
+    for (int64_t i = axis; i < rank; ++i)
+      dims.push_back(i);
+    Type f32 = rewriter.getF32Type();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap stats = reducedMap(rank, dims, context);
+    // Elements per normalised slice.
+    Value count = arith::ConstantOp::create(rewriter, loc, rewriter.getIndexType(),
+                                            rewriter.getIndexAttr(1));
+    for (int64_t d : dims)
+      count = arith::MulIOp::create(rewriter, loc, count,
+                                    tensor::DimOp::create(rewriter, loc, x, d));
+    Value n = arith::UIToFPOp::create(
+        rewriter, loc, f32,
+        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
+    Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
+    Value mean = mapGeneric(rewriter, loc, sum, f32, {sum},
+                            {rewriter.getMultiDimIdentityMap(rank - dims.size())},
+                            [&](OpBuilder &b, Location l, ValueRange args) {
+                              return Value(arith::DivFOp::create(b, l, args[0], n));
+                            });
+    Value centered = mapGeneric(
+        rewriter, loc, x, f32, {x, mean}, {id, stats},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::SubFOp::create(b, l, convertScalar(b, l, args[0], f32),
+                                       args[1]);
+        });
+    Value squares = mapGeneric(rewriter, loc, x, f32, {centered}, {id},
+                               [&](OpBuilder &b, Location l, ValueRange args) {
+                                 return Value(arith::MulFOp::create(b, l, args[0], args[0]));
+                               });
+    Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, false);
+    double epsilon = op.getEpsilon().convertToDouble();
+    Value invStd = mapGeneric(
+        rewriter, loc, sumSquares, f32, {sumSquares},
+        {rewriter.getMultiDimIdentityMap(rank - dims.size())},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value variance = arith::DivFOp::create(b, l, args[0], n);
+          // 1 / sqrt, not rsqrt: libm has no rsqrtf.
+          Value std = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, variance,
+                                          floatConstant(b, l, f32, epsilon)));
+          return arith::DivFOp::create(b, l, floatConstant(b, l, f32, 1.0),
+                                       std);
+        });
+    // Scale and bias broadcast against the normalised dims.
+    auto paramMap = [&](Value param) {
+      auto paramType = cast<RankedTensorType>(param.getType());
+      SmallVector<AffineExpr> exprs;
+      int64_t offset = rank - paramType.getRank();
+      for (int64_t i = 0; i < paramType.getRank(); ++i)
+        exprs.push_back(paramType.getDimSize(i) == 1 &&
+                                type.getDimSize(i + offset) != 1
+                            ? getAffineConstantExpr(0, context)
+                            : getAffineDimExpr(i + offset, context));
+      return AffineMap::get(rank, 0, exprs, context);
+    };
+    SmallVector<Value> inputs = {centered, invStd, adaptor.getScale()};
+    SmallVector<AffineMap> maps = {id, stats, paramMap(adaptor.getScale())};
+    if (Value bias = adaptor.getBias()) {
+      inputs.push_back(bias);
+      maps.push_back(paramMap(bias));
+    }
+    Type resultElement = getElementTypeOrSelf(op.getOutput().getType());
+    Value y = mapGeneric(
+        rewriter, loc, x, resultElement, inputs, maps,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value v = arith::MulFOp::create(b, l, args[0], args[1]);
+          v = arith::MulFOp::create(b, l, v, convertScalar(b, l, args[2], f32));
+          if (args.size() > 3)
+            v = arith::AddFOp::create(b, l, v, convertScalar(b, l, args[3], f32));
+          return convertScalar(b, l, v, resultElement);
+        });
+    // The statistics results keep the normalised dims as size 1.
+    auto expandStats = [&](Value v, Type resultType) -> Value {
+      SmallVector<ReassociationIndices> groups;
+      ReassociationIndices leading;
+      for (int64_t i = 0; i < rank; ++i) {
+        if (i < axis) {
+          ReassociationIndices group = leading;
+          leading.clear();
+          group.push_back(i);
+          groups.push_back(group);
+        } else if (groups.empty()) {
+          leading.push_back(i);
+        } else {
+          groups.back().push_back(i);
+        }
+      }
+      return tensor::ExpandShapeOp::create(rewriter, loc, resultType, v, groups);
+    };
+    rewriter.replaceOp(op, {y, expandStats(mean, op.getMean().getType()),
+                            expandStats(invStd, op.getInvStdDev().getType())});
+    return success();
+  }
+};
+
+/// Reshape-like ops with a static result: collapse to 1-d, expand to the
+/// result (row-major order is what ONNX's reshapes keep).
+template <typename OpTy>
+struct StaticReshapeLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getOperands()[0];
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    if (!inputType.hasStaticShape() || !resultType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic reshapes");
+    auto all = [](int64_t rank) {
+      ReassociationIndices group;
+      for (int64_t i = 0; i < rank; ++i)
+        group.push_back(i);
+      return rank == 0 ? SmallVector<ReassociationIndices>{}
+                       : SmallVector<ReassociationIndices>{group};
+    };
+    Value flat = input;
+    if (inputType.getRank() != 1)
+      flat = tensor::CollapseShapeOp::create(rewriter, loc, input,
+                                             all(inputType.getRank()));
+    Value result = flat;
+    if (resultType.getRank() != 1)
+      result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, flat,
+                                             all(resultType.getRank()));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Ops that are the identity at inference: Identity, and Dropout outside
+/// training (whose mask is all true).
+struct IdentityLowering : OpConversionPattern<IdentityOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(IdentityOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct DropoutLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getTraining())
+      return rewriter.notifyMatchFailure(op, "training-mode dropout");
+    auto maskType = cast<RankedTensorType>(op.getMask().getType());
+    Value trueValue = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                                rewriter.getBoolAttr(true));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < maskType.getRank(); ++i)
+      sizes.push_back(
+          tensor::getMixedSize(rewriter, op.getLoc(), adaptor.getInput(), i));
+    Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
+                                          rewriter.getI1Type());
+    Value mask = linalg::FillOp::create(rewriter, op.getLoc(),
+                                        ValueRange{trueValue}, ValueRange{empty})
+                     .getResult(0);
+    rewriter.replaceOp(op, {adaptor.getInput(), mask});
+    return success();
+  }
+};
+
 struct ConvertMPCToLinalg
     : mpc::impl::ConvertMPCToLinalgBase<ConvertMPCToLinalg> {
   void runOnOperation() override {
@@ -766,6 +1062,30 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
   patterns.add<CompareLowering<GreaterOp>>(context, arith::CmpFPredicate::OGT,
                                            arith::CmpIPredicate::sgt,
                                            arith::CmpIPredicate::ugt);
+  unary(ReluOp(), [](OpBuilder &b, Location l, Value x, ReluOp) -> Value {
+    return arith::MaximumFOp::create(b, l, x, floatConstant(b, l, x.getType(), 0.0));
+  });
+  unary(NegOp(), [](OpBuilder &b, Location l, Value x, NegOp) -> Value {
+    return arith::NegFOp::create(b, l, x);
+  });
+  unary(AbsOp(), [](OpBuilder &b, Location l, Value x, AbsOp) -> Value {
+    return math::AbsFOp::create(b, l, x);
+  });
+  unary(ClipOp(), [](OpBuilder &b, Location l, Value x, ClipOp op) -> Value {
+    if (auto min = op.getMin())
+      x = arith::MaximumFOp::create(
+          b, l, x, floatConstant(b, l, x.getType(), min->convertToDouble()));
+    if (auto max = op.getMax())
+      x = arith::MinimumFOp::create(
+          b, l, x, floatConstant(b, l, x.getType(), max->convertToDouble()));
+    return x;
+  });
+  patterns.add<SoftmaxLowering<SoftmaxOp, false>,
+               SoftmaxLowering<LogSoftmaxOp, true>, LayerNormLowering,
+               StaticReshapeLowering<ReshapeOp>, StaticReshapeLowering<FlattenOp>,
+               StaticReshapeLowering<SqueezeOp>,
+               StaticReshapeLowering<UnsqueezeOp>, IdentityLowering,
+               DropoutLowering>(context);
   patterns.add<WhereLowering, ConvertLowering<CastOp>,
                ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,
                MatMulLowering, GemmLowering, ReduceLowering<ReduceSumOp>,

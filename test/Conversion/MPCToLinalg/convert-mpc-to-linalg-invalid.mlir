@@ -1,10 +1,28 @@
 // RUN: mpc-opt %s --split-input-file --verify-diagnostics --convert-mpc-to-linalg
 
 // Ops without a lowering yet are errors naming them, never left behind.
-func.func @no_lowering(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{failed to legalize operation 'mpc.softmax' that was explicitly marked illegal}}
-  %0 = mpc.softmax %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
-  return %0 : tensor<4x8xf32>
+func.func @no_lowering(%x: tensor<4x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{failed to legalize operation 'mpc.slice' that was explicitly marked illegal}}
+  %0 = mpc.slice %x {starts = array<i64: 0>, ends = array<i64: 2>, axes = array<i64: 0>, steps = array<i64: 1>} : (tensor<4x8xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// Integer activations are not lowered yet.
+func.func @integer_relu(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{failed to legalize operation 'mpc.relu' that was explicitly marked illegal}}
+  %0 = mpc.relu %x : tensor<4xi32> -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+// Training-mode dropout needs random numbers: not lowered yet.
+func.func @training_dropout(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{failed to legalize operation 'mpc.dropout' that was explicitly marked illegal}}
+  %0:2 = mpc.dropout %x {training} : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi1>)
+  return %0#0 : tensor<4xf32>
 }
 
 // -----

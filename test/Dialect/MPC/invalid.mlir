@@ -791,3 +791,12 @@ func.func @cast_shape(%x: tensor<2xf32>) {
   %0 = mpc.cast %x : tensor<2xf32> to tensor<3xbf16>
   return
 }
+
+// -----
+
+func.func @softmax_negative_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{axis -3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.softmax %x {axis = -3} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}

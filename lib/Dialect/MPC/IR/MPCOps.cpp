@@ -624,7 +624,7 @@ static LogicalResult inferSoftmax(std::optional<Location> loc, Adaptor adaptor,
                                   SmallVectorImpl<Type> &inferred) {
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   if (failed(normalizeAxis(adaptor.getAxis(), input.getRank())))
-    return emitOptionalError(loc, "axis ", adaptor.getAxis(),
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
                              " is out of range for rank ", input.getRank());
   inferred.push_back(RankedTensorType::get(
       input.getShape(), computeResultElementType(input.getElementType(),
@@ -659,7 +659,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), input.getRank());
   if (failed(axis))
-    return emitOptionalError(loc, "axis ", adaptor.getAxis(),
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
                              " is out of range for rank ", input.getRank());
   ArrayRef<int64_t> normalized = input.getShape().drop_front(*axis);
   for (Value param : {adaptor.getScale(), adaptor.getBias()}) {
@@ -973,7 +973,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   auto first = cast<RankedTensorType>(adaptor.getInputs().front().getType());
   FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), first.getRank());
   if (failed(axis))
-    return emitOptionalError(loc, "axis ", adaptor.getAxis(),
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
                              " is out of range for rank ", first.getRank());
   SmallVector<int64_t> shape(first.getShape());
   shape[*axis] = 0;
@@ -1025,7 +1025,7 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), input.getRank());
   if (failed(axis))
-    return emitOptionalError(loc, "axis ", adaptor.getAxis(),
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
                              " is out of range for rank ", input.getRank());
   int64_t total = 0;
   for (int64_t size : adaptor.getSizes()) {
@@ -1198,7 +1198,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
   FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), input.getRank());
   if (failed(axis))
-    return emitOptionalError(loc, "axis ", adaptor.getAxis(),
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
                              " is out of range for rank ", input.getRank());
   SmallVector<int64_t> shape(input.getShape().take_front(*axis));
   llvm::append_range(shape, indices.getShape());
