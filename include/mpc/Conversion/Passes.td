@@ -28,4 +28,20 @@ def ConvertMPCToLinalg : Pass<"convert-mpc-to-linalg", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ConvertMPCParametersToMemRef
+    : Pass<"convert-mpc-parameters-to-memref", "::mlir::ModuleOp"> {
+  let summary = "turn model parameters into memref globals";
+  let description = [{
+    Each `mpc.parameter` becomes a `memref.global` holding its initial value
+    (a resource blob stays a blob), constant unless trainable; each
+    `mpc.get_parameter` reads it through `memref.get_global` and
+    `bufferization.to_tensor`. This is the inference ABI: parameters live
+    in the program image.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::bufferization::BufferizationDialect",
+  ];
+}
+
 #endif // MPC_CONVERSION_PASSES_TD

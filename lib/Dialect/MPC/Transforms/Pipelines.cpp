@@ -28,6 +28,7 @@ void mpc::buildPrecisionPipeline(OpPassManager &pm,
 void mpc::buildCPUPipeline(OpPassManager &pm) {
   // Stages by name, so each can be run and tested on its own from mpc-opt.
   static constexpr llvm::StringLiteral stages =
+      "convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,linalg-fuse-elementwise-ops),"
       "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
       "one-shot-bufferize{bufferize-function-boundaries "
