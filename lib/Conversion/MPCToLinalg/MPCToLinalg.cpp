@@ -922,6 +922,346 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
+/// Slice with positive steps on static sliced dims: tensor.extract_slice
+/// after ONNX's clamping. Negative steps and dynamic sliced dims are
+/// reported.
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+    for (int64_t i = 0; i < rank; ++i)
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, input, i));
+    for (auto [start, axis, step] :
+         llvm::zip(op.getStarts(), op.getAxes(), op.getSteps())) {
+      int64_t a = axis < 0 ? axis + rank : axis;
+      int64_t dim = type.getDimSize(a);
+      if (step < 1 || ShapedType::isDynamic(dim) ||
+          resultType.isDynamicDim(a))
+        return rewriter.notifyMatchFailure(op, "negative steps or dynamic "
+                                               "sliced dims");
+      int64_t begin = start < 0 ? start + dim : start;
+      begin = std::clamp<int64_t>(begin, 0, dim);
+      offsets[a] = rewriter.getIndexAttr(begin);
+      sizes[a] = rewriter.getIndexAttr(resultType.getDimSize(a));
+      strides[a] = rewriter.getIndexAttr(step);
+    }
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, resultType, input, offsets, sizes, strides);
+    return success();
+  }
+};
+
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    int64_t rank = cast<RankedTensorType>(op.getType()).getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(op, op.getType(), axis,
+                                                  adaptor.getInputs());
+    return success();
+  }
+};
+
+/// Pads the spatial dims of an NC... tensor with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> pads, TypedAttr value) {
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t spatial = type.getRank() - 2;
+  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)),
+      high(2, b.getIndexAttr(0));
+  SmallVector<int64_t> shape(type.getShape().take_front(2));
+  for (int64_t i = 0; i < spatial; ++i) {
+    low.push_back(b.getIndexAttr(pads[i]));
+    high.push_back(b.getIndexAttr(pads[i + spatial]));
+    int64_t d = type.getDimSize(i + 2);
+    shape.push_back(ShapedType::isDynamic(d) ? d
+                                             : d + pads[i] + pads[i + spatial]);
+  }
+  Value padValue = arith::ConstantOp::create(b, loc, value);
+  return tensor::PadOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), input, low,
+      high, padValue);
+}
+
+/// Conv with 2 spatial dims and group 1: pad, linalg.conv_2d_nchw_fchw
+/// accumulating in the precision's accumulate type, bias, one rounding.
+struct ConvLowering : OpConversionPattern<ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (inputType.getRank() != 4 || op.getGroup() != 1 ||
+        op.getAutoPad() != AutoPad::NotSet)
+      return rewriter.notifyMatchFailure(
+          op, "only 2-d, group 1 convolutions with explicit pads");
+    Type acc = accumulatorType(op, inputType.getElementType());
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getPads(),
+                             rewriter.getZeroAttr(inputType.getElementType()));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < 4; ++i)
+      sizes.push_back(resultType.isDynamicDim(i)
+                          ? OpFoldResult(tensor::getMixedSize(
+                                rewriter, loc, adaptor.getInput(), i))
+                          : OpFoldResult(rewriter.getIndexAttr(
+                                resultType.getDimSize(i))));
+    if (resultType.isDynamicDim(2) || resultType.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+    auto accType = RankedTensorType::get(resultType.getShape(), acc);
+    Value init = zeroAccumulator(rewriter, loc, accType, sizes);
+    auto i64Vector = [&](ArrayRef<int64_t> values) {
+      return DenseIntElementsAttr::get(
+          RankedTensorType::get({(int64_t)values.size()},
+                                rewriter.getI64Type()),
+          values);
+    };
+    Value conv =
+        linalg::Conv2DNchwFchwOp::create(
+            rewriter, loc, TypeRange{accType},
+            ValueRange{input, adaptor.getWeight()}, ValueRange{init},
+            {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
+             rewriter.getNamedAttr("dilations", i64Vector(op.getDilations()))})
+            .getResult(0);
+    SmallVector<Value> operands = {conv};
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
+    if (Value bias = adaptor.getBias()) {
+      operands.push_back(bias);
+      maps.push_back(AffineMap::get(
+          4, 0, {getAffineDimExpr(1, op.getContext())}, op.getContext()));
+    }
+    Type resultElement = resultType.getElementType();
+    Value result = mapGeneric(
+        rewriter, loc, conv, resultElement, operands, maps,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value v = args[0];
+          if (args.size() > 1)
+            v = arith::AddFOp::create(b, l, v, convertScalar(b, l, args[1], acc));
+          return convertScalar(b, l, v, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// MaxPool with 2 spatial dims: -inf padding, linalg.pooling_nchw_max.
+struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = inputType.getElementType();
+    if (inputType.getRank() != 4 || op.getAutoPad() != AutoPad::NotSet ||
+        !isa<FloatType>(element) || resultType.isDynamicDim(2) ||
+        resultType.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "only static 2-d float pooling "
+                                             "with explicit pads");
+    // ceil_mode windows may run past the input: pad the end so the last
+    // window exists (with -inf it never wins).
+    SmallVector<int64_t> pads(op.getPads());
+    for (int64_t i = 0; i < 2; ++i) {
+      int64_t needed = (resultType.getDimSize(i + 2) - 1) * op.getStrides()[i] +
+                       (op.getKernelShape()[i] - 1) * op.getDilations()[i] + 1;
+      int64_t have = inputType.getDimSize(i + 2) + pads[i] + pads[i + 2];
+      if (!ShapedType::isDynamic(inputType.getDimSize(i + 2)) && needed > have)
+        pads[i + 2] += needed - have;
+    }
+    Value input = padSpatial(
+        rewriter, loc, adaptor.getInput(), pads,
+        rewriter.getFloatAttr(element, -std::numeric_limits<double>::infinity()));
+    SmallVector<OpFoldResult> sizes = {
+        tensor::getMixedSize(rewriter, loc, adaptor.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, adaptor.getInput(), 1),
+        rewriter.getIndexAttr(resultType.getDimSize(2)),
+        rewriter.getIndexAttr(resultType.getDimSize(3))};
+    Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, element);
+    Value lowest = arith::ConstantOp::create(
+        rewriter, loc, element,
+        rewriter.getFloatAttr(element, -std::numeric_limits<double>::infinity()));
+    Value init = linalg::FillOp::create(rewriter, loc, ValueRange{lowest},
+                                        ValueRange{empty})
+                     .getResult(0);
+    Value window = tensor::EmptyOp::create(rewriter, loc, op.getKernelShape(),
+                                           element);
+    auto i64Vector = [&](ArrayRef<int64_t> values) {
+      return DenseIntElementsAttr::get(
+          RankedTensorType::get({(int64_t)values.size()},
+                                rewriter.getI64Type()),
+          values);
+    };
+    Value pooled =
+        linalg::PoolingNchwMaxOp::create(
+            rewriter, loc, TypeRange{init.getType()}, ValueRange{input, window},
+            ValueRange{init},
+            {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
+             rewriter.getNamedAttr("dilations", i64Vector(op.getDilations()))})
+            .getResult(0);
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
+/// GlobalAveragePool: the mean over the spatial dims, accumulated in fp32
+/// (or the accumulate type), kept as size-1 dims.
+struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GlobalAveragePoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> dims;
+    for (int64_t i = 2; i < rank; ++i)
+      dims.push_back(i);
+    Type acc = mathType(accumulatorType(op, type.getElementType()));
+    if (!acc.isF32() && !acc.isF64())
+      acc = rewriter.getF32Type();
+    Value sum = reduceDims(rewriter, loc, x, dims, acc, false);
+    Value count = arith::ConstantOp::create(rewriter, loc, rewriter.getIndexType(),
+                                            rewriter.getIndexAttr(1));
+    for (int64_t d : dims)
+      count = arith::MulIOp::create(rewriter, loc, count,
+                                    tensor::DimOp::create(rewriter, loc, x, d));
+    Value n = arith::UIToFPOp::create(
+        rewriter, loc, acc,
+        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
+    Type resultElement = getElementTypeOrSelf(op.getType());
+    Value mean = mapGeneric(rewriter, loc, sum, resultElement, {sum},
+                            {rewriter.getMultiDimIdentityMap(2)},
+                            [&](OpBuilder &b, Location l, ValueRange args) {
+                              return convertScalar(
+                                  b, l, arith::DivFOp::create(b, l, args[0], n),
+                                  resultElement);
+                            });
+    SmallVector<ReassociationIndices> groups = {{0}, {1}};
+    for (int64_t i = 2; i < rank; ++i)
+      groups.back().push_back(i);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, op.getType(), mean,
+                                                       groups);
+    return success();
+  }
+};
+
+/// BatchNorm over the channel dim. Inference normalises with the running
+/// statistics; training with the batch's (biased variance), and updates
+/// the running ones: momentum * running + (1 - momentum) * batch, with the
+/// unbiased variance, all in fp32.
+struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = op.getContext();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    Type f32 = rewriter.getF32Type();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap channel =
+        AffineMap::get(rank, 0, {getAffineDimExpr(1, context)}, context);
+    AffineMap vec = rewriter.getMultiDimIdentityMap(1);
+    double epsilon = op.getEpsilon().convertToDouble();
+    double momentum = op.getMomentum().convertToDouble();
+    Value mean = adaptor.getMean(), variance = adaptor.getVariance();
+    Value runningMean = mean, runningVariance = variance;
+    if (op.getTraining()) {
+      SmallVector<int64_t> dims = {0};
+      for (int64_t i = 2; i < rank; ++i)
+        dims.push_back(i);
+      Value count = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getIndexType(), rewriter.getIndexAttr(1));
+      for (int64_t d : dims)
+        count = arith::MulIOp::create(rewriter, loc, count,
+                                      tensor::DimOp::create(rewriter, loc, x, d));
+      Value n = arith::UIToFPOp::create(
+          rewriter, loc, f32,
+          arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                       count));
+      Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
+      Value batchMean = mapGeneric(rewriter, loc, sum, f32, {sum}, {vec},
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return Value(arith::DivFOp::create(b, l, a[0], n));
+                                   });
+      Value squares = mapGeneric(
+          rewriter, loc, x, f32, {x, batchMean}, {id, channel},
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value d = arith::SubFOp::create(b, l, convertScalar(b, l, a[0], f32),
+                                            a[1]);
+            return arith::MulFOp::create(b, l, d, d);
+          });
+      Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, false);
+      Value batchVariance =
+          mapGeneric(rewriter, loc, sumSquares, f32, {sumSquares}, {vec},
+                     [&](OpBuilder &b, Location l, ValueRange a) {
+                       return Value(arith::DivFOp::create(b, l, a[0], n));
+                     });
+      auto update = [&](Value running, Value batch, bool unbiased) {
+        return mapGeneric(
+            rewriter, loc, running, f32, {running, batch}, {vec, vec},
+            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+              Value stat = a[1];
+              if (unbiased) {
+                // n / (n - 1) turns the biased variance into the unbiased.
+                Value nm1 = arith::SubFOp::create(b, l, n,
+                                                  floatConstant(b, l, f32, 1.0));
+                stat = arith::MulFOp::create(
+                    b, l, stat, arith::DivFOp::create(b, l, n, nm1));
+              }
+              Value keep = arith::MulFOp::create(
+                  b, l, convertScalar(b, l, a[0], f32),
+                  floatConstant(b, l, f32, momentum));
+              Value take = arith::MulFOp::create(
+                  b, l, stat, floatConstant(b, l, f32, 1.0 - momentum));
+              return arith::AddFOp::create(b, l, keep, take);
+            });
+      };
+      runningMean = update(mean, batchMean, false);
+      runningVariance = update(variance, batchVariance, true);
+      mean = batchMean;
+      variance = batchVariance;
+    }
+    Type resultElement = getElementTypeOrSelf(op.getOutput().getType());
+    Value y = mapGeneric(
+        rewriter, loc, x, resultElement,
+        {x, adaptor.getScale(), adaptor.getBias(), mean, variance},
+        {id, channel, channel, channel, channel},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto f = [&](Value v) { return convertScalar(b, l, v, f32); };
+          Value std = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, f(a[4]),
+                                          floatConstant(b, l, f32, epsilon)));
+          Value normalised = arith::DivFOp::create(
+              b, l, arith::SubFOp::create(b, l, f(a[0]), f(a[3])), std);
+          Value v = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, normalised, f(a[1])), f(a[2]));
+          return convertScalar(b, l, v, resultElement);
+        });
+    rewriter.replaceOp(op, {y, runningMean, runningVariance});
+    return success();
+  }
+};
+
 struct ConvertMPCToLinalg
     : mpc::impl::ConvertMPCToLinalgBase<ConvertMPCToLinalg> {
   void runOnOperation() override {
@@ -1085,7 +1425,9 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                StaticReshapeLowering<ReshapeOp>, StaticReshapeLowering<FlattenOp>,
                StaticReshapeLowering<SqueezeOp>,
                StaticReshapeLowering<UnsqueezeOp>, IdentityLowering,
-               DropoutLowering>(context);
+               DropoutLowering, SliceLowering, ConcatLowering, ConvLowering,
+               MaxPoolLowering, GlobalAveragePoolLowering, BatchNormLowering>(
+      context);
   patterns.add<WhereLowering, ConvertLowering<CastOp>,
                ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,
                MatMulLowering, GemmLowering, ReduceLowering<ReduceSumOp>,

@@ -1,10 +1,19 @@
 // RUN: mpc-opt %s --split-input-file --verify-diagnostics --convert-mpc-to-linalg
 
 // Ops without a lowering yet are errors naming them, never left behind.
-func.func @no_lowering(%x: tensor<4x8xf32>) -> tensor<2x8xf32> {
+func.func @no_lowering(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{failed to legalize operation 'mpc.resize' that was explicitly marked illegal}}
+  %0 = mpc.resize %x {scales = array<f32: 1.0, 1.0>, sizes = array<i64: 4, 8>} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Negative slice steps are not lowered yet.
+func.func @reverse_slice(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{failed to legalize operation 'mpc.slice' that was explicitly marked illegal}}
-  %0 = mpc.slice %x {starts = array<i64: 0>, ends = array<i64: 2>, axes = array<i64: 0>, steps = array<i64: 1>} : (tensor<4x8xf32>) -> tensor<2x8xf32>
-  return %0 : tensor<2x8xf32>
+  %0 = mpc.slice %x {starts = array<i64: -1>, ends = array<i64: -9223372036854775807>, axes = array<i64: 0>, steps = array<i64: -1>} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
 }
 
 // -----

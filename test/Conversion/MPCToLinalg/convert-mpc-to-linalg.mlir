@@ -111,3 +111,33 @@ func.func @casts_and_data(%x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> (tensor<2
   %5 = mpc.constant dense<[4, 5]> : tensor<2xi64>
   return %0, %1, %4, %5 : tensor<2x3xbf16>, tensor<3x2xf32>, tensor<2x3xf32>, tensor<2xi64>
 }
+
+// -----
+
+// Conv: zero padding, linalg.conv_2d_nchw_fchw accumulating in fp32, bias
+// over the channel dim, one rounding.
+// CHECK-LABEL: func.func @conv_bf16
+func.func @conv_bf16(%x: tensor<1x2x5x5xbf16>, %w: tensor<3x2x3x3xbf16>, %b: tensor<3xbf16>) -> tensor<1x3x3x3xbf16> {
+  // CHECK: tensor.pad %{{.+}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+  // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%{{.+}}, %{{.+}} : tensor<1x2x7x7xbf16>, tensor<3x2x3x3xbf16>) outs(%{{.+}} : tensor<1x3x3x3xf32>)
+  // CHECK: linalg.generic
+  // CHECK: arith.truncf %{{.+}} : f32 to bf16
+  %0 = mpc.conv %x, %w, %b {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, precision = #mpc.precision<bf16, f32, bf16>} : (tensor<1x2x5x5xbf16>, tensor<3x2x3x3xbf16>, tensor<3xbf16>) -> tensor<1x3x3x3xbf16>
+  return %0 : tensor<1x3x3x3xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @slice_concat_pool
+func.func @slice_concat_pool(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>, tensor<1x8x6x6xf32>, tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>) {
+  // CHECK: tensor.extract_slice %{{.+}}[0, 1, 0, 0] [1, 2, 6, 6] [1, 2, 1, 1]
+  %0 = mpc.slice %x {starts = array<i64: 1>, ends = array<i64: 4>, axes = array<i64: 1>, steps = array<i64: 2>} : (tensor<1x4x6x6xf32>) -> tensor<1x2x6x6xf32>
+  // CHECK: tensor.concat dim(1)
+  %1 = mpc.concat %x, %x {axis = -3} : (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x8x6x6xf32>
+  // CHECK: linalg.pooling_nchw_max
+  %2 = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32>
+  // CHECK: linalg.reduce {{.*}} dimensions = [2, 3]
+  // CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0], [1, 2, 3]]
+  %3 = mpc.global_average_pool %x : (tensor<1x4x6x6xf32>) -> tensor<1x4x1x1xf32>
+  return %0, %1, %2, %3 : tensor<1x2x6x6xf32>, tensor<1x8x6x6xf32>, tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+}
