@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Dialect/MPC/Transforms/Pipelines.h"
 #include "mpc/Support/AtomicFile.h"
+#include "mpc/Target/Executable/Executable.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -24,6 +25,7 @@
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -59,6 +61,18 @@ static llvm::cl::opt<std::string> reportFlag(
     "precision-report",
     llvm::cl::desc("Write the precision report: FILE (JSON) or - (table)"),
     llvm::cl::init(""), llvm::cl::cat(precisionCategory));
+
+static llvm::cl::OptionCategory programCategory("Program options");
+static llvm::cl::opt<std::string> modeFlag(
+    "mode",
+    llvm::cl::desc("opt: run the given passes and print IR (default); infer: "
+                   "compile an ONNX model into an inference program"),
+    llvm::cl::init("opt"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<std::string> emitFlag(
+    "emit",
+    llvm::cl::desc("with --mode=infer: mlir (LLVM dialect), llvm (LLVM IR), "
+                   "obj or exe (default)"),
+    llvm::cl::init("exe"), llvm::cl::cat(programCategory));
 
 /// Adds the precision pipeline the driver flags ask for in front of the
 /// passes given on the command line.
@@ -116,6 +130,79 @@ static int runOpt(std::unique_ptr<llvm::MemoryBuffer> input,
   return 0;
 }
 
+/// --mode=infer: import, decide precisions, lower for the CPU, emit.
+static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
+                                   StringRef outputFilename) {
+  if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
+    llvm::errs() << "mpc-opt: error: --mode=infer needs -o FILE\n";
+    return 1;
+  }
+  mpc::EmitKind kind;
+  if (emitFlag == "llvm")
+    kind = mpc::EmitKind::LLVMIR;
+  else if (emitFlag == "obj")
+    kind = mpc::EmitKind::Object;
+  else if (emitFlag == "exe" || emitFlag == "mlir")
+    kind = mpc::EmitKind::Executable;
+  else {
+    llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj or exe, "
+                    "got '"
+                 << emitFlag << "'\n";
+    return 1;
+  }
+  MLIRContext *context = module->getContext();
+  PassManager pm(context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  if (precisionFlag != "fp32") {
+    if (precisionFlag != "bf16" && precisionFlag != "fp16") {
+      llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or "
+                      "fp16, got '"
+                   << precisionFlag << "'\n";
+      return 1;
+    }
+    mpc::PrecisionPipelineOptions options;
+    options.precision = precisionFlag;
+    options.policy = policyFlag;
+    options.algorithm = algorithmFlag;
+    options.strict = strictFlag;
+    options.report = reportFlag;
+    mpc::buildPrecisionPipeline(pm, options);
+  }
+  pm.addPass(createCanonicalizerPass());
+  if (failed(pm.run(*module)))
+    return 1;
+  FailureOr<mpc::ProgramSignature> signature =
+      mpc::prepareEntryPoint(*module, "main");
+  if (failed(signature))
+    return 1;
+  PassManager lower(context);
+  if (failed(applyPassManagerCLOptions(lower)))
+    return 1;
+  mpc::buildCPUPipeline(lower);
+  if (failed(lower.run(*module)))
+    return 1;
+  if (emitFlag == "mlir") {
+    std::string error;
+    FailureOr<mpc::AtomicOutputFile> output =
+        mpc::AtomicOutputFile::open(outputFilename, error);
+    if (failed(output)) {
+      llvm::errs() << "mpc-opt: error: " << error << "\n";
+      return 1;
+    }
+    module->print(output->os());
+    if (failed(output->commit(error))) {
+      llvm::errs() << "mpc-opt: error: " << error << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  return failed(mpc::emitProgram(*module, *signature, kind, outputFilename,
+                                 llvm::errs()))
+             ? 1
+             : 0;
+}
+
 /// Imports an ONNX model and runs the opt pipeline on the result.
 static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
                           DialectRegistry &registry) {
@@ -132,6 +219,13 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
       mpc::importONNXModel(inputFilename, &context, options, llvm::errs());
   if (!module)
     return 1;
+  if (modeFlag == "infer")
+    return compileInferenceProgram(std::move(module), outputFilename);
+  if (modeFlag != "opt") {
+    llvm::errs() << "mpc-opt: error: --mode must be opt or infer, got '"
+                 << modeFlag << "' (train comes with the training program)\n";
+    return 1;
+  }
 
   // Hand the module to the opt machinery as bytecode: compact (parameters
   // stay binary), lossless (locations included), and it reuses every
@@ -185,5 +279,10 @@ int main(int argc, char **argv) {
       registry);
   if (mpc::isONNXModelPath(inputFilename))
     return runOnONNXModel(inputFilename, outputFilename, registry);
+  if (modeFlag != "opt") {
+    llvm::errs() << "mpc-opt: error: --mode=" << modeFlag
+                 << " takes an ONNX model\n";
+    return 1;
+  }
   return runOnMLIR(inputFilename, outputFilename, registry);
 }

@@ -903,7 +903,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
 
   NodeImporter importer(*this, node, name, loc, opset, std::move(inputs));
   nodePrefix = "node '" + name + "' (" + node.op_type() + "): ";
-  auto clearPrefix = llvm::make_scope_exit([&] { nodePrefix.clear(); });
+  llvm::scope_exit clearPrefix([&] { nodePrefix.clear(); });
   if (failed(handler->second(importer)))
     return failure();
   ArrayRef<Value> results = importer.getResults();

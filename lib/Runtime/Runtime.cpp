@@ -1,0 +1,258 @@
+//===- Runtime.cpp - runtime of mpc-compiled programs ---------------------===//
+//
+// Deliberately free of LLVM/MLIR: it is linked into every compiled
+// program.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Runtime/Runtime.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace mpc {
+namespace runtime {
+
+int64_t Array::itemSize(const std::string &dtype) {
+  if (dtype == "<f4" || dtype == "<i4")
+    return 4;
+  if (dtype == "<f2")
+    return 2;
+  if (dtype == "<i8")
+    return 8;
+  if (dtype == "|b1")
+    return 1;
+  return 0;
+}
+
+int64_t Array::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static std::string shapeText(const std::vector<int64_t> &shape) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    os << (i ? ", " : "") << shape[i];
+  os << (shape.size() == 1 ? ",)" : ")");
+  return os.str();
+}
+
+/// Extracts the value of `key` from the header dict, e.g. 'descr': '<f4'.
+static std::string headerField(const std::string &header,
+                               const std::string &key,
+                               const std::string &path) {
+  size_t at = header.find("'" + key + "'");
+  if (at == std::string::npos)
+    throw Error(path + ": not a valid .npy file: no '" + key + "' in header");
+  size_t colon = header.find(':', at);
+  if (colon == std::string::npos)
+    throw Error(path + ": not a valid .npy file: malformed header");
+  size_t start = header.find_first_not_of(' ', colon + 1);
+  if (start == std::string::npos)
+    throw Error(path + ": not a valid .npy file: malformed header");
+  char open = header[start];
+  size_t end = open == '\'' ? header.find('\'', start + 1)
+               : open == '(' ? header.find(')', start + 1)
+                             : header.find_first_of(",}", start);
+  if (end == std::string::npos)
+    throw Error(path + ": not a valid .npy file: malformed header");
+  if (open == '\'' || open == '(')
+    return header.substr(start + 1, end - start - 1);
+  return header.substr(start, end - start);
+}
+
+Array readNpy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(path + ": cannot open: " + std::strerror(errno));
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    throw Error(path + ": not a .npy file (wrong magic)");
+  uint32_t headerLength = 0;
+  unsigned char lengthBytes[4] = {0, 0, 0, 0};
+  int lengthSize = magic[6] == 1 ? 2 : 4;
+  if (magic[6] < 1 || magic[6] > 3 ||
+      !in.read(reinterpret_cast<char *>(lengthBytes), lengthSize))
+    throw Error(path + ": unsupported or truncated .npy header");
+  for (int i = lengthSize - 1; i >= 0; --i)
+    headerLength = headerLength * 256 + lengthBytes[i];
+  if (headerLength > (1u << 20))
+    throw Error(path + ": .npy header too long");
+  std::string header(headerLength, '\0');
+  if (!in.read(header.data(), headerLength))
+    throw Error(path + ": truncated .npy header");
+  Array array;
+  array.dtype = headerField(header, "descr", path);
+  if (!Array::itemSize(array.dtype))
+    throw Error(path + ": unsupported dtype '" + array.dtype +
+                "' (mpc reads <f4, <f2, <i8, <i4, |b1)");
+  if (headerField(header, "fortran_order", path) != "False")
+    throw Error(path + ": Fortran-ordered arrays are not supported; save a "
+                       "C-ordered copy");
+  std::stringstream dims(headerField(header, "shape", path));
+  std::string dim;
+  while (std::getline(dims, dim, ',')) {
+    size_t first = dim.find_first_not_of(' ');
+    if (first == std::string::npos)
+      continue;
+    try {
+      array.shape.push_back(std::stoll(dim.substr(first)));
+    } catch (...) {
+      throw Error(path + ": not a valid .npy file: bad shape");
+    }
+  }
+  int64_t bytes = array.elements() * Array::itemSize(array.dtype);
+  if (bytes < 0 || bytes > (int64_t(1) << 40))
+    throw Error(path + ": not a valid .npy file: bad shape");
+  array.data.resize(bytes);
+  if (!in.read(array.data.data(), bytes))
+    throw Error(path + ": truncated: expected " + std::to_string(bytes) +
+                " bytes of data for shape " + shapeText(array.shape));
+  return array;
+}
+
+void writeNpy(const std::string &path, const Array &array) {
+  std::string header = "{'descr': '" + array.dtype +
+                       "', 'fortran_order': False, 'shape': " +
+                       shapeText(array.shape) + ", }";
+  // Pad so that magic + length + header + newline is a multiple of 64.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string temp = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      throw Error(path + ": cannot write: " + std::strerror(errno));
+    uint16_t length = header.size();
+    out.write("\x93NUMPY\x01\x00", 8);
+    out.put(char(length & 0xff));
+    out.put(char(length >> 8));
+    out << header;
+    out.write(array.data.data(), array.data.size());
+    out.flush();
+    if (!out) {
+      std::remove(temp.c_str());
+      throw Error(path + ": cannot write: " + std::strerror(errno));
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    throw Error(path + ": cannot write: " + std::strerror(errno));
+  }
+}
+
+static void printHelp(const std::string &program,
+                      const std::vector<Signature> &inputs,
+                      const std::vector<Signature> &outputs) {
+  std::cout << "usage: " << program
+            << " --input NAME=FILE.npy [--input ...] --output-dir DIR "
+               "[--repeat N]\n"
+            << "       (a single-input program also takes --input FILE.npy)\n"
+            << "inputs:\n";
+  for (const Signature &s : inputs)
+    std::cout << "  " << s.name << ": " << s.dtype << " " << shapeText(s.shape)
+              << "\n";
+  std::cout << "outputs (written as DIR/<name>.npy):\n";
+  for (const Signature &s : outputs)
+    std::cout << "  " << s.name << ": " << s.dtype << " " << shapeText(s.shape)
+              << "\n";
+}
+
+int runInference(int argc, char **argv, const std::string &programName,
+                 const std::vector<Signature> &inputs,
+                 const std::vector<Signature> &outputs,
+                 const std::function<void(const std::vector<Array> &,
+                                          std::vector<Array> &)> &kernel) {
+  try {
+    std::map<std::string, std::string> files;
+    std::string outputDir;
+    int64_t repeat = 1;
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc)
+          throw Error(arg + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "--help" || arg == "-h") {
+        printHelp(programName, inputs, outputs);
+        return 0;
+      } else if (arg == "--input") {
+        std::string spec = value();
+        size_t eq = spec.find('=');
+        if (eq == std::string::npos) {
+          if (inputs.size() != 1)
+            throw Error("--input " + spec +
+                        ": name the input (NAME=FILE.npy); this program has " +
+                        std::to_string(inputs.size()) + " inputs");
+          files[inputs[0].name] = spec;
+        } else {
+          files[spec.substr(0, eq)] = spec.substr(eq + 1);
+        }
+      } else if (arg == "--output-dir") {
+        outputDir = value();
+      } else if (arg == "--repeat") {
+        repeat = std::stoll(value());
+        if (repeat < 1)
+          throw Error("--repeat must be at least 1");
+      } else {
+        throw Error("unknown argument '" + arg + "' (see --help)");
+      }
+    }
+    for (const auto &[name, file] : files) {
+      bool known = false;
+      for (const Signature &s : inputs)
+        known |= s.name == name;
+      if (!known)
+        throw Error("--input names '" + name + "', which is not an input of "
+                    "this program (see --help)");
+    }
+    if (outputDir.empty())
+      throw Error("--output-dir is required (see --help)");
+    std::vector<Array> arrays;
+    for (const Signature &s : inputs) {
+      auto it = files.find(s.name);
+      if (it == files.end())
+        throw Error("input '" + s.name + "' is missing (--input " + s.name +
+                    "=FILE.npy)");
+      Array array = readNpy(it->second);
+      if (array.dtype != s.dtype || array.shape != s.shape)
+        throw Error(it->second + ": input '" + s.name + "' must be " +
+                    s.dtype + " " + shapeText(s.shape) + ", got " +
+                    array.dtype + " " + shapeText(array.shape));
+      arrays.push_back(std::move(array));
+    }
+    std::vector<Array> results;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t r = 0; r < repeat; ++r) {
+      results.clear();
+      kernel(arrays, results);
+    }
+    auto seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    if (repeat > 1)
+      std::cout << "latency: " << seconds / repeat * 1e3 << " ms per run ("
+                << repeat << " runs)\n";
+    for (size_t i = 0; i < outputs.size(); ++i)
+      writeNpy(outputDir + "/" + outputs[i].name + ".npy", results[i]);
+    return 0;
+  } catch (const std::exception &e) {
+    std::cerr << programName << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+} // namespace runtime
+} // namespace mpc

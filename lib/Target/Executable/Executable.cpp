@@ -1,0 +1,373 @@
+//===- Executable.cpp - native inference programs -------------------------===//
+//
+// The kernel is the model's function with a C interface
+// (`_mlir_ciface_mpc_program`, memref descriptors). A generated C++ `main`
+// describes the inputs and outputs to the runtime and calls the kernel;
+// the system C++ compiler (recorded at configure time) links it with the
+// object file and the runtime library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Target/Executable/Executable.h"
+#include "mpc/Support/AtomicFile.h"
+#include "Config.h"
+#include "llvm/ADT/ScopeExit.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+/// The model function's name in the program (its C interface is
+/// `_mlir_ciface_mpc_program`).
+static constexpr llvm::StringLiteral kKernelName = "mpc_program";
+
+static std::string dtypeOf(Type element) {
+  if (element.isF32())
+    return "<f4";
+  if (element.isF16())
+    return "<f2";
+  if (element.isInteger(64))
+    return "<i8";
+  if (element.isInteger(32))
+    return "<i4";
+  if (element.isInteger(1))
+    return "|b1";
+  return "";
+}
+
+static std::string cTypeOf(const std::string &dtype) {
+  if (dtype == "<f4")
+    return "float";
+  if (dtype == "<f2")
+    return "uint16_t";
+  if (dtype == "<i8")
+    return "int64_t";
+  if (dtype == "<i4")
+    return "int32_t";
+  return "uint8_t";
+}
+
+FailureOr<ProgramSignature> mpc::prepareEntryPoint(ModuleOp module,
+                                                   StringRef function) {
+  auto func = module.lookupSymbol<func::FuncOp>(function);
+  if (!func)
+    return module.emitError() << "no function @" << function << " to compile",
+           failure();
+  ProgramSignature signature;
+  auto collect = [&](TypeRange types, auto nameOf,
+                     std::vector<ProgramValue> &values,
+                     StringRef kind) -> LogicalResult {
+    for (auto [i, type] : llvm::enumerate(types)) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      std::string name = nameOf(i);
+      if (!tensor || !tensor.hasStaticShape())
+        return func.emitError() << kind << " '" << name << "' has type " << type
+                                << "; executables need static shapes (pin "
+                                   "them with --input-shape)";
+      std::string dtype = dtypeOf(tensor.getElementType());
+      if (dtype.empty())
+        return func.emitError() << kind << " '" << name << "' has element type "
+                                << tensor.getElementType()
+                                << ", which .npy files cannot carry";
+      values.push_back({name, dtype, std::vector<int64_t>(tensor.getShape())});
+    }
+    return success();
+  };
+  auto argName = [&](unsigned i) -> std::string {
+    if (auto name = func.getArgAttrOfType<StringAttr>(i, "mpc.name"))
+      return name.str();
+    return "input" + std::to_string(i);
+  };
+  auto resultName = [&](unsigned i) -> std::string {
+    if (auto name = func.getResultAttrOfType<StringAttr>(i, "mpc.name"))
+      return name.str();
+    return "output" + std::to_string(i);
+  };
+  if (failed(collect(func.getArgumentTypes(), argName, signature.inputs,
+                     "input")) ||
+      failed(collect(func.getResultTypes(), resultName, signature.outputs,
+                     "output")))
+    return failure();
+  if (signature.outputs.empty())
+    return func.emitError() << "the program has no outputs", failure();
+  // `main` belongs to the generated C++ entry point.
+  if (failed(SymbolTable::replaceAllSymbolUses(
+          func, StringAttr::get(module.getContext(), kKernelName), module)))
+    return failure();
+  func.setSymName(kKernelName);
+  func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                UnitAttr::get(module.getContext()));
+  return signature;
+}
+
+/// A C++ string literal for `text`.
+static std::string quoted(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+static std::string descriptorType(const ProgramValue &value) {
+  return "Memref<" + cTypeOf(value.dtype) + ", " +
+         std::to_string(value.shape.size()) + ">";
+}
+
+/// The generated main: signature tables and the call into the kernel.
+static std::string generateMain(const ProgramSignature &signature,
+                                const std::string &programName) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "// Generated by mpc-opt: the entry point of a compiled model.\n"
+     << "#include \"mpc/Runtime/Runtime.h\"\n#include <cstdint>\n"
+     << "#include <cstring>\n\n"
+     << "template <typename T, int N> struct Memref {\n"
+     << "  T *allocated; T *aligned; int64_t offset;\n"
+     << "  int64_t sizes[N]; int64_t strides[N];\n};\n"
+     << "template <typename T> struct Memref<T, 0> {\n"
+     << "  T *allocated; T *aligned; int64_t offset;\n};\n\n";
+  bool manyResults = signature.outputs.size() > 1;
+  if (manyResults) {
+    os << "struct Results {\n";
+    for (auto [i, out] : llvm::enumerate(signature.outputs))
+      os << "  " << descriptorType(out) << " r" << i << ";\n";
+    os << "};\n";
+  }
+  os << "extern \"C\" void _mlir_ciface_" << kKernelName << "("
+     << (manyResults ? std::string("Results")
+                     : descriptorType(signature.outputs[0]))
+     << " *";
+  for (const ProgramValue &in : signature.inputs)
+    os << ", " << descriptorType(in) << " *";
+  os << ");\n\n";
+  auto table = [&](const std::vector<ProgramValue> &values) {
+    os << "{";
+    for (const ProgramValue &v : values) {
+      os << "{" << quoted(v.name) << ", " << quoted(v.dtype) << ", {";
+      llvm::interleaveComma(v.shape, os);
+      os << "}}, ";
+    }
+    os << "}";
+  };
+  auto descriptor = [&](const ProgramValue &v, const std::string &data) {
+    std::string text;
+    llvm::raw_string_ostream d(text);
+    std::string type = cTypeOf(v.dtype);
+    d << descriptorType(v) << "{(" << type << " *)" << data << ", (" << type
+      << " *)" << data << ", 0";
+    if (!v.shape.empty()) {
+      d << ", {";
+      llvm::interleaveComma(v.shape, d);
+      d << "}, {";
+      std::vector<int64_t> strides(v.shape.size(), 1);
+      for (int i = (int)v.shape.size() - 2; i >= 0; --i)
+        strides[i] = strides[i + 1] * v.shape[i + 1];
+      llvm::interleaveComma(strides, d);
+      d << "}";
+    }
+    d << "}";
+    return text;
+  };
+  os << "int main(int argc, char **argv) {\n"
+     << "  std::vector<mpc::runtime::Signature> inputs = ";
+  table(signature.inputs);
+  os << ";\n  std::vector<mpc::runtime::Signature> outputs = ";
+  table(signature.outputs);
+  os << ";\n  return mpc::runtime::runInference(argc, argv, "
+     << quoted(programName) << ", inputs, outputs,\n"
+     << "      [&](const std::vector<mpc::runtime::Array> &in,\n"
+     << "          std::vector<mpc::runtime::Array> &out) {\n";
+  for (auto [i, in] : llvm::enumerate(signature.inputs))
+    os << "        auto a" << i << " = "
+       << descriptor(in, "const_cast<char *>(in[" + std::to_string(i) +
+                             "].data.data())")
+       << ";\n";
+  os << "        " << (manyResults ? std::string("Results")
+                                   : descriptorType(signature.outputs[0]))
+     << " results;\n        _mlir_ciface_" << kKernelName << "(&results";
+  for (size_t i = 0; i < signature.inputs.size(); ++i)
+    os << ", &a" << i;
+  os << ");\n";
+  for (auto [i, out] : llvm::enumerate(signature.outputs)) {
+    std::string r = manyResults ? "results.r" + std::to_string(i) : "results";
+    os << "        {\n          mpc::runtime::Array o{" << quoted(out.dtype)
+       << ", outputs[" << i << "].shape, {}};\n"
+       << "          o.data.resize(o.elements() * "
+       << "mpc::runtime::Array::itemSize(o.dtype));\n"
+       << "          std::memcpy(o.data.data(), " << r << ".aligned + " << r
+       << ".offset, o.data.size());\n"
+       << "          out.push_back(std::move(o));\n        }\n";
+  }
+  os << "      });\n}\n";
+  return s;
+}
+
+LogicalResult mpc::emitProgram(ModuleOp module,
+                               const ProgramSignature &signature,
+                               EmitKind kind, StringRef output,
+                               raw_ostream &errors) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule) {
+    errors << "mpc-opt: error: cannot translate the program to LLVM IR\n";
+    return failure();
+  }
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    errors << "mpc-opt: error: " << llvm::toString(builder.takeError()) << "\n";
+    return failure();
+  }
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = builder->createTargetMachine();
+  if (!machine) {
+    errors << "mpc-opt: error: " << llvm::toString(machine.takeError()) << "\n";
+    return failure();
+  }
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  if (llvm::Error e =
+          makeOptimizingTransformer(3, 0, machine->get())(llvmModule.get())) {
+    errors << "mpc-opt: error: " << llvm::toString(std::move(e)) << "\n";
+    return failure();
+  }
+
+  std::string error;
+  if (kind == EmitKind::LLVMIR) {
+    FailureOr<AtomicOutputFile> file = AtomicOutputFile::open(output, error);
+    if (failed(file)) {
+      errors << "mpc-opt: error: " << error << "\n";
+      return failure();
+    }
+    llvmModule->print(file->os(), nullptr);
+    if (failed(file->commit(error))) {
+      errors << "mpc-opt: error: " << error << "\n";
+      return failure();
+    }
+    return success();
+  }
+
+  // The object goes to a temporary directory unless it is the output.
+  SmallString<128> workDir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("mpc-build", workDir)) {
+    errors << "mpc-opt: error: cannot create a temporary directory: "
+           << ec.message() << "\n";
+    return failure();
+  }
+  llvm::scope_exit cleanup(
+      [&] { llvm::sys::fs::remove_directories(workDir); });
+  SmallString<128> objectPath(workDir);
+  llvm::sys::path::append(objectPath, "kernel.o");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream object(objectPath, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      errors << "mpc-opt: error: cannot write '" << objectPath
+             << "': " << ec.message() << "\n";
+      return failure();
+    }
+    llvm::legacy::PassManager passes;
+    if ((*machine)->addPassesToEmitFile(passes, object, nullptr,
+                                        llvm::CodeGenFileType::ObjectFile)) {
+      errors << "mpc-opt: error: the target cannot emit object files\n";
+      return failure();
+    }
+    passes.run(*llvmModule);
+  }
+  if (kind == EmitKind::Object) {
+    SmallString<128> temp(output);
+    temp += ".tmp";
+    if (llvm::sys::fs::copy_file(objectPath, temp) ||
+        llvm::sys::fs::rename(temp, output)) {
+      llvm::sys::fs::remove(temp);
+      errors << "mpc-opt: error: cannot write '" << output << "'\n";
+      return failure();
+    }
+    return success();
+  }
+
+  // Link: the generated main, the kernel and the runtime.
+  SmallString<128> mainPath(workDir);
+  llvm::sys::path::append(mainPath, "main.cpp");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream source(mainPath, ec, llvm::sys::fs::OF_Text);
+    if (ec) {
+      errors << "mpc-opt: error: cannot write '" << mainPath
+             << "': " << ec.message() << "\n";
+      return failure();
+    }
+    source << generateMain(signature,
+                           llvm::sys::path::filename(output).str());
+  }
+  std::string compiler = MPC_CXX_COMPILER;
+  if (!llvm::sys::fs::can_execute(compiler)) {
+    auto found = llvm::sys::findProgramByName("c++");
+    if (!found) {
+      errors << "mpc-opt: error: no C++ compiler to link the program ('"
+             << compiler << "' from configure time is gone and 'c++' is not "
+                            "on PATH)\n";
+      return failure();
+    }
+    compiler = *found;
+  }
+  SmallString<128> linked(output);
+  linked += ".tmp-link";
+  SmallString<128> logPath(workDir);
+  llvm::sys::path::append(logPath, "link.log");
+  std::string includeFlag = std::string("-I") + MPC_INCLUDE_DIR;
+  SmallVector<StringRef> args = {compiler, "-O2", includeFlag, mainPath,
+                                 objectPath, MPC_RUNTIME_LIBRARY, "-lm",
+                                 "-o", linked};
+  std::optional<StringRef> redirects[] = {std::nullopt, logPath.str(),
+                                          logPath.str()};
+  int rc = llvm::sys::ExecuteAndWait(compiler, args, std::nullopt, redirects);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(logPath);
+    errors << "mpc-opt: error: linking the program failed (" << compiler
+           << " exited " << rc << ")\n"
+           << (log ? (*log)->getBuffer() : "") << "\n";
+    llvm::sys::fs::remove(linked);
+    return failure();
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(linked, output)) {
+    llvm::sys::fs::remove(linked);
+    errors << "mpc-opt: error: cannot write '" << output
+           << "': " << ec.message() << "\n";
+    return failure();
+  }
+  return success();
+}
