@@ -74,6 +74,26 @@ static llvm::cl::opt<std::string> emitFlag(
                    "obj or exe (default)"),
     llvm::cl::init("exe"), llvm::cl::cat(programCategory));
 
+/// The precision pipeline the driver flags ask for; failure (reported) on
+/// a bad --precision.
+static FailureOr<std::shared_ptr<mpc::PrecisionPipelineOptions>>
+precisionOptionsFromFlags() {
+  if (precisionFlag != "bf16" && precisionFlag != "fp16") {
+    llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or fp16, "
+                    "got '"
+                 << precisionFlag << "'\n";
+    return failure();
+  }
+  // Pass options are not copyable; a shared pointer to them is.
+  auto options = std::make_shared<mpc::PrecisionPipelineOptions>();
+  options->precision = precisionFlag;
+  options->policy = policyFlag;
+  options->algorithm = algorithmFlag;
+  options->strict = strictFlag;
+  options->report = reportFlag;
+  return options;
+}
+
 /// Adds the precision pipeline the driver flags ask for in front of the
 /// passes given on the command line.
 static LogicalResult addDriverPipeline(MlirOptMainConfig &config) {
@@ -85,21 +105,12 @@ static LogicalResult addDriverPipeline(MlirOptMainConfig &config) {
     }
     return success();
   }
-  if (precisionFlag != "bf16" && precisionFlag != "fp16") {
-    llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or fp16, "
-                    "got '"
-                 << precisionFlag << "'\n";
+  auto options = precisionOptionsFromFlags();
+  if (failed(options))
     return failure();
-  }
-  // Pass options are not copyable; the setup function is.
-  auto options = std::make_shared<mpc::PrecisionPipelineOptions>();
-  options->precision = precisionFlag;
-  options->policy = policyFlag;
-  options->algorithm = algorithmFlag;
-  options->strict = strictFlag;
-  options->report = reportFlag;
   MlirOptMainConfig userPasses = config;
-  config.setPassPipelineSetupFn([userPasses, options](PassManager &pm) {
+  config.setPassPipelineSetupFn([userPasses, options = *options](
+                                     PassManager &pm) {
     mpc::buildPrecisionPipeline(pm, *options);
     return userPasses.setupPassPipeline(pm);
   });
@@ -155,19 +166,10 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   if (precisionFlag != "fp32") {
-    if (precisionFlag != "bf16" && precisionFlag != "fp16") {
-      llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or "
-                      "fp16, got '"
-                   << precisionFlag << "'\n";
+    auto options = precisionOptionsFromFlags();
+    if (failed(options))
       return 1;
-    }
-    mpc::PrecisionPipelineOptions options;
-    options.precision = precisionFlag;
-    options.policy = policyFlag;
-    options.algorithm = algorithmFlag;
-    options.strict = strictFlag;
-    options.report = reportFlag;
-    mpc::buildPrecisionPipeline(pm, options);
+    mpc::buildPrecisionPipeline(pm, **options);
   }
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(*module)))

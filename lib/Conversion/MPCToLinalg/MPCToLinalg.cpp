@@ -144,6 +144,15 @@ FailureOr<Value> buildElementwise(ConversionPatternRewriter &rewriter,
   return generic.getResult(0);
 }
 
+/// Replaces `op` by `result`, or fails if building it failed.
+LogicalResult replaceWithResult(ConversionPatternRewriter &rewriter,
+                                Operation *op, FailureOr<Value> result) {
+  if (failed(result))
+    return failure();
+  rewriter.replaceOp(op, *result);
+  return success();
+}
+
 Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
   return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
 }
@@ -164,15 +173,11 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
     Type element = getElementTypeOrSelf(adaptor.getInput());
     if (!isa<FloatType>(element))
       return rewriter.notifyMatchFailure(op, "integer operands");
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, {adaptor.getInput()}, resultType, mathType(element),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return fn(b, loc, args[0], op);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
   Fn fn;
 };
@@ -188,7 +193,7 @@ struct BinaryLowering : OpConversionPattern<OpTy> {
     Type element = getElementTypeOrSelf(adaptor.getLhs());
     bool isFloat = isa<FloatType>(element);
     bool isUnsigned = element.isUnsignedInteger();
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
         cast<RankedTensorType>(op.getType()), mathType(element),
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -211,11 +216,7 @@ struct BinaryLowering : OpConversionPattern<OpTy> {
                      ? value
                      : UnrealizedConversionCastOp::create(b, loc, element, value)
                            .getResult(0);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
 };
 
@@ -232,18 +233,14 @@ struct CompareLowering : OpConversionPattern<OpTy> {
     Type element = getElementTypeOrSelf(adaptor.getLhs());
     if (element.isUnsignedInteger() || element.isSignedInteger())
       return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
         cast<RankedTensorType>(op.getType()), mathType(element),
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           if (isa<FloatType>(args[0].getType()))
             return arith::CmpFOp::create(b, loc, fpred, args[0], args[1]);
           return arith::CmpIOp::create(b, loc, spred, args[0], args[1]);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
   arith::CmpFPredicate fpred;
   arith::CmpIPredicate spred, upred;
@@ -254,17 +251,13 @@ struct WhereLowering : OpConversionPattern<WhereOp> {
   LogicalResult
   matchAndRewrite(WhereOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op,
         {adaptor.getCondition(), adaptor.getOnTrue(), adaptor.getOnFalse()},
         cast<RankedTensorType>(op.getType()), nullptr,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
 };
 
@@ -280,7 +273,7 @@ struct ConvertLowering : OpConversionPattern<OpTy> {
     if ((!from.isSignlessIntOrFloat() && !isa<FloatType>(from)) ||
         (!to.isSignlessIntOrFloat() && !isa<FloatType>(to)))
       return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, {adaptor.getInput()},
         cast<RankedTensorType>(op.getType()), nullptr,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -290,11 +283,7 @@ struct ConvertLowering : OpConversionPattern<OpTy> {
                 b, loc, arith::CmpFPredicate::UNE, args[0],
                 floatConstant(b, loc, from, 0.0));
           return convertScalar(b, loc, args[0], to);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
 };
 
@@ -504,7 +493,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     if (Value c = adaptor.getC())
       operands.push_back(c);
     bool hasC = operands.size() == 2;
-    FailureOr<Value> result = buildElementwise(
+    return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, operands, resultType, acc,
         [&](OpBuilder &builder, Location l, ValueRange args) -> Value {
           Value v = args[0];
@@ -519,11 +508,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
             v = arith::AddFOp::create(builder, l, v, c);
           }
           return v;
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+        }));
   }
 };
 
