@@ -1268,7 +1268,6 @@ struct ConvertMPCToLinalg
 
 void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
-  using U = std::function<Value(OpBuilder &, Location, Value, Operation *)>;
   auto unary = [&](auto tag, auto fn) {
     using OpTy = decltype(tag);
     patterns.add<UnaryLowering<OpTy>>(
