@@ -178,6 +178,7 @@ int runInference(int argc, char **argv, const std::string &programName,
     std::map<std::string, std::string> files;
     std::string outputDir;
     int64_t repeat = 1;
+    bool timed = false;
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
       auto value = [&]() -> std::string {
@@ -203,7 +204,12 @@ int runInference(int argc, char **argv, const std::string &programName,
       } else if (arg == "--output-dir") {
         outputDir = value();
       } else if (arg == "--repeat") {
-        repeat = std::stoll(value());
+        timed = true;
+        try {
+          repeat = std::stoll(value());
+        } catch (const std::logic_error &) {
+          throw Error("--repeat needs a number");
+        }
         if (repeat < 1)
           throw Error("--repeat must be at least 1");
       } else {
@@ -242,7 +248,7 @@ int runInference(int argc, char **argv, const std::string &programName,
     auto seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
-    if (repeat > 1)
+    if (timed)
       std::cout << "latency: " << seconds / repeat * 1e3 << " ms per run ("
                 << repeat << " runs)\n";
     for (size_t i = 0; i < outputs.size(); ++i)
