@@ -1148,9 +1148,9 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
 };
 
 /// BatchNorm over the channel dim. Inference normalises with the running
-/// statistics; training with the batch's (biased variance), and updates
-/// the running ones: momentum * running + (1 - momentum) * batch, with the
-/// unbiased variance, all in fp32.
+/// statistics; training with the batch's (population variance), and
+/// updates the running ones: momentum * running + (1 - momentum) * batch,
+/// all in fp32, as ONNX specifies.
 struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1201,18 +1201,13 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
                      [&](OpBuilder &b, Location l, ValueRange a) {
                        return Value(arith::DivFOp::create(b, l, a[0], n));
                      });
-      auto update = [&](Value running, Value batch, bool unbiased) {
+      // ONNX updates the running variance with the batch's population
+      // variance (PyTorch would use the unbiased one).
+      auto update = [&](Value running, Value batch) {
         return mapGeneric(
             rewriter, loc, running, f32, {running, batch}, {vec, vec},
             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
               Value stat = a[1];
-              if (unbiased) {
-                // n / (n - 1) turns the biased variance into the unbiased.
-                Value nm1 = arith::SubFOp::create(b, l, n,
-                                                  floatConstant(b, l, f32, 1.0));
-                stat = arith::MulFOp::create(
-                    b, l, stat, arith::DivFOp::create(b, l, n, nm1));
-              }
               Value keep = arith::MulFOp::create(
                   b, l, convertScalar(b, l, a[0], f32),
                   floatConstant(b, l, f32, momentum));
@@ -1221,8 +1216,8 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
               return arith::AddFOp::create(b, l, keep, take);
             });
       };
-      runningMean = update(mean, batchMean, false);
-      runningVariance = update(variance, batchVariance, true);
+      runningMean = update(mean, batchMean);
+      runningVariance = update(variance, batchVariance);
       mean = batchMean;
       variance = batchVariance;
     }

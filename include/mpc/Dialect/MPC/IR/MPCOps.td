@@ -359,7 +359,8 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm"> {
     In inference mode the results are `(y, mean, var)` with the running
     statistics passed through; with `training` the batch statistics
     normalise `y` and the updated running statistics are
-    `momentum * running + (1 - momentum) * batch` (variance unbiased).
+    `momentum * running + (1 - momentum) * batch` (population variance, as
+    ONNX specifies; PyTorch's own running variance is unbiased).
   }];
   let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$scale,
                        MPC_FloatTensor:$bias, MPC_FloatTensor:$mean,
