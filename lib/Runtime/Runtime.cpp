@@ -262,3 +262,58 @@ int runInference(int argc, char **argv, const std::string &programName,
 
 } // namespace runtime
 } // namespace mpc
+
+//===----------------------------------------------------------------------===//
+// Support functions the lowered code calls
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// MLIR's unranked memref: a rank and a pointer to a ranked descriptor
+/// { allocated, aligned, offset, sizes[rank], strides[rank] }.
+struct UnrankedMemRef {
+  int64_t rank;
+  void *descriptor;
+};
+struct RankedHeader {
+  char *allocated;
+  char *aligned;
+  int64_t offset;
+  int64_t shapeAndStrides[];
+};
+} // namespace
+
+/// Copies between strided memrefs of any rank (MLIR lowers non-contiguous
+/// memref.copy to this call, e.g. for padding).
+extern "C" void memrefCopy(int64_t elementSize, UnrankedMemRef *source,
+                           UnrankedMemRef *target) {
+  int64_t rank = source->rank;
+  auto *src = static_cast<RankedHeader *>(source->descriptor);
+  auto *dst = static_cast<RankedHeader *>(target->descriptor);
+  const int64_t *sizes = src->shapeAndStrides;
+  const int64_t *srcStrides = src->shapeAndStrides + rank;
+  const int64_t *dstStrides = dst->shapeAndStrides + rank;
+  char *srcBase = src->aligned + src->offset * elementSize;
+  char *dstBase = dst->aligned + dst->offset * elementSize;
+  if (rank == 0) {
+    std::memcpy(dstBase, srcBase, elementSize);
+    return;
+  }
+  for (int64_t d = 0; d < rank; ++d)
+    if (sizes[d] == 0)
+      return;
+  std::vector<int64_t> index(rank, 0);
+  while (true) {
+    int64_t srcOffset = 0, dstOffset = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      srcOffset += index[d] * srcStrides[d];
+      dstOffset += index[d] * dstStrides[d];
+    }
+    std::memcpy(dstBase + dstOffset * elementSize,
+                srcBase + srcOffset * elementSize, elementSize);
+    int64_t d = rank - 1;
+    while (d >= 0 && ++index[d] == sizes[d])
+      index[d--] = 0;
+    if (d < 0)
+      return;
+  }
+}

@@ -1242,6 +1242,87 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   }
 };
 
+/// AveragePool with 2 spatial dims: windowed sums of the zero-padded input
+/// divided by the number of elements each window counts — the same
+/// pooling over ones padded with 1 (count_include_pad) or 0, so windows
+/// clipped by padding or ceil_mode divide correctly.
+struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AveragePoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(x.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (inputType.getRank() != 4 || op.getAutoPad() != AutoPad::NotSet ||
+        !inputType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "only static 2-d pooling with "
+                                             "explicit pads");
+    Type f32 = rewriter.getF32Type();
+    ArrayRef<int64_t> pads = op.getPads();
+    // ceil_mode windows past the padded input: extra zero padding that
+    // never counts.
+    SmallVector<int64_t> extra(2, 0);
+    for (int64_t i = 0; i < 2; ++i) {
+      int64_t needed = (resultType.getDimSize(i + 2) - 1) * op.getStrides()[i] +
+                       op.getKernelShape()[i];
+      int64_t have = inputType.getDimSize(i + 2) + pads[i] + pads[i + 2];
+      extra[i] = std::max<int64_t>(0, needed - have);
+    }
+    auto pool = [&](Value input, double padValue) -> Value {
+      Value padded = padSpatial(rewriter, loc, input, pads,
+                                rewriter.getFloatAttr(f32, padValue));
+      padded = padSpatial(rewriter, loc, padded,
+                          {0, 0, extra[0], extra[1]},
+                          rewriter.getFloatAttr(f32, 0.0));
+      auto outType = RankedTensorType::get(resultType.getShape(), f32);
+      Value init = zeroAccumulator(
+          rewriter, loc, outType,
+          llvm::map_to_vector(resultType.getShape(), [&](int64_t d) {
+            return OpFoldResult(rewriter.getIndexAttr(d));
+          }));
+      Value window =
+          tensor::EmptyOp::create(rewriter, loc, op.getKernelShape(), f32);
+      auto i64Vector = [&](ArrayRef<int64_t> values) {
+        return DenseIntElementsAttr::get(
+            RankedTensorType::get({(int64_t)values.size()},
+                                  rewriter.getI64Type()),
+            values);
+      };
+      SmallVector<int64_t> ones = {1, 1};
+      return linalg::PoolingNchwSumOp::create(
+                 rewriter, loc, TypeRange{outType}, ValueRange{padded, window},
+                 ValueRange{init},
+                 {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
+                  rewriter.getNamedAttr("dilations", i64Vector(ones))})
+          .getResult(0);
+    };
+    // The input in fp32, and a tensor of ones shaped like it.
+    Value input = mapGeneric(rewriter, loc, x, f32, {x},
+                             {rewriter.getMultiDimIdentityMap(4)},
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return convertScalar(b, l, a[0], f32);
+                             });
+    Value ones = mapGeneric(rewriter, loc, x, f32, {}, {},
+                            [&](OpBuilder &b, Location l, ValueRange) {
+                              return floatConstant(b, l, f32, 1.0);
+                            });
+    Value sums = pool(input, 0.0);
+    Value counts = pool(ones, op.getCountIncludePad() ? 1.0 : 0.0);
+    Type resultElement = resultType.getElementType();
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    Value result = mapGeneric(
+        rewriter, loc, sums, resultElement, {sums, counts}, {id, id},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          return convertScalar(b, l, arith::DivFOp::create(b, l, a[0], a[1]),
+                               resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct ConvertMPCToLinalg
     : mpc::impl::ConvertMPCToLinalgBase<ConvertMPCToLinalg> {
   void runOnOperation() override {
@@ -1405,7 +1486,8 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                StaticReshapeLowering<SqueezeOp>,
                StaticReshapeLowering<UnsqueezeOp>, IdentityLowering,
                DropoutLowering, SliceLowering, ConcatLowering, ConvLowering,
-               MaxPoolLowering, GlobalAveragePoolLowering, BatchNormLowering>(
+               MaxPoolLowering, AveragePoolLowering, GlobalAveragePoolLowering,
+               BatchNormLowering>(
       context);
   patterns.add<WhereLowering, ConvertLowering<CastOp>,
                ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,

@@ -141,3 +141,17 @@ func.func @slice_concat_pool(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>, t
   %3 = mpc.global_average_pool %x : (tensor<1x4x6x6xf32>) -> tensor<1x4x1x1xf32>
   return %0, %1, %2, %3 : tensor<1x2x6x6xf32>, tensor<1x8x6x6xf32>, tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
 }
+
+// -----
+
+// AveragePool: windowed sums divided by the count of real (or, with
+// count_include_pad, padded) elements per window — pooled from ones.
+// CHECK-LABEL: func.func @average_pool
+func.func @average_pool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
+  // CHECK: %[[SUMS:.+]] = linalg.pooling_nchw_sum {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x6x6xf32>, tensor<3x3xf32>)
+  // CHECK: %[[COUNTS:.+]] = linalg.pooling_nchw_sum {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x6x6xf32>, tensor<3x3xf32>)
+  // CHECK: linalg.generic {{.*}} ins(%[[SUMS]], %[[COUNTS]]
+  // CHECK: arith.divf
+  %0 = mpc.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
