@@ -144,6 +144,79 @@ FailureOr<Value> buildElementwise(ConversionPatternRewriter &rewriter,
   return generic.getResult(0);
 }
 
+/// The number of elements of `tensor` over `dims`, as a `floatType` scalar
+/// (the divisor of means).
+Value countElements(OpBuilder &b, Location loc, Value tensor,
+                    ArrayRef<int64_t> dims, Type floatType) {
+  Value count = arith::ConstantOp::create(b, loc, b.getIndexType(),
+                                          b.getIndexAttr(1));
+  for (int64_t d : dims)
+    count = arith::MulIOp::create(b, loc, count,
+                                  tensor::DimOp::create(b, loc, tensor, d));
+  return arith::UIToFPOp::create(
+      b, loc, floatType,
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), count));
+}
+
+/// Reassociation re-expanding a tensor whose `reduced` dims were dropped
+/// back to rank `reduced.size()` with those dims as size 1: each kept dim
+/// groups with the reduced dims after it; leading reduced dims join the
+/// first group (none kept: a 0-d tensor expands to all ones).
+SmallVector<ReassociationIndices> keptDimGroups(ArrayRef<bool> reduced) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices leading;
+  for (int64_t i = 0, e = reduced.size(); i < e; ++i) {
+    if (!reduced[i]) {
+      ReassociationIndices group = leading;
+      leading.clear();
+      group.push_back(i);
+      groups.push_back(group);
+    } else if (groups.empty()) {
+      leading.push_back(i);
+    } else {
+      groups.back().push_back(i);
+    }
+  }
+  return groups;
+}
+
+/// The `strides`/`dilations` attribute form of linalg's named conv and
+/// pooling ops.
+DenseIntElementsAttr i64Vector(Builder &b, ArrayRef<int64_t> values) {
+  return DenseIntElementsAttr::get(
+      RankedTensorType::get({(int64_t)values.size()}, b.getI64Type()), values);
+}
+
+/// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
+/// in `acc`, each element converted to `acc` first.
+Value reduceDims(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> dims, Type acc, bool isMax) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<OpFoldResult> keptSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      keptSizes.push_back(tensor::getMixedSize(b, loc, input, i));
+  Value empty = tensor::EmptyOp::create(b, loc, keptSizes, acc);
+  TypedAttr initValue =
+      isMax ? TypedAttr(b.getFloatAttr(acc,
+                                       -std::numeric_limits<double>::infinity()))
+            : TypedAttr(b.getZeroAttr(acc));
+  Value initScalar = arith::ConstantOp::create(b, loc, acc, initValue);
+  Value init = linalg::FillOp::create(b, loc, ValueRange{initScalar},
+                                      ValueRange{empty})
+                   .getResult(0);
+  return linalg::ReduceOp::create(
+             b, loc, ValueRange{input}, ValueRange{init}, dims,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = convertScalar(nb, l, args[0], acc);
+               Value r = isMax
+                             ? Value(arith::MaximumFOp::create(nb, l, x, args[1]))
+                             : Value(arith::AddFOp::create(nb, l, x, args[1]));
+               linalg::YieldOp::create(nb, l, r);
+             })
+      .getResult(0);
+}
+
 /// Replaces `op` by `result`, or fails if building it failed.
 LogicalResult replaceWithResult(ConversionPatternRewriter &rewriter,
                                 Operation *op, FailureOr<Value> result) {
@@ -533,46 +606,16 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
                      : accumulatorType(op, inputType.getElementType());
 
     SmallVector<int64_t> keptShape, dims;
-    SmallVector<OpFoldResult> keptSizes;
     for (int64_t i = 0; i < rank; ++i) {
-      if (reduced[i]) {
+      if (reduced[i])
         dims.push_back(i);
-        continue;
-      }
-      keptShape.push_back(inputType.getDimSize(i));
-      keptSizes.push_back(tensor::getMixedSize(rewriter, loc, input, i));
+      else
+        keptShape.push_back(inputType.getDimSize(i));
     }
     auto accType = RankedTensorType::get(keptShape, acc);
-    Value empty = tensor::EmptyOp::create(rewriter, loc, keptSizes, acc);
-    TypedAttr initValue =
-        isMax ? TypedAttr(rewriter.getFloatAttr(
-                    acc, -std::numeric_limits<double>::infinity()))
-              : TypedAttr(rewriter.getZeroAttr(acc));
-    Value initScalar = arith::ConstantOp::create(rewriter, loc, acc, initValue);
-    Value init = linalg::FillOp::create(rewriter, loc, ValueRange{initScalar},
-                                        ValueRange{empty})
-                     .getResult(0);
-    auto reduce = linalg::ReduceOp::create(
-        rewriter, loc, ValueRange{input}, ValueRange{init}, dims,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = convertScalar(b, l, args[0], acc);
-          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, x, args[1]))
-                          : Value(arith::AddFOp::create(b, l, x, args[1]));
-          linalg::YieldOp::create(b, l, r);
-        });
-    Value result = reduce.getResult(0);
+    Value result = reduceDims(rewriter, loc, input, dims, acc, isMax);
     if (std::is_same_v<OpTy, ReduceMeanOp>) {
-      Value count = arith::ConstantOp::create(rewriter, loc,
-                                              rewriter.getIndexType(),
-                                              rewriter.getIndexAttr(1));
-      for (int64_t d : dims) {
-        Value size = tensor::DimOp::create(rewriter, loc, input, d);
-        count = arith::MulIOp::create(rewriter, loc, count, size);
-      }
-      Value countFloat = arith::UIToFPOp::create(
-          rewriter, loc, acc,
-          arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
-                                       count));
+      Value countFloat = countElements(rewriter, loc, input, dims, acc);
       FailureOr<Value> mean = buildElementwise(
           rewriter, op, {result}, accType, nullptr,
           [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -588,60 +631,13 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     if (!result)
       return failure();
     if (op.getKeepdims() && !dims.empty()) {
-      // Reinsert the reduced dims as size 1: each kept dim groups with the
-      // reduced dims after it; leading reduced dims join the first group
-      // (none kept: a 0-d tensor expands to all ones).
-      SmallVector<ReassociationIndices> groups;
-      ReassociationIndices leading;
-      for (int64_t i = 0; i < rank; ++i) {
-        if (!reduced[i]) {
-          ReassociationIndices group = leading;
-          leading.clear();
-          group.push_back(i);
-          groups.push_back(group);
-        } else if (groups.empty()) {
-          leading.push_back(i);
-        } else {
-          groups.back().push_back(i);
-        }
-      }
       result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, result,
-                                             groups);
+                                             keptDimGroups(reduced));
     }
     rewriter.replaceOp(op, result);
     return success();
   }
 };
-
-/// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
-/// in `acc`, converting each element with `convert` first.
-Value reduceDims(OpBuilder &b, Location loc, Value input,
-                 ArrayRef<int64_t> dims, Type acc, bool isMax) {
-  auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<OpFoldResult> keptSizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (!llvm::is_contained(dims, i))
-      keptSizes.push_back(tensor::getMixedSize(b, loc, input, i));
-  Value empty = tensor::EmptyOp::create(b, loc, keptSizes, acc);
-  TypedAttr initValue =
-      isMax ? TypedAttr(b.getFloatAttr(acc,
-                                       -std::numeric_limits<double>::infinity()))
-            : TypedAttr(b.getZeroAttr(acc));
-  Value initScalar = arith::ConstantOp::create(b, loc, acc, initValue);
-  Value init = linalg::FillOp::create(b, loc, ValueRange{initScalar},
-                                      ValueRange{empty})
-                   .getResult(0);
-  return linalg::ReduceOp::create(
-             b, loc, ValueRange{input}, ValueRange{init}, dims,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value x = convertScalar(nb, l, args[0], acc);
-               Value r = isMax
-                             ? Value(arith::MaximumFOp::create(nb, l, x, args[1]))
-                             : Value(arith::AddFOp::create(nb, l, x, args[1]));
-               linalg::YieldOp::create(nb, l, r);
-             })
-      .getResult(0);
-}
 
 /// The indexing map reading a tensor reduced over `dims` from inside a
 /// generic over the full `rank` (the reduced dims are dropped).
@@ -747,14 +743,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap stats = reducedMap(rank, dims, context);
     // Elements per normalised slice.
-    Value count = arith::ConstantOp::create(rewriter, loc, rewriter.getIndexType(),
-                                            rewriter.getIndexAttr(1));
-    for (int64_t d : dims)
-      count = arith::MulIOp::create(rewriter, loc, count,
-                                    tensor::DimOp::create(rewriter, loc, x, d));
-    Value n = arith::UIToFPOp::create(
-        rewriter, loc, f32,
-        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
+    Value n = countElements(rewriter, loc, x, dims, f32);
     Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
     Value mean = mapGeneric(rewriter, loc, sum, f32, {sum},
                             {rewriter.getMultiDimIdentityMap(rank - dims.size())},
@@ -814,22 +803,12 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
           return convertScalar(b, l, v, resultElement);
         });
     // The statistics results keep the normalised dims as size 1.
+    SmallVector<bool> normalised(rank, false);
+    for (int64_t d : dims)
+      normalised[d] = true;
     auto expandStats = [&](Value v, Type resultType) -> Value {
-      SmallVector<ReassociationIndices> groups;
-      ReassociationIndices leading;
-      for (int64_t i = 0; i < rank; ++i) {
-        if (i < axis) {
-          ReassociationIndices group = leading;
-          leading.clear();
-          group.push_back(i);
-          groups.push_back(group);
-        } else if (groups.empty()) {
-          leading.push_back(i);
-        } else {
-          groups.back().push_back(i);
-        }
-      }
-      return tensor::ExpandShapeOp::create(rewriter, loc, resultType, v, groups);
+      return tensor::ExpandShapeOp::create(rewriter, loc, resultType, v,
+                                           keptDimGroups(normalised));
     };
     rewriter.replaceOp(op, {y, expandStats(mean, op.getMean().getType()),
                             expandStats(invStd, op.getInvStdDev().getType())});
@@ -1010,18 +989,12 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
     auto accType = RankedTensorType::get(resultType.getShape(), acc);
     Value init = zeroAccumulator(rewriter, loc, accType, sizes);
-    auto i64Vector = [&](ArrayRef<int64_t> values) {
-      return DenseIntElementsAttr::get(
-          RankedTensorType::get({(int64_t)values.size()},
-                                rewriter.getI64Type()),
-          values);
-    };
     Value conv =
         linalg::Conv2DNchwFchwOp::create(
             rewriter, loc, TypeRange{accType},
             ValueRange{input, adaptor.getWeight()}, ValueRange{init},
-            {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
-             rewriter.getNamedAttr("dilations", i64Vector(op.getDilations()))})
+            {rewriter.getNamedAttr("strides", i64Vector(rewriter, op.getStrides())),
+             rewriter.getNamedAttr("dilations", i64Vector(rewriter, op.getDilations()))})
             .getResult(0);
     SmallVector<Value> operands = {conv};
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
@@ -1086,18 +1059,12 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
                      .getResult(0);
     Value window = tensor::EmptyOp::create(rewriter, loc, op.getKernelShape(),
                                            element);
-    auto i64Vector = [&](ArrayRef<int64_t> values) {
-      return DenseIntElementsAttr::get(
-          RankedTensorType::get({(int64_t)values.size()},
-                                rewriter.getI64Type()),
-          values);
-    };
     Value pooled =
         linalg::PoolingNchwMaxOp::create(
             rewriter, loc, TypeRange{init.getType()}, ValueRange{input, window},
             ValueRange{init},
-            {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
-             rewriter.getNamedAttr("dilations", i64Vector(op.getDilations()))})
+            {rewriter.getNamedAttr("strides", i64Vector(rewriter, op.getStrides())),
+             rewriter.getNamedAttr("dilations", i64Vector(rewriter, op.getDilations()))})
             .getResult(0);
     rewriter.replaceOp(op, pooled);
     return success();
@@ -1122,14 +1089,7 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
     if (!acc.isF32() && !acc.isF64())
       acc = rewriter.getF32Type();
     Value sum = reduceDims(rewriter, loc, x, dims, acc, false);
-    Value count = arith::ConstantOp::create(rewriter, loc, rewriter.getIndexType(),
-                                            rewriter.getIndexAttr(1));
-    for (int64_t d : dims)
-      count = arith::MulIOp::create(rewriter, loc, count,
-                                    tensor::DimOp::create(rewriter, loc, x, d));
-    Value n = arith::UIToFPOp::create(
-        rewriter, loc, acc,
-        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
+    Value n = countElements(rewriter, loc, x, dims, acc);
     Type resultElement = getElementTypeOrSelf(op.getType());
     Value mean = mapGeneric(rewriter, loc, sum, resultElement, {sum},
                             {rewriter.getMultiDimIdentityMap(2)},
@@ -1174,15 +1134,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
       SmallVector<int64_t> dims = {0};
       for (int64_t i = 2; i < rank; ++i)
         dims.push_back(i);
-      Value count = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getIndexType(), rewriter.getIndexAttr(1));
-      for (int64_t d : dims)
-        count = arith::MulIOp::create(rewriter, loc, count,
-                                      tensor::DimOp::create(rewriter, loc, x, d));
-      Value n = arith::UIToFPOp::create(
-          rewriter, loc, f32,
-          arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
-                                       count));
+      Value n = countElements(rewriter, loc, x, dims, f32);
       Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
       Value batchMean = mapGeneric(rewriter, loc, sum, f32, {sum}, {vec},
                                    [&](OpBuilder &b, Location l, ValueRange a) {
@@ -1284,18 +1236,12 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
           }));
       Value window =
           tensor::EmptyOp::create(rewriter, loc, op.getKernelShape(), f32);
-      auto i64Vector = [&](ArrayRef<int64_t> values) {
-        return DenseIntElementsAttr::get(
-            RankedTensorType::get({(int64_t)values.size()},
-                                  rewriter.getI64Type()),
-            values);
-      };
       SmallVector<int64_t> ones = {1, 1};
       return linalg::PoolingNchwSumOp::create(
                  rewriter, loc, TypeRange{outType}, ValueRange{padded, window},
                  ValueRange{init},
-                 {rewriter.getNamedAttr("strides", i64Vector(op.getStrides())),
-                  rewriter.getNamedAttr("dilations", i64Vector(ones))})
+                 {rewriter.getNamedAttr("strides", i64Vector(rewriter, op.getStrides())),
+                  rewriter.getNamedAttr("dilations", i64Vector(rewriter, ones))})
           .getResult(0);
     };
     // The input in fp32, and a tensor of ones shaped like it.
