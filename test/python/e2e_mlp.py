@@ -9,53 +9,21 @@ what mpc's decisions mean (bf16 inputs and weights, fp32 accumulation, one
 rounding per op) to within one bf16 ulp, and must differ from fp32 (so the
 low-precision path really ran).
 """
-import re
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from lowering_numerics import bf16, dense  # noqa: E402
+from lowering_numerics import bf16, run_model  # noqa: E402
 
 BATCH = 4
 
 
 def run(mpc_opt, runner, lib_dir, model, precision, x):
-    with tempfile.TemporaryDirectory() as work:
-        imported = subprocess.run(
-            [mpc_opt, model, "--input-shape=input:%dx8x8" % BATCH,
-             "--precision=" + precision, "--canonicalize"],
-            capture_output=True, text=True, check=True).stdout
-        # Rename the model's function and add a runner entry point.
-        imported = imported.replace("func.func @main(", "func.func @kernel(", 1)
-        lines = imported.split("\n")
-        close = lines.index("}")
-        entry = """  func.func private @printMemrefF32(tensor<*xf32>)
-  func.func @main() {
-    %%x = arith.constant %s : tensor<%dx8x8xf32>
-    %%r = call @kernel(%%x) : (tensor<%dx8x8xf32>) -> tensor<%dx10xf32>
-    %%u = tensor.cast %%r : tensor<%dx10xf32> to tensor<*xf32>
-    call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
-    return
-  }""" % (dense(x), BATCH, BATCH, BATCH, BATCH)
-        lines.insert(close, entry)
-        source = work + "/program.mlir"
-        with open(source, "w") as f:
-            f.write("\n".join(lines))
-        lowered = subprocess.run([mpc_opt, source, "--mpc-cpu-pipeline"],
-                                 capture_output=True, text=True, check=True)
-        ran = subprocess.run(
-            [runner, "-e", "main", "-entry-point-result=void",
-             "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
-             % (lib_dir, lib_dir)],
-            input=lowered.stdout, capture_output=True, text=True, check=True)
-    data = ran.stdout.split("data =", 1)[-1]
-    return np.array([float(v) for v in re.findall(
-        r"-?\d+\.?\d*(?:e[-+]?\d+)?", data)]).reshape(BATCH, 10)
+    return run_model(mpc_opt, runner, lib_dir, model, (BATCH, 8, 8),
+                     (BATCH, 10), precision, x)
 
 
 def main():

@@ -9,7 +9,6 @@ fp32 must agree to 1e-4 relative (to the output's scale); bf16 to 5e-2 —
 bf16 keeps 8 significant bits, and these models chain several rounded ops.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,47 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "Target", "ONNX", "Inputs"))
 import export_torch_models as models  # noqa: E402
-from lowering_numerics import dense  # noqa: E402
+from lowering_numerics import run_model  # noqa: E402
 
 CASES = {"cnn_bn": (2, 1, 8, 8), "transformer_encoder": (2, 5, 16)}
-
-
-def compile_and_run(mpc_opt, runner, lib_dir, path, shape, out_shape,
-                    precision, x):
-    shape_text = "x".join(map(str, shape))
-    out_text = "x".join(map(str, out_shape))
-    imported = subprocess.run(
-        [mpc_opt, path, "--input-shape=input:" + shape_text,
-         "--precision=" + precision, "--canonicalize"],
-        capture_output=True, text=True, check=True).stdout
-    imported = imported.replace("func.func @main(", "func.func @kernel(", 1)
-    lines = imported.split("\n")
-    entry = """  func.func private @printMemrefF32(tensor<*xf32>)
-  func.func @main() {
-    %%x = arith.constant %s : tensor<%sxf32>
-    %%r = call @kernel(%%x) : (tensor<%sxf32>) -> tensor<%sxf32>
-    %%u = tensor.cast %%r : tensor<%sxf32> to tensor<*xf32>
-    call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
-    return
-  }""" % (dense(x), shape_text, shape_text, out_text, out_text)
-    lines.insert(lines.index("}"), entry)
-    with tempfile.TemporaryDirectory() as work:
-        source = os.path.join(work, "program.mlir")
-        with open(source, "w") as f:
-            f.write("\n".join(lines))
-        # The kernel returns only the model's first output here.
-        lowered = subprocess.run([mpc_opt, source, "--mpc-cpu-pipeline"],
-                                 capture_output=True, text=True)
-        if lowered.returncode:
-            raise RuntimeError(lowered.stderr[-1000:])
-        ran = subprocess.run(
-            [runner, "-e", "main", "-entry-point-result=void",
-             "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
-             % (lib_dir, lib_dir)],
-            input=lowered.stdout, capture_output=True, text=True, check=True)
-    data = ran.stdout.split("data =", 1)[-1]
-    return np.array([float(v) for v in re.findall(
-        r"-?\d+\.?\d*(?:e[-+]?\d+)?", data)]).reshape(out_shape)
 
 
 def main():
@@ -81,8 +42,8 @@ def main():
             for precision, bound in (("fp32", 1e-4), ("bf16", 5e-2)):
                 checks += 1
                 try:
-                    out = compile_and_run(mpc_opt, runner, lib_dir, path, shape,
-                                          reference.shape, precision, x)
+                    out = run_model(mpc_opt, runner, lib_dir, path, shape,
+                                    reference.shape, precision, x)
                     err = np.abs(out - reference).max() / scale
                     ok = err <= bound
                     message = "max error %.2e of scale (bound %.0e)" % (err, bound)

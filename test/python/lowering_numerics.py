@@ -182,25 +182,62 @@ func.func @main() {
 """ % (args, out, body, out, consts, call_args, call_types, out, out)
 
 
-def run_case(mpc_opt, runner, lib_dir, case):
-    inputs, body, out_shape, reference, rtol = case()
+def run_on_cpu(mpc_opt, runner, lib_dir, source):
+    """Lowers MLIR `source` with --mpc-cpu-pipeline, runs its @main with
+    mlir-runner and returns the values it printed (printMemrefF32).
+    Raises RuntimeError naming the stage that failed."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir") as src:
-        src.write(program(inputs, body, out_shape))
+        src.write(source)
         src.flush()
         lowered = subprocess.run([mpc_opt, src.name, "--mpc-cpu-pipeline"],
                                  capture_output=True, text=True)
-        if lowered.returncode:
-            return "lowering failed: " + lowered.stderr[-500:]
-        ran = subprocess.run(
-            [runner, "-e", "main", "-entry-point-result=void",
-             "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
-             % (lib_dir, lib_dir)],
-            input=lowered.stdout, capture_output=True, text=True)
-        if ran.returncode:
-            return "run failed: " + ran.stderr[-500:]
+    if lowered.returncode:
+        raise RuntimeError("lowering failed: " + lowered.stderr[-500:])
+    ran = subprocess.run(
+        [runner, "-e", "main", "-entry-point-result=void",
+         "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
+         % (lib_dir, lib_dir)],
+        input=lowered.stdout, capture_output=True, text=True)
+    if ran.returncode:
+        raise RuntimeError("run failed: " + ran.stderr[-500:])
     data = ran.stdout.split("data =", 1)[-1]
-    values = np.array([float(v) for v in re.findall(
+    return np.array([float(v) for v in re.findall(
         r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf|nan)", data)])
+
+
+def run_model(mpc_opt, runner, lib_dir, model, shape, out_shape, precision,
+              x):
+    """Imports ONNX `model` with its input pinned to `shape`, decides
+    `precision`, runs it on `x` on the CPU and returns its first output."""
+    shape_text = "x".join(map(str, shape))
+    out_text = "x".join(map(str, out_shape))
+    imported = subprocess.run(
+        [mpc_opt, model, "--input-shape=input:" + shape_text,
+         "--precision=" + precision, "--canonicalize"],
+        capture_output=True, text=True, check=True).stdout
+    # Rename the model's function and add a runner entry point.
+    imported = imported.replace("func.func @main(", "func.func @kernel(", 1)
+    lines = imported.split("\n")
+    entry = """  func.func private @printMemrefF32(tensor<*xf32>)
+  func.func @main() {
+    %%x = arith.constant %s : tensor<%sxf32>
+    %%r = call @kernel(%%x) : (tensor<%sxf32>) -> tensor<%sxf32>
+    %%u = tensor.cast %%r : tensor<%sxf32> to tensor<*xf32>
+    call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
+    return
+  }""" % (dense(x), shape_text, shape_text, out_text, out_text)
+    lines.insert(lines.index("}"), entry)
+    return run_on_cpu(mpc_opt, runner, lib_dir,
+                      "\n".join(lines)).reshape(out_shape)
+
+
+def run_case(mpc_opt, runner, lib_dir, case):
+    inputs, body, out_shape, reference, rtol = case()
+    try:
+        values = run_on_cpu(mpc_opt, runner, lib_dir,
+                            program(inputs, body, out_shape))
+    except RuntimeError as e:
+        return str(e)
     expected = np.asarray(reference, np.float64).reshape(-1)
     if values.shape != expected.shape:
         return "got %d values, expected %d" % (values.size, expected.size)
