@@ -814,9 +814,15 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
     if (isa<GetParameterOp, ConstantOp, CastOp>(op) && op.use_empty())
       op.erase();
+  // One walk for all parameters (a symbol-use query per parameter would
+  // walk the function once each).
+  llvm::DenseSet<StringAttr> readParameters;
+  func.walk([&](GetParameterOp get) {
+    readParameters.insert(get.getNameAttr().getAttr());
+  });
   for (auto parameter :
        llvm::make_early_inc_range(module.getOps<ParameterOp>()))
-    if (SymbolTable::symbolKnownUseEmpty(parameter, module))
+    if (!readParameters.contains(parameter.getSymNameAttr()))
       parameter.erase();
   // BatchNormalization's running statistics are state, not weights: the
   // optimizer must not update them.
