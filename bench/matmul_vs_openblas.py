@@ -34,20 +34,37 @@ def matmul_model(n, path):
         helper.make_opsetid("", 17)]), path)
 
 
+def blas_library():
+    """The BLAS numpy has loaded (Debian's alternatives decide: the
+    reference libblas3 is about 30x slower than OpenBLAS)."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            name = os.path.basename(path)
+            if "openblas" in name or name.startswith(("libblas", "libmkl")):
+                return os.path.realpath(path)
+    return "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mpc-opt", default=os.path.join(ROOT, "build", "bin",
                                                           "mpc-opt"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
+    parser.add_argument("--cpu", default="native",
+                        help="mpc-opt --cpu (x86-64-v3: AVX2 only)")
     args = parser.parse_args()
     work = tempfile.mkdtemp()
+    np.ones((64, 64), np.float32) @ np.ones((64, 64), np.float32)
+    print("numpy BLAS: %s; mpc --cpu=%s; %d cores" % (
+        blas_library(), args.cpu, os.cpu_count()))
     print("%6s %14s %14s %8s" % ("n", "mpc GFLOP/s", "numpy GFLOP/s", "ratio"))
     for n in args.sizes:
         model = os.path.join(work, "mm%d.onnx" % n)
         exe = os.path.join(work, "mm%d" % n)
         matmul_model(n, model)
-        subprocess.run([args.mpc_opt, model, "--mode=infer", "-o", exe],
-                       check=True)
+        subprocess.run([args.mpc_opt, model, "--mode=infer", "--cpu", args.cpu,
+                        "-o", exe], check=True)
         rng = np.random.default_rng(0)
         a = rng.standard_normal((n, n)).astype(np.float32)
         b = rng.standard_normal((n, n)).astype(np.float32)

@@ -14,7 +14,7 @@ packages=(
   cmake ninja-build g++ ccache
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-  python3 python3-onnx python3-numpy python3-pytest
+  libomp-22-dev python3 python3-onnx python3-numpy python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

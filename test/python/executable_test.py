@@ -7,12 +7,13 @@ write nothing.
     executable_test.py MPC_OPT MODEL.onnx WORK_DIR
 """
 import os
+import resource
 import subprocess
 import sys
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lowering_numerics import bf16  # noqa: E402
@@ -23,6 +24,34 @@ results = []
 def check(name, ok, detail=""):
     results.append(ok)
     print("%-34s %s %s" % (name, "ok" if ok else "FAIL", detail))
+
+
+def check_no_leak(mpc_opt, work):
+    """--repeat reruns the kernel; each run's result buffers (4 MiB here)
+    must be freed, so 200 runs peak no higher than one (a leak would add
+    800 MiB)."""
+    model = os.path.join(work, "relu.onnx")
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu"),
+         helper.make_node("Neg", ["x"], ["z"], name="neg")], "two_outputs",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1024, 512])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1024, 512]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, [1024, 512])])
+    onnx.save(helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17)]), model)
+    exe = os.path.join(work, "relu_run")
+    subprocess.run([mpc_opt, model, "--mode=infer", "-o", exe], check=True)
+    np.save(os.path.join(work, "big.npy"),
+            np.ones((1024, 512), np.float32))
+    peaks = []
+    for repeat in (1, 200):
+        subprocess.run([exe, "--input", os.path.join(work, "big.npy"),
+                        "--output-dir", work, "--repeat", str(repeat)],
+                       check=True, capture_output=True)
+        # The largest peak of any child so far, in KiB.
+        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    check("--repeat frees its results", peaks[1] - peaks[0] < 64 * 1024,
+          "peak %d KiB after 1 run, %d KiB after 200" % tuple(peaks))
 
 
 def main():
@@ -119,6 +148,7 @@ def main():
         with open(path, "rb") as f:
             head = f.read(16)
         check("--emit=" + emit, built.returncode == 0 and head.startswith(magic))
+    check_no_leak(mpc_opt, work)
     print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
     return 0 if all(results) else 1
 

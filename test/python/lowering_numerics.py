@@ -75,6 +75,41 @@ def case_matmul_bf16():
     return [a, b], body, (4, 3), bf16(acc.astype(np.float32)), 0.0
 
 
+def case_matmul_packed_f32():
+    # Divisible shapes: B is packed into N/nr panels, A and C only
+    # reshaped, the register tiles are vectorized and the blocks run on
+    # OpenMP threads (--mpc-cpu-tile-and-vectorize).
+    a, b = RNG.standard_normal((64, 96)), RNG.standard_normal((96, 128))
+    body = """%0 = mpc.matmul %a0, %a1 : (tensor<64x96xf32>, tensor<96x128xf32>) -> tensor<64x128xf32>"""
+    f = lambda v: v.astype(np.float32).astype(np.float64)
+    # Relative to the size of the terms: sums of 96 products cancel.
+    scale = np.abs(f(a)) @ np.abs(f(b))
+    return [a, b], body, (64, 128), f(a) @ f(b), 1e-5, scale
+
+
+def case_matmul_uneven_batched_f32():
+    # M = 37 (prime) and N = 40 divide no preferred tile: smaller tiles are
+    # chosen, never partial ones; both operands carry the batch.
+    a, b = RNG.standard_normal((3, 37, 24)), RNG.standard_normal((3, 24, 40))
+    body = """%0 = mpc.matmul %a0, %a1 : (tensor<3x37x24xf32>, tensor<3x24x40xf32>) -> tensor<3x37x40xf32>"""
+    f = lambda v: v.astype(np.float32).astype(np.float64)
+    scale = np.abs(f(a)) @ np.abs(f(b))
+    return [a, b], body, (3, 37, 40), f(a) @ f(b), 1e-5, scale
+
+
+def case_matmul_packed_bf16():
+    # The packed, vectorized path in bf16: fp32 accumulation, one rounding.
+    a, b = RNG.standard_normal((32, 64)), RNG.standard_normal((64, 64))
+    body = """%ab = mpc.cast %a0 : tensor<32x64xf32> to tensor<32x64xbf16>
+    %bb = mpc.cast %a1 : tensor<64x64xf32> to tensor<64x64xbf16>
+    %m = mpc.matmul %ab, %bb {precision = #mpc.precision<bf16, f32, bf16>} : (tensor<32x64xbf16>, tensor<64x64xbf16>) -> tensor<32x64xbf16>
+    %0 = mpc.cast %m : tensor<32x64xbf16> to tensor<32x64xf32>"""
+    acc = bf16(a).astype(np.float64) @ bf16(b).astype(np.float64)
+    # fp32 accumulation (in a different order than numpy's) can land on the
+    # other side of a bf16 rounding boundary: one bf16 ulp.
+    return [a, b], body, (32, 64), bf16(acc.astype(np.float32)), 2.0 ** -8
+
+
 def case_gemm():
     a, b, c = (RNG.standard_normal((3, 4)), RNG.standard_normal((5, 3)),
                RNG.standard_normal((5,)))
@@ -156,7 +191,8 @@ def case_reshapes():
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
-         case_where]
+         case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
+         case_matmul_packed_bf16]
 
 
 def program(inputs, body, out_shape):
@@ -195,8 +231,9 @@ def run_on_cpu(mpc_opt, runner, lib_dir, source):
         raise RuntimeError("lowering failed: " + lowered.stderr[-500:])
     ran = subprocess.run(
         [runner, "-e", "main", "-entry-point-result=void",
-         "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so"
-         % (lib_dir, lib_dir)],
+         # libomp: parallel loops lower to OpenMP.
+         "-shared-libs=%s/libmlir_c_runner_utils.so,%s/libmlir_runner_utils.so,"
+         "%s/libomp.so" % (lib_dir, lib_dir, lib_dir)],
         input=lowered.stdout, capture_output=True, text=True)
     if ran.returncode:
         raise RuntimeError("run failed: " + ran.stderr[-500:])
@@ -232,7 +269,7 @@ def run_model(mpc_opt, runner, lib_dir, model, shape, out_shape, precision,
 
 
 def run_case(mpc_opt, runner, lib_dir, case):
-    inputs, body, out_shape, reference, rtol = case()
+    inputs, body, out_shape, reference, rtol, *scale = case()
     try:
         values = run_on_cpu(mpc_opt, runner, lib_dir,
                             program(inputs, body, out_shape))
@@ -243,7 +280,8 @@ def run_case(mpc_opt, runner, lib_dir, case):
         return "got %d values, expected %d" % (values.size, expected.size)
     # mlir-runner prints 6 significant digits (relative error up to 5e-6);
     # a bf16 rounding error is 2^-8 relative, far above that.
-    tol = np.maximum(rtol, 1e-5) * np.maximum(np.abs(expected), 0.1)
+    magnitude = np.asarray(scale[0]).reshape(-1) if scale else np.abs(expected)
+    tol = np.maximum(rtol, 1e-5) * np.maximum(magnitude, 0.1)
     bad = np.abs(values - expected) > tol
     if bad.any():
         i = int(np.argmax(bad))

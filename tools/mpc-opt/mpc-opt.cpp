@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mpc/Codegen/Passes.h"
 #include "mpc/Conversion/Passes.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
@@ -19,15 +20,15 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include <chrono>
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -73,6 +74,34 @@ static llvm::cl::opt<std::string> emitFlag(
     llvm::cl::desc("with --mode=infer: mlir (LLVM dialect), llvm (LLVM IR), "
                    "obj or exe (default)"),
     llvm::cl::init("exe"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<std::string> cpuFlag(
+    "cpu",
+    llvm::cl::desc("CPU the program runs on: native (default), x86-64-v3 "
+                   "(AVX2), x86-64-v4 (AVX-512) or an LLVM CPU name"),
+    llvm::cl::init("native"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<bool>
+    verboseFlag("v", llvm::cl::desc("Print each compilation stage and its time"),
+                llvm::cl::init(false), llvm::cl::cat(programCategory));
+
+namespace {
+/// `-v`: one line per finished stage with its wall time.
+class StageTimer {
+public:
+  void done(StringRef stage) {
+    auto now = std::chrono::steady_clock::now();
+    if (verboseFlag)
+      llvm::errs() << llvm::formatv(
+          "mpc-opt: {0,-40} {1,8:f3} s\n", stage,
+          std::chrono::duration<double>(now - start).count());
+    start = now;
+  }
+
+private:
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
+};
+} // namespace
+static StageTimer stageTimer;
 
 /// The precision pipeline the driver flags ask for; failure (reported) on
 /// a bad --precision.
@@ -161,6 +190,9 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
                  << emitFlag << "'\n";
     return 1;
   }
+  FailureOr<mpc::CPUTarget> cpu = mpc::resolveCPUTarget(cpuFlag, llvm::errs());
+  if (failed(cpu))
+    return 1;
   MLIRContext *context = module->getContext();
   PassManager pm(context);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -174,6 +206,8 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(*module)))
     return 1;
+  stageTimer.done(precisionFlag == "fp32" ? "canonicalize"
+                                          : "precision (" + precisionFlag + ")");
   FailureOr<mpc::ProgramSignature> signature =
       mpc::prepareEntryPoint(*module, "main");
   if (failed(signature))
@@ -181,9 +215,12 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
   PassManager lower(context);
   if (failed(applyPassManagerCLOptions(lower)))
     return 1;
-  mpc::buildCPUPipeline(lower);
+  mpc::CPUPipelineOptions cpuOptions;
+  cpuOptions.vectorWidth = cpu->vectorWidth;
+  mpc::buildCPUPipeline(lower, cpuOptions);
   if (failed(lower.run(*module)))
     return 1;
+  stageTimer.done("lower to LLVM dialect (" + cpu->cpu + ")");
   if (emitFlag == "mlir") {
     std::string error;
     FailureOr<mpc::AtomicOutputFile> output =
@@ -199,10 +236,12 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
     }
     return 0;
   }
-  return failed(mpc::emitProgram(*module, *signature, kind, outputFilename,
-                                 llvm::errs()))
-             ? 1
-             : 0;
+  if (failed(mpc::emitProgram(*module, *signature, *cpu, kind, outputFilename,
+                              llvm::errs())))
+    return 1;
+  stageTimer.done(kind == mpc::EmitKind::Executable ? "LLVM codegen and link"
+                                                    : "LLVM codegen");
+  return 0;
 }
 
 /// Imports an ONNX model and runs the opt pipeline on the result.
@@ -221,6 +260,7 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
       mpc::importONNXModel(inputFilename, &context, options, llvm::errs());
   if (!module)
     return 1;
+  stageTimer.done("import " + llvm::sys::path::filename(inputFilename).str());
   if (modeFlag == "infer")
     return compileInferenceProgram(std::move(module), outputFilename);
   if (modeFlag != "opt") {
@@ -257,20 +297,16 @@ static int runOnMLIR(StringRef inputFilename, StringRef outputFilename,
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
-  registry.insert<mpc::MPCDialect, func::FuncDialect, linalg::LinalgDialect,
-                  tensor::TensorDialect, arith::ArithDialect,
-                  math::MathDialect>();
-  // Upstream passes make up the lowering pipelines; the extensions give
-  // upstream dialects their bufferization and LLVM conversion interfaces.
+  registry.insert<mpc::MPCDialect>();
+  // Every upstream dialect with its external interface models (tiling,
+  // bufferization, subset ops, LLVM conversion): the lowering pipelines
+  // are built from upstream passes, and a normal opt driver reads any IR.
+  registerAllDialects(registry);
   registerAllExtensions(registry);
-  arith::registerBufferizableOpInterfaceExternalModels(registry);
-  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
-      registry);
-  linalg::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerBufferizableOpInterfaceExternalModels(registry);
   registerAllPasses();
   mpc::registerMPCPasses();
   mpc::registerMPCConversionPasses();
+  mpc::registerMPCCodegenPasses();
   mpc::registerMPCPipelines();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(

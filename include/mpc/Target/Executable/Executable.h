@@ -37,11 +37,24 @@ FailureOr<ProgramSignature> prepareEntryPoint(ModuleOp module,
 /// What to write: LLVM IR text, an object file, or an executable.
 enum class EmitKind { LLVMIR, Object, Executable };
 
-/// Translates `module` (LLVM dialect), optimises it for the host CPU and
-/// writes `output` atomically.
+/// The CPU a program is compiled for.
+struct CPUTarget {
+  std::string triple, cpu, features;
+  /// f32 lanes in the widest vector register: 16 with AVX-512, 8 with AVX.
+  int64_t vectorWidth = 4;
+};
+
+/// `native` (the host CPU and all its features) or an LLVM CPU name such as
+/// `x86-64-v3` (AVX2 + FMA) or `znver4`; an unknown name is an error listing
+/// the common choices.
+FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef name,
+                                      llvm::raw_ostream &errors);
+
+/// Translates `module` (LLVM dialect), optimises it for `target` and writes
+/// `output` atomically.
 LogicalResult emitProgram(ModuleOp module, const ProgramSignature &signature,
-                          EmitKind kind, llvm::StringRef output,
-                          llvm::raw_ostream &errors);
+                          const CPUTarget &target, EmitKind kind,
+                          llvm::StringRef output, llvm::raw_ostream &errors);
 
 } // namespace mpc
 } // namespace mlir

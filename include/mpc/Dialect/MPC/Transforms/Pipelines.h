@@ -37,10 +37,19 @@ struct PrecisionPipelineOptions
 void buildPrecisionPipeline(OpPassManager &pm,
                             const PrecisionPipelineOptions &options);
 
-/// mpc (with explicit precisions) -> linalg -> bufferized loops -> LLVM
-/// dialect, for the CPU. bf16 conversions are expanded to integer bit
-/// operations (round to nearest even), so no compiler runtime is needed.
-void buildCPUPipeline(OpPassManager &pm);
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the target's vector registers (8: AVX2, "
+                     "16: AVX-512); sizes the register tiles"),
+      llvm::cl::init(8)};
+};
+
+/// mpc (with explicit precisions) -> linalg -> tiled, vectorized and
+/// bufferized loops (parallel ones as OpenMP) -> LLVM dialect, for the CPU.
+/// bf16 conversions are expanded to integer bit operations (round to
+/// nearest even), so no compiler runtime is needed.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers `mpc-precision-pipeline` and `mpc-cpu-pipeline`.
 void registerMPCPipelines();

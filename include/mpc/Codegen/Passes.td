@@ -1,0 +1,60 @@
+//===- Passes.td - mpc code generation passes --------------*- tablegen -*-===//
+//
+// Passes on linalg/vector/scf that shape the loops for a target: tiling for
+// threads, caches and registers, and vectorisation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_CODEGEN_PASSES_TD
+#define MPC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MPCCPUTileAndVectorize
+    : Pass<"mpc-cpu-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "tile contractions for threads and registers, vectorize them";
+  let description = [{
+    Every statically shaped contraction (`linalg.matmul`, `batch_matmul`,
+    `generic` contractions, bf16/fp16 ones with their fp32 accumulation
+    included) is tiled three times:
+
+    1. an `scf.forall` over blocks of the batch, M and N dimensions, one
+       block per task, which the OpenMP lowering spreads over the cores;
+    2. `scf.for` loops over register tiles of `register-tile` (M x N),
+       N outermost so a panel of B stays in cache while the rows of A
+       stream past it;
+    3. an `scf.for` over K one step at a time,
+
+    and each register tile is vectorized into a `vector.contract` whose
+    accumulator, once subset hoisting moves it out of the K loop, stays in
+    registers for the whole K loop. Tile sizes are lowered to divisors of
+    the dimensions (so no tile is partial and no vector needs a mask); a
+    contraction whose shapes are dynamic, or that has more than one M, N or
+    K dimension, is left to the scalar loop lowering, with a remark when
+    `report-skipped` is set.
+
+    Statically shaped elementwise and reduction ops get the `scf.forall`
+    over their outer parallel dimension so they run on all cores too.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::affine::AffineDialect",
+  ];
+  let options = [
+    ListOption<"registerTile", "register-tile", "int64_t",
+               "preferred M x N register tile of a contraction">,
+    ListOption<"parallelTile", "parallel-tile", "int64_t",
+               "preferred M x N block of a contraction per task">,
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"32768",
+           "elements an elementwise op needs before it is split across "
+           "threads (smaller ones are not worth a fork)">,
+    Option<"reportSkipped", "report-skipped", "bool", /*default=*/"false",
+           "emit a remark for each contraction left untiled, with the reason">,
+  ];
+}
+
+#endif // MPC_CODEGEN_PASSES_TD

@@ -1,0 +1,89 @@
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 report-skipped}))' -verify-diagnostics | FileCheck %s
+
+// B is packed into N/16 panels of K x 16 (a transpose of its expanded
+// form), A and C are only reshaped; blocks of 8 x 3 register tiles run in
+// an scf.forall; inside, N tiles, M tiles and K steps; each register tile
+// is one 4 x 16 vector multiply-add whose multiply may fuse into an FMA.
+// CHECK-LABEL: func.func @matmul
+// CHECK-DAG: %[[A:.*]] = tensor.expand_shape %arg0 {{\[}}[0, 1], [2]] output_shape [16, 4, 128]
+// CHECK-DAG: %[[BX:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [128, 6, 16]
+// CHECK-DAG: %[[B:.*]] = linalg.transpose ins(%[[BX]] : tensor<128x6x16xf32>) outs(%{{.*}} : tensor<6x128x16xf32>) permutation = [1, 0, 2]
+// CHECK-DAG: %[[C:.*]] = tensor.expand_shape %arg2 {{\[}}[0, 1], [2, 3]] output_shape [16, 4, 6, 16]
+// CHECK: %[[R:.*]] = scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (16, 6) step (8, 3) shared_outs(%{{.*}} = %[[C]])
+// CHECK: scf.for {{.*}} to %c3
+// CHECK: scf.for {{.*}} to %c8
+// CHECK: scf.for {{.*}} to %c128
+// CHECK: vector.transfer_read {{.*}} : tensor<1x4x1xf32>, vector<1x1x1x4x16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<1x1x16xf32>, vector<1x1x1x4x16xf32>
+// CHECK: arith.mulf {{.*}} fastmath<contract> : vector<1x1x1x4x16xf32>
+// CHECK: vector.multi_reduction <add>
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.collapse_shape %[[R]] {{\[}}[0, 1], [2, 3]] : tensor<16x4x6x16xf32> into tensor<64x96xf32>
+func.func @matmul(%a: tensor<64x128xf32>, %b: tensor<128x96xf32>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x128xf32>, tensor<128x96xf32>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
+  return %r : tensor<64x96xf32>
+}
+
+// -----
+
+// M = 37 and N = 40 take the largest tiles that divide them (1 and 10):
+// no tile is partial, so no vector needs a mask.
+// CHECK-LABEL: func.func @uneven
+// CHECK: tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [24, 4, 10]
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (37, 4) step (1, 4)
+// CHECK: vector<1x1x1x1x10xf32>
+func.func @uneven(%a: tensor<37x24xf32>, %b: tensor<24x40xf32>, %c: tensor<37x40xf32>) -> tensor<37x40xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<37x24xf32>, tensor<24x40xf32>) outs(%c : tensor<37x40xf32>) -> tensor<37x40xf32>
+  return %r : tensor<37x40xf32>
+}
+
+// -----
+
+// bf16 operands: the extension to fp32 stays in the vectorized tile, the
+// accumulator is fp32.
+// CHECK-LABEL: func.func @matmul_bf16
+// CHECK: scf.forall
+// CHECK: arith.extf {{.*}} : vector<1x1x1x4x16xbf16> to vector<1x1x1x4x16xf32>
+// CHECK: arith.mulf {{.*}} fastmath<contract> : vector<1x1x1x4x16xf32>
+func.func @matmul_bf16(%a: tensor<8x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xbf16>, tensor<32x16xbf16>) outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}
+
+// -----
+
+// Batch dims get blocks of one.
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (2, 2, 2) step (1, 2, 2)
+func.func @batch_matmul(%a: tensor<2x8x16xf32>, %b: tensor<2x16x32xf32>, %c: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x8x16xf32>, tensor<2x16x32xf32>) outs(%c : tensor<2x8x32xf32>) -> tensor<2x8x32xf32>
+  return %r : tensor<2x8x32xf32>
+}
+
+// -----
+
+// Dynamic shapes are left to the scalar loops, and said so.
+// CHECK-LABEL: func.func @dynamic
+// CHECK-NOT: scf.forall
+// CHECK: linalg.matmul
+func.func @dynamic(%a: tensor<?x16xf32>, %b: tensor<16x8xf32>, %c: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-remark @below {{contraction left to the scalar loops: its shape is dynamic}}
+  %r = linalg.matmul ins(%a, %b : tensor<?x16xf32>, tensor<16x8xf32>) outs(%c : tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+// Large elementwise ops are split over 16 blocks of their first dimension;
+// small ones are not worth a fork.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.forall (%{{.*}}) = (0) to (256) step (16)
+// CHECK: linalg.exp ins(%{{.*}} : tensor<16x256xf32>)
+// CHECK: linalg.exp ins(%arg1 : tensor<4x4xf32>)
+func.func @elementwise(%x: tensor<256x256xf32>, %small: tensor<4x4xf32>) -> (tensor<256x256xf32>, tensor<4x4xf32>) {
+  %e = tensor.empty() : tensor<256x256xf32>
+  %r = linalg.exp ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) -> tensor<256x256xf32>
+  %es = tensor.empty() : tensor<4x4xf32>
+  %s = linalg.exp ins(%small : tensor<4x4xf32>) outs(%es : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %r, %s : tensor<256x256xf32>, tensor<4x4xf32>
+}
