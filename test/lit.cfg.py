@@ -53,3 +53,11 @@ if python_has("torch"):
     config.available_features.add("torch")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+
+# onnxruntime-node, installed by scripts/reference.sh when npm can reach the
+# registry; without it the agreement tests use stored onnxruntime outputs.
+ort_node_modules = os.path.join(config.mpc_obj_root, "reference",
+                                "node_modules")
+config.substitutions.append(("%ort_node_modules", ort_node_modules))
+if os.path.isdir(os.path.join(ort_node_modules, "onnxruntime-node")):
+    config.available_features.add("onnxruntime")

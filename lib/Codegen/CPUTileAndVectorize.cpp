@@ -211,16 +211,32 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
       linalg::inferContractionDims(op);
   if (failed(dims))
     return "it is not a contraction";
-  if (dims->m.size() != 1 || dims->n.size() != 1 || dims->k.size() != 1)
-    return "it has more than one M, N or K dimension";
+  if (dims->m.empty() || dims->n.empty() || dims->k.empty())
+    return "it has no M, N or K dimension";
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return "its shape is dynamic";
-  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  // The innermost M and N dims form the register tile; outer M and N dims
+  // (a 3-d activation times a matrix) are stepped one at a time like batch
+  // dims, and every K dim one step at a time.
+  unsigned m = dims->m.back(), n = dims->n.back();
+  SmallVector<unsigned> outer(dims->batch.begin(), dims->batch.end());
+  outer.append(dims->m.begin(), dims->m.end() - 1);
+  outer.append(dims->n.begin(), dims->n.end() - 1);
+  llvm::sort(outer);
   int64_t mr = pickTileSize(ranges[m], registerTile[0]);
   int64_t nr = pickTileSize(ranges[n], registerTile[1]);
   int64_t mt = pickTileSize(ranges[m], parallelTile[0], mr);
   int64_t nt = pickTileSize(ranges[n], parallelTile[1], nr);
+  // A small contraction is not worth a fork: one block holds all of it.
+  int64_t work = 1;
+  for (int64_t range : ranges)
+    work *= range;
+  bool parallel = work >= minParallelWork * 8;
+  if (!parallel) {
+    mt = ranges[m];
+    nt = ranges[n];
+  }
 
   // Packed: the block dims count register tiles and the register tile is
   // the (mr, nr) pair of new dims, left whole.
@@ -249,8 +265,8 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
                                 arith::FastMathFlags::contract));
   });
   SmallVector<int64_t> blockSizes(op.getNumLoops(), 0);
-  for (unsigned b : dims->batch)
-    blockSizes[b] = 1;
+  for (unsigned b : outer)
+    blockSizes[b] = parallel ? 1 : op.getStaticLoopRanges()[b];
   blockSizes[m] = mt;
   blockSizes[n] = nt;
   FailureOr<TilingInterface> block =
@@ -263,9 +279,13 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   SmallVector<int64_t> registerSizes(op.getNumLoops(), 0);
   registerSizes[m] = mStep;
   registerSizes[n] = nStep;
-  registerSizes[k] = 1;
-  SmallVector<int64_t> interchange(dims->batch.begin(), dims->batch.end());
-  interchange.append({n, m, k});
+  for (unsigned b : outer)
+    registerSizes[b] = 1;
+  for (unsigned k : dims->k)
+    registerSizes[k] = 1;
+  SmallVector<int64_t> interchange(outer.begin(), outer.end());
+  interchange.append({n, m});
+  interchange.append(dims->k.begin(), dims->k.end());
   for (unsigned extra = rank; extra < op.getNumLoops(); ++extra)
     interchange.push_back(extra);
   FailureOr<TilingInterface> tile =
@@ -335,8 +355,10 @@ void CPUTileAndVectorize::runOnOperation() {
   getOperation().walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || op->getParentOfType<scf::ForallOp>())
       return;
-    if (linalg::isaContractionOpInterface(op) ||
-        succeeded(linalg::inferContractionDims(op)))
+    FailureOr<linalg::ContractionDimensions> dims =
+        linalg::inferContractionDims(op);
+    if (succeeded(dims) && !dims->m.empty() && !dims->n.empty() &&
+        !dims->k.empty())
       contractions.push_back(op);
     else if (!isa<linalg::FillOp>(op))
       others.push_back(op);

@@ -1,4 +1,14 @@
-// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 report-skipped}))' -verify-diagnostics | FileCheck %s
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 min-parallel-work=1 report-skipped}))' -verify-diagnostics | FileCheck %s
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 report-skipped}))' -verify-diagnostics | FileCheck %s --check-prefix=SMALL
+
+// The default threshold keeps small contractions (under 8 x 32768
+// multiply-adds) on one thread: one block, no scf.forall.
+// SMALL-LABEL: func.func @uneven
+// SMALL-NOT: scf.forall
+// SMALL: scf.for
+// SMALL-LABEL: func.func @batch_matmul
+// SMALL-NOT: scf.forall
+// SMALL: scf.for
 
 // B is packed into N/16 panels of K x 16 (a transpose of its expanded
 // form), A and C are only reshaped; blocks of 8 x 3 register tiles run in
@@ -7,8 +17,10 @@
 // CHECK-LABEL: func.func @matmul
 // CHECK-DAG: %[[A:.*]] = tensor.expand_shape %arg0 {{\[}}[0, 1], [2]] output_shape [16, 4, 128]
 // CHECK-DAG: %[[BX:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [128, 6, 16]
-// CHECK-DAG: %[[B:.*]] = linalg.transpose ins(%[[BX]] : tensor<128x6x16xf32>) outs(%{{.*}} : tensor<6x128x16xf32>) permutation = [1, 0, 2]
-// CHECK-DAG: %[[C:.*]] = tensor.expand_shape %arg2 {{\[}}[0, 1], [2, 3]] output_shape [16, 4, 6, 16]
+// The packing copy is itself split across threads, one panel per task.
+// CHECK: %[[B:.*]] = scf.forall (%{{.*}}) in (6) {{.*}} -> (tensor<6x128x16xf32>)
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<128x1x16xf32>) outs(%{{.*}} : tensor<1x128x16xf32>) permutation = [1, 0, 2]
+// CHECK: %[[C:.*]] = tensor.expand_shape %arg2 {{\[}}[0, 1], [2, 3]] output_shape [16, 4, 6, 16]
 // CHECK: %[[R:.*]] = scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (16, 6) step (8, 3) shared_outs(%{{.*}} = %[[C]])
 // CHECK: scf.for {{.*}} to %c3
 // CHECK: scf.for {{.*}} to %c8
@@ -76,10 +88,14 @@ func.func @dynamic(%a: tensor<?x16xf32>, %b: tensor<16x8xf32>, %c: tensor<?x8xf3
 
 // Large elementwise ops are split over 16 blocks of their first dimension;
 // small ones are not worth a fork.
+// SMALL-LABEL: func.func @elementwise
+// SMALL: scf.forall (%{{.*}}) = (0) to (256) step (16)
+// SMALL: linalg.exp ins(%{{.*}} : tensor<16x256xf32>)
+// SMALL: linalg.exp ins(%arg1 : tensor<4x4xf32>)
+// With min-parallel-work=1 the small one is split too, one row per task.
 // CHECK-LABEL: func.func @elementwise
 // CHECK: scf.forall (%{{.*}}) = (0) to (256) step (16)
-// CHECK: linalg.exp ins(%{{.*}} : tensor<16x256xf32>)
-// CHECK: linalg.exp ins(%arg1 : tensor<4x4xf32>)
+// CHECK: scf.forall (%{{.*}}) in (4)
 func.func @elementwise(%x: tensor<256x256xf32>, %small: tensor<4x4xf32>) -> (tensor<256x256xf32>, tensor<4x4xf32>) {
   %e = tensor.empty() : tensor<256x256xf32>
   %r = linalg.exp ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) -> tensor<256x256xf32>

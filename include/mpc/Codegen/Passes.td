@@ -57,4 +57,43 @@ def MPCCPUTileAndVectorize
   ];
 }
 
+def MPCFuseElementwise
+    : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "fuse elementwise producers into consumers that do not "
+                "recompute them";
+  let description = [{
+    Upstream's elementwise fusion (`linalg-fuse-elementwise-ops`) with a
+    cost rule: a producer is fused into its consumer only when the consumer
+    reads each of its elements once -- the operand's indexing map is a
+    permutation of the consumer's loops. Fusing a GELU into the matmul that
+    reads it would evaluate the GELU once per output column (N times); the
+    rule keeps it a separate loop. The producer must also have no other
+    use, so nothing is computed twice.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::affine::AffineDialect",
+  ];
+}
+
+def MPCConvToIm2Col : Pass<"mpc-conv-to-im2col", "::mlir::func::FuncOp"> {
+  let summary = "rewrite 2-d convolutions as an im2col copy and a matmul";
+  let description = [{
+    `linalg.conv_2d_nchw_fchw` and `linalg.conv_2d_nhwc_hwcf` with static
+    shapes become an im2col `linalg.generic` (each output pixel's receptive
+    field laid out as a row) and a contraction over it, which
+    `mpc-cpu-tile-and-vectorize` then packs, tiles and vectorizes like any
+    matmul. The copy costs one pass over the image times the kernel area;
+    the scalar convolution loops it replaces ran 10-50x slower than the
+    vectorized matmul.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::affine::AffineDialect",
+  ];
+}
+
 #endif // MPC_CODEGEN_PASSES_TD

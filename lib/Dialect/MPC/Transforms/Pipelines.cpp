@@ -34,7 +34,7 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
                      std::to_string(2 * options.vectorWidth) + "}";
   std::string stages =
       "convert-mpc-parameters-to-memref,"
-      "func.func(convert-mpc-to-linalg,linalg-fuse-elementwise-ops," +
+      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise," +
       tile + ",canonicalize,"
       "loop-invariant-subset-hoisting,canonicalize),"
       "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
