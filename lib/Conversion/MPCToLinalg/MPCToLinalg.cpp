@@ -1269,6 +1269,263 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
   }
 };
 
+/// Pow: float bases via math.powf in fp32 for 16-bit types (an integer or
+/// other-typed exponent converted to the base's math type); integer bases
+/// and exponents via math.ipowi.
+struct PowLowering : OpConversionPattern<PowOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PowOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getLhs());
+    Type exponentElement = getElementTypeOrSelf(adaptor.getRhs());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (isa<FloatType>(element))
+      return replaceWithResult(rewriter, op, buildElementwise(
+          rewriter, op, {adaptor.getLhs(), adaptor.getRhs()}, resultType,
+          mathType(element),
+          [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+            Value exponent = convertScalar(b, loc, args[1], mathType(element));
+            return math::PowFOp::create(b, loc, args[0], exponent);
+          }));
+    if (element.isSignlessInteger() && exponentElement == element)
+      return replaceWithResult(rewriter, op, buildElementwise(
+          rewriter, op, {adaptor.getLhs(), adaptor.getRhs()}, resultType,
+          nullptr, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+            return math::IPowIOp::create(b, loc, args[0], args[1]);
+          }));
+    return rewriter.notifyMatchFailure(op, "integer base with another "
+                                           "exponent type");
+  }
+};
+
+/// The elements of `loss`, reduced as ONNX asks: none keeps them, sum adds
+/// them, mean divides the sum by the sum of the per-element weights.
+Value reduceLoss(OpBuilder &b, Location loc, Value loss, Value weights,
+                 LossReduction reduction, Type acc) {
+  if (reduction == LossReduction::None)
+    return loss;
+  int64_t rank = cast<RankedTensorType>(loss.getType()).getRank();
+  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  Value sum = reduceDims(b, loc, loss, all, acc, /*isMax=*/false);
+  if (reduction == LossReduction::Sum)
+    return sum;
+  Value weightSum = reduceDims(b, loc, weights, all, acc, /*isMax=*/false);
+  return mapGeneric(b, loc, sum, acc, {sum, weightSum},
+                    {b.getMultiDimIdentityMap(0), b.getMultiDimIdentityMap(0)},
+                    [](OpBuilder &nb, Location l, ValueRange args) {
+                      return Value(
+                          arith::DivFOp::create(nb, l, args[0], args[1]));
+                    });
+}
+
+/// NegativeLogLikelihoodLoss: one generic over the target's [N, d...]
+/// reads input[n, target, d...] and weight[target] (tensor.extract, the
+/// class index is data), yielding -input * weight and the weight (0 where
+/// the target is ignore_index, whose class index is then never read).
+struct NegativeLogLikelihoodLossLowering
+    : OpConversionPattern<NegativeLogLikelihoodLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(NegativeLogLikelihoodLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), target = adaptor.getTarget();
+    Value weight = adaptor.getWeight();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto targetType = cast<RankedTensorType>(target.getType());
+    Type acc = mathType(accumulatorType(op, inputType.getElementType()));
+    std::optional<int64_t> ignore;
+    if (auto attr = op.getIgnoreIndexAttr())
+      ignore = attr.getValue().getSExtValue();
+    int64_t rank = targetType.getRank();
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < rank; ++i)
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, target, i));
+    Value lossInit = tensor::EmptyOp::create(rewriter, loc, sizes, acc);
+    Value weightInit = tensor::EmptyOp::create(rewriter, loc, sizes, acc);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto perElement = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{lossInit.getType(), weightInit.getType()},
+        ValueRange{target}, ValueRange{lossInit, weightInit},
+        SmallVector<AffineMap>{id, id, id}, iterators, "", "",
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value label = args[0];
+          Type labelType = label.getType();
+          Value zeroLabel = arith::ConstantOp::create(
+              b, l, labelType, b.getIntegerAttr(labelType, 0));
+          Value ignored = arith::ConstantOp::create(b, l, b.getI1Type(),
+                                                    b.getBoolAttr(false));
+          if (ignore)
+            ignored = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq, label,
+                arith::ConstantOp::create(
+                    b, l, labelType, b.getIntegerAttr(labelType, *ignore)));
+          Value safe = arith::SelectOp::create(b, l, ignored, zeroLabel, label);
+          Value cls = arith::IndexCastOp::create(b, l, b.getIndexType(), safe);
+          SmallVector<Value> indices;
+          indices.push_back(linalg::IndexOp::create(b, l, 0));
+          indices.push_back(cls);
+          for (int64_t d = 1; d < rank; ++d)
+            indices.push_back(linalg::IndexOp::create(b, l, d));
+          Value logProb = convertScalar(
+              b, l, tensor::ExtractOp::create(b, l, input, indices), acc);
+          Value w = floatConstant(b, l, acc, 1.0);
+          if (weight)
+            w = convertScalar(
+                b, l, tensor::ExtractOp::create(b, l, weight, ValueRange{cls}),
+                acc);
+          w = arith::SelectOp::create(b, l, ignored,
+                                      floatConstant(b, l, acc, 0.0), w);
+          Value loss = arith::NegFOp::create(
+              b, l, arith::MulFOp::create(b, l, logProb, w));
+          linalg::YieldOp::create(b, l, ValueRange{loss, w});
+        });
+    Value loss = reduceLoss(rewriter, loc, perElement.getResult(0),
+                            perElement.getResult(1), op.getReduction(), acc);
+    auto resultType = cast<RankedTensorType>(op.getLoss().getType());
+    loss = roundTo(rewriter, op, loss, resultType);
+    if (!loss)
+      return failure();
+    rewriter.replaceOp(op, loss);
+    return success();
+  }
+};
+
+/// SoftmaxCrossEntropyLoss = NegativeLogLikelihoodLoss(LogSoftmax(scores,
+/// axis 1)); both are built as mpc ops and lowered by their own patterns.
+struct SoftmaxCrossEntropyLossLowering
+    : OpConversionPattern<SoftmaxCrossEntropyLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxCrossEntropyLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto logProbType = cast<RankedTensorType>(op.getLogProb().getType());
+    auto logSoftmax = LogSoftmaxOp::create(
+        rewriter, loc, logProbType, adaptor.getScores(),
+        rewriter.getI64IntegerAttr(1), op.getPrecisionAttr());
+    auto nll = NegativeLogLikelihoodLossOp::create(
+        rewriter, loc, op.getLoss().getType(), logSoftmax.getResult(),
+        adaptor.getLabels(), adaptor.getWeights(), op.getReductionAttr(),
+        op.getIgnoreIndexAttr(), op.getPrecisionAttr());
+    rewriter.replaceOp(op, ValueRange{nll.getResult(), logSoftmax.getResult()});
+    return success();
+  }
+};
+
+/// Gather along `axis`: one generic over the result reads the index
+/// (negative ones count from the end) and extracts the input element.
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!resultType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic result shape");
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += inputType.getRank();
+    int64_t indexRank = indicesType.getRank();
+    int64_t rank = resultType.getRank();
+    MLIRContext *context = op.getContext();
+    // The result's dims [axis, axis + indexRank) walk the indices.
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indexRank; ++i)
+      indexExprs.push_back(getAffineDimExpr(axis + i, context));
+    AffineMap indexMap = AffineMap::get(rank, 0, indexExprs, context);
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    int64_t axisSize = inputType.getDimSize(axis);
+    auto gather = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{indices},
+        ValueRange{init},
+        SmallVector<AffineMap>{indexMap, rewriter.getMultiDimIdentityMap(rank)},
+        iterators, "", "", [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value size =
+              ShapedType::isDynamic(axisSize)
+                  ? Value(tensor::DimOp::create(b, l, input, axis))
+                  : Value(arith::ConstantIndexOp::create(b, l, axisSize));
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value negative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, index, zero);
+          index = arith::SelectOp::create(
+              b, l, negative, arith::AddIOp::create(b, l, index, size), index);
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < axis; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, d));
+          at.push_back(index);
+          for (int64_t d = axis + indexRank; d < rank; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, d));
+          linalg::YieldOp::create(b, l,
+                                  Value(tensor::ExtractOp::create(b, l, input,
+                                                                  at)));
+        });
+    rewriter.replaceOp(op, gather.getResult(0));
+    return success();
+  }
+};
+
+/// Expand with a static result shape: a broadcasting copy.
+struct ExpandLowering : OpConversionPattern<ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!resultType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic result shape");
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getInput()}, resultType, nullptr,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
+  }
+};
+
+/// Split: one extract_slice per piece.
+struct SplitLowering : OpConversionPattern<SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SplitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += type.getRank();
+    SmallVector<Value> pieces;
+    int64_t offset = 0;
+    for (auto [size, result] : llvm::zip(op.getSizes(), op.getOutputs())) {
+      SmallVector<OpFoldResult> offsets(type.getRank(),
+                                        rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        sizes.push_back(tensor::getMixedSize(rewriter, loc, input, d));
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      sizes[axis] = rewriter.getIndexAttr(size);
+      SmallVector<OpFoldResult> strides(type.getRank(),
+                                        rewriter.getIndexAttr(1));
+      pieces.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, cast<RankedTensorType>(result.getType()), input,
+          offsets, sizes, strides));
+      offset += size;
+    }
+    rewriter.replaceOp(op, pieces);
+    return success();
+  }
+};
+
 struct ConvertMPCToLinalg
     : mpc::impl::ConvertMPCToLinalgBase<ConvertMPCToLinalg> {
   void runOnOperation() override {
@@ -1438,6 +1695,8 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
   patterns.add<WhereLowering, ConvertLowering<CastOp>,
                ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,
                MatMulLowering, GemmLowering, ReduceLowering<ReduceSumOp>,
-               ReduceLowering<ReduceMeanOp>, ReduceLowering<ReduceMaxOp>>(
-      context);
+               ReduceLowering<ReduceMeanOp>, ReduceLowering<ReduceMaxOp>,
+               NegativeLogLikelihoodLossLowering,
+               SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
+               SplitLowering, PowLowering>(context);
 }

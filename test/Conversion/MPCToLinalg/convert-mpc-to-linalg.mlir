@@ -155,3 +155,77 @@ func.func @average_pool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
   %0 = mpc.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
   return %0 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// SoftmaxCrossEntropyLoss = log-softmax over the classes, then the NLL:
+// one generic over the labels extracts log_prob[n, label] (an ignored
+// label reads class 0 and weighs 0), the mean divides the loss sum by the
+// weight sum.
+// CHECK-LABEL: func.func @softmax_cross_entropy
+// CHECK: linalg.reduce {{.*}} dimensions = [1]
+// CHECK: math.exp
+// CHECK: %[[LOGP:.*]] = linalg.generic
+// CHECK: math.log
+// CHECK: %[[PER:.*]]:2 = linalg.generic {{.*}} ins(%arg1 : tensor<4xi64>) outs(%{{.*}}, %{{.*}} : tensor<4xf32>, tensor<4xf32>)
+// CHECK: %[[IGN:.*]] = arith.cmpi eq, %{{.*}}, %c-1_i64
+// CHECK: %[[CLS:.*]] = arith.index_cast
+// CHECK: tensor.extract %[[LOGP]][%{{.*}}, %[[CLS]]]
+// CHECK: arith.select %[[IGN]], %{{.*}}, %{{.*}} : f32
+// CHECK: arith.negf
+// CHECK: %[[SUM:.*]] = linalg.reduce ins(%[[PER]]#0
+// CHECK: %[[WSUM:.*]] = linalg.reduce ins(%[[PER]]#1
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]], %[[WSUM]]
+// CHECK: arith.divf
+func.func @softmax_cross_entropy(%scores: tensor<4x10xf32>, %labels: tensor<4xi64>) -> (tensor<f32>, tensor<4x10xf32>) {
+  %0:2 = mpc.softmax_cross_entropy_loss %scores, %labels {ignore_index = -1 : i64} : (tensor<4x10xf32>, tensor<4xi64>) -> (tensor<f32>, tensor<4x10xf32>)
+  return %0#0, %0#1 : tensor<f32>, tensor<4x10xf32>
+}
+
+// -----
+
+// NLL with class weights and no reduction: weight[label] is extracted too.
+// CHECK-LABEL: func.func @nll_weighted
+// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<2x3xi32>)
+// CHECK: tensor.extract %arg0[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<2x5x3xf32>
+// CHECK: tensor.extract %arg2[%{{.*}}] : tensor<5xf32>
+// CHECK-NOT: linalg.reduce
+// CHECK: return
+func.func @nll_weighted(%logp: tensor<2x5x3xf32>, %t: tensor<2x3xi32>, %w: tensor<5xf32>) -> tensor<2x3xf32> {
+  %0 = mpc.negative_log_likelihood_loss %logp, %t, %w {reduction = #mpc<reduction none>} : (tensor<2x5x3xf32>, tensor<2x3xi32>, tensor<5xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Gather: negative indices wrap by the axis size.
+// CHECK-LABEL: func.func @gather
+// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<2xi64>) outs(%{{.*}} : tensor<5x2xf32>)
+// CHECK: %[[NEG:.*]] = arith.cmpi slt
+// CHECK: %[[WRAP:.*]] = arith.addi %{{.*}}, %c6
+// CHECK: %[[IDX:.*]] = arith.select %[[NEG]], %[[WRAP]]
+// CHECK: tensor.extract %arg0[%{{.*}}, %[[IDX]]]
+func.func @gather(%x: tensor<5x6xf32>, %i: tensor<2xi64>) -> tensor<5x2xf32> {
+  %0 = mpc.gather %x, %i {axis = 1} : (tensor<5x6xf32>, tensor<2xi64>) -> tensor<5x2xf32>
+  return %0 : tensor<5x2xf32>
+}
+
+// -----
+
+// Expand: a broadcasting copy; Split: slices; Pow: powf with the integer
+// exponent converted, ipowi for integers.
+// CHECK-LABEL: func.func @expand_split_pow
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<3x1xf32>) outs(%{{.*}} : tensor<2x3x4xf32>)
+// CHECK: tensor.extract_slice %arg1[0, 0] [2, 2] [1, 1]
+// CHECK: tensor.extract_slice %arg1[0, 2] [2, 4] [1, 1]
+// CHECK: arith.sitofp %{{.*}} : i64 to f32
+// CHECK: math.powf
+// CHECK: math.ipowi
+func.func @expand_split_pow(%x: tensor<3x1xf32>, %y: tensor<2x6xf32>, %e: tensor<2x2xi64>, %n: tensor<3xi32>) -> (tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x2xf32>, tensor<3xi32>) {
+  %s = mpc.constant dense<[2, 3, 4]> : tensor<3xi64>
+  %0 = mpc.expand %x, %s : (tensor<3x1xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+  %1:2 = mpc.split %y {axis = 1, sizes = array<i64: 2, 4>} : (tensor<2x6xf32>) -> (tensor<2x2xf32>, tensor<2x4xf32>)
+  %2 = mpc.pow %1#0, %e : (tensor<2x2xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+  %3 = mpc.pow %n, %n : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  return %0, %1#1, %2, %3 : tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x2xf32>, tensor<3xi32>
+}
