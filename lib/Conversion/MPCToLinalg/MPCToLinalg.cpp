@@ -1299,6 +1299,399 @@ struct PowLowering : OpConversionPattern<PowOp> {
   }
 };
 
+/// A generic over `shape`'s iteration space with `inputs` read through
+/// `maps`, producing one result per element type in `resultElements`.
+SmallVector<Value> buildGeneric(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+    ArrayRef<Type> resultElements, ValueRange inputs, ArrayRef<AffineMap> maps,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = shape.size();
+  SmallVector<Value> inits;
+  SmallVector<Type> types;
+  SmallVector<AffineMap> allMaps(maps.begin(), maps.end());
+  for (Type element : resultElements) {
+    inits.push_back(tensor::EmptyOp::create(b, loc, shape, element));
+    types.push_back(RankedTensorType::get(shape, element));
+    allMaps.push_back(b.getMultiDimIdentityMap(rank));
+  }
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, inputs, inits, allMaps, iterators, "", "",
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l,
+                                body(nb, l, args.take_front(inputs.size())));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+/// The map reading a 0-d tensor from any iteration space.
+AffineMap scalarMap(OpBuilder &b, int64_t rank) {
+  return AffineMap::get(rank, 0, {}, b.getContext());
+}
+
+Value f32Const(OpBuilder &b, Location loc, double v) {
+  return floatConstant(b, loc, b.getF32Type(), v);
+}
+
+/// d scores = (exp(log_prob) - onehot(label)) * w[label] * g / denominator.
+struct SoftmaxCrossEntropyLossGradLowering
+    : OpConversionPattern<SoftmaxCrossEntropyLossGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxCrossEntropyLossGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logProb = adaptor.getLogProb(), labels = adaptor.getLabels();
+    Value weights = adaptor.getWeights(), lossGrad = adaptor.getLossGrad();
+    auto type = cast<RankedTensorType>(logProb.getType());
+    if (!type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    Type f32 = rewriter.getF32Type();
+    std::optional<int64_t> ignore;
+    if (auto attr = op.getIgnoreIndexAttr())
+      ignore = attr.getValue().getSExtValue();
+    auto labelType = cast<RankedTensorType>(labels.getType());
+    int64_t labelRank = labelType.getRank();
+    // Per-label weight (0 when ignored).
+    auto labelWeight = [&](OpBuilder &b, Location l, Value label) {
+      Type lt = label.getType();
+      Value ignored = arith::ConstantOp::create(b, l, b.getI1Type(),
+                                                b.getBoolAttr(false));
+      if (ignore)
+        ignored = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq, label,
+            arith::ConstantOp::create(b, l, lt,
+                                      b.getIntegerAttr(lt, *ignore)));
+      Value w = f32Const(b, l, 1.0);
+      if (weights) {
+        Value safe = arith::SelectOp::create(
+            b, l, ignored,
+            arith::ConstantOp::create(b, l, lt, b.getIntegerAttr(lt, 0)),
+            label);
+        w = convertScalar(
+            b, l,
+            tensor::ExtractOp::create(
+                b, l, weights,
+                ValueRange{arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                                      safe)}),
+            f32);
+      }
+      return Value(arith::SelectOp::create(b, l, ignored, f32Const(b, l, 0.0),
+                                           w));
+    };
+    Value perLabel =
+        buildGeneric(rewriter, loc, labelType.getShape(), {f32}, {labels},
+                     {rewriter.getMultiDimIdentityMap(labelRank)},
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       return SmallVector<Value>{labelWeight(b, l, args[0])};
+                     })[0];
+    Value denominator;
+    if (op.getReduction() == LossReduction::Mean) {
+      SmallVector<int64_t> all =
+          llvm::to_vector(llvm::seq<int64_t>(0, labelRank));
+      denominator = reduceDims(rewriter, loc, perLabel, all, f32, false);
+    }
+    int64_t rank = type.getRank();
+    MLIRContext *context = op.getContext();
+    SmallVector<AffineExpr> labelExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != 1)
+        labelExprs.push_back(getAffineDimExpr(d, context));
+    AffineMap labelMap = AffineMap::get(rank, 0, labelExprs, context);
+    bool perElementGrad = op.getReduction() == LossReduction::None;
+    SmallVector<Value> inputs = {logProb, labels, perLabel, lossGrad};
+    SmallVector<AffineMap> maps = {
+        rewriter.getMultiDimIdentityMap(rank), labelMap, labelMap,
+        perElementGrad ? labelMap : scalarMap(rewriter, rank)};
+    if (denominator) {
+      inputs.push_back(denominator);
+      maps.push_back(scalarMap(rewriter, rank));
+    }
+    Type resultElement = type.getElementType();
+    Value result = buildGeneric(
+        rewriter, loc, type.getShape(), {resultElement}, inputs, maps,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value p = math::ExpOp::create(b, l, convertScalar(b, l, args[0], f32));
+          Value cls = arith::IndexCastOp::create(b, l, args[1].getType(),
+                                                 linalg::IndexOp::create(b, l, 1));
+          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                            cls, args[1]);
+          Value onehot = arith::SelectOp::create(b, l, hit, f32Const(b, l, 1.0),
+                                                 f32Const(b, l, 0.0));
+          Value v = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, p, onehot), args[2]);
+          v = arith::MulFOp::create(b, l, v, convertScalar(b, l, args[3], f32));
+          if (denominator)
+            v = arith::DivFOp::create(b, l, v, args[4]);
+          return SmallVector<Value>{convertScalar(b, l, v, resultElement)};
+        })[0];
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Reads the `lr`-like 0-d operands of an optimizer op alongside its
+/// elementwise ones.
+struct OptimizerOperands {
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+};
+
+OptimizerOperands optimizerOperands(OpBuilder &b, ValueRange elementwise,
+                                    ValueRange scalars, int64_t rank) {
+  OptimizerOperands operands;
+  for (Value v : elementwise) {
+    operands.inputs.push_back(v);
+    operands.maps.push_back(b.getMultiDimIdentityMap(rank));
+  }
+  for (Value v : scalars) {
+    operands.inputs.push_back(v);
+    operands.maps.push_back(scalarMap(b, rank));
+  }
+  return operands;
+}
+
+struct SGDUpdateLowering : OpConversionPattern<SGDUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SGDUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs static fp32 tensors");
+    double decay = op.getWeightDecay().convertToDouble();
+    OptimizerOperands in = optimizerOperands(
+        rewriter, {adaptor.getParam(), adaptor.getGrad()}, {adaptor.getLr()},
+        type.getRank());
+    rewriter.replaceOp(
+        op, buildGeneric(
+                rewriter, op.getLoc(), type.getShape(), {type.getElementType()},
+                in.inputs, in.maps,
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value g = a[1];
+                  if (decay != 0)
+                    g = arith::AddFOp::create(
+                        b, l, g,
+                        arith::MulFOp::create(b, l, f32Const(b, l, decay), a[0]));
+                  return SmallVector<Value>{arith::SubFOp::create(
+                      b, l, a[0], arith::MulFOp::create(b, l, a[2], g))};
+                }));
+    return success();
+  }
+};
+
+struct MomentumUpdateLowering : OpConversionPattern<MomentumUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MomentumUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs static fp32 tensors");
+    double decay = op.getWeightDecay().convertToDouble();
+    double momentum = op.getMomentum().convertToDouble();
+    double dampening = op.getDampening().convertToDouble();
+    bool nesterov = op.getNesterov();
+    Type f32 = type.getElementType();
+    OptimizerOperands in = optimizerOperands(
+        rewriter, {adaptor.getParam(), adaptor.getGrad(), adaptor.getBuffer()},
+        {adaptor.getLr(), adaptor.getStep()}, type.getRank());
+    rewriter.replaceOp(
+        op, buildGeneric(
+                rewriter, op.getLoc(), type.getShape(), {f32, f32}, in.inputs,
+                in.maps, [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value p = a[0], d = a[1], buf = a[2], lr = a[3], step = a[4];
+                  if (decay != 0)
+                    d = arith::AddFOp::create(
+                        b, l, d,
+                        arith::MulFOp::create(b, l, f32Const(b, l, decay), p));
+                  // torch: the first step's buffer is the gradient itself.
+                  Value first = arith::CmpFOp::create(
+                      b, l, arith::CmpFPredicate::OEQ, step, f32Const(b, l, 0));
+                  Value blended = arith::AddFOp::create(
+                      b, l, arith::MulFOp::create(b, l, f32Const(b, l, momentum), buf),
+                      arith::MulFOp::create(b, l, f32Const(b, l, 1 - dampening), d));
+                  Value newBuf = arith::SelectOp::create(b, l, first, d, blended);
+                  Value update =
+                      nesterov ? Value(arith::AddFOp::create(
+                                     b, l, d,
+                                     arith::MulFOp::create(
+                                         b, l, f32Const(b, l, momentum), newBuf)))
+                               : newBuf;
+                  Value newP = arith::SubFOp::create(
+                      b, l, p, arith::MulFOp::create(b, l, lr, update));
+                  return SmallVector<Value>{newP, newBuf};
+                }));
+    return success();
+  }
+};
+
+struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AdamUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs static fp32 tensors");
+    double b1 = op.getBeta1().convertToDouble();
+    double b2 = op.getBeta2().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    double decay = op.getWeightDecay().convertToDouble();
+    bool decoupled = op.getDecoupled();
+    Type f32 = type.getElementType();
+    OptimizerOperands in = optimizerOperands(
+        rewriter,
+        {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV()},
+        {adaptor.getLr(), adaptor.getStep()}, type.getRank());
+    rewriter.replaceOp(
+        op,
+        buildGeneric(
+            rewriter, op.getLoc(), type.getShape(), {f32, f32, f32}, in.inputs,
+            in.maps, [&](OpBuilder &b, Location l, ValueRange a) {
+              Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4];
+              Value t = arith::AddFOp::create(b, l, a[5], f32Const(b, l, 1.0));
+              auto c = [&](double x) { return f32Const(b, l, x); };
+              auto mul = [&](Value x, Value y) {
+                return Value(arith::MulFOp::create(b, l, x, y));
+              };
+              auto add = [&](Value x, Value y) {
+                return Value(arith::AddFOp::create(b, l, x, y));
+              };
+              auto sub = [&](Value x, Value y) {
+                return Value(arith::SubFOp::create(b, l, x, y));
+              };
+              if (decay != 0 && decoupled)
+                p = mul(p, sub(c(1.0), mul(lr, c(decay))));
+              else if (decay != 0)
+                g = add(g, mul(c(decay), a[0]));
+              Value newM = add(mul(c(b1), m), mul(c(1 - b1), g));
+              Value newV = add(mul(c(b2), v), mul(c(1 - b2), mul(g, g)));
+              Value correction1 =
+                  sub(c(1.0), math::PowFOp::create(b, l, c(b1), t));
+              Value correction2 =
+                  sub(c(1.0), math::PowFOp::create(b, l, c(b2), t));
+              Value mHat = arith::DivFOp::create(b, l, newM, correction1);
+              Value vHat = arith::DivFOp::create(b, l, newV, correction2);
+              Value denom = add(math::SqrtOp::create(b, l, vHat), c(eps));
+              Value newP =
+                  sub(p, mul(lr, arith::DivFOp::create(b, l, mHat, denom)));
+              return SmallVector<Value>{newP, newM, newV};
+            }));
+    return success();
+  }
+};
+
+/// g / scale per gradient, and whether every element of every gradient is
+/// finite (x * 0 == 0 fails exactly for inf and NaN).
+struct UnscaleGradientsLowering : OpConversionPattern<UnscaleGradientsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UnscaleGradientsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type i1 = rewriter.getI1Type();
+    SmallVector<Value> results;
+    Value allFinite;
+    for (Value grad : adaptor.getGradients()) {
+      auto type = cast<RankedTensorType>(grad.getType());
+      if (!type.hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic shape");
+      int64_t rank = type.getRank();
+      Type element = type.getElementType();
+      SmallVector<Value> unscaled = buildGeneric(
+          rewriter, loc, type.getShape(), {element, i1},
+          {grad, adaptor.getScale()},
+          {rewriter.getMultiDimIdentityMap(rank), scalarMap(rewriter, rank)},
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value x = convertScalar(b, l, a[0], b.getF32Type());
+            Value scaled = arith::DivFOp::create(b, l, x, a[1]);
+            Value zero = f32Const(b, l, 0.0);
+            Value finite = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OEQ,
+                arith::MulFOp::create(b, l, x, zero), zero);
+            return SmallVector<Value>{convertScalar(b, l, scaled, element),
+                                      finite};
+          });
+      results.push_back(unscaled[0]);
+      // all() over the flags: a reduction with `and`.
+      SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      Value init = linalg::FillOp::create(
+                       rewriter, loc,
+                       ValueRange{arith::ConstantOp::create(
+                           rewriter, loc, i1, rewriter.getBoolAttr(true))},
+                       ValueRange{tensor::EmptyOp::create(
+                           rewriter, loc, ArrayRef<int64_t>{}, i1)})
+                       .getResult(0);
+      Value finite =
+          linalg::ReduceOp::create(
+              rewriter, loc, ValueRange{unscaled[1]}, ValueRange{init}, dims,
+              [](OpBuilder &b, Location l, ValueRange a) {
+                linalg::YieldOp::create(
+                    b, l, Value(arith::AndIOp::create(b, l, a[0], a[1])));
+              })
+              .getResult(0);
+      allFinite =
+          allFinite
+              ? buildGeneric(rewriter, loc, {}, {i1}, {allFinite, finite},
+                             {scalarMap(rewriter, 0), scalarMap(rewriter, 0)},
+                             [](OpBuilder &b, Location l, ValueRange a) {
+                               return SmallVector<Value>{
+                                   arith::AndIOp::create(b, l, a[0], a[1])};
+                             })[0]
+              : finite;
+    }
+    results.push_back(allFinite);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct UpdateLossScaleLowering : OpConversionPattern<UpdateLossScaleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UpdateLossScaleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double growth = op.getGrowthFactor().convertToDouble();
+    double backoff = op.getBackoffFactor().convertToDouble();
+    double interval = static_cast<double>(
+        static_cast<int64_t>(op.getGrowthInterval()));
+    double maxScale = op.getMaxScale().convertToDouble();
+    Type f32 = rewriter.getF32Type();
+    rewriter.replaceOp(
+        op, buildGeneric(
+                rewriter, op.getLoc(), {}, {f32, f32},
+                {adaptor.getScale(), adaptor.getCleanSteps(), adaptor.getFinite()},
+                {scalarMap(rewriter, 0), scalarMap(rewriter, 0),
+                 scalarMap(rewriter, 0)},
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value scale = a[0], clean = a[1], finite = a[2];
+                  Value zero = f32Const(b, l, 0.0);
+                  Value next =
+                      arith::AddFOp::create(b, l, clean, f32Const(b, l, 1.0));
+                  Value grow = arith::CmpFOp::create(
+                      b, l, arith::CmpFPredicate::OGE, next,
+                      f32Const(b, l, interval));
+                  Value grown = arith::MinimumFOp::create(
+                      b, l,
+                      arith::MulFOp::create(b, l, scale, f32Const(b, l, growth)),
+                      f32Const(b, l, maxScale));
+                  Value cleanScale =
+                      arith::SelectOp::create(b, l, grow, grown, scale);
+                  Value cleanCount =
+                      arith::SelectOp::create(b, l, grow, zero, next);
+                  Value backedOff =
+                      arith::MulFOp::create(b, l, scale, f32Const(b, l, backoff));
+                  return SmallVector<Value>{
+                      arith::SelectOp::create(b, l, finite, cleanScale,
+                                              backedOff),
+                      arith::SelectOp::create(b, l, finite, cleanCount, zero)};
+                }));
+    return success();
+  }
+};
+
 /// The elements of `loss`, reduced as ONNX asks: none keeps them, sum adds
 /// them, mean divides the sum by the sum of the per-element weights.
 Value reduceLoss(OpBuilder &b, Location loc, Value loss, Value weights,
@@ -1698,5 +2091,7 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                ReduceLowering<ReduceMeanOp>, ReduceLowering<ReduceMaxOp>,
                NegativeLogLikelihoodLossLowering,
                SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
-               SplitLowering, PowLowering>(context);
+               SplitLowering, PowLowering, SoftmaxCrossEntropyLossGradLowering,
+               SGDUpdateLowering, MomentumUpdateLowering, AdamUpdateLowering,
+               UnscaleGradientsLowering, UpdateLossScaleLowering>(context);
 }

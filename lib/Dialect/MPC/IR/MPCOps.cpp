@@ -765,6 +765,30 @@ LogicalResult SoftmaxCrossEntropyLossOp::inferReturnTypes(
 }
 bool SoftmaxCrossEntropyLossOp::isAccumulating() { return true; }
 
+LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto logProb = cast<RankedTensorType>(adaptor.getLogProb().getType());
+  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
+  SmallVector<int64_t> lossShape;
+  if (failed(inferLossShape(loc, logProb, labels, adaptor.getWeights(),
+                            adaptor.getReduction(), lossShape)))
+    return failure();
+  auto lossGrad = cast<RankedTensorType>(adaptor.getLossGrad().getType());
+  if (lossGrad.getShape() != ArrayRef<int64_t>(lossShape))
+    return emitOptionalError(loc, "loss_grad has shape ", lossGrad,
+                             ", the loss has ", lossShape.size(), " dims");
+  inferred.push_back(logProb);
+  return success();
+}
+bool SoftmaxCrossEntropyLossGradOp::isAccumulating() { return true; }
+
+LogicalResult UnscaleGradientsOp::verify() {
+  if (getGradients().getTypes() != getUnscaled().getTypes())
+    return emitOpError("unscaled gradients must have the gradients' types");
+  return success();
+}
+
 LogicalResult NegativeLogLikelihoodLossOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {

@@ -71,6 +71,7 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.slice", "Slice"},
       {"mpc.softmax", "Softmax"},
       {"mpc.softmax_cross_entropy_loss", "SoftmaxCrossEntropyLoss"},
+      {"mpc.softmax_cross_entropy_loss_grad", "SoftmaxCrossEntropyLossGrad"},
       {"mpc.softplus", "Softplus"},
       {"mpc.split", "Split"},
       {"mpc.sqrt", "Sqrt"},
@@ -120,7 +121,8 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
       {"Exp", "Pow", "Log", "Reciprocal", "Softmax", "LogSoftmax", "ReduceSum",
        "ReduceMean", "ReduceProd", "ReduceL2", "ReduceLogSumExp", "CumSum",
        "LayerNormalization", "GroupNormalization", "LpNormalization",
-       "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss", "MSE",
+       "SoftmaxCrossEntropyLoss", "SoftmaxCrossEntropyLossGrad",
+       "NegativeLogLikelihoodLoss", "MSE",
        "MeanSquaredError", "Range", "Resize"});
   add(PrecisionClass::Infer,
       {"Add", "Sub", "Mul", "Div", "Sqrt", "Erf", "Gelu", "Sigmoid", "Tanh",

@@ -46,4 +46,29 @@ def MPC_PrecisionOpInterface : OpInterface<"PrecisionOpInterface"> {
   }];
 }
 
+def MPC_GradientOpInterface : OpInterface<"GradientOpInterface"> {
+  let cppNamespace = "::mlir::mpc";
+  let description = [{
+    Reverse-mode differentiation, one rule per op: the op builds its own
+    vector-Jacobian product. `--mpc-build-training` walks the forward
+    function backwards and asks each op on a path from a trainable
+    parameter to the loss for the gradients of its operands; an op on such
+    a path without this interface is an error naming it.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Builds, at `builder`'s insertion point, the gradients of the op's
+        operands from `resultGradients` (one per result, null where a
+        result does not reach the loss) and appends one value per operand
+        to `operandGradients`: null for operands that are not
+        differentiable (integer inputs, shapes, indices). Fails with a
+        diagnostic on the op for forms the rule does not cover.
+      }],
+      "::llvm::LogicalResult", "buildGradients",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::mlir::ValueRange":$resultGradients,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGradients)>,
+  ];
+}
+
 #endif // MPC_DIALECT_MPC_IR_MPCINTERFACES_TD

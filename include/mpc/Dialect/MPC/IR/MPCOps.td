@@ -77,17 +77,17 @@ class MPC_UnaryOp<string mnemonic, Type operandType = MPC_FloatTensor,
   }];
 }
 
-def MPC_SqrtOp : MPC_UnaryOp<"sqrt">;
-def MPC_ExpOp : MPC_UnaryOp<"exp">;
-def MPC_LogOp : MPC_UnaryOp<"log">;
+def MPC_SqrtOp : MPC_UnaryOp<"sqrt", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_ExpOp : MPC_UnaryOp<"exp", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_LogOp : MPC_UnaryOp<"log", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal">;
 def MPC_ErfOp : MPC_UnaryOp<"erf">;
-def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid">;
-def MPC_TanhOp : MPC_UnaryOp<"tanh">;
+def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_TanhOp : MPC_UnaryOp<"tanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_SoftplusOp : MPC_UnaryOp<"softplus">;
 def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish">;
-def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor>;
-def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor>;
+def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor>;
 
 def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu"> {
@@ -142,14 +142,18 @@ class MPC_BinaryOp<string mnemonic, Type operandType = MPC_NumericTensor,
   }];
 }
 
-def MPC_AddOp : MPC_BinaryOp<"add", MPC_NumericTensor, [Commutative]> {
+def MPC_AddOp : MPC_BinaryOp<"add", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let hasFolder = 1;
 }
-def MPC_SubOp : MPC_BinaryOp<"sub"> { let hasFolder = 1; }
-def MPC_MulOp : MPC_BinaryOp<"mul", MPC_NumericTensor, [Commutative]> {
+def MPC_SubOp : MPC_BinaryOp<"sub", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let hasFolder = 1;
 }
-def MPC_DivOp : MPC_BinaryOp<"div"> { let hasFolder = 1; }
+def MPC_MulOp : MPC_BinaryOp<"mul", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let hasFolder = 1;
+}
+def MPC_DivOp : MPC_BinaryOp<"div", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let hasFolder = 1;
+}
 def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative]>;
 def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative]>;
 
@@ -198,7 +202,7 @@ def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes]> {
 // Contractions, convolutions, pooling
 //===----------------------------------------------------------------------===//
 
-def MPC_MatMulOp : MPC_AccumulatingOp<"matmul"> {
+def MPC_MatMulOp : MPC_AccumulatingOp<"matmul", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "numpy matmul with batch broadcasting";
   let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
                        MPC_OptPrecision:$precision);
@@ -208,7 +212,7 @@ def MPC_MatMulOp : MPC_AccumulatingOp<"matmul"> {
   }];
 }
 
-def MPC_GemmOp : MPC_AccumulatingOp<"gemm"> {
+def MPC_GemmOp : MPC_AccumulatingOp<"gemm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "alpha * op(A) * op(B) + beta * C, C broadcast to the result";
   let arguments = (ins MPC_NumericTensor:$a, MPC_NumericTensor:$b,
                        Optional<MPC_NumericTensor>:$c,
@@ -294,7 +298,7 @@ def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool"> {
 // Normalisation, softmax, reductions, losses
 //===----------------------------------------------------------------------===//
 
-def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax"> {
+def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "softmax along one axis (opset 13 semantics)";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
@@ -303,7 +307,7 @@ def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_LogSoftmaxOp : MPC_AccumulatingOp<"log_softmax"> {
+def MPC_LogSoftmaxOp : MPC_AccumulatingOp<"log_softmax", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "log-softmax along one axis (opset 13 semantics)";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
@@ -312,8 +316,8 @@ def MPC_LogSoftmaxOp : MPC_AccumulatingOp<"log_softmax"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-class MPC_ReduceOp<string mnemonic>
-    : MPC_AccumulatingOp<mnemonic> {
+class MPC_ReduceOp<string mnemonic, list<Trait> traits = []>
+    : MPC_AccumulatingOp<mnemonic, traits> {
   let summary = mnemonic # " over `axes` (all axes when empty)";
   let arguments = (ins MPC_NumericTensor:$input,
                        DenseI64ArrayAttr:$axes,
@@ -332,8 +336,8 @@ class MPC_ReduceOp<string mnemonic>
   }];
 }
 
-def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum">;
-def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean">;
+def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max">;
 
 def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm"> {
@@ -375,7 +379,7 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm"> {
 }
 
 def MPC_SoftmaxCrossEntropyLossOp
-    : MPC_AccumulatingOp<"softmax_cross_entropy_loss"> {
+    : MPC_AccumulatingOp<"softmax_cross_entropy_loss", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "softmax cross entropy of scores [N, C, d...] and class labels";
   let arguments = (ins MPC_FloatTensor:$scores, MPC_IndexTensor:$labels,
                        Optional<MPC_FloatTensor>:$weights,
@@ -400,6 +404,119 @@ def MPC_NegativeLogLikelihoodLossOp
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def MPC_SoftmaxCrossEntropyLossGradOp
+    : MPC_AccumulatingOp<"softmax_cross_entropy_loss_grad"> {
+  let summary = "gradient of softmax cross entropy with respect to the scores";
+  let description = [{
+    `(softmax(scores) - onehot(labels)) * weight[label] * loss_grad`,
+    divided by the sum of the label weights for `mean`; zero where the
+    label is `ignore_index`. `log_prob` is the loss op's second result,
+    so the softmax is not recomputed.
+  }];
+  let arguments = (ins MPC_FloatTensor:$log_prob, MPC_IndexTensor:$labels,
+                       MPC_FloatTensor:$loss_grad,
+                       Optional<MPC_FloatTensor>:$weights,
+                       DefaultValuedAttr<MPC_LossReductionAttr,
+                           "::mlir::mpc::LossReduction::Mean">:$reduction,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$scores_grad);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Training: optimizer updates and loss scaling (all fp32)
+//===----------------------------------------------------------------------===//
+
+def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure, AllTypesMatch<["param", "grad", "new_param"]>]> {
+  let summary = "SGD step: param - lr * (grad + weight_decay * param)";
+  let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
+                       0DTensorOf<[F32]>:$lr,
+                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay);
+  let results = (outs MPC_FloatTensor:$new_param);
+  let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
+}
+
+def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
+    AllTypesMatch<["param", "grad", "buffer", "new_param", "new_buffer"]>,
+    AllTypesMatch<["lr", "step"]>]> {
+  let summary = "SGD with momentum (and nesterov), as torch.optim.SGD";
+  let description = [{
+    `d = grad + weight_decay * param`; `buffer = momentum * buffer +
+    (1 - dampening) * d` (the first step, `step == 0`, takes `buffer = d`);
+    `param -= lr * (nesterov ? d + momentum * buffer : buffer)`.
+  }];
+  let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
+                       MPC_FloatTensor:$buffer, 0DTensorOf<[F32]>:$lr,
+                       0DTensorOf<[F32]>:$step,
+                       DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                       DefaultValuedAttr<F32Attr, "0.0">:$dampening,
+                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
+                       UnitAttr:$nesterov);
+  let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_buffer);
+  let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
+}
+
+def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
+    AllTypesMatch<["lr", "step"]>]> {
+  let summary = "Adam / AdamW step with bias correction, as torch.optim";
+  let description = [{
+    `step` counts completed steps (this one is `step + 1`). Adam adds
+    `weight_decay * param` to the gradient; with `decoupled` (AdamW) the
+    parameter decays by `lr * weight_decay` instead.
+    `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g^2`,
+    `param -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`.
+  }];
+  let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
+                       MPC_FloatTensor:$m, MPC_FloatTensor:$v,
+                       0DTensorOf<[F32]>:$lr, 0DTensorOf<[F32]>:$step,
+                       DefaultValuedAttr<F32Attr, "0.9">:$beta1,
+                       DefaultValuedAttr<F32Attr, "0.999">:$beta2,
+                       DefaultValuedAttr<F32Attr, "1.0e-8">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
+                       UnitAttr:$decoupled);
+  let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_m,
+                      MPC_FloatTensor:$new_v);
+  let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
+}
+
+def MPC_UnscaleGradientsOp : MPC_Op<"unscale_gradients", [Pure,
+    SameVariadicResultSize]> {
+  let summary = "divide gradients by the loss scale; one fused finite check";
+  let description = [{
+    Returns each gradient divided by `scale` (in fp32) and one boolean that
+    is true when every element of every gradient is finite -- a single
+    pass over all gradients, as torch's `_amp_foreach_non_finite_check_and_unscale_`.
+  }];
+  let arguments = (ins Variadic<MPC_FloatTensor>:$gradients,
+                       0DTensorOf<[F32]>:$scale);
+  let results = (outs Variadic<MPC_FloatTensor>:$unscaled,
+                      0DTensorOf<[I1]>:$finite);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
+    AllTypesMatch<["scale", "clean_steps", "new_scale", "new_clean_steps"]>]> {
+  let summary = "dynamic loss scale: back off on overflow, grow when clean";
+  let description = [{
+    Not finite: `scale * backoff_factor`, clean steps reset to 0. Finite:
+    clean steps + 1, and when they reach `growth_interval` the scale grows
+    by `growth_factor` (capped at `max_scale`) and they reset to 0.
+  }];
+  let arguments = (ins 0DTensorOf<[F32]>:$scale,
+                       0DTensorOf<[F32]>:$clean_steps,
+                       0DTensorOf<[I1]>:$finite,
+                       DefaultValuedAttr<F32Attr, "2.0">:$growth_factor,
+                       DefaultValuedAttr<F32Attr, "0.5">:$backoff_factor,
+                       DefaultValuedAttr<I64Attr, "2000">:$growth_interval,
+                       DefaultValuedAttr<F32Attr, "16777216.0">:$max_scale);
+  let results = (outs 0DTensorOf<[F32]>:$new_scale,
+                      0DTensorOf<[F32]>:$new_clean_steps);
+  let assemblyFormat = "operands attr-dict `:` type($scale) `,` type($finite)";
+}
+
 def MPC_DropoutOp : MPC_ComputeOp<"dropout"> {
   let summary = "dropout; identity with an all-true mask unless `training`";
   let arguments = (ins MPC_FloatTensor:$input,
@@ -416,13 +533,13 @@ def MPC_DropoutOp : MPC_ComputeOp<"dropout"> {
 // Data movement and shapes
 //===----------------------------------------------------------------------===//
 
-def MPC_IdentityOp : MPC_DataOp<"identity"> {
+def MPC_IdentityOp : MPC_DataOp<"identity", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_Tensor:$input);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
-def MPC_ReshapeOp : MPC_DataOp<"reshape"> {
+def MPC_ReshapeOp : MPC_DataOp<"reshape", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "reshape to a runtime shape (0 copies the input dim unless allowzero, -1 infers)";
   let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape,
                        UnitAttr:$allowzero);
@@ -430,13 +547,13 @@ def MPC_ReshapeOp : MPC_DataOp<"reshape"> {
   let hasFolder = 1;
 }
 
-def MPC_FlattenOp : MPC_DataOp<"flatten"> {
+def MPC_FlattenOp : MPC_DataOp<"flatten", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "reshape to 2-d: dims before `axis` and from `axis` on";
   let arguments = (ins MPC_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs MPC_Tensor:$output);
 }
 
-def MPC_TransposeOp : MPC_DataOp<"transpose"> {
+def MPC_TransposeOp : MPC_DataOp<"transpose", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;

@@ -115,4 +115,80 @@ def MPCPrecisionReport : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
+  let summary = "turn the forward function into train_step, eval_step and init";
+  let description = [{
+    From `@main` (the imported forward function) builds:
+
+    * `@train_step(state..., inputs..., labels, lr) -> (state..., loss)`:
+      forward, loss, reverse-mode gradients of every trainable parameter
+      (each op's rule from `GradientOpInterface`) and the optimizer update.
+      The state is the fp32 master weights, the optimizer's slots and the
+      step count, each argument and result tagged `mpc.state = "KIND:NAME"`
+      so the runtime can checkpoint it by name.
+    * `@eval_step(params..., inputs..., labels) -> (loss, outputs...)`.
+    * `@init() -> (state...)`: the initializers, zero slots, step 0.
+
+    The loss is the model's own loss op (`loss=model`: the `output` is a
+    SoftmaxCrossEntropyLoss/NegativeLogLikelihoodLoss result), or mean
+    cross-entropy of integer labels on the `output` logits, or mean squared
+    error against float labels of the output's shape. Gradients only flow
+    through ops that depend on a trainable parameter (Shape, comparisons,
+    indices are left alone); an op on such a path without a gradient rule
+    is an error naming it. Shapes must be static (pin them with
+    `--input-shape`).
+  }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
+           "model, cross-entropy or mse">,
+    Option<"output", "output", "std::string", /*default=*/"\"\"",
+           "the output the loss is attached to (default: the only one)">,
+    Option<"label", "label", "std::string", /*default=*/"\"labels\"",
+           "name of the new label input">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
+           "sgd, momentum, adam or adamw">,
+    Option<"momentum", "momentum", "float", /*default=*/"0.9",
+           "momentum factor (momentum)">,
+    Option<"nesterov", "nesterov", "bool", /*default=*/"false",
+           "Nesterov momentum (momentum)">,
+    Option<"weightDecay", "weight-decay", "float", /*default=*/"-1.0",
+           "weight decay (default: 0.01 for adamw, else 0)">,
+    Option<"beta1", "beta1", "float", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "float", /*default=*/"0.999", "Adam beta2">,
+    Option<"epsilon", "epsilon", "float", /*default=*/"1.0e-8", "Adam epsilon">,
+  ];
+}
+
+def MPCLossScaling : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
+  let summary = "dynamic or static loss scaling of @train_step, as ops";
+  let description = [{
+    Scales the loss (the gradient seed becomes the scale), unscales all
+    gradients in fp32 with one fused finite check (`mpc.unscale_gradients`)
+    before the optimizer, keeps the old state when a gradient is not finite
+    (the step is skipped), and updates the scale (`mpc.update_loss_scale`:
+    back off on overflow, grow after `growth-interval` clean steps). The
+    scale, the clean-step count and the skipped-step count join the
+    training state (`mpc.state = "loss_scale"`, ...). `mode=static` keeps
+    the scale fixed (still skipping non-finite steps); `mode=none` leaves
+    the program unchanged.
+  }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"dynamic\"",
+           "dynamic, static or none">,
+    Option<"initScale", "init", "float", /*default=*/"65536.0",
+           "initial loss scale">,
+    Option<"growthFactor", "growth-factor", "float", /*default=*/"2.0",
+           "scale growth factor">,
+    Option<"backoffFactor", "backoff-factor", "float", /*default=*/"0.5",
+           "scale backoff factor">,
+    Option<"growthInterval", "growth-interval", "int64_t",
+           /*default=*/"2000", "clean steps before the scale grows">,
+    Option<"maxScale", "max", "float", /*default=*/"16777216.0",
+           "largest scale">,
+  ];
+}
+
 #endif // MPC_DIALECT_MPC_TRANSFORMS_PASSES_TD

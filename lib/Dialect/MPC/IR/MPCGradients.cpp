@@ -1,0 +1,407 @@
+//===- MPCGradients.cpp - vector-Jacobian products of mpc ops -------------===//
+//
+// One rule per op (GradientOpInterface). Rules build mpc ops, so the
+// backward program goes through the same precision decisions, casts and
+// lowering as the forward one. Shapes in training programs are static
+// (the driver pins them), so reshapes back to an operand's shape use
+// constant shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+namespace {
+
+RankedTensorType tensorTypeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// A 0-d constant of `element` holding `value` (broadcasts in mpc ops).
+Value scalarConstant(OpBuilder &b, Location loc, Type element, double value) {
+  auto type = RankedTensorType::get({}, element);
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(element, value)));
+}
+
+Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
+  return ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, shape));
+}
+
+/// `value` reshaped to `type`'s (static) shape.
+Value reshapeTo(OpBuilder &b, Location loc, Value value, RankedTensorType type) {
+  if (tensorTypeOf(value).getShape() == type.getShape())
+    return value;
+  return ReshapeOp::create(b, loc, value, shapeConstant(b, loc, type.getShape()));
+}
+
+/// Sums a gradient shaped like a broadcast result down to the shape of the
+/// operand that was broadcast (ONNX rules: leading dims added, size-1 dims
+/// stretched).
+Value unbroadcast(OpBuilder &b, Location loc, Value grad,
+                  RankedTensorType operandType) {
+  auto gradType = tensorTypeOf(grad);
+  if (gradType.getShape() == operandType.getShape())
+    return grad;
+  int64_t offset = gradType.getRank() - operandType.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d < gradType.getRank(); ++d)
+    if (d < offset || (operandType.getDimSize(d - offset) == 1 &&
+                       gradType.getDimSize(d) != 1))
+      axes.push_back(d);
+  Value sum = ReduceSumOp::create(b, loc, grad, axes, /*keepdims=*/true,
+                                  /*precision=*/nullptr);
+  return reshapeTo(b, loc, sum, operandType);
+}
+
+/// Fails when the training program would need a gradient of a tensor with
+/// dynamic dims (the rules reshape with constant shapes).
+LogicalResult requireStatic(Operation *op) {
+  for (Type type : op->getOperandTypes())
+    if (auto tensor = dyn_cast<RankedTensorType>(type);
+        tensor && !tensor.hasStaticShape())
+      return op->emitOpError("gradient needs static shapes (pin them with "
+                             "--input-shape); operand type ")
+             << type;
+  return success();
+}
+
+SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  return inverse;
+}
+
+/// Swaps the last two dims.
+Value transposeLast2(OpBuilder &b, Location loc, Value value) {
+  int64_t rank = tensorTypeOf(value).getRank();
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(perm[rank - 1], perm[rank - 2]);
+  return TransposeOp::create(b, loc, value, perm);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(unbroadcast(b, getLoc(), grads[0], tensorTypeOf(getLhs())));
+  out.push_back(unbroadcast(b, getLoc(), grads[0], tensorTypeOf(getRhs())));
+  return success();
+}
+
+LogicalResult SubOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  out.push_back(unbroadcast(b, loc, grads[0], tensorTypeOf(getLhs())));
+  out.push_back(unbroadcast(b, loc, NegOp::create(b, loc, grads[0], nullptr),
+                            tensorTypeOf(getRhs())));
+  return success();
+}
+
+LogicalResult MulOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  Value g = grads[0];
+  out.push_back(unbroadcast(b, loc, MulOp::create(b, loc, g, getRhs(), nullptr),
+                            tensorTypeOf(getLhs())));
+  out.push_back(unbroadcast(b, loc, MulOp::create(b, loc, g, getLhs(), nullptr),
+                            tensorTypeOf(getRhs())));
+  return success();
+}
+
+LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  Value g = grads[0];
+  // d(l/r) = g/r, -g * l / r^2 = -g * out / r.
+  out.push_back(unbroadcast(b, loc, DivOp::create(b, loc, g, getRhs(), nullptr),
+                            tensorTypeOf(getLhs())));
+  Value ratio = DivOp::create(b, loc, getOutput(), getRhs(), nullptr);
+  Value dr = NegOp::create(b, loc, MulOp::create(b, loc, g, ratio, nullptr),
+                           nullptr);
+  out.push_back(unbroadcast(b, loc, dr, tensorTypeOf(getRhs())));
+  return success();
+}
+
+LogicalResult NegOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(NegOp::create(b, getLoc(), grads[0], nullptr));
+  return success();
+}
+
+LogicalResult ReluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // Where the input is positive the gradient passes; at 0 it is 0, as in
+  // PyTorch.
+  Location loc = getLoc();
+  Type element = getElementTypeOrSelf(getInput());
+  Value zero = scalarConstant(b, loc, element, 0.0);
+  Value positive = GreaterOp::create(b, loc, getInput(), zero);
+  Value zeroGrad = scalarConstant(b, loc, getElementTypeOrSelf(grads[0]), 0.0);
+  out.push_back(WhereOp::create(b, loc, positive, grads[0], zeroGrad));
+  return success();
+}
+
+LogicalResult SigmoidOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // g * y * (1 - y)
+  Location loc = getLoc();
+  Value y = getOutput();
+  Value one = scalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
+  Value slope = MulOp::create(b, loc, y, SubOp::create(b, loc, one, y, nullptr),
+                              nullptr);
+  out.push_back(MulOp::create(b, loc, grads[0], slope, nullptr));
+  return success();
+}
+
+LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // g * (1 - y^2)
+  Location loc = getLoc();
+  Value y = getOutput();
+  Value one = scalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
+  Value slope = SubOp::create(b, loc, one,
+                              MulOp::create(b, loc, y, y, nullptr), nullptr);
+  out.push_back(MulOp::create(b, loc, grads[0], slope, nullptr));
+  return success();
+}
+
+LogicalResult ExpOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(MulOp::create(b, getLoc(), grads[0], getOutput(), nullptr));
+  return success();
+}
+
+LogicalResult LogOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(DivOp::create(b, getLoc(), grads[0], getInput(), nullptr));
+  return success();
+}
+
+LogicalResult SqrtOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // g / (2 y)
+  Location loc = getLoc();
+  Value two = scalarConstant(b, loc, getElementTypeOrSelf(getOutput()), 2.0);
+  out.push_back(DivOp::create(
+      b, loc, grads[0], MulOp::create(b, loc, two, getOutput(), nullptr),
+      nullptr));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  Value g = grads[0], lhs = getLhs(), rhs = getRhs();
+  auto lhsType = tensorTypeOf(lhs), rhsType = tensorTypeOf(rhs);
+  if (lhsType.getRank() < 2 || rhsType.getRank() < 2)
+    return emitOpError("gradient of a matmul with a 1-d operand is not "
+                       "implemented");
+  // dA = G @ B^T (batch dims broadcast back to A's).
+  Value dLhs = MatMulOp::create(b, loc, g, transposeLast2(b, loc, rhs), nullptr);
+  out.push_back(unbroadcast(b, loc, dLhs, lhsType));
+  if (rhsType.getRank() == 2 && lhsType.getRank() > 2) {
+    // [.., M, K] x [K, N]: fold the leading dims into rows, dB = A^T G.
+    int64_t k = lhsType.getShape().back();
+    int64_t n = rhsType.getShape().back();
+    int64_t rows = lhsType.getNumElements() / k;
+    auto a2 = RankedTensorType::get({rows, k}, lhsType.getElementType());
+    auto g2 = RankedTensorType::get({rows, n}, tensorTypeOf(g).getElementType());
+    Value dRhs = MatMulOp::create(
+        b, loc, TransposeOp::create(b, loc, reshapeTo(b, loc, lhs, a2),
+                                    ArrayRef<int64_t>{1, 0}),
+        reshapeTo(b, loc, g, g2), nullptr);
+    out.push_back(dRhs);
+    return success();
+  }
+  if (rhsType.getRank() != lhsType.getRank())
+    return emitOpError("gradient of a matmul whose operands have ranks ")
+           << lhsType.getRank() << " and " << rhsType.getRank()
+           << " is not implemented";
+  Value dRhs = MatMulOp::create(b, loc, transposeLast2(b, loc, lhs), g, nullptr);
+  out.push_back(unbroadcast(b, loc, dRhs, rhsType));
+  return success();
+}
+
+LogicalResult GemmOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  Value g = grads[0], a = getA(), bm = getB();
+  bool transA = getTransA(), transB = getTransB();
+  APFloat alpha = getAlphaAttr().getValue();
+  APFloat zero(0.0f);
+  // Y = alpha op(A) op(B) + beta C. Each operand's gradient is one gemm
+  // with the transposes arranged so no explicit transpose is needed.
+  Value dA = transA ? GemmOp::create(b, loc, bm, g, nullptr, alpha, zero,
+                                     transB, /*trans_b=*/true, nullptr)
+                    : GemmOp::create(b, loc, g, bm, nullptr, alpha, zero,
+                                     /*trans_a=*/false, !transB, nullptr);
+  Value dB = transB ? GemmOp::create(b, loc, g, a, nullptr, alpha, zero,
+                                     /*trans_a=*/true, transA, nullptr)
+                    : GemmOp::create(b, loc, a, g, nullptr, alpha, zero,
+                                     !transA, /*trans_b=*/false, nullptr);
+  out.push_back(dA);
+  out.push_back(dB);
+  if (Value c = getC()) {
+    Value dC = g;
+    if (!getBetaAttr().getValue().isExactlyValue(1.0))
+      dC = MulOp::create(
+          b, loc, g,
+          scalarConstant(b, loc, getElementTypeOrSelf(g),
+                         getBetaAttr().getValueAsDouble()),
+          nullptr);
+    out.push_back(unbroadcast(b, loc, dC, tensorTypeOf(c)));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisations, reductions, losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // y * (g - sum(g * y, axis))
+  Location loc = getLoc();
+  Value y = getOutput(), g = grads[0];
+  int64_t axis = static_cast<int64_t>(getAxis());
+  Value gy = MulOp::create(b, loc, g, y, nullptr);
+  Value sum = ReduceSumOp::create(b, loc, gy, ArrayRef<int64_t>{axis},
+                                  /*keepdims=*/true, nullptr);
+  out.push_back(MulOp::create(b, loc, y, SubOp::create(b, loc, g, sum, nullptr),
+                              nullptr));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                           SmallVectorImpl<Value> &out) {
+  // g - exp(y) * sum(g, axis)
+  Location loc = getLoc();
+  Value y = getOutput(), g = grads[0];
+  int64_t axis = static_cast<int64_t>(getAxis());
+  Value sum = ReduceSumOp::create(b, loc, g, ArrayRef<int64_t>{axis},
+                                  /*keepdims=*/true, nullptr);
+  Value softmax = ExpOp::create(b, loc, y, nullptr);
+  out.push_back(SubOp::create(
+      b, loc, g, MulOp::create(b, loc, softmax, sum, nullptr), nullptr));
+  return success();
+}
+
+/// The gradient of a sum over `axes` of `input`: the result gradient
+/// broadcast back over the reduced dims, times `scale`.
+static Value broadcastReduced(OpBuilder &b, Location loc, Value grad,
+                              RankedTensorType inputType,
+                              ArrayRef<int64_t> axes, double scale) {
+  int64_t rank = inputType.getRank();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < rank; ++d)
+    kept.push_back(axes.empty() || llvm::is_contained(axes, d) ||
+                           llvm::is_contained(axes, d - rank)
+                       ? 1
+                       : inputType.getDimSize(d));
+  Value g = reshapeTo(b, loc, grad,
+                      RankedTensorType::get(kept, getElementTypeOrSelf(grad)));
+  if (scale != 1.0)
+    g = MulOp::create(b, loc, g,
+                      scalarConstant(b, loc, getElementTypeOrSelf(grad), scale),
+                      nullptr);
+  return ExpandOp::create(b, loc, g, shapeConstant(b, loc, inputType.getShape()));
+}
+
+LogicalResult ReduceSumOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(broadcastReduced(b, getLoc(), grads[0],
+                                 tensorTypeOf(getInput()), getAxes(), 1.0));
+  return success();
+}
+
+LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                           SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  auto inputType = tensorTypeOf(getInput());
+  int64_t count = inputType.getNumElements() /
+                  std::max<int64_t>(1, tensorTypeOf(getOutput()).getNumElements());
+  out.push_back(broadcastReduced(b, getLoc(), grads[0], inputType, getAxes(),
+                                 1.0 / count));
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyLossOp::buildGradients(
+    OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  if (grads.size() > 1 && grads[1])
+    return emitOpError("gradient through the log_prob result is not "
+                       "implemented (use the loss)");
+  Value dScores = SoftmaxCrossEntropyLossGradOp::create(
+      b, getLoc(), getLogProb(), getLabels(), grads[0], getWeights(),
+      getReductionAttr(), getIgnoreIndexAttr(), nullptr);
+  out.push_back(dScores);
+  out.push_back(nullptr); // labels
+  if (getWeights())
+    out.push_back(nullptr); // class weights are constants of the loss
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult IdentityOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                         SmallVectorImpl<Value> &out) {
+  out.push_back(grads[0]);
+  return success();
+}
+
+LogicalResult ReshapeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(reshapeTo(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  out.push_back(nullptr); // the shape
+  return success();
+}
+
+LogicalResult FlattenOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(reshapeTo(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  return success();
+}
+
+LogicalResult TransposeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  out.push_back(
+      TransposeOp::create(b, getLoc(), grads[0], invertPermutation(getPerm())));
+  return success();
+}

@@ -1,0 +1,474 @@
+//===- BuildTraining.cpp - forward function -> training program -----------===//
+//
+// @main becomes @train_step (forward, loss, reverse-mode gradients, the
+// optimizer update), @eval_step and @init. The training state (fp32 master
+// weights, optimizer slots, step count) is passed in and returned by
+// @train_step, so the runtime owns it and can checkpoint it by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+#include "mpc/Dialect/MPC/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCBUILDTRAINING
+#include "mpc/Dialect/MPC/Transforms/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+/// The attribute naming a training-state argument or result.
+static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
+static constexpr llvm::StringLiteral kNameAttr = "mpc.name";
+
+/// `node 'NAME' (mpc.op)` for diagnostics, from the ONNX node's location.
+static std::string describeNode(Operation *op) {
+  std::string text;
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    text = "node '" + name.getName().str() + "' (";
+  else
+    text = "(";
+  return text + op->getName().getStringRef().str() + ")";
+}
+
+static Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0.0)));
+}
+
+static Value scalarF32(OpBuilder &b, Location loc, double value) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+}
+
+namespace {
+
+/// One slot of the training state.
+struct StateSlot {
+  std::string name; // "param:fc1.weight", "adam_m:fc1.weight", "step"
+  RankedTensorType type;
+};
+
+class BuildTraining : public mpc::impl::MPCBuildTrainingBase<BuildTraining> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+
+private:
+  LogicalResult validateOptions(ModuleOp module);
+  /// Clones @main's body into `block` with trainable parameters read from
+  /// `params`; returns @main's outputs.
+  SmallVector<Value> cloneForward(OpBuilder &b, func::FuncOp main,
+                                  ValueRange inputs, ValueRange params);
+  FailureOr<Value> buildLoss(OpBuilder &b, Location loc, Value output,
+                             Value label);
+  /// Reverse mode from `loss` back to `params`; one gradient per param.
+  FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &block,
+                                               Value loss, ValueRange params);
+  /// Slot kinds of the optimizer, besides the parameter itself.
+  SmallVector<StringRef> slotKinds() const;
+
+  SmallVector<ParameterOp> params;
+  unsigned outputIndex = 0;
+  Type labelType;
+};
+
+} // namespace
+
+LogicalResult BuildTraining::validateOptions(ModuleOp module) {
+  if (loss != "model" && loss != "cross-entropy" && loss != "mse")
+    return module.emitError() << "mpc-build-training: loss must be model, "
+                                 "cross-entropy or mse, got '"
+                              << loss << "'";
+  if (optimizer != "sgd" && optimizer != "momentum" && optimizer != "adam" &&
+      optimizer != "adamw")
+    return module.emitError() << "mpc-build-training: optimizer must be sgd, "
+                                 "momentum, adam or adamw, got '"
+                              << optimizer << "'";
+  return success();
+}
+
+SmallVector<StringRef> BuildTraining::slotKinds() const {
+  if (optimizer == "momentum")
+    return {"momentum"};
+  if (optimizer == "adam" || optimizer == "adamw")
+    return {"adam_m", "adam_v"};
+  return {};
+}
+
+SmallVector<Value> BuildTraining::cloneForward(OpBuilder &b,
+                                               func::FuncOp main,
+                                               ValueRange inputs,
+                                               ValueRange paramValues) {
+  IRMapping mapping;
+  mapping.map(main.getArguments(), inputs);
+  llvm::StringMap<Value> trainable;
+  for (auto [param, value] : llvm::zip(params, paramValues))
+    trainable[param.getSymName()] = value;
+  SmallVector<Value> outputs;
+  for (Operation &op : main.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        outputs.push_back(mapping.lookupOrDefault(v));
+      continue;
+    }
+    if (auto get = dyn_cast<GetParameterOp>(op)) {
+      auto it = trainable.find(get.getName());
+      if (it != trainable.end()) {
+        mapping.map(get.getResult(), it->second);
+        continue;
+      }
+    }
+    b.clone(op, mapping);
+  }
+  return outputs;
+}
+
+FailureOr<Value> BuildTraining::buildLoss(OpBuilder &b, Location loc,
+                                          Value output, Value label) {
+  if (loss == "model")
+    return output;
+  if (loss == "cross-entropy")
+    return SoftmaxCrossEntropyLossOp::create(b, loc, output, label,
+                                             /*weights=*/nullptr,
+                                             LossReduction::Mean,
+                                             /*ignore_index=*/nullptr,
+                                             /*precision=*/nullptr)
+        .getLoss();
+  Value diff = SubOp::create(b, loc, output, label, nullptr);
+  Value square = MulOp::create(b, loc, diff, diff, nullptr);
+  return ReduceMeanOp::create(b, loc, square, ArrayRef<int64_t>{},
+                              /*keepdims=*/false, nullptr)
+      .getOutput();
+}
+
+FailureOr<SmallVector<Value>>
+BuildTraining::buildGradients(OpBuilder &b, Block &block, Value lossValue,
+                              ValueRange paramValues) {
+  // Activity: the float values that depend on a trainable parameter.
+  llvm::DenseSet<Value> active(paramValues.begin(), paramValues.end());
+  SmallVector<Operation *> forward;
+  for (Operation &op : block) {
+    forward.push_back(&op);
+    if (llvm::any_of(op.getOperands(),
+                     [&](Value v) { return active.contains(v); }))
+      for (Value r : op.getResults())
+        if (isa<FloatType>(getElementTypeOrSelf(r)))
+          active.insert(r);
+  }
+  if (!active.contains(lossValue)) {
+    emitError(lossValue.getLoc())
+        << "mpc-build-training: the loss does not depend on any trainable "
+           "parameter";
+    return failure();
+  }
+
+  b.setInsertionPointToEnd(&block);
+  Location loc = lossValue.getLoc();
+  // d loss / d loss = 1; loss scaling replaces this seed by the scale.
+  Value seed = scalarF32(b, loc, 1.0);
+  seed.getDefiningOp()->setAttr("mpc.loss_seed", b.getUnitAttr());
+  DenseMap<Value, Value> grads;
+  grads[lossValue] = seed;
+
+  for (Operation *op : llvm::reverse(forward)) {
+    if (llvm::none_of(op->getResults(),
+                      [&](Value r) { return grads.count(r); }))
+      continue;
+    if (llvm::none_of(op->getOperands(),
+                      [&](Value v) { return active.contains(v); }))
+      continue;
+    auto rule = dyn_cast<GradientOpInterface>(op);
+    if (!rule) {
+      op->emitError() << "mpc-build-training: " << describeNode(op)
+                      << " lies between a trainable parameter and the loss "
+                         "but has no gradient rule";
+      return failure();
+    }
+    SmallVector<Value> resultGrads = llvm::map_to_vector(
+        op->getResults(), [&](Value r) { return grads.lookup(r); });
+    SmallVector<Value> operandGrads;
+    if (failed(rule.buildGradients(b, resultGrads, operandGrads)))
+      return failure();
+    for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads)) {
+      if (!grad || !active.contains(operand))
+        continue;
+      Value &slot = grads[operand];
+      slot = slot ? AddOp::create(b, op->getLoc(), slot, grad, nullptr)
+                        .getResult()
+                  : grad;
+    }
+  }
+  SmallVector<Value> result;
+  for (auto [param, value] : llvm::zip(params, paramValues)) {
+    Value grad = grads.lookup(value);
+    if (!grad) {
+      param.emitWarning() << "trainable parameter '" << param.getSymName()
+                          << "' does not affect the loss; its gradient is 0";
+      grad = zerosLike(b, loc, cast<RankedTensorType>(value.getType()));
+    }
+    result.push_back(grad);
+  }
+  return result;
+}
+
+void BuildTraining::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(validateOptions(module)))
+    return signalPassFailure();
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    module.emitError("mpc-build-training: no @main forward function");
+    return signalPassFailure();
+  }
+  for (StringRef name : {"train_step", "eval_step", "init"})
+    if (module.lookupSymbol(name)) {
+      module.emitError() << "mpc-build-training: the module already has @"
+                         << name;
+      return signalPassFailure();
+    }
+  FunctionType mainType = main.getFunctionType();
+  auto argName = [&](unsigned i) {
+    auto name = main.getArgAttrOfType<StringAttr>(i, kNameAttr);
+    return name ? name.str() : "input" + std::to_string(i);
+  };
+  for (auto [i, type] : llvm::enumerate(mainType.getInputs()))
+    if (auto tensor = dyn_cast<RankedTensorType>(type);
+        !tensor || !tensor.hasStaticShape()) {
+      main.emitError() << "mpc-build-training: input '" << argName(i)
+                       << "' has type " << type
+                       << "; training programs need static shapes (pin them "
+                          "with --input-shape)";
+      return signalPassFailure();
+    }
+
+  // The output the loss attaches to.
+  SmallVector<std::string> outputNames;
+  for (unsigned i = 0; i < mainType.getNumResults(); ++i) {
+    auto name = main.getResultAttrOfType<StringAttr>(i, kNameAttr);
+    outputNames.push_back(name ? name.str() : "output" + std::to_string(i));
+  }
+  if (output.empty()) {
+    if (outputNames.size() != 1) {
+      main.emitError() << "mpc-build-training: the model has "
+                       << outputNames.size()
+                       << " outputs; choose the one the loss attaches to "
+                          "with output=NAME";
+      return signalPassFailure();
+    }
+    outputIndex = 0;
+  } else {
+    auto it = llvm::find(outputNames, output);
+    if (it == outputNames.end()) {
+      main.emitError() << "mpc-build-training: no output named '" << output
+                       << "' (outputs: " << llvm::join(outputNames, ", ")
+                       << ")";
+      return signalPassFailure();
+    }
+    outputIndex = it - outputNames.begin();
+  }
+  auto outputType =
+      dyn_cast<RankedTensorType>(mainType.getResult(outputIndex));
+  if (!outputType || !isa<FloatType>(outputType.getElementType()) ||
+      !outputType.hasStaticShape()) {
+    main.emitError() << "mpc-build-training: output '"
+                     << outputNames[outputIndex] << "' has type "
+                     << mainType.getResult(outputIndex)
+                     << "; the loss needs a statically shaped float tensor";
+    return signalPassFailure();
+  }
+  if (loss == "model" && outputType.getRank() != 0) {
+    main.emitError() << "mpc-build-training: loss=model needs output '"
+                     << outputNames[outputIndex]
+                     << "' to be the model's scalar loss, it has type "
+                     << outputType;
+    return signalPassFailure();
+  }
+  if (loss == "cross-entropy") {
+    if (outputType.getRank() < 2) {
+      main.emitError() << "mpc-build-training: cross-entropy needs logits "
+                          "[N, C, ...], output '"
+                       << outputNames[outputIndex] << "' has type "
+                       << outputType;
+      return signalPassFailure();
+    }
+    SmallVector<int64_t> shape(outputType.getShape());
+    shape.erase(shape.begin() + 1);
+    labelType = RankedTensorType::get(shape, IntegerType::get(&getContext(), 64));
+  } else if (loss == "mse") {
+    labelType = outputType;
+  }
+
+  // Trainable parameters read by @main, in module order.
+  llvm::SetVector<StringRef> used;
+  main.walk([&](GetParameterOp get) { used.insert(get.getName()); });
+  for (auto param : module.getOps<ParameterOp>())
+    if (param.getTrainable() && used.contains(param.getSymName()))
+      params.push_back(param);
+  if (params.empty()) {
+    main.emitError("mpc-build-training: the model has no trainable "
+                   "parameters");
+    return signalPassFailure();
+  }
+
+  OpBuilder b(module.getContext());
+  Location loc = main.getLoc();
+  Type f32Scalar = RankedTensorType::get({}, b.getF32Type());
+  SmallVector<StringRef> kinds = slotKinds();
+
+  // The state: parameters, then each optimizer slot kind, then the step.
+  SmallVector<StateSlot> state;
+  for (ParameterOp p : params)
+    state.push_back({"param:" + p.getSymName().str(), p.getType()});
+  for (StringRef kind : kinds)
+    for (ParameterOp p : params)
+      state.push_back({kind.str() + ":" + p.getSymName().str(), p.getType()});
+  state.push_back({"step", cast<RankedTensorType>(f32Scalar)});
+
+  // @train_step(state..., inputs..., [labels], lr) -> (state..., loss)
+  SmallVector<Type> argTypes, resultTypes;
+  for (const StateSlot &slot : state)
+    argTypes.push_back(slot.type);
+  llvm::append_range(argTypes, mainType.getInputs());
+  if (labelType)
+    argTypes.push_back(labelType);
+  argTypes.push_back(f32Scalar);
+  for (const StateSlot &slot : state)
+    resultTypes.push_back(slot.type);
+  resultTypes.push_back(f32Scalar);
+  b.setInsertionPointToEnd(module.getBody());
+  auto train = func::FuncOp::create(b, loc, "train_step",
+                                    b.getFunctionType(argTypes, resultTypes));
+  Block *block = train.addEntryBlock();
+  unsigned numState = state.size(), numInputs = mainType.getNumInputs();
+  for (unsigned i = 0; i < numState; ++i) {
+    train.setArgAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+    train.setResultAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+  }
+  for (unsigned i = 0; i < numInputs; ++i)
+    train.setArgAttr(numState + i, kNameAttr, b.getStringAttr(argName(i)));
+  if (labelType)
+    train.setArgAttr(numState + numInputs, kNameAttr, b.getStringAttr(label));
+  train.setArgAttr(train.getNumArguments() - 1, kNameAttr,
+                   b.getStringAttr("lr"));
+  train.setResultAttr(numState, kNameAttr, b.getStringAttr("loss"));
+
+  b.setInsertionPointToStart(block);
+  ValueRange args = block->getArguments();
+  ValueRange paramArgs = args.take_front(params.size());
+  ValueRange inputArgs = args.slice(numState, numInputs);
+  Value labelArg = labelType ? args[numState + numInputs] : Value();
+  Value lr = args.back();
+  Value step = args[numState - 1];
+  SmallVector<Value> outputs = cloneForward(b, main, inputArgs, paramArgs);
+  FailureOr<Value> lossValue = buildLoss(b, loc, outputs[outputIndex], labelArg);
+  if (failed(lossValue))
+    return signalPassFailure();
+  FailureOr<SmallVector<Value>> grads =
+      buildGradients(b, *block, *lossValue, paramArgs);
+  if (failed(grads))
+    return signalPassFailure();
+
+  // The optimizer, in fp32 on the master weights.
+  b.setInsertionPointToEnd(block);
+  float decay = weightDecay >= 0 ? float(weightDecay)
+                                 : (optimizer == "adamw" ? 0.01f : 0.0f);
+  unsigned numParams = params.size();
+  SmallVector<Value> newState(numState);
+  for (unsigned i = 0; i < numParams; ++i) {
+    Value param = args[i], grad = (*grads)[i];
+    Location ploc = params[i].getLoc();
+    if (optimizer == "sgd") {
+      newState[i] = SGDUpdateOp::create(b, ploc, param, grad, lr,
+                                        b.getF32FloatAttr(decay));
+    } else if (optimizer == "momentum") {
+      auto update = MomentumUpdateOp::create(
+          b, ploc, param, grad, args[numParams + i], lr, step,
+          b.getF32FloatAttr(momentum), b.getF32FloatAttr(0.0f),
+          b.getF32FloatAttr(decay), nesterov ? b.getUnitAttr() : nullptr);
+      newState[i] = update.getNewParam();
+      newState[numParams + i] = update.getNewBuffer();
+    } else {
+      auto update = AdamUpdateOp::create(
+          b, ploc, param, grad, args[numParams + i], args[2 * numParams + i],
+          lr, step, b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
+          b.getF32FloatAttr(epsilon), b.getF32FloatAttr(decay),
+          optimizer == "adamw" ? b.getUnitAttr() : nullptr);
+      newState[i] = update.getNewParam();
+      newState[numParams + i] = update.getNewM();
+      newState[2 * numParams + i] = update.getNewV();
+    }
+  }
+  newState[numState - 1] =
+      AddOp::create(b, loc, step, scalarF32(b, loc, 1.0), nullptr);
+  SmallVector<Value> results(newState);
+  results.push_back(*lossValue);
+  func::ReturnOp::create(b, loc, results);
+  // Rules build every operand's gradient; those nothing reads (the input
+  // of the first layer, say) go.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*block)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+
+  // @eval_step(params..., inputs..., [labels]) -> (loss, outputs...)
+  SmallVector<Type> evalArgs;
+  for (ParameterOp p : params)
+    evalArgs.push_back(p.getType());
+  llvm::append_range(evalArgs, mainType.getInputs());
+  if (labelType)
+    evalArgs.push_back(labelType);
+  SmallVector<Type> evalResults = {f32Scalar};
+  llvm::append_range(evalResults, mainType.getResults());
+  b.setInsertionPointToEnd(module.getBody());
+  auto eval = func::FuncOp::create(b, loc, "eval_step",
+                                   b.getFunctionType(evalArgs, evalResults));
+  Block *evalBlock = eval.addEntryBlock();
+  for (unsigned i = 0; i < numParams; ++i)
+    eval.setArgAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+  for (unsigned i = 0; i < numInputs; ++i)
+    eval.setArgAttr(numParams + i, kNameAttr, b.getStringAttr(argName(i)));
+  if (labelType)
+    eval.setArgAttr(numParams + numInputs, kNameAttr, b.getStringAttr(label));
+  eval.setResultAttr(0, kNameAttr, b.getStringAttr("loss"));
+  for (unsigned i = 0; i < outputNames.size(); ++i)
+    eval.setResultAttr(i + 1, kNameAttr, b.getStringAttr(outputNames[i]));
+  b.setInsertionPointToStart(evalBlock);
+  ValueRange evalArgValues = evalBlock->getArguments();
+  SmallVector<Value> evalOutputs =
+      cloneForward(b, main, evalArgValues.slice(numParams, numInputs),
+                   evalArgValues.take_front(numParams));
+  FailureOr<Value> evalLoss =
+      buildLoss(b, loc, evalOutputs[outputIndex],
+                labelType ? evalArgValues.back() : Value());
+  if (failed(evalLoss))
+    return signalPassFailure();
+  SmallVector<Value> evalReturn = {*evalLoss};
+  llvm::append_range(evalReturn, evalOutputs);
+  func::ReturnOp::create(b, loc, evalReturn);
+
+  // @init() -> (state...): the initializers, zero slots, step 0.
+  b.setInsertionPointToEnd(module.getBody());
+  auto init = func::FuncOp::create(b, loc, "init",
+                                   b.getFunctionType({}, ArrayRef<Type>(resultTypes).drop_back()));
+  for (unsigned i = 0; i < numState; ++i)
+    init.setResultAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+  b.setInsertionPointToStart(init.addEntryBlock());
+  SmallVector<Value> initial;
+  for (ParameterOp p : params)
+    initial.push_back(
+        GetParameterOp::create(b, loc, p.getType(), p.getSymName()));
+  for (unsigned i = numParams; i < numState - 1; ++i)
+    initial.push_back(zerosLike(b, loc, state[i].type));
+  initial.push_back(scalarF32(b, loc, 0.0));
+  func::ReturnOp::create(b, loc, initial);
+}

@@ -1,0 +1,162 @@
+//===- LossScaling.cpp - loss scaling of the training step, as ops --------===//
+//
+// Scaling the loss by S is scaling its gradient seed by S: every gradient
+// is then S times too large, which keeps small fp16 gradients from
+// flushing to zero. Before the optimizer the gradients are divided by S in
+// fp32 and checked for inf/NaN in one pass; a step with a non-finite
+// gradient keeps the old state (it is skipped) and backs the scale off.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+#include "mpc/Dialect/MPC/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCLOSSSCALING
+#include "mpc/Dialect/MPC/Transforms/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
+
+static Value scalarF32(OpBuilder &b, Location loc, double value) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+}
+
+/// The number of leading arguments (and results) that are training state.
+static unsigned countStateArguments(func::FuncOp func) {
+  unsigned n = 0;
+  while (n < func.getNumArguments() &&
+         func.getArgAttrOfType<StringAttr>(n, kStateAttr))
+    ++n;
+  return n;
+}
+
+namespace {
+class LossScaling : public mpc::impl::MPCLossScalingBase<LossScaling> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+};
+} // namespace
+
+void LossScaling::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (mode != "dynamic" && mode != "static" && mode != "none") {
+    module.emitError() << "mpc-loss-scaling: mode must be dynamic, static or "
+                          "none, got '"
+                       << mode << "'";
+    return signalPassFailure();
+  }
+  if (mode == "none")
+    return;
+  if (!(initScale > 0) || !(growthFactor >= 1) || !(backoffFactor > 0) ||
+      !(backoffFactor < 1) || growthInterval < 1 || !(maxScale >= initScale)) {
+    module.emitError()
+        << "mpc-loss-scaling: needs init > 0, growth-factor >= 1, 0 < "
+           "backoff-factor < 1, growth-interval >= 1 and max >= init";
+    return signalPassFailure();
+  }
+  auto train = module.lookupSymbol<func::FuncOp>("train_step");
+  auto init = module.lookupSymbol<func::FuncOp>("init");
+  if (!train || !init) {
+    module.emitError("mpc-loss-scaling: no @train_step / @init (run "
+                     "--mpc-build-training first)");
+    return signalPassFailure();
+  }
+  ConstantOp seed;
+  SmallVector<Operation *> updates;
+  train.walk([&](Operation *op) {
+    if (op->hasAttr("mpc.loss_seed"))
+      seed = cast<ConstantOp>(op);
+    if (isa<SGDUpdateOp, MomentumUpdateOp, AdamUpdateOp>(op))
+      updates.push_back(op);
+  });
+  if (!seed || updates.empty()) {
+    train.emitError("mpc-loss-scaling: @train_step has no loss-gradient seed "
+                    "or no optimizer update (was it built by "
+                    "--mpc-build-training?)");
+    return signalPassFailure();
+  }
+  if (train.getArgAttr(0, "mpc.loss_scaled")) {
+    train.emitError("mpc-loss-scaling: @train_step is already loss-scaled");
+    return signalPassFailure();
+  }
+
+  OpBuilder b(module.getContext());
+  Location loc = train.getLoc();
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  unsigned numState = countStateArguments(train);
+  // The new state: scale, clean steps, skipped steps.
+  static constexpr llvm::StringLiteral names[] = {
+      "loss_scale", "loss_scale_clean_steps", "skipped_steps"};
+  for (unsigned i = 0; i < 3; ++i) {
+    DictionaryAttr attrs = b.getDictionaryAttr(
+        b.getNamedAttr(kStateAttr, b.getStringAttr(names[i])));
+    if (failed(train.insertArgument(numState + i, scalar, attrs, loc)) ||
+        failed(train.insertResult(numState + i, scalar, attrs)) ||
+        failed(init.insertResult(numState + i, scalar, attrs)))
+      return signalPassFailure();
+  }
+  Block &block = train.getBody().front();
+  Value scale = block.getArgument(numState);
+  Value clean = block.getArgument(numState + 1);
+  Value skipped = block.getArgument(numState + 2);
+
+  // The seed becomes the scale: d(S * loss)/d loss.
+  seed.getResult().replaceAllUsesWith(scale);
+  seed.erase();
+
+  // Unscale every gradient the optimizer reads, with one finite check.
+  b.setInsertionPoint(updates.front());
+  SmallVector<Value> gradients = llvm::map_to_vector(
+      updates, [](Operation *op) { return op->getOperand(1); });
+  SmallVector<Type> gradTypes =
+      llvm::map_to_vector(gradients, [](Value v) { return v.getType(); });
+  auto unscale = UnscaleGradientsOp::create(
+      b, loc, gradTypes, RankedTensorType::get({}, b.getI1Type()), gradients,
+      scale);
+  for (auto [op, unscaled] : llvm::zip(updates, unscale.getUnscaled()))
+    op->setOperand(1, unscaled);
+  Value finite = unscale.getFinite();
+
+  // A step with a non-finite gradient keeps the old state.
+  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  b.setInsertionPoint(ret);
+  SmallVector<Value> results(ret.getOperands());
+  for (unsigned i = 0; i < numState; ++i)
+    results[i] =
+        WhereOp::create(b, loc, finite, results[i], block.getArgument(i));
+  Value newScale = scale, newClean = clean;
+  if (mode == "dynamic") {
+    auto update = UpdateLossScaleOp::create(
+        b, loc, scale, clean, finite, b.getF32FloatAttr(growthFactor),
+        b.getF32FloatAttr(backoffFactor),
+        b.getI64IntegerAttr(growthInterval), b.getF32FloatAttr(maxScale));
+    newScale = update.getNewScale();
+    newClean = update.getNewCleanSteps();
+  }
+  Value newSkipped = WhereOp::create(
+      b, loc, finite, skipped,
+      AddOp::create(b, loc, skipped, scalarF32(b, loc, 1.0), nullptr));
+  results[numState] = newScale;
+  results[numState + 1] = newClean;
+  results[numState + 2] = newSkipped;
+  ret->setOperands(results);
+
+  // @init: the initial scale, no clean or skipped steps.
+  auto initRet = cast<func::ReturnOp>(init.getBody().front().getTerminator());
+  b.setInsertionPoint(initRet);
+  SmallVector<Value> initial(initRet.getOperands());
+  initial[numState] = scalarF32(b, loc, initScale);
+  initial[numState + 1] = scalarF32(b, loc, 0.0);
+  initial[numState + 2] = scalarF32(b, loc, 0.0);
+  initRet->setOperands(initial);
+}
