@@ -240,18 +240,25 @@ static std::string generateMain(const ProgramSignature &signature,
   return s;
 }
 
-static std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(const CPUTarget &cpu, raw_ostream &errors) {
+/// The LLVM target for `triple` (the host's), or null with an error.
+static const llvm::Target *lookupTarget(const llvm::Triple &triple,
+                                        raw_ostream &errors) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   std::string error;
-  llvm::Triple triple(cpu.triple);
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target) {
+  if (!target)
     errors << "mpc-opt: error: " << error << "\n";
+  return target;
+}
+
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CPUTarget &cpu, raw_ostream &errors) {
+  llvm::Triple triple(cpu.triple);
+  const llvm::Target *target = lookupTarget(triple, errors);
+  if (!target)
     return nullptr;
-  }
   llvm::TargetOptions options;
   // Multiply-adds become FMAs (one rounding, as in BLAS and PyTorch's
   // kernels); the contractions' accumulation order is already explicit.
@@ -277,15 +284,10 @@ FailureOr<CPUTarget> mpc::resolveCPUTarget(StringRef name,
   } else {
     cpu.cpu = name.str();
   }
-  llvm::InitializeNativeTarget();
-  std::string error;
   llvm::Triple triple(cpu.triple);
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target) {
-    errors << "mpc-opt: error: " << error << "\n";
+  const llvm::Target *target = lookupTarget(triple, errors);
+  if (!target)
     return failure();
-  }
   // Checked on a generic subtarget first: LLVM warns about, then ignores,
   // an unknown CPU name.
   std::unique_ptr<llvm::MCSubtargetInfo> generic(
