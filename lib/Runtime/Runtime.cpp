@@ -38,7 +38,7 @@ int64_t Array::elements() const {
   return n;
 }
 
-static std::string shapeText(const std::vector<int64_t> &shape) {
+std::string formatShape(const std::vector<int64_t> &shape) {
   std::ostringstream os;
   os << "(";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -117,29 +117,17 @@ Array readNpy(const std::string &path) {
   array.data.resize(bytes);
   if (!in.read(array.data.data(), bytes))
     throw Error(path + ": truncated: expected " + std::to_string(bytes) +
-                " bytes of data for shape " + shapeText(array.shape));
+                " bytes of data for shape " + formatShape(array.shape));
   return array;
 }
 
-void writeNpy(const std::string &path, const Array &array) {
-  std::string header = "{'descr': '" + array.dtype +
-                       "', 'fortran_order': False, 'shape': " +
-                       shapeText(array.shape) + ", }";
-  // Pad so that magic + length + header + newline is a multiple of 64.
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header.push_back('\n');
+void writeFileAtomically(const std::string &path, const std::string &bytes) {
   std::string temp = path + ".tmp-" + std::to_string(getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out)
       throw Error(path + ": cannot write: " + std::strerror(errno));
-    uint16_t length = header.size();
-    out.write("\x93NUMPY\x01\x00", 8);
-    out.put(char(length & 0xff));
-    out.put(char(length >> 8));
-    out << header;
-    out.write(array.data.data(), array.data.size());
+    out.write(bytes.data(), bytes.size());
     out.flush();
     if (!out) {
       std::remove(temp.c_str());
@@ -152,6 +140,23 @@ void writeNpy(const std::string &path, const Array &array) {
   }
 }
 
+void writeNpy(const std::string &path, const Array &array) {
+  std::string header = "{'descr': '" + array.dtype +
+                       "', 'fortran_order': False, 'shape': " +
+                       formatShape(array.shape) + ", }";
+  // Pad so that magic + length + header + newline is a multiple of 64.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  uint16_t length = header.size();
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes.push_back(char(length & 0xff));
+  bytes.push_back(char(length >> 8));
+  bytes += header;
+  bytes.append(array.data.data(), array.data.size());
+  writeFileAtomically(path, bytes);
+}
+
 static void printHelp(const std::string &program,
                       const std::vector<Signature> &inputs,
                       const std::vector<Signature> &outputs) {
@@ -161,19 +166,17 @@ static void printHelp(const std::string &program,
             << "       (a single-input program also takes --input FILE.npy)\n"
             << "inputs:\n";
   for (const Signature &s : inputs)
-    std::cout << "  " << s.name << ": " << s.dtype << " " << shapeText(s.shape)
+    std::cout << "  " << s.name << ": " << s.dtype << " " << formatShape(s.shape)
               << "\n";
   std::cout << "outputs (written as DIR/<name>.npy):\n";
   for (const Signature &s : outputs)
-    std::cout << "  " << s.name << ": " << s.dtype << " " << shapeText(s.shape)
+    std::cout << "  " << s.name << ": " << s.dtype << " " << formatShape(s.shape)
               << "\n";
 }
 
 int runInference(int argc, char **argv, const std::string &programName,
                  const std::vector<Signature> &inputs,
-                 const std::vector<Signature> &outputs,
-                 const std::function<void(const std::vector<Array> &,
-                                          std::vector<Array> &)> &kernel) {
+                 const std::vector<Signature> &outputs, Kernel kernel) {
   try {
     std::map<std::string, std::string> files;
     std::string outputDir;
@@ -235,16 +238,17 @@ int runInference(int argc, char **argv, const std::string &programName,
       Array array = readNpy(it->second);
       if (array.dtype != s.dtype || array.shape != s.shape)
         throw Error(it->second + ": input '" + s.name + "' must be " +
-                    s.dtype + " " + shapeText(s.shape) + ", got " +
-                    array.dtype + " " + shapeText(array.shape));
+                    s.dtype + " " + formatShape(s.shape) + ", got " +
+                    array.dtype + " " + formatShape(array.shape));
       arrays.push_back(std::move(array));
     }
+    std::vector<const Array *> arguments;
+    for (const Array &array : arrays)
+      arguments.push_back(&array);
     std::vector<Array> results;
     auto start = std::chrono::steady_clock::now();
-    for (int64_t r = 0; r < repeat; ++r) {
-      results.clear();
-      kernel(arrays, results);
-    }
+    for (int64_t r = 0; r < repeat; ++r)
+      kernel(arguments, results);
     auto seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

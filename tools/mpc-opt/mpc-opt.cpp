@@ -66,13 +66,16 @@ static llvm::cl::opt<std::string> reportFlag(
 static llvm::cl::OptionCategory programCategory("Program options");
 static llvm::cl::opt<std::string> modeFlag(
     "mode",
-    llvm::cl::desc("opt: run the given passes and print IR (default); infer: "
-                   "compile an ONNX model into an inference program"),
-    llvm::cl::init("opt"), llvm::cl::cat(programCategory));
+    llvm::cl::desc(
+        "train: compile an ONNX model into a training binary; infer: into an "
+        "inference program; opt: run the given passes and print IR. Default: "
+        "train for an ONNX model with -o FILE (not .mlir, not /dev/null) and "
+        "no passes, else opt"),
+    llvm::cl::init("auto"), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> emitFlag(
     "emit",
-    llvm::cl::desc("with --mode=infer: mlir (LLVM dialect), llvm (LLVM IR), "
-                   "obj or exe (default)"),
+    llvm::cl::desc("with --mode=train/infer: mlir (LLVM dialect), llvm (LLVM "
+                   "IR), obj or exe (default)"),
     llvm::cl::init("exe"), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> cpuFlag(
     "cpu",
@@ -82,6 +85,50 @@ static llvm::cl::opt<std::string> cpuFlag(
 static llvm::cl::opt<bool>
     verboseFlag("v", llvm::cl::desc("Print each compilation stage and its time"),
                 llvm::cl::init(false), llvm::cl::cat(programCategory));
+
+static llvm::cl::OptionCategory trainingCategory("Training options");
+static llvm::cl::opt<std::string> lossFlag(
+    "loss",
+    llvm::cl::desc("model (the model's own loss output), cross-entropy "
+                   "(integer labels on logits) or mse"),
+    llvm::cl::init("cross-entropy"), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<std::string> lossOutputFlag(
+    "loss-output",
+    llvm::cl::desc("the output the loss attaches to (default: the only one)"),
+    llvm::cl::init(""), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<std::string> optimizerFlag(
+    "optimizer", llvm::cl::desc("sgd, momentum, adam or adamw"),
+    llvm::cl::init("adamw"), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<float> lrFlag(
+    "lr", llvm::cl::desc("default learning rate of the binary"),
+    llvm::cl::init(1e-3f), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<float> weightDecayFlag(
+    "weight-decay",
+    llvm::cl::desc("default weight decay (0.01 for adamw, else 0)"),
+    llvm::cl::init(-1.0f), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<float> momentumFlag(
+    "momentum", llvm::cl::desc("momentum factor (--optimizer=momentum)"),
+    llvm::cl::init(0.9f), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<bool> nesterovFlag(
+    "nesterov", llvm::cl::desc("Nesterov momentum (--optimizer=momentum)"),
+    llvm::cl::init(false), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<int64_t> batchSizeFlag(
+    "batch-size",
+    llvm::cl::desc("batch size for inputs with a dynamic first dim "
+                   "(--mode=train; --input-shape pins others)"),
+    llvm::cl::init(32), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<std::string> lossScalingFlag(
+    "loss-scaling",
+    llvm::cl::desc("auto (dynamic for fp16, none otherwise), dynamic, static "
+                   "or none"),
+    llvm::cl::init("auto"), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<float> lossScaleInitFlag(
+    "loss-scale-init", llvm::cl::desc("initial loss scale"),
+    llvm::cl::init(65536.0f), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<int64_t> lossScaleGrowthIntervalFlag(
+    "loss-scale-growth-interval",
+    llvm::cl::desc("clean steps before the loss scale doubles"),
+    llvm::cl::init(2000), llvm::cl::cat(trainingCategory));
 
 namespace {
 /// `-v`: one line per finished stage with its wall time.
@@ -170,31 +217,70 @@ static int runOpt(std::unique_ptr<llvm::MemoryBuffer> input,
   return 0;
 }
 
+/// The --emit kind; failure (reported) on a bad flag or a missing -o.
+static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
+  if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
+    llvm::errs() << "mpc-opt: error: compiling a program needs -o FILE\n";
+    return failure();
+  }
+  if (emitFlag == "llvm")
+    return mpc::EmitKind::LLVMIR;
+  if (emitFlag == "obj")
+    return mpc::EmitKind::Object;
+  if (emitFlag == "exe" || emitFlag == "mlir")
+    return mpc::EmitKind::Executable;
+  llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj or exe, "
+                  "got '"
+               << emitFlag << "'\n";
+  return failure();
+}
+
+/// Lowers the prepared module for `cpu` and writes what --emit asks for.
+static int lowerAndEmit(ModuleOp module, const mpc::CPUTarget &cpu,
+                        mpc::EmitKind kind, StringRef outputFilename,
+                        llvm::function_ref<mpc::GeneratedMain()> makeMain) {
+  PassManager lower(module.getContext());
+  if (failed(applyPassManagerCLOptions(lower)))
+    return 1;
+  mpc::CPUPipelineOptions cpuOptions;
+  cpuOptions.vectorWidth = cpu.vectorWidth;
+  mpc::buildCPUPipeline(lower, cpuOptions);
+  if (failed(lower.run(module)))
+    return 1;
+  stageTimer.done("lower to LLVM dialect (" + cpu.cpu + ")");
+  if (emitFlag == "mlir") {
+    std::string error;
+    FailureOr<mpc::AtomicOutputFile> output =
+        mpc::AtomicOutputFile::open(outputFilename, error);
+    if (failed(output)) {
+      llvm::errs() << "mpc-opt: error: " << error << "\n";
+      return 1;
+    }
+    module.print(output->os());
+    if (failed(output->commit(error))) {
+      llvm::errs() << "mpc-opt: error: " << error << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (failed(mpc::emitProgram(module, makeMain(), cpu, kind, outputFilename,
+                              llvm::errs())))
+    return 1;
+  stageTimer.done(kind == mpc::EmitKind::Executable ? "LLVM codegen and link"
+                                                    : "LLVM codegen");
+  return 0;
+}
+
 /// --mode=infer: import, decide precisions, lower for the CPU, emit.
 static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
                                    StringRef outputFilename) {
-  if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
-    llvm::errs() << "mpc-opt: error: --mode=infer needs -o FILE\n";
+  FailureOr<mpc::EmitKind> kind = emitKindFromFlags(outputFilename);
+  if (failed(kind))
     return 1;
-  }
-  mpc::EmitKind kind;
-  if (emitFlag == "llvm")
-    kind = mpc::EmitKind::LLVMIR;
-  else if (emitFlag == "obj")
-    kind = mpc::EmitKind::Object;
-  else if (emitFlag == "exe" || emitFlag == "mlir")
-    kind = mpc::EmitKind::Executable;
-  else {
-    llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj or exe, "
-                    "got '"
-                 << emitFlag << "'\n";
-    return 1;
-  }
   FailureOr<mpc::CPUTarget> cpu = mpc::resolveCPUTarget(cpuFlag, llvm::errs());
   if (failed(cpu))
     return 1;
-  MLIRContext *context = module->getContext();
-  PassManager pm(context);
+  PassManager pm(module->getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   if (precisionFlag != "fp32") {
@@ -208,45 +294,119 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
     return 1;
   stageTimer.done(precisionFlag == "fp32" ? "canonicalize"
                                           : "precision (" + precisionFlag + ")");
-  FailureOr<mpc::ProgramSignature> signature =
-      mpc::prepareEntryPoint(*module, "main");
-  if (failed(signature))
+  FailureOr<mpc::EntryPoint> entry =
+      mpc::prepareEntryPoint(*module, "main", "mpc_program");
+  if (failed(entry))
     return 1;
-  PassManager lower(context);
-  if (failed(applyPassManagerCLOptions(lower)))
+  return lowerAndEmit(*module, *cpu, *kind, outputFilename, [&] {
+    return mpc::generateInferenceMain(
+        *entry, llvm::sys::path::filename(outputFilename).str());
+  });
+}
+
+/// --mode=train: import, training program, loss scaling, precision over
+/// the whole program, lowering, and the training binary.
+static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
+                                  StringRef modelPath,
+                                  StringRef outputFilename) {
+  FailureOr<mpc::EmitKind> kind = emitKindFromFlags(outputFilename);
+  if (failed(kind))
     return 1;
-  mpc::CPUPipelineOptions cpuOptions;
-  cpuOptions.vectorWidth = cpu->vectorWidth;
-  mpc::buildCPUPipeline(lower, cpuOptions);
-  if (failed(lower.run(*module)))
+  FailureOr<mpc::CPUTarget> cpu = mpc::resolveCPUTarget(cpuFlag, llvm::errs());
+  if (failed(cpu))
     return 1;
-  stageTimer.done("lower to LLVM dialect (" + cpu->cpu + ")");
-  if (emitFlag == "mlir") {
-    std::string error;
-    FailureOr<mpc::AtomicOutputFile> output =
-        mpc::AtomicOutputFile::open(outputFilename, error);
-    if (failed(output)) {
-      llvm::errs() << "mpc-opt: error: " << error << "\n";
-      return 1;
-    }
-    module->print(output->os());
-    if (failed(output->commit(error))) {
-      llvm::errs() << "mpc-opt: error: " << error << "\n";
-      return 1;
-    }
-    return 0;
+  if (precisionFlag != "fp32" && precisionFlag != "bf16" &&
+      precisionFlag != "fp16") {
+    llvm::errs() << "mpc-opt: error: --precision must be fp32, bf16 or fp16, "
+                    "got '"
+                 << precisionFlag << "'\n";
+    return 1;
   }
-  if (failed(mpc::emitProgram(*module, *signature, *cpu, kind, outputFilename,
-                              llvm::errs())))
+  std::string scaling = lossScalingFlag;
+  if (scaling == "auto")
+    scaling = precisionFlag == "fp16" ? "dynamic" : "none";
+
+  MLIRContext *context = module->getContext();
+  PassManager pm(context);
+  if (failed(applyPassManagerCLOptions(pm)))
     return 1;
-  stageTimer.done(kind == mpc::EmitKind::Executable ? "LLVM codegen and link"
-                                                    : "LLVM codegen");
-  return 0;
+  mpc::MPCBuildTrainingOptions training;
+  training.loss = lossFlag;
+  training.output = lossOutputFlag;
+  training.optimizer = optimizerFlag;
+  training.learningRate = lrFlag;
+  training.weightDecay = weightDecayFlag;
+  training.momentum = momentumFlag;
+  training.nesterov = nesterovFlag;
+  pm.addPass(mpc::createMPCBuildTraining(training));
+  mpc::MPCLossScalingOptions lossScaling;
+  lossScaling.mode = scaling;
+  lossScaling.initScale = lossScaleInitFlag;
+  lossScaling.growthInterval = lossScaleGrowthIntervalFlag;
+  pm.addPass(mpc::createMPCLossScaling(lossScaling));
+  if (failed(pm.run(*module)))
+    return 1;
+  // The forward function served as the template; the binary has no use
+  // for it.
+  module->lookupSymbol<func::FuncOp>("main").erase();
+  stageTimer.done("training program (" + optimizerFlag + ", loss scaling " +
+                  scaling + ")");
+
+  PassManager precision(context);
+  if (failed(applyPassManagerCLOptions(precision)))
+    return 1;
+  if (precisionFlag != "fp32") {
+    auto options = precisionOptionsFromFlags();
+    if (failed(options))
+      return 1;
+    mpc::buildPrecisionPipeline(precision, **options);
+  }
+  precision.addPass(createCanonicalizerPass());
+  if (failed(precision.run(*module)))
+    return 1;
+  stageTimer.done(precisionFlag == "fp32" ? "canonicalize"
+                                          : "precision (" + precisionFlag + ")");
+
+  mpc::TrainingProgram program;
+  auto train = module->lookupSymbol<func::FuncOp>("train_step");
+  auto optimizer = train->getAttrOfType<DictionaryAttr>("mpc.optimizer");
+  program.precision = precisionFlag;
+  program.optimizer = optimizer.getAs<StringAttr>("name").str();
+  program.loss = optimizer.getAs<StringAttr>("loss").str();
+  program.defaultLR =
+      optimizer.getAs<FloatAttr>("lr").getValue().convertToFloat();
+  program.defaultWeightDecay =
+      optimizer.getAs<FloatAttr>("weight_decay").getValue().convertToFloat();
+  std::vector<std::string> parameters;
+  for (unsigned i = 0; i < train.getNumArguments(); ++i)
+    if (auto state = train.getArgAttrOfType<StringAttr>(i, "mpc.state"))
+      if (state.getValue().starts_with("param:"))
+        parameters.push_back(state.getValue().drop_front(6).str());
+  FailureOr<mpc::ONNXWeightTemplate> onnx =
+      mpc::buildONNXWeightTemplate(modelPath, parameters, llvm::errs());
+  if (failed(onnx))
+    return 1;
+  program.onnx = std::move(*onnx);
+  for (auto [function, kernel, entry] :
+       {std::tuple<StringRef, StringRef, mpc::EntryPoint *>{
+            "init", "mpc_init", &program.init},
+        {"train_step", "mpc_train_step", &program.train},
+        {"eval_step", "mpc_eval_step", &program.eval}}) {
+    FailureOr<mpc::EntryPoint> prepared =
+        mpc::prepareEntryPoint(*module, function, kernel);
+    if (failed(prepared))
+      return 1;
+    *entry = std::move(*prepared);
+  }
+  return lowerAndEmit(*module, *cpu, *kind, outputFilename, [&] {
+    return mpc::generateTrainingMain(
+        program, llvm::sys::path::filename(outputFilename).str());
+  });
 }
 
 /// Imports an ONNX model and runs the opt pipeline on the result.
 static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
-                          DialectRegistry &registry) {
+                          StringRef mode, DialectRegistry &registry) {
   mpc::ONNXImportOptions options;
   for (const std::string &spec : inputShapes) {
     std::string error = mpc::parseInputShapeOption(spec, options);
@@ -255,19 +415,19 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
       return 1;
     }
   }
+  if (mode == "train")
+    options.batchSize = batchSizeFlag;
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module =
       mpc::importONNXModel(inputFilename, &context, options, llvm::errs());
   if (!module)
     return 1;
   stageTimer.done("import " + llvm::sys::path::filename(inputFilename).str());
-  if (modeFlag == "infer")
+  if (mode == "infer")
     return compileInferenceProgram(std::move(module), outputFilename);
-  if (modeFlag != "opt") {
-    llvm::errs() << "mpc-opt: error: --mode must be opt or infer, got '"
-                 << modeFlag << "' (train comes with the training program)\n";
-    return 1;
-  }
+  if (mode == "train")
+    return compileTrainingProgram(std::move(module), inputFilename,
+                                  outputFilename);
 
   // Hand the module to the opt machinery as bytecode: compact (parameters
   // stay binary), lossless (locations included), and it reuses every
@@ -294,6 +454,22 @@ static int runOnMLIR(StringRef inputFilename, StringRef outputFilename,
   return runOpt(std::move(input), outputFilename, registry);
 }
 
+/// Whether the command line names a pass or pipeline (`--mpc-foo`,
+/// `--pass-pipeline=...`).
+static bool hasPassOnCommandLine(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if (!arg.consume_front("-"))
+      continue;
+    arg.consume_front("-");
+    StringRef name = arg.take_until([](char c) { return c == '=' || c == '{'; });
+    if (name == "pass-pipeline" || PassInfo::lookup(name) ||
+        PassPipelineInfo::lookup(name))
+      return true;
+  }
+  return false;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
@@ -315,9 +491,27 @@ int main(int argc, char **argv) {
       "  mpc-opt model.onnx [passes] [-o out.mlir]   import an ONNX model\n"
       "  mpc-opt input.mlir [passes] [-o out.mlir]   run passes on MLIR\n",
       registry);
-  if (mpc::isONNXModelPath(inputFilename))
-    return runOnONNXModel(inputFilename, outputFilename, registry);
-  if (modeFlag != "opt") {
+  std::string mode = modeFlag;
+  if (mode != "auto" && mode != "opt" && mode != "infer" && mode != "train") {
+    llvm::errs() << "mpc-opt: error: --mode must be train, infer or opt, got '"
+                 << mode << "'\n";
+    return 1;
+  }
+  if (mpc::isONNXModelPath(inputFilename)) {
+    if (mode == "auto") {
+      // `mpc-opt model.onnx -o train_model` is the main job; anything that
+      // asks for IR (passes, a .mlir output, stdout) is opt.
+      bool asksForIR = outputFilename == "-" || outputFilename == "/dev/null" ||
+                       StringRef(outputFilename).ends_with(".mlir") ||
+                       StringRef(outputFilename).ends_with(".mlirbc") ||
+                       hasPassOnCommandLine(argc, argv);
+      mode = asksForIR ? "opt" : "train";
+    }
+    return runOnONNXModel(inputFilename, outputFilename, mode, registry);
+  }
+  if (mode == "auto")
+    mode = "opt";
+  if (mode != "opt") {
     llvm::errs() << "mpc-opt: error: --mode=" << modeFlag
                  << " takes an ONNX model\n";
     return 1;

@@ -1,6 +1,6 @@
 //===- Runtime.h - runtime of mpc-compiled programs -------------*- C++ -*-===//
 //
-// What a compiled inference program links with: .npy reading and writing,
+// What compiled programs link with: .npy reading and writing,
 // the command line (`--input NAME=FILE.npy --output-dir DIR --repeat N
 // --help`), atomic output files, and errors that name the file or input.
 // The compiler generates a small `main` that describes the program's
@@ -36,17 +36,32 @@ struct Array {
   static int64_t itemSize(const std::string &dtype);
 };
 
+/// numpy's way of writing a shape: (2, 3), (5,), ().
+std::string formatShape(const std::vector<int64_t> &shape);
+
 /// Reads a C-order .npy file (format 1.0 to 3.0).
 Array readNpy(const std::string &path);
 
 /// Writes `array` to `path` atomically (temporary file + rename).
 void writeNpy(const std::string &path, const Array &array);
 
-/// One input or output of the compiled program.
+/// One input or output of a compiled function.
 struct Signature {
   std::string name;
   std::string dtype;
   std::vector<int64_t> shape;
+  /// Training state carried from step to step ("param:NAME", "step", ...).
+  bool state = false;
+};
+
+/// A compiled function: reads `inputs` (in signature order), replaces
+/// `outputs` with its results.
+using Kernel = void (*)(const std::vector<const Array *> &inputs,
+                        std::vector<Array> &outputs);
+
+struct EntryPoint {
+  std::vector<Signature> inputs, outputs;
+  Kernel call = nullptr;
 };
 
 /// Parses the command line, reads and checks the inputs, runs `kernel`
@@ -54,9 +69,36 @@ struct Signature {
 /// DIR/<name>.npy. Returns the process exit code; errors go to stderr.
 int runInference(int argc, char **argv, const std::string &programName,
                  const std::vector<Signature> &inputs,
-                 const std::vector<Signature> &outputs,
-                 const std::function<void(const std::vector<Array> &,
-                                          std::vector<Array> &)> &kernel);
+                 const std::vector<Signature> &outputs, Kernel kernel);
+
+/// A trained initializer of the original ONNX model (see
+/// mpc/Target/ONNX/ONNXExporter.h).
+struct ONNXWeight {
+  std::string name, stateName;
+  int32_t dataType;
+  std::vector<int64_t> dims;
+};
+
+/// What a training binary is: its three functions and what they mean.
+///   init() -> (state...)
+///   train(state..., inputs..., [labels], lr, weight_decay) -> (state..., loss)
+///   eval(params..., inputs..., [labels]) -> (loss, output)
+/// where eval's loss is per sample ([batch, ...]) or, for a model's own
+/// loss, a scalar.
+struct TrainingProgram {
+  std::string name, precision, optimizer, loss;
+  float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  EntryPoint init, train, eval;
+  std::string onnxModelPrefix, onnxGraphBody;
+  std::vector<ONNXWeight> onnxWeights;
+};
+
+/// The training binary's command line (see --help): data, the training
+/// loop, progress, evaluation, checkpoints, metrics and --save-onnx.
+int runTraining(int argc, char **argv, const TrainingProgram &program);
+
+/// Writes `bytes` to `path` atomically (temporary file + rename).
+void writeFileAtomically(const std::string &path, const std::string &bytes);
 
 } // namespace runtime
 } // namespace mpc

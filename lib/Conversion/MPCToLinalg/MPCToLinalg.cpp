@@ -1460,20 +1460,16 @@ struct SGDUpdateLowering : OpConversionPattern<SGDUpdateOp> {
     auto type = cast<RankedTensorType>(op.getParam().getType());
     if (!type.hasStaticShape() || !type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "needs static fp32 tensors");
-    double decay = op.getWeightDecay().convertToDouble();
     OptimizerOperands in = optimizerOperands(
-        rewriter, {adaptor.getParam(), adaptor.getGrad()}, {adaptor.getLr()},
-        type.getRank());
+        rewriter, {adaptor.getParam(), adaptor.getGrad()},
+        {adaptor.getLr(), adaptor.getWeightDecay()}, type.getRank());
     rewriter.replaceOp(
         op, buildGeneric(
                 rewriter, op.getLoc(), type.getShape(), {type.getElementType()},
                 in.inputs, in.maps,
                 [&](OpBuilder &b, Location l, ValueRange a) {
-                  Value g = a[1];
-                  if (decay != 0)
-                    g = arith::AddFOp::create(
-                        b, l, g,
-                        arith::MulFOp::create(b, l, f32Const(b, l, decay), a[0]));
+                  Value g = arith::AddFOp::create(
+                      b, l, a[1], arith::MulFOp::create(b, l, a[3], a[0]));
                   return SmallVector<Value>{arith::SubFOp::create(
                       b, l, a[0], arith::MulFOp::create(b, l, a[2], g))};
                 }));
@@ -1489,23 +1485,21 @@ struct MomentumUpdateLowering : OpConversionPattern<MomentumUpdateOp> {
     auto type = cast<RankedTensorType>(op.getParam().getType());
     if (!type.hasStaticShape() || !type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "needs static fp32 tensors");
-    double decay = op.getWeightDecay().convertToDouble();
     double momentum = op.getMomentum().convertToDouble();
     double dampening = op.getDampening().convertToDouble();
     bool nesterov = op.getNesterov();
     Type f32 = type.getElementType();
     OptimizerOperands in = optimizerOperands(
         rewriter, {adaptor.getParam(), adaptor.getGrad(), adaptor.getBuffer()},
-        {adaptor.getLr(), adaptor.getStep()}, type.getRank());
+        {adaptor.getLr(), adaptor.getStep(), adaptor.getWeightDecay()},
+        type.getRank());
     rewriter.replaceOp(
         op, buildGeneric(
                 rewriter, op.getLoc(), type.getShape(), {f32, f32}, in.inputs,
                 in.maps, [&](OpBuilder &b, Location l, ValueRange a) {
-                  Value p = a[0], d = a[1], buf = a[2], lr = a[3], step = a[4];
-                  if (decay != 0)
-                    d = arith::AddFOp::create(
-                        b, l, d,
-                        arith::MulFOp::create(b, l, f32Const(b, l, decay), p));
+                  Value p = a[0], buf = a[2], lr = a[3], step = a[4];
+                  Value d = arith::AddFOp::create(
+                      b, l, a[1], arith::MulFOp::create(b, l, a[5], p));
                   // torch: the first step's buffer is the gradient itself.
                   Value first = arith::CmpFOp::create(
                       b, l, arith::CmpFPredicate::OEQ, step, f32Const(b, l, 0));
@@ -1538,13 +1532,13 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
     double b1 = op.getBeta1().convertToDouble();
     double b2 = op.getBeta2().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
-    double decay = op.getWeightDecay().convertToDouble();
     bool decoupled = op.getDecoupled();
     Type f32 = type.getElementType();
     OptimizerOperands in = optimizerOperands(
         rewriter,
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV()},
-        {adaptor.getLr(), adaptor.getStep()}, type.getRank());
+        {adaptor.getLr(), adaptor.getStep(), adaptor.getWeightDecay()},
+        type.getRank());
     rewriter.replaceOp(
         op,
         buildGeneric(
@@ -1562,10 +1556,11 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
               auto sub = [&](Value x, Value y) {
                 return Value(arith::SubFOp::create(b, l, x, y));
               };
-              if (decay != 0 && decoupled)
-                p = mul(p, sub(c(1.0), mul(lr, c(decay))));
-              else if (decay != 0)
-                g = add(g, mul(c(decay), a[0]));
+              Value decay = a[6];
+              if (decoupled)
+                p = mul(p, sub(c(1.0), mul(lr, decay)));
+              else
+                g = add(g, mul(decay, a[0]));
               Value newM = add(mul(c(b1), m), mul(c(1 - b1), g));
               Value newV = add(mul(c(b2), v), mul(c(1 - b2), mul(g, g)));
               Value correction1 =

@@ -12,6 +12,7 @@
 #include "mpc/Support/AtomicFile.h"
 #include "Config.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -66,57 +67,69 @@ static std::string cTypeOf(const std::string &dtype) {
   return "uint8_t";
 }
 
-FailureOr<ProgramSignature> mpc::prepareEntryPoint(ModuleOp module,
-                                                   StringRef function) {
+FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
+                                             StringRef function,
+                                             StringRef kernelName) {
   auto func = module.lookupSymbol<func::FuncOp>(function);
   if (!func)
     return module.emitError() << "no function @" << function << " to compile",
            failure();
-  ProgramSignature signature;
-  auto collect = [&](TypeRange types, auto nameOf,
+  EntryPoint entry;
+  entry.kernel = kernelName.str();
+  auto collect = [&](TypeRange types, auto attrOf,
                      std::vector<ProgramValue> &values,
                      StringRef kind) -> LogicalResult {
     for (auto [i, type] : llvm::enumerate(types)) {
       auto tensor = dyn_cast<RankedTensorType>(type);
-      std::string name = nameOf(i);
+      ProgramValue value;
+      // Training state is named by its slot ("param:fc1.weight"), other
+      // values by their ONNX name.
+      if (auto state = attrOf(i, "mpc.state")) {
+        value.name = state.str();
+        value.state = true;
+      } else if (auto name = attrOf(i, "mpc.name")) {
+        value.name = name.str();
+      } else {
+        value.name = (kind + Twine(i)).str();
+      }
       if (!tensor || !tensor.hasStaticShape())
-        return func.emitError() << kind << " '" << name << "' has type " << type
+        return func.emitError() << kind << " '" << value.name << "' has type "
+                                << type
                                 << "; executables need static shapes (pin "
                                    "them with --input-shape)";
-      std::string dtype = dtypeOf(tensor.getElementType());
-      if (dtype.empty())
-        return func.emitError() << kind << " '" << name << "' has element type "
+      value.dtype = dtypeOf(tensor.getElementType());
+      if (value.dtype.empty())
+        return func.emitError() << kind << " '" << value.name
+                                << "' has element type "
                                 << tensor.getElementType()
                                 << ", which .npy files cannot carry";
-      values.push_back({name, dtype, std::vector<int64_t>(tensor.getShape())});
+      value.shape = std::vector<int64_t>(tensor.getShape());
+      values.push_back(std::move(value));
     }
     return success();
   };
-  auto argName = [&](unsigned i) -> std::string {
-    if (auto name = func.getArgAttrOfType<StringAttr>(i, "mpc.name"))
-      return name.str();
-    return "input" + std::to_string(i);
+  auto argAttr = [&](unsigned i, StringRef name) {
+    return func.getArgAttrOfType<StringAttr>(i, name);
   };
-  auto resultName = [&](unsigned i) -> std::string {
-    if (auto name = func.getResultAttrOfType<StringAttr>(i, "mpc.name"))
-      return name.str();
-    return "output" + std::to_string(i);
+  auto resultAttr = [&](unsigned i, StringRef name) {
+    return func.getResultAttrOfType<StringAttr>(i, name);
   };
-  if (failed(collect(func.getArgumentTypes(), argName, signature.inputs,
+  if (failed(collect(func.getArgumentTypes(), argAttr, entry.inputs,
                      "input")) ||
-      failed(collect(func.getResultTypes(), resultName, signature.outputs,
+      failed(collect(func.getResultTypes(), resultAttr, entry.outputs,
                      "output")))
     return failure();
-  if (signature.outputs.empty())
+  if (entry.outputs.empty())
     return func.emitError() << "the program has no outputs", failure();
-  // `main` belongs to the generated C++ entry point.
+  // `main` belongs to the generated C++ entry point; the kernels get names
+  // of their own.
   if (failed(SymbolTable::replaceAllSymbolUses(
-          func, StringAttr::get(module.getContext(), kKernelName), module)))
+          func, StringAttr::get(module.getContext(), kernelName), module)))
     return failure();
-  func.setSymName(kKernelName);
+  func.setSymName(kernelName);
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                 UnitAttr::get(module.getContext()));
-  return signature;
+  return entry;
 }
 
 /// A C++ string literal for `text`.
@@ -139,11 +152,8 @@ static std::string descriptorType(const ProgramValue &value) {
          std::to_string(value.shape.size()) + ">";
 }
 
-/// The generated main: signature tables and the call into the kernel.
-static std::string generateMain(const ProgramSignature &signature,
-                                const std::string &programName) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
+/// The prologue every generated main starts with: the memref descriptor.
+static void writeMainPrologue(raw_ostream &os) {
   os << "// Generated by mpc-opt: the entry point of a compiled model.\n"
      << "#include \"mpc/Runtime/Runtime.h\"\n#include <cstdint>\n"
      << "#include <cstdlib>\n#include <cstring>\n#include <set>\n\n"
@@ -152,29 +162,41 @@ static std::string generateMain(const ProgramSignature &signature,
      << "  int64_t sizes[N]; int64_t strides[N];\n};\n"
      << "template <typename T> struct Memref<T, 0> {\n"
      << "  T *allocated; T *aligned; int64_t offset;\n};\n\n";
-  bool manyResults = signature.outputs.size() > 1;
+}
+
+/// `{{"name", "<f4", {2, 3}, false}, ...}`
+static std::string signatureTable(const std::vector<ProgramValue> &values) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "{";
+  for (const ProgramValue &v : values) {
+    os << "{" << quoted(v.name) << ", " << quoted(v.dtype) << ", {";
+    llvm::interleaveComma(v.shape, os);
+    os << "}, " << (v.state ? "true" : "false") << "}, ";
+  }
+  os << "}";
+  return text;
+}
+
+/// `static void call_KERNEL(inputs, outputs)`: builds the descriptors of
+/// the inputs, calls the kernel's C interface, copies the results out and
+/// frees the buffers the kernel allocated.
+static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry) {
+  bool manyResults = entry.outputs.size() > 1;
+  std::string resultsType = "Results_" + entry.kernel;
   if (manyResults) {
-    os << "struct Results {\n";
-    for (auto [i, out] : llvm::enumerate(signature.outputs))
+    os << "struct " << resultsType << " {\n";
+    for (auto [i, out] : llvm::enumerate(entry.outputs))
       os << "  " << descriptorType(out) << " r" << i << ";\n";
     os << "};\n";
+  } else {
+    resultsType = descriptorType(entry.outputs[0]);
   }
-  os << "extern \"C\" void _mlir_ciface_" << kKernelName << "("
-     << (manyResults ? std::string("Results")
-                     : descriptorType(signature.outputs[0]))
+  os << "extern \"C\" void _mlir_ciface_" << entry.kernel << "(" << resultsType
      << " *";
-  for (const ProgramValue &in : signature.inputs)
+  for (const ProgramValue &in : entry.inputs)
     os << ", " << descriptorType(in) << " *";
   os << ");\n\n";
-  auto table = [&](const std::vector<ProgramValue> &values) {
-    os << "{";
-    for (const ProgramValue &v : values) {
-      os << "{" << quoted(v.name) << ", " << quoted(v.dtype) << ", {";
-      llvm::interleaveComma(v.shape, os);
-      os << "}}, ";
-    }
-    os << "}";
-  };
   auto descriptor = [&](const ProgramValue &v, const std::string &data) {
     std::string text;
     llvm::raw_string_ostream d(text);
@@ -194,50 +216,113 @@ static std::string generateMain(const ProgramSignature &signature,
     d << "}";
     return text;
   };
-  os << "int main(int argc, char **argv) {\n"
-     << "  std::vector<mpc::runtime::Signature> inputs = ";
-  table(signature.inputs);
-  os << ";\n  std::vector<mpc::runtime::Signature> outputs = ";
-  table(signature.outputs);
-  os << ";\n  return mpc::runtime::runInference(argc, argv, "
-     << quoted(programName) << ", inputs, outputs,\n"
-     << "      [&](const std::vector<mpc::runtime::Array> &in,\n"
-     << "          std::vector<mpc::runtime::Array> &out) {\n";
-  for (auto [i, in] : llvm::enumerate(signature.inputs))
-    os << "        auto a" << i << " = "
+  os << "static void call_" << entry.kernel
+     << "(const std::vector<const mpc::runtime::Array *> &in,\n"
+     << "    std::vector<mpc::runtime::Array> &out) {\n";
+  for (auto [i, in] : llvm::enumerate(entry.inputs))
+    os << "  auto a" << i << " = "
        << descriptor(in, "const_cast<char *>(in[" + std::to_string(i) +
-                             "].data.data())")
+                             "]->data.data())")
        << ";\n";
-  os << "        " << (manyResults ? std::string("Results")
-                                   : descriptorType(signature.outputs[0]))
-     << " results;\n        _mlir_ciface_" << kKernelName << "(&results";
-  for (size_t i = 0; i < signature.inputs.size(); ++i)
+  os << "  " << resultsType << " results;\n  _mlir_ciface_" << entry.kernel
+     << "(&results";
+  for (size_t i = 0; i < entry.inputs.size(); ++i)
     os << ", &a" << i;
-  os << ");\n";
-  for (auto [i, out] : llvm::enumerate(signature.outputs)) {
-    std::string r = manyResults ? "results.r" + std::to_string(i) : "results";
-    os << "        {\n          mpc::runtime::Array o{" << quoted(out.dtype)
-       << ", outputs[" << i << "].shape, {}};\n"
-       << "          o.data.resize(o.elements() * "
+  os << ");\n  out.clear();\n";
+  auto result = [&](size_t i) {
+    return manyResults ? "results.r" + std::to_string(i)
+                       : std::string("results");
+  };
+  for (auto [i, out] : llvm::enumerate(entry.outputs)) {
+    std::string r = result(i);
+    os << "  {\n    mpc::runtime::Array o{" << quoted(out.dtype) << ", {";
+    llvm::interleaveComma(out.shape, os);
+    os << "}, {}};\n"
+       << "    o.data.resize(o.elements() * "
        << "mpc::runtime::Array::itemSize(o.dtype));\n"
-       << "          std::memcpy(o.data.data(), " << r << ".aligned + " << r
+       << "    std::memcpy(o.data.data(), " << r << ".aligned + " << r
        << ".offset, o.data.size());\n"
-       << "          out.push_back(std::move(o));\n        }\n";
+       << "    out.push_back(std::move(o));\n  }\n";
   }
   // The caller owns the result buffers (the ownership-based deallocation
   // pipeline clones any result it does not own). Free each once: two
   // results may share one buffer.
-  os << "        std::set<void *> owned;\n";
-  for (size_t i = 0; i < signature.outputs.size(); ++i)
-    os << "        owned.insert((void *)"
-       << (manyResults ? "results.r" + std::to_string(i)
-                       : std::string("results"))
-       << ".allocated);\n";
-  for (size_t i = 0; i < signature.inputs.size(); ++i)
-    os << "        owned.erase((void *)a" << i << ".allocated);\n";
-  os << "        for (void *buffer : owned)\n          std::free(buffer);\n";
-  os << "      });\n}\n";
-  return s;
+  os << "  std::set<void *> owned;\n";
+  for (size_t i = 0; i < entry.outputs.size(); ++i)
+    os << "  owned.insert((void *)" << result(i) << ".allocated);\n";
+  for (size_t i = 0; i < entry.inputs.size(); ++i)
+    os << "  owned.erase((void *)a" << i << ".allocated);\n";
+  os << "  for (void *buffer : owned)\n    std::free(buffer);\n}\n\n";
+}
+
+GeneratedMain mpc::generateInferenceMain(const EntryPoint &entry,
+                                         const std::string &programName) {
+  GeneratedMain main;
+  llvm::raw_string_ostream os(main.source);
+  writeMainPrologue(os);
+  writeKernelWrapper(os, entry);
+  os << "int main(int argc, char **argv) {\n"
+     << "  return mpc::runtime::runInference(argc, argv, "
+     << quoted(programName) << ", " << signatureTable(entry.inputs) << ", "
+     << signatureTable(entry.outputs) << ", call_" << entry.kernel
+     << ");\n}\n";
+  return main;
+}
+
+/// A C++ float literal that reads back exactly.
+static std::string floatLiteral(float value) {
+  return llvm::formatv("{0:e9}f", value).str();
+}
+
+GeneratedMain mpc::generateTrainingMain(const TrainingProgram &program,
+                                        const std::string &programName) {
+  GeneratedMain main;
+  llvm::raw_string_ostream os(main.source);
+  writeMainPrologue(os);
+  for (const EntryPoint *entry : {&program.init, &program.train, &program.eval})
+    writeKernelWrapper(os, *entry);
+  // The ONNX model the trained weights are written into, as two blobs
+  // assembled into the binary (see ONNXExporter.h).
+  main.embeddedFiles.push_back({"onnx_model_prefix.bin",
+                                program.onnx.modelPrefix});
+  main.embeddedFiles.push_back({"onnx_graph_body.bin", program.onnx.graphBody});
+  for (auto [symbol, file] :
+       {std::pair<StringRef, StringRef>{"mpc_onnx_model_prefix",
+                                        "onnx_model_prefix.bin"},
+        {"mpc_onnx_graph_body", "onnx_graph_body.bin"}})
+    os << "asm(\".section .rodata\\n.balign 16\\n" << symbol << ":\\n"
+       << ".incbin \\\"@WORKDIR@/" << file << "\\\"\\n" << symbol
+       << "_end:\\n.previous\\n\");\n"
+       << "extern \"C\" const char " << symbol << "[], " << symbol
+       << "_end[];\n";
+  os << "\nint main(int argc, char **argv) {\n"
+     << "  mpc::runtime::TrainingProgram program;\n"
+     << "  program.name = " << quoted(programName) << ";\n"
+     << "  program.precision = " << quoted(program.precision) << ";\n"
+     << "  program.optimizer = " << quoted(program.optimizer) << ";\n"
+     << "  program.loss = " << quoted(program.loss) << ";\n"
+     << "  program.defaultLR = " << floatLiteral(program.defaultLR) << ";\n"
+     << "  program.defaultWeightDecay = "
+     << floatLiteral(program.defaultWeightDecay) << ";\n";
+  for (auto [field, entry] :
+       {std::pair<StringRef, const EntryPoint *>{"init", &program.init},
+        {"train", &program.train},
+        {"eval", &program.eval}})
+    os << "  program." << field << " = {" << signatureTable(entry->inputs)
+       << ", " << signatureTable(entry->outputs) << ", call_" << entry->kernel
+       << "};\n";
+  os << "  program.onnxModelPrefix = std::string(mpc_onnx_model_prefix, "
+        "mpc_onnx_model_prefix_end);\n"
+     << "  program.onnxGraphBody = std::string(mpc_onnx_graph_body, "
+        "mpc_onnx_graph_body_end);\n";
+  for (const ONNXTrainableWeight &w : program.onnx.weights) {
+    os << "  program.onnxWeights.push_back({" << quoted(w.name) << ", "
+       << quoted(w.stateName) << ", " << w.dataType << ", {";
+    llvm::interleaveComma(w.dims, os);
+    os << "}});\n";
+  }
+  os << "  return mpc::runtime::runTraining(argc, argv, program);\n}\n";
+  return main;
 }
 
 /// The LLVM target for `triple` (the host's), or null with an error.
@@ -308,8 +393,7 @@ FailureOr<CPUTarget> mpc::resolveCPUTarget(StringRef name,
   return cpu;
 }
 
-LogicalResult mpc::emitProgram(ModuleOp module,
-                               const ProgramSignature &signature,
+LogicalResult mpc::emitProgram(ModuleOp module, const GeneratedMain &main,
                                const CPUTarget &cpu, EmitKind kind,
                                StringRef output, raw_ostream &errors) {
   DialectRegistry registry;
@@ -404,8 +488,24 @@ LogicalResult mpc::emitProgram(ModuleOp module,
              << "': " << ec.message() << "\n";
       return failure();
     }
-    source << generateMain(signature,
-                           llvm::sys::path::filename(output).str());
+    // Embedded files are assembled from the work directory.
+    std::string text = main.source;
+    for (size_t at = text.find("@WORKDIR@"); at != std::string::npos;
+         at = text.find("@WORKDIR@", at))
+      text.replace(at, 9, workDir.str().str());
+    source << text;
+  }
+  for (const auto &[name, contents] : main.embeddedFiles) {
+    SmallString<128> path(workDir);
+    llvm::sys::path::append(path, name);
+    std::error_code ec;
+    llvm::raw_fd_ostream file(path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      errors << "mpc-opt: error: cannot write '" << path
+             << "': " << ec.message() << "\n";
+      return failure();
+    }
+    file << contents;
   }
   std::string compiler = MPC_CXX_COMPILER;
   if (!llvm::sys::fs::can_execute(compiler)) {

@@ -169,6 +169,10 @@ const llvm::StringMap<OpHandler> &getOpHandlers();
 /// opset import when none of their ops is listed at or below that opset.
 std::optional<int64_t> getFirstUnsupportedOpsetAfter17(StringRef opType);
 
+/// Parses the model at `path`; errors (unreadable, malformed protobuf, no
+/// graph) are emitted at `loc`.
+LogicalResult loadModel(StringRef path, onnx::ModelProto &model, Location loc);
+
 } // namespace onnx_import
 } // namespace mpc
 } // namespace mlir

@@ -971,8 +971,9 @@ struct ProtobufLogSilencer {
 };
 } // namespace
 
-static LogicalResult loadModel(StringRef path, onnx::ModelProto &model,
-                               Location loc) {
+LogicalResult mpc::onnx_import::loadModel(StringRef path,
+                                          onnx::ModelProto &model,
+                                          Location loc) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
@@ -996,8 +997,10 @@ static LogicalResult loadModel(StringRef path, onnx::ModelProto &model,
 
 OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
                                            MLIRContext *context,
-                                           const ONNXImportOptions &options,
+                                           const ONNXImportOptions &givenOptions,
                                            llvm::raw_ostream &errorStream) {
+  // Batch pinning (below) adds to the pinned shapes.
+  ONNXImportOptions options = givenOptions;
   context->loadDialect<MPCDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
 
@@ -1119,6 +1122,32 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
                             "could not upgrade it: "
                          << e.what();
       return nullptr;
+    }
+  }
+
+  // A dynamic leading (batch) dim is pinned to `batchSize` when asked,
+  // for inputs whose other dims are all known.
+  if (options.batchSize > 0) {
+    llvm::StringSet<> initializerNames;
+    for (const auto &tensor : model.graph().initializer())
+      initializerNames.insert(tensor.name());
+    for (const auto &input : model.graph().input()) {
+      if (options.inputShapes.count(input.name()) ||
+          initializerNames.contains(input.name()) ||
+          !input.type().has_tensor_type() ||
+          !input.type().tensor_type().has_shape())
+        continue;
+      const auto &shape = input.type().tensor_type().shape();
+      if (shape.dim_size() == 0 || shape.dim(0).has_dim_value())
+        continue;
+      std::vector<int64_t> dims = {options.batchSize};
+      bool known = true;
+      for (int i = 1; i < shape.dim_size(); ++i) {
+        known &= shape.dim(i).has_dim_value();
+        dims.push_back(shape.dim(i).dim_value());
+      }
+      if (known)
+        options.inputShapes[input.name()] = std::move(dims);
     }
   }
 

@@ -9,6 +9,7 @@
 #ifndef MPC_TARGET_EXECUTABLE_EXECUTABLE_H
 #define MPC_TARGET_EXECUTABLE_EXECUTABLE_H
 
+#include "mpc/Target/ONNX/ONNXExporter.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -18,21 +19,52 @@
 namespace mlir {
 namespace mpc {
 
-/// One input or output of the program: ONNX name, numpy dtype, shape.
+/// One input or output of a compiled function: name (ONNX name, or the
+/// training-state slot such as "param:fc1.weight"), numpy dtype, shape.
 struct ProgramValue {
   std::string name;
   std::string dtype;
   std::vector<int64_t> shape;
+  /// Training state (`mpc.state`), carried from step to step.
+  bool state = false;
 };
 
-struct ProgramSignature {
+/// A function compiled with a C interface (`_mlir_ciface_KERNEL`).
+struct EntryPoint {
+  std::string kernel;
   std::vector<ProgramValue> inputs, outputs;
 };
 
-/// Reads the signature of `func` (static shapes, .npy-representable
-/// element types) and marks it for a C interface; errors name the value.
-FailureOr<ProgramSignature> prepareEntryPoint(ModuleOp module,
-                                              llvm::StringRef function);
+/// Reads the signature of `function` (static shapes, .npy-representable
+/// element types), renames it `kernelName` and marks it for a C interface;
+/// errors name the value.
+FailureOr<EntryPoint> prepareEntryPoint(ModuleOp module,
+                                        llvm::StringRef function,
+                                        llvm::StringRef kernelName);
+
+/// A training program's entry points and what its runtime needs to know.
+struct TrainingProgram {
+  EntryPoint init, train, eval;
+  std::string precision, optimizer, loss;
+  float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  ONNXWeightTemplate onnx;
+};
+
+/// The C++ source of a program's `main` and files it embeds (`.incbin`,
+/// written beside it at link time).
+struct GeneratedMain {
+  std::string source;
+  std::vector<std::pair<std::string, std::string>> embeddedFiles;
+};
+
+/// `main` of an inference program: the runtime's `runInference` on
+/// `entry`.
+GeneratedMain generateInferenceMain(const EntryPoint &entry,
+                                    const std::string &programName);
+
+/// `main` of a training binary: the runtime's `runTraining`.
+GeneratedMain generateTrainingMain(const TrainingProgram &program,
+                                   const std::string &programName);
 
 /// What to write: LLVM IR text, an object file, or an executable.
 enum class EmitKind { LLVMIR, Object, Executable };
@@ -52,7 +84,7 @@ FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef name,
 
 /// Translates `module` (LLVM dialect), optimises it for `target` and writes
 /// `output` atomically.
-LogicalResult emitProgram(ModuleOp module, const ProgramSignature &signature,
+LogicalResult emitProgram(ModuleOp module, const GeneratedMain &main,
                           const CPUTarget &target, EmitKind kind,
                           llvm::StringRef output, llvm::raw_ostream &errors);
 

@@ -23,6 +23,9 @@ struct ONNXImportOptions {
   /// Shapes pinned by the user (`--input-shape=NAME:2x3`), by graph input
   /// name; they replace the declared (possibly dynamic) dims.
   llvm::StringMap<std::vector<int64_t>> inputShapes;
+  /// When positive, graph inputs whose only dynamic dim is the first get
+  /// this batch size (unless pinned by `inputShapes`).
+  int64_t batchSize = 0;
   /// Name of the function holding the graph.
   std::string functionName = "main";
 };

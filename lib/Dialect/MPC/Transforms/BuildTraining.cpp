@@ -70,8 +70,10 @@ private:
   /// `params`; returns @main's outputs.
   SmallVector<Value> cloneForward(OpBuilder &b, func::FuncOp main,
                                   ValueRange inputs, ValueRange params);
+  /// The mean loss, or with `perSample` one loss per sample (per element
+  /// of the label) for evaluation, which masks padded samples out.
   FailureOr<Value> buildLoss(OpBuilder &b, Location loc, Value output,
-                             Value label);
+                             Value label, bool perSample = false);
   /// Reverse mode from `loss` back to `params`; one gradient per param.
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &block,
                                                Value loss, ValueRange params);
@@ -135,19 +137,29 @@ SmallVector<Value> BuildTraining::cloneForward(OpBuilder &b,
 }
 
 FailureOr<Value> BuildTraining::buildLoss(OpBuilder &b, Location loc,
-                                          Value output, Value label) {
+                                          Value output, Value label,
+                                          bool perSample) {
   if (loss == "model")
     return output;
   if (loss == "cross-entropy")
-    return SoftmaxCrossEntropyLossOp::create(b, loc, output, label,
-                                             /*weights=*/nullptr,
-                                             LossReduction::Mean,
-                                             /*ignore_index=*/nullptr,
-                                             /*precision=*/nullptr)
+    return SoftmaxCrossEntropyLossOp::create(
+               b, loc, output, label,
+               /*weights=*/nullptr,
+               perSample ? LossReduction::None : LossReduction::Mean,
+               /*ignore_index=*/nullptr,
+               /*precision=*/nullptr)
         .getLoss();
   Value diff = SubOp::create(b, loc, output, label, nullptr);
   Value square = MulOp::create(b, loc, diff, diff, nullptr);
-  return ReduceMeanOp::create(b, loc, square, ArrayRef<int64_t>{},
+  auto type = cast<RankedTensorType>(square.getType());
+  if (perSample && type.getRank() <= 1)
+    return square;
+  SmallVector<int64_t> axes;
+  if (perSample)
+    axes = llvm::to_vector(llvm::seq<int64_t>(1, type.getRank()));
+  else
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  return ReduceMeanOp::create(b, loc, square, axes,
                               /*keepdims=*/false, nullptr)
       .getOutput();
 }
@@ -335,13 +347,15 @@ void BuildTraining::runOnOperation() {
       state.push_back({kind.str() + ":" + p.getSymName().str(), p.getType()});
   state.push_back({"step", cast<RankedTensorType>(f32Scalar)});
 
-  // @train_step(state..., inputs..., [labels], lr) -> (state..., loss)
+  // @train_step(state..., inputs..., [labels], lr, weight_decay)
+  //   -> (state..., loss)
   SmallVector<Type> argTypes, resultTypes;
   for (const StateSlot &slot : state)
     argTypes.push_back(slot.type);
   llvm::append_range(argTypes, mainType.getInputs());
   if (labelType)
     argTypes.push_back(labelType);
+  argTypes.push_back(f32Scalar);
   argTypes.push_back(f32Scalar);
   for (const StateSlot &slot : state)
     resultTypes.push_back(slot.type);
@@ -359,8 +373,23 @@ void BuildTraining::runOnOperation() {
     train.setArgAttr(numState + i, kNameAttr, b.getStringAttr(argName(i)));
   if (labelType)
     train.setArgAttr(numState + numInputs, kNameAttr, b.getStringAttr(label));
-  train.setArgAttr(train.getNumArguments() - 1, kNameAttr,
+  train.setArgAttr(train.getNumArguments() - 2, kNameAttr,
                    b.getStringAttr("lr"));
+  train.setArgAttr(train.getNumArguments() - 1, kNameAttr,
+                   b.getStringAttr("weight_decay"));
+  // What the runtime needs to know about the program: the optimizer's
+  // name (the binary checks --optimizer against it) and its defaults,
+  // PyTorch's.
+  float decay = weightDecay >= 0 ? float(weightDecay)
+                                 : (optimizer == "adamw" ? 0.01f : 0.0f);
+  float defaultLR = learningRate > 0 ? float(learningRate) : 1e-3f;
+  train->setAttr("mpc.optimizer",
+                 b.getDictionaryAttr({
+                     b.getNamedAttr("name", b.getStringAttr(optimizer)),
+                     b.getNamedAttr("lr", b.getF32FloatAttr(defaultLR)),
+                     b.getNamedAttr("weight_decay", b.getF32FloatAttr(decay)),
+                     b.getNamedAttr("loss", b.getStringAttr(loss)),
+                 }));
   train.setResultAttr(numState, kNameAttr, b.getStringAttr("loss"));
 
   b.setInsertionPointToStart(block);
@@ -368,7 +397,8 @@ void BuildTraining::runOnOperation() {
   ValueRange paramArgs = args.take_front(params.size());
   ValueRange inputArgs = args.slice(numState, numInputs);
   Value labelArg = labelType ? args[numState + numInputs] : Value();
-  Value lr = args.back();
+  Value lr = args[args.size() - 2];
+  Value decayArg = args.back();
   Value step = args[numState - 1];
   SmallVector<Value> outputs = cloneForward(b, main, inputArgs, paramArgs);
   FailureOr<Value> lossValue = buildLoss(b, loc, outputs[outputIndex], labelArg);
@@ -381,28 +411,25 @@ void BuildTraining::runOnOperation() {
 
   // The optimizer, in fp32 on the master weights.
   b.setInsertionPointToEnd(block);
-  float decay = weightDecay >= 0 ? float(weightDecay)
-                                 : (optimizer == "adamw" ? 0.01f : 0.0f);
   unsigned numParams = params.size();
   SmallVector<Value> newState(numState);
   for (unsigned i = 0; i < numParams; ++i) {
     Value param = args[i], grad = (*grads)[i];
     Location ploc = params[i].getLoc();
     if (optimizer == "sgd") {
-      newState[i] = SGDUpdateOp::create(b, ploc, param, grad, lr,
-                                        b.getF32FloatAttr(decay));
+      newState[i] = SGDUpdateOp::create(b, ploc, param, grad, lr, decayArg);
     } else if (optimizer == "momentum") {
       auto update = MomentumUpdateOp::create(
-          b, ploc, param, grad, args[numParams + i], lr, step,
+          b, ploc, param, grad, args[numParams + i], lr, step, decayArg,
           b.getF32FloatAttr(momentum), b.getF32FloatAttr(0.0f),
-          b.getF32FloatAttr(decay), nesterov ? b.getUnitAttr() : nullptr);
+          nesterov ? b.getUnitAttr() : nullptr);
       newState[i] = update.getNewParam();
       newState[numParams + i] = update.getNewBuffer();
     } else {
       auto update = AdamUpdateOp::create(
           b, ploc, param, grad, args[numParams + i], args[2 * numParams + i],
-          lr, step, b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
-          b.getF32FloatAttr(epsilon), b.getF32FloatAttr(decay),
+          lr, step, decayArg, b.getF32FloatAttr(beta1),
+          b.getF32FloatAttr(beta2), b.getF32FloatAttr(epsilon),
           optimizer == "adamw" ? b.getUnitAttr() : nullptr);
       newState[i] = update.getNewParam();
       newState[numParams + i] = update.getNewM();
@@ -420,15 +447,15 @@ void BuildTraining::runOnOperation() {
     if (isOpTriviallyDead(&op))
       op.erase();
 
-  // @eval_step(params..., inputs..., [labels]) -> (loss, outputs...)
+  // @eval_step(params..., inputs..., [labels]) -> (loss, output): the loss
+  // per sample where it has one, so that the runtime can mask padding.
   SmallVector<Type> evalArgs;
   for (ParameterOp p : params)
     evalArgs.push_back(p.getType());
   llvm::append_range(evalArgs, mainType.getInputs());
   if (labelType)
     evalArgs.push_back(labelType);
-  SmallVector<Type> evalResults = {f32Scalar};
-  llvm::append_range(evalResults, mainType.getResults());
+  SmallVector<Type> evalResults = {f32Scalar, outputType};
   b.setInsertionPointToEnd(module.getBody());
   auto eval = func::FuncOp::create(b, loc, "eval_step",
                                    b.getFunctionType(evalArgs, evalResults));
@@ -440,8 +467,7 @@ void BuildTraining::runOnOperation() {
   if (labelType)
     eval.setArgAttr(numParams + numInputs, kNameAttr, b.getStringAttr(label));
   eval.setResultAttr(0, kNameAttr, b.getStringAttr("loss"));
-  for (unsigned i = 0; i < outputNames.size(); ++i)
-    eval.setResultAttr(i + 1, kNameAttr, b.getStringAttr(outputNames[i]));
+  eval.setResultAttr(1, kNameAttr, b.getStringAttr(outputNames[outputIndex]));
   b.setInsertionPointToStart(evalBlock);
   ValueRange evalArgValues = evalBlock->getArguments();
   SmallVector<Value> evalOutputs =
@@ -449,12 +475,17 @@ void BuildTraining::runOnOperation() {
                    evalArgValues.take_front(numParams));
   FailureOr<Value> evalLoss =
       buildLoss(b, loc, evalOutputs[outputIndex],
-                labelType ? evalArgValues.back() : Value());
+                labelType ? evalArgValues.back() : Value(),
+                /*perSample=*/true);
   if (failed(evalLoss))
     return signalPassFailure();
-  SmallVector<Value> evalReturn = {*evalLoss};
-  llvm::append_range(evalReturn, evalOutputs);
-  func::ReturnOp::create(b, loc, evalReturn);
+  eval.setFunctionType(b.getFunctionType(
+      evalArgs, {evalLoss->getType(), outputType}));
+  func::ReturnOp::create(b, loc,
+                         ValueRange{*evalLoss, evalOutputs[outputIndex]});
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*evalBlock)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
 
   // @init() -> (state...): the initializers, zero slots, step 0.
   b.setInsertionPointToEnd(module.getBody());

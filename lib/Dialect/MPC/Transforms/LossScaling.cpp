@@ -146,17 +146,17 @@ void LossScaling::runOnOperation() {
   Value newSkipped = WhereOp::create(
       b, loc, finite, skipped,
       AddOp::create(b, loc, skipped, scalarF32(b, loc, 1.0), nullptr));
-  results[numState] = newScale;
-  results[numState + 1] = newClean;
-  results[numState + 2] = newSkipped;
+  // The function type already has the three new results; the return
+  // gets them in the same place.
+  results.insert(results.begin() + numState, {newScale, newClean, newSkipped});
   ret->setOperands(results);
 
   // @init: the initial scale, no clean or skipped steps.
   auto initRet = cast<func::ReturnOp>(init.getBody().front().getTerminator());
   b.setInsertionPoint(initRet);
   SmallVector<Value> initial(initRet.getOperands());
-  initial[numState] = scalarF32(b, loc, initScale);
-  initial[numState + 1] = scalarF32(b, loc, 0.0);
-  initial[numState + 2] = scalarF32(b, loc, 0.0);
+  initial.insert(initial.begin() + numState,
+                 {scalarF32(b, loc, initScale), scalarF32(b, loc, 0.0),
+                  scalarF32(b, loc, 0.0)});
   initRet->setOperands(initial);
 }

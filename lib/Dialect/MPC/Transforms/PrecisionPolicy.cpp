@@ -73,6 +73,11 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.softmax_cross_entropy_loss", "SoftmaxCrossEntropyLoss"},
       {"mpc.softmax_cross_entropy_loss_grad", "SoftmaxCrossEntropyLossGrad"},
       {"mpc.softplus", "Softplus"},
+      {"mpc.sgd_update", "SGDUpdate"},
+      {"mpc.momentum_update", "MomentumUpdate"},
+      {"mpc.adam_update", "AdamUpdate"},
+      {"mpc.unscale_gradients", "UnscaleGradients"},
+      {"mpc.update_loss_scale", "UpdateLossScale"},
       {"mpc.split", "Split"},
       {"mpc.sqrt", "Sqrt"},
       {"mpc.squeeze", "Squeeze"},
@@ -124,6 +129,10 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
        "SoftmaxCrossEntropyLoss", "SoftmaxCrossEntropyLossGrad",
        "NegativeLogLikelihoodLoss", "MSE",
        "MeanSquaredError", "Range", "Resize"});
+  // The optimizer and the loss-scale bookkeeping work on the fp32 master
+  // weights and fp32 gradients: that is what master weights are for.
+  add(PrecisionClass::Deny, {"SGDUpdate", "MomentumUpdate", "AdamUpdate",
+                             "UnscaleGradients", "UpdateLossScale"});
   add(PrecisionClass::Infer,
       {"Add", "Sub", "Mul", "Div", "Sqrt", "Erf", "Gelu", "Sigmoid", "Tanh",
        "Softplus", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish",

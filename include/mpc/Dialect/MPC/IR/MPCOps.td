@@ -428,18 +428,20 @@ def MPC_SoftmaxCrossEntropyLossGradOp
 // Training: optimizer updates and loss scaling (all fp32)
 //===----------------------------------------------------------------------===//
 
-def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure, AllTypesMatch<["param", "grad", "new_param"]>]> {
+def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure,
+    AllTypesMatch<["param", "grad", "new_param"]>,
+    AllTypesMatch<["lr", "weight_decay"]>]> {
   let summary = "SGD step: param - lr * (grad + weight_decay * param)";
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        0DTensorOf<[F32]>:$lr,
-                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay);
+                       0DTensorOf<[F32]>:$weight_decay);
   let results = (outs MPC_FloatTensor:$new_param);
   let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
 }
 
 def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
     AllTypesMatch<["param", "grad", "buffer", "new_param", "new_buffer"]>,
-    AllTypesMatch<["lr", "step"]>]> {
+    AllTypesMatch<["lr", "step", "weight_decay"]>]> {
   let summary = "SGD with momentum (and nesterov), as torch.optim.SGD";
   let description = [{
     `d = grad + weight_decay * param`; `buffer = momentum * buffer +
@@ -449,9 +451,9 @@ def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        MPC_FloatTensor:$buffer, 0DTensorOf<[F32]>:$lr,
                        0DTensorOf<[F32]>:$step,
+                       0DTensorOf<[F32]>:$weight_decay,
                        DefaultValuedAttr<F32Attr, "0.9">:$momentum,
                        DefaultValuedAttr<F32Attr, "0.0">:$dampening,
-                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
                        UnitAttr:$nesterov);
   let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_buffer);
   let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
@@ -459,7 +461,7 @@ def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
 
 def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
     AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
-    AllTypesMatch<["lr", "step"]>]> {
+    AllTypesMatch<["lr", "step", "weight_decay"]>]> {
   let summary = "Adam / AdamW step with bias correction, as torch.optim";
   let description = [{
     `step` counts completed steps (this one is `step + 1`). Adam adds
@@ -471,10 +473,10 @@ def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        MPC_FloatTensor:$m, MPC_FloatTensor:$v,
                        0DTensorOf<[F32]>:$lr, 0DTensorOf<[F32]>:$step,
+                       0DTensorOf<[F32]>:$weight_decay,
                        DefaultValuedAttr<F32Attr, "0.9">:$beta1,
                        DefaultValuedAttr<F32Attr, "0.999">:$beta2,
                        DefaultValuedAttr<F32Attr, "1.0e-8">:$epsilon,
-                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
                        UnitAttr:$decoupled);
   let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_m,
                       MPC_FloatTensor:$new_v);

@@ -120,12 +120,14 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
   let description = [{
     From `@main` (the imported forward function) builds:
 
-    * `@train_step(state..., inputs..., labels, lr) -> (state..., loss)`:
+    * `@train_step(state..., inputs..., labels, lr, weight_decay)
+      -> (state..., loss)`:
       forward, loss, reverse-mode gradients of every trainable parameter
       (each op's rule from `GradientOpInterface`) and the optimizer update.
       The state is the fp32 master weights, the optimizer's slots and the
       step count, each argument and result tagged `mpc.state = "KIND:NAME"`
-      so the runtime can checkpoint it by name.
+      so the runtime can checkpoint it by name. `mpc.optimizer` on it
+      records the optimizer and its default hyperparameters.
     * `@eval_step(params..., inputs..., labels) -> (loss, outputs...)`.
     * `@init() -> (state...)`: the initializers, zero slots, step 0.
 
@@ -153,8 +155,11 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
            "momentum factor (momentum)">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false",
            "Nesterov momentum (momentum)">,
+    Option<"learningRate", "lr", "float", /*default=*/"1.0e-3",
+           "default learning rate (the runtime's --lr overrides it)">,
     Option<"weightDecay", "weight-decay", "float", /*default=*/"-1.0",
-           "weight decay (default: 0.01 for adamw, else 0)">,
+           "default weight decay (0.01 for adamw, else 0; the runtime's "
+           "--weight-decay overrides it)">,
     Option<"beta1", "beta1", "float", /*default=*/"0.9", "Adam beta1">,
     Option<"beta2", "beta2", "float", /*default=*/"0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "float", /*default=*/"1.0e-8", "Adam epsilon">,

@@ -1,0 +1,1068 @@
+//===- Training.cpp - the training loop of mpc training binaries ----------===//
+//
+// The compiled program is three functions (init, train step, eval step)
+// over an explicit training state; this file is everything around them:
+// data, batches, shuffling, progress, evaluation with padding, atomic
+// checkpoints, resume, metrics and the trained ONNX model.
+//
+// Deterministic by construction: the order of epoch E is a Fisher-Yates
+// shuffle driven by splitmix64(seed, E), the kernels are deterministic, and
+// a checkpoint holds the whole state plus the position in the data, so a
+// resumed run reproduces an uninterrupted one bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mpc {
+namespace runtime {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Small helpers
+//===----------------------------------------------------------------------===//
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// The sample order of `epoch`: the same for the same seed on any machine
+/// (no std:: distribution, whose results are implementation-defined).
+std::vector<int64_t> epochOrder(int64_t samples, uint64_t seed,
+                                int64_t epoch) {
+  std::vector<int64_t> order(samples);
+  for (int64_t i = 0; i < samples; ++i)
+    order[i] = i;
+  uint64_t state = seed * 0x100000001B3ull + uint64_t(epoch);
+  for (int64_t i = samples - 1; i > 0; --i) {
+    int64_t j = int64_t(splitmix64(state) % uint64_t(i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+Array scalarF32(float value) {
+  Array a{"<f4", {}, std::vector<char>(4)};
+  std::memcpy(a.data.data(), &value, 4);
+  return a;
+}
+
+float readF32(const Array &a, int64_t i = 0) {
+  float v;
+  std::memcpy(&v, a.data.data() + 4 * i, 4);
+  return v;
+}
+
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  std::ostringstream os;
+  os << std::setprecision(9) << v;
+  return os.str();
+}
+
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// The value of "key" in the flat JSON this file writes.
+std::string jsonField(const std::string &json, const std::string &key,
+                      const std::string &file) {
+  size_t at = json.find("\"" + key + "\":");
+  if (at == std::string::npos)
+    throw Error(file + ": no \"" + key + "\" (not an mpc checkpoint?)");
+  size_t start = json.find_first_not_of(' ', at + key.size() + 3);
+  if (json[start] == '"')
+    return json.substr(start + 1, json.find('"', start + 1) - start - 1);
+  return json.substr(start, json.find_first_of(",}\n", start) - start);
+}
+
+int64_t parseInt(const std::string &flag, const std::string &text) {
+  try {
+    size_t used;
+    long long v = std::stoll(text, &used);
+    if (used == text.size())
+      return v;
+  } catch (const std::logic_error &) {
+  }
+  throw Error(flag + " needs an integer, got '" + text + "'");
+}
+
+double parseFloat(const std::string &flag, const std::string &text) {
+  try {
+    size_t used;
+    double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v))
+      return v;
+  } catch (const std::logic_error &) {
+  }
+  throw Error(flag + " needs a finite number, got '" + text + "'");
+}
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool isDirectory(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void makeDirectory(const std::string &path) {
+  if (isDirectory(path))
+    return;
+  if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
+    throw Error(path + ": cannot create directory: " + std::strerror(errno));
+}
+
+void removeTree(const std::string &path) {
+  if (DIR *dir = opendir(path.c_str())) {
+    while (dirent *entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..")
+        std::remove((path + "/" + name).c_str());
+    }
+    closedir(dir);
+  }
+  rmdir(path.c_str());
+}
+
+std::vector<std::string> listDirectory(const std::string &path) {
+  std::vector<std::string> names;
+  if (DIR *dir = opendir(path.c_str())) {
+    while (dirent *entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..")
+        names.push_back(name);
+    }
+    closedir(dir);
+  }
+  return names;
+}
+
+/// A file name for a state slot: readable and unambiguous.
+std::string stateFileName(size_t index, const std::string &name) {
+  std::string safe;
+  for (char c : name)
+    safe += std::isalnum((unsigned char)c) || c == '.' || c == '-' ? c : '_';
+  std::ostringstream os;
+  os << std::setw(3) << std::setfill('0') << index << "-" << safe << ".npy";
+  return os.str();
+}
+
+//===----------------------------------------------------------------------===//
+// fp32 -> ONNX element types, for --save-onnx
+//===----------------------------------------------------------------------===//
+
+uint16_t toHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000;
+  int32_t exponent = int32_t((x >> 23) & 0xff) - 127 + 15;
+  uint32_t mantissa = x & 0x7fffff;
+  if (((x >> 23) & 0xff) == 0xff)
+    return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  if (exponent >= 31)
+    return sign | 0x7c00;
+  if (exponent <= 0) {
+    if (exponent < -10)
+      return sign;
+    mantissa |= 0x800000;
+    uint32_t shift = 14 - exponent;
+    uint32_t half = mantissa >> shift;
+    uint32_t rest = mantissa & ((1u << shift) - 1);
+    uint32_t halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (half & 1)))
+      ++half;
+    return sign | half;
+  }
+  uint32_t half = sign | (uint32_t(exponent) << 10) | (mantissa >> 13);
+  uint32_t rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+    ++half;
+  return half;
+}
+
+uint16_t toBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000)
+    return uint16_t((x >> 16) | 0x40);
+  x += 0x7fff + ((x >> 16) & 1);
+  return uint16_t(x >> 16);
+}
+
+void appendVarint(std::string &out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(char(v));
+}
+
+void appendLengthDelimited(std::string &out, unsigned field,
+                           const std::string &bytes) {
+  appendVarint(out, (field << 3) | 2);
+  appendVarint(out, bytes.size());
+  out += bytes;
+}
+
+/// ModelProto = prefix + graph(body + trained initializers); fields may
+/// come in any order (see ONNXExporter.h).
+std::string serializeTrainedModel(const TrainingProgram &program,
+                                  const std::map<std::string, const Array *>
+                                      &stateByName) {
+  std::string graph = program.onnxGraphBody;
+  for (const ONNXWeight &w : program.onnxWeights) {
+    auto it = stateByName.find(w.stateName);
+    if (it == stateByName.end())
+      throw Error("--save-onnx: no trained value for '" + w.name + "'");
+    const Array &value = *it->second;
+    std::string tensor;
+    for (int64_t d : w.dims) {
+      appendVarint(tensor, 1 << 3);
+      appendVarint(tensor, uint64_t(d));
+    }
+    appendVarint(tensor, 2 << 3);
+    appendVarint(tensor, uint64_t(w.dataType));
+    appendLengthDelimited(tensor, 8, w.name);
+    std::string raw;
+    int64_t n = value.elements();
+    for (int64_t i = 0; i < n; ++i) {
+      float f = readF32(value, i);
+      if (w.dataType == 1) { // FLOAT
+        raw.append(reinterpret_cast<const char *>(&f), 4);
+      } else if (w.dataType == 10 || w.dataType == 16) { // FLOAT16, BFLOAT16
+        uint16_t h = w.dataType == 10 ? toHalf(f) : toBFloat16(f);
+        raw.append(reinterpret_cast<const char *>(&h), 2);
+      } else if (w.dataType == 11) { // DOUBLE
+        double d = f;
+        raw.append(reinterpret_cast<const char *>(&d), 8);
+      } else {
+        throw Error("--save-onnx: initializer '" + w.name +
+                    "' has ONNX data type " + std::to_string(w.dataType) +
+                    ", which trained weights cannot be written as");
+      }
+    }
+    appendLengthDelimited(tensor, 9, raw);
+    appendLengthDelimited(graph, 5, tensor);
+  }
+  std::string model = program.onnxModelPrefix;
+  appendLengthDelimited(model, 7, graph);
+  return model;
+}
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+struct Options {
+  std::map<std::string, std::string> inputs, valInputs;
+  std::string labels, valLabels;
+  std::optional<int64_t> epochs, steps, batchSize, logEvery, checkpointEvery;
+  std::optional<double> lr, weightDecay;
+  std::optional<uint64_t> seed;
+  std::string optimizer, metricsJson, saveOnnx, checkpoint, resume;
+  std::string device = "auto";
+  bool evalOnly = false, help = false;
+};
+
+void addInputSpec(std::map<std::string, std::string> &specs,
+                  const std::string &flag, const std::string &spec,
+                  const std::vector<std::string> &names) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos) {
+    if (names.size() != 1) {
+      std::string list;
+      for (const std::string &n : names)
+        list += (list.empty() ? "" : ", ") + n;
+      throw Error(flag + " " + spec +
+                  ": this model has several inputs; name each one "
+                  "(" + flag + " NAME=FILE.npy; inputs: " + list + ")");
+    }
+    specs[names[0]] = spec;
+    return;
+  }
+  std::string name = spec.substr(0, eq);
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    throw Error(flag + " names '" + name + "', which is not an input of the "
+                "model (see --help)");
+  specs[name] = spec.substr(eq + 1);
+}
+
+//===----------------------------------------------------------------------===//
+// The trainer
+//===----------------------------------------------------------------------===//
+
+/// A dataset: one array per model input (and the labels), samples along
+/// the first dimension.
+struct Dataset {
+  std::vector<Array> inputs;
+  std::optional<Array> labels;
+  int64_t samples = 0;
+  std::string description;
+};
+
+class Trainer {
+public:
+  Trainer(const TrainingProgram &program, const Options &options);
+  int run();
+
+private:
+  void classifyEntryPoints();
+  Dataset loadDataset(const std::map<std::string, std::string> &inputFiles,
+                      const std::string &labelFile, const std::string &flag);
+  void checkFinite(const Array &array, const std::string &file);
+  /// Copies samples `order[first..first+count)` (padding with sample
+  /// `order[0]`... when short) into the batch arrays.
+  void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
+                   int64_t first, int64_t count);
+  void initializeState();
+  void saveCheckpoint();
+  void loadCheckpoint(const std::string &directory);
+  struct Evaluation {
+    double loss = NAN, accuracy = NAN;
+  };
+  Evaluation evaluate(const Dataset &data);
+  void printProgress(bool final);
+  void writeMetrics(const Evaluation &val);
+
+  const TrainingProgram &program;
+  const Options &options;
+  std::string name;
+
+  // Positions in the signatures.
+  size_t numState = 0, numParams = 0;
+  std::vector<size_t> trainInputSlots, evalInputSlots; // model inputs
+  std::optional<size_t> trainLabelSlot, evalLabelSlot;
+  std::vector<std::string> inputNames;
+  int64_t batch = 0;
+  std::optional<size_t> lossScaleSlot, skippedSlot;
+
+  std::vector<Array> state;
+  std::vector<Array> batchInputs;
+  std::optional<Array> batchLabels;
+  Dataset train, val;
+  bool hasVal = false;
+
+  // Progress.
+  uint64_t seed = 0;
+  int64_t step = 0, totalSteps = 0, stepsPerEpoch = 0;
+  double windowLoss = 0, epochLoss = 0;
+  int64_t windowSteps = 0, epochSteps = 0;
+  double lastEpochLoss = NAN;
+  Clock::time_point windowStart, runStart, lastDraw;
+  double trainSeconds = 0;
+  int64_t trainedSamples = 0;
+  bool terminal = false;
+};
+
+Trainer::Trainer(const TrainingProgram &program, const Options &options)
+    : program(program), options(options), name(program.name) {
+  classifyEntryPoints();
+  terminal = isatty(STDOUT_FILENO);
+}
+
+void Trainer::classifyEntryPoints() {
+  const auto &in = program.train.inputs;
+  while (numState < in.size() && in[numState].state)
+    ++numState;
+  for (const Signature &s : program.eval.inputs)
+    numParams += s.state ? 1 : 0;
+  if (in.size() < numState + 3 || program.train.outputs.size() != numState + 1)
+    throw Error("internal: the train step's signature is not (state..., "
+                "inputs..., lr, weight_decay) -> (state..., loss)");
+  size_t end = in.size() - 2; // lr, weight_decay
+  bool labelled = program.loss != "model";
+  if (labelled)
+    trainLabelSlot = --end;
+  for (size_t i = numState; i < end; ++i) {
+    trainInputSlots.push_back(i);
+    inputNames.push_back(in[i].name);
+  }
+  for (size_t i = 0; i < trainInputSlots.size(); ++i)
+    evalInputSlots.push_back(numParams + i);
+  if (labelled)
+    evalLabelSlot = numParams + trainInputSlots.size();
+  batch = in[trainInputSlots.front()].shape.empty()
+              ? 1
+              : in[trainInputSlots.front()].shape[0];
+  for (size_t i = 0; i < numState; ++i) {
+    if (in[i].name == "loss_scale")
+      lossScaleSlot = i;
+    if (in[i].name == "skipped_steps")
+      skippedSlot = i;
+  }
+  for (size_t slot : trainInputSlots)
+    batchInputs.push_back(Array{in[slot].dtype, in[slot].shape,
+                                std::vector<char>(Array::itemSize(in[slot].dtype) *
+                                                  Array{"", in[slot].shape, {}}
+                                                      .elements())});
+  if (trainLabelSlot) {
+    const Signature &s = in[*trainLabelSlot];
+    batchLabels = Array{s.dtype, s.shape, {}};
+    batchLabels->data.resize(batchLabels->elements() *
+                             Array::itemSize(s.dtype));
+  }
+}
+
+void Trainer::checkFinite(const Array &array, const std::string &file) {
+  int64_t n = array.elements();
+  int64_t perSample = array.shape.empty() || array.shape[0] == 0
+                          ? 1
+                          : n / array.shape[0];
+  if (array.dtype == "<f4") {
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(readF32(array, i)))
+        throw Error(file + ": sample " + std::to_string(i / perSample) +
+                    " has a non-finite value (NaN or inf); clean the data "
+                    "before training");
+  }
+}
+
+Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
+                             const std::string &labelFile,
+                             const std::string &flag) {
+  Dataset data;
+  const auto &in = program.train.inputs;
+  for (size_t k = 0; k < trainInputSlots.size(); ++k) {
+    const Signature &s = in[trainInputSlots[k]];
+    auto it = files.find(s.name);
+    if (it == files.end())
+      throw Error("input '" + s.name + "' needs data (" + flag + " " +
+                  (trainInputSlots.size() == 1 ? "" : s.name + "=") +
+                  "FILE.npy)");
+    Array array = readNpy(it->second);
+    std::vector<int64_t> sample(s.shape.begin() + 1, s.shape.end());
+    std::vector<int64_t> got(array.shape.empty() ? array.shape.begin()
+                                                 : array.shape.begin() + 1,
+                             array.shape.end());
+    if (array.dtype != s.dtype || array.shape.empty() || got != sample)
+      throw Error(it->second + ": input '" + s.name + "' must be " + s.dtype +
+                  " with shape (N, " +
+                  formatShape(sample).substr(1) + ", got " + array.dtype +
+                  " " + formatShape(array.shape));
+    if (k == 0)
+      data.samples = array.shape[0];
+    else if (array.shape[0] != data.samples)
+      throw Error(it->second + ": has " + std::to_string(array.shape[0]) +
+                  " samples, the other inputs " +
+                  std::to_string(data.samples));
+    checkFinite(array, it->second);
+    data.description = it->second;
+    data.inputs.push_back(std::move(array));
+  }
+  if (trainLabelSlot) {
+    const Signature &s = in[*trainLabelSlot];
+    if (labelFile.empty())
+      throw Error("labels are needed: " +
+                  std::string(flag == "--inputs" ? "--labels" : "--val-labels") +
+                  " FILE.npy (" + s.dtype + ", shape (N" +
+                  (s.shape.size() > 1
+                       ? ", " + formatShape({s.shape.begin() + 1,
+                                             s.shape.end()})
+                                    .substr(1)
+                       : std::string(",)")) +
+                  ")");
+    Array labels = readNpy(labelFile);
+    std::vector<int64_t> sample(s.shape.begin() + 1, s.shape.end());
+    std::vector<int64_t> got(labels.shape.empty() ? labels.shape.begin()
+                                                  : labels.shape.begin() + 1,
+                             labels.shape.end());
+    if (labels.dtype != s.dtype || labels.shape.empty() || got != sample)
+      throw Error(labelFile + ": labels must be " + s.dtype +
+                  " with shape (N" +
+                  (sample.empty() ? std::string(",)")
+                                  : ", " + formatShape(sample).substr(1)) +
+                  ", got " + labels.dtype + " " + formatShape(labels.shape) +
+                  (program.loss == "cross-entropy"
+                       ? " (class indices: np.int64)"
+                       : ""));
+    if (labels.shape[0] != data.samples)
+      throw Error(labelFile + ": " + std::to_string(labels.shape[0]) +
+                  " labels for " + std::to_string(data.samples) + " samples");
+    if (program.loss == "cross-entropy") {
+      int64_t classes = program.eval.outputs[1].shape[1];
+      for (int64_t i = 0; i < labels.elements(); ++i) {
+        int64_t v;
+        std::memcpy(&v, labels.data.data() + 8 * i, 8);
+        if (v < 0 || v >= classes)
+          throw Error(labelFile + ": label " + std::to_string(v) + " at " +
+                      std::to_string(i) + " is not a class in [0, " +
+                      std::to_string(classes) + ")");
+      }
+    } else {
+      checkFinite(labels, labelFile);
+    }
+    data.labels = std::move(labels);
+  }
+  if (data.samples == 0)
+    throw Error(data.description + ": no samples");
+  return data;
+}
+
+void Trainer::gatherBatch(const Dataset &data,
+                          const std::vector<int64_t> &order, int64_t first,
+                          int64_t count) {
+  auto copyRows = [&](const Array &from, Array &to) {
+    size_t row = to.data.size() / size_t(batch);
+    for (int64_t i = 0; i < batch; ++i) {
+      // Padding repeats real samples: their values are valid inputs, and
+      // evaluation masks them out.
+      int64_t sample = order[(first + (i < count ? i : i % count)) %
+                             int64_t(order.size())];
+      std::memcpy(to.data.data() + i * row, from.data.data() + sample * row,
+                  row);
+    }
+  };
+  for (size_t k = 0; k < batchInputs.size(); ++k)
+    copyRows(data.inputs[k], batchInputs[k]);
+  if (batchLabels)
+    copyRows(*data.labels, *batchLabels);
+}
+
+void Trainer::initializeState() {
+  std::vector<Array> results;
+  program.init.call({}, results);
+  state = std::move(results);
+}
+
+//===----------------------------------------------------------------------===//
+// Checkpoints: DIR/ckpt-STEP/{NNN-slot.npy..., trainer.json} and DIR/latest
+// naming the newest complete one. A checkpoint directory is complete before
+// `latest` (replaced by rename) points at it, so a process killed at any
+// moment leaves the previous checkpoint intact and named.
+//===----------------------------------------------------------------------===//
+
+void Trainer::saveCheckpoint() {
+  const std::string &root = options.checkpoint;
+  makeDirectory(root);
+  std::string final = "ckpt-" + std::to_string(step);
+  std::string temp = root + "/" + final + ".tmp-" + std::to_string(getpid());
+  removeTree(temp);
+  makeDirectory(temp);
+  std::ostringstream json;
+  json << "{\n  \"format\": \"mpc-checkpoint-1\",\n"
+       << "  \"program\": " << jsonString(program.name) << ",\n"
+       << "  \"optimizer\": " << jsonString(program.optimizer) << ",\n"
+       << "  \"precision\": " << jsonString(program.precision) << ",\n"
+       << "  \"step\": " << step << ",\n"
+       << "  \"seed\": " << seed << ",\n"
+       << "  \"steps_per_epoch\": " << stepsPerEpoch << ",\n"
+       << "  \"epoch_loss_sum\": " << jsonNumber(epochLoss) << ",\n"
+       << "  \"epoch_loss_steps\": " << epochSteps << ",\n"
+       << "  \"last_epoch_loss\": " << jsonNumber(lastEpochLoss) << ",\n"
+       << "  \"state\": [\n";
+  for (size_t i = 0; i < numState; ++i) {
+    std::string file = stateFileName(i, program.train.inputs[i].name);
+    writeNpy(temp + "/" + file, state[i]);
+    json << "    {\"name\": " << jsonString(program.train.inputs[i].name)
+         << ", \"file\": " << jsonString(file) << "}"
+         << (i + 1 < numState ? "," : "") << "\n";
+  }
+  json << "  ]\n}\n";
+  writeFileAtomically(temp + "/trainer.json", json.str());
+  std::string target = root + "/" + final;
+  if (isDirectory(target)) // a rerun reaching the same step
+    removeTree(target);
+  if (std::rename(temp.c_str(), target.c_str()) != 0)
+    throw Error(target + ": cannot write checkpoint: " + std::strerror(errno));
+  writeFileAtomically(root + "/latest", final + "\n");
+  // Older checkpoints and leftovers of killed runs go.
+  for (const std::string &entry : listDirectory(root))
+    if (entry.rfind("ckpt-", 0) == 0 && entry != final)
+      removeTree(root + "/" + entry);
+}
+
+void Trainer::loadCheckpoint(const std::string &root) {
+  std::string latestFile = root + "/latest";
+  std::string latest = readFile(latestFile);
+  while (!latest.empty() && std::isspace((unsigned char)latest.back()))
+    latest.pop_back();
+  if (latest.find('/') != std::string::npos || latest.rfind("ckpt-", 0) != 0)
+    throw Error(latestFile + ": does not name a checkpoint");
+  std::string directory = root + "/" + latest;
+  std::string jsonFile = directory + "/trainer.json";
+  std::string json = readFile(jsonFile);
+  if (jsonField(json, "format", jsonFile) != "mpc-checkpoint-1")
+    throw Error(jsonFile + ": unknown checkpoint format");
+  std::string optimizer = jsonField(json, "optimizer", jsonFile);
+  if (optimizer != program.optimizer)
+    throw Error(jsonFile + ": the checkpoint was trained with " + optimizer +
+                ", this binary uses " + program.optimizer);
+  step = parseInt("step", jsonField(json, "step", jsonFile));
+  seed = std::stoull(jsonField(json, "seed", jsonFile));
+  epochSteps = parseInt("epoch_loss_steps",
+                        jsonField(json, "epoch_loss_steps", jsonFile));
+  std::string sum = jsonField(json, "epoch_loss_sum", jsonFile);
+  epochLoss = sum == "null" ? NAN : std::stod(sum);
+  std::string last = jsonField(json, "last_epoch_loss", jsonFile);
+  lastEpochLoss = last == "null" ? NAN : std::stod(last);
+  state.assign(numState, Array{});
+  for (size_t i = 0; i < numState; ++i) {
+    const Signature &s = program.train.inputs[i];
+    if (json.find("\"name\": " + jsonString(s.name)) == std::string::npos)
+      throw Error(jsonFile + ": no state '" + s.name +
+                  "' (a checkpoint of another model?)");
+    std::string file = directory + "/" + stateFileName(i, s.name);
+    Array a = readNpy(file);
+    if (a.dtype != s.dtype || a.shape != s.shape)
+      throw Error(file + ": state '" + s.name + "' must be " + s.dtype + " " +
+                  formatShape(s.shape) + ", got " + a.dtype + " " +
+                  formatShape(a.shape));
+    state[i] = std::move(a);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation: every sample, the last batch padded and masked.
+//===----------------------------------------------------------------------===//
+
+Trainer::Evaluation Trainer::evaluate(const Dataset &data) {
+  std::vector<int64_t> order(data.samples);
+  for (int64_t i = 0; i < data.samples; ++i)
+    order[i] = i;
+  double lossSum = 0;
+  int64_t lossCount = 0, correct = 0, predictions = 0;
+  bool classes = program.loss == "cross-entropy";
+  std::vector<Array> results;
+  for (int64_t first = 0; first < data.samples; first += batch) {
+    int64_t valid = std::min(batch, data.samples - first);
+    gatherBatch(data, order, first, valid);
+    std::vector<const Array *> args;
+    for (size_t i = 0; i < numParams; ++i)
+      args.push_back(&state[i]);
+    for (const Array &a : batchInputs)
+      args.push_back(&a);
+    if (batchLabels)
+      args.push_back(&*batchLabels);
+    program.eval.call(args, results);
+    const Array &loss = results[0];
+    if (loss.shape.empty()) {
+      // A model's own scalar loss: weighted by the real samples in it.
+      lossSum += readF32(loss) * valid;
+      lossCount += valid;
+    } else {
+      int64_t perSample = loss.elements() / batch;
+      for (int64_t i = 0; i < valid * perSample; ++i)
+        lossSum += readF32(loss, i);
+      lossCount += valid * perSample;
+    }
+    if (classes) {
+      const Array &out = results[1];
+      int64_t numClasses = out.shape[1];
+      int64_t inner = out.elements() / (batch * numClasses);
+      for (int64_t b = 0; b < valid; ++b)
+        for (int64_t s = 0; s < inner; ++s) {
+          int64_t best = 0;
+          float bestValue = -INFINITY;
+          for (int64_t c = 0; c < numClasses; ++c) {
+            float v = readF32(out, (b * numClasses + c) * inner + s);
+            if (v > bestValue) {
+              bestValue = v;
+              best = c;
+            }
+          }
+          int64_t label;
+          std::memcpy(&label,
+                      batchLabels->data.data() + 8 * (b * inner + s), 8);
+          correct += best == label;
+          ++predictions;
+        }
+    }
+  }
+  Evaluation e;
+  e.loss = lossSum / double(lossCount);
+  if (classes)
+    e.accuracy = double(correct) / double(predictions);
+  return e;
+}
+
+//===----------------------------------------------------------------------===//
+// Progress
+//===----------------------------------------------------------------------===//
+
+void Trainer::printProgress(bool final) {
+  auto now = Clock::now();
+  double seconds = std::chrono::duration<double>(now - windowStart).count();
+  double loss = windowSteps ? windowLoss / windowSteps : NAN;
+  double rate = seconds > 0 ? windowSteps * batch / seconds : 0;
+  int64_t epoch = stepsPerEpoch ? (step - 1) / stepsPerEpoch + 1 : 1;
+  int64_t epochs = stepsPerEpoch ? (totalSteps + stepsPerEpoch - 1) /
+                                       stepsPerEpoch
+                                 : 1;
+  std::ostringstream line;
+  line << std::fixed << "step " << step << "/" << totalSteps << "  epoch "
+       << epoch << "/" << epochs << "  loss " << std::setprecision(4) << loss;
+  if (lossScaleSlot)
+    line << "  scale " << std::setprecision(0)
+         << readF32(state[*lossScaleSlot]);
+  if (skippedSlot)
+    line << "  skipped " << std::setprecision(0) << readF32(state[*skippedSlot]);
+  line << "  " << std::setprecision(0) << rate << " samples/s";
+  if (terminal) {
+    int width = 24;
+    int filled = totalSteps ? int(width * step / totalSteps) : width;
+    std::cout << "\r[" << std::string(filled, '#')
+              << std::string(width - filled, '.') << "] " << line.str()
+              << "   " << (final ? "\n" : "") << std::flush;
+    lastDraw = now;
+  } else {
+    std::cout << line.str() << "\n" << std::flush;
+  }
+}
+
+void Trainer::writeMetrics(const Evaluation &val) {
+  std::ostringstream json;
+  double epochs = stepsPerEpoch ? double(step) / double(stepsPerEpoch) : 0;
+  json << "{\n  \"steps\": " << step << ",\n  \"epochs\": "
+       << jsonNumber(epochs) << ",\n  \"train_loss\": "
+       << jsonNumber(lastEpochLoss) << ",\n  \"val_loss\": "
+       << jsonNumber(val.loss) << ",\n  \"val_accuracy\": "
+       << jsonNumber(val.accuracy) << ",\n  \"loss_scale\": "
+       << (lossScaleSlot ? jsonNumber(readF32(state[*lossScaleSlot]))
+                         : std::string("null"))
+       << ",\n  \"skipped_steps\": "
+       << (skippedSlot ? jsonNumber(readF32(state[*skippedSlot])) : "0")
+       << ",\n  \"samples_per_second\": "
+       << jsonNumber(trainSeconds > 0 ? trainedSamples / trainSeconds : NAN)
+       << ",\n  \"precision\": " << jsonString(program.precision)
+       << ",\n  \"optimizer\": " << jsonString(program.optimizer) << "\n}\n";
+  writeFileAtomically(options.metricsJson, json.str());
+}
+
+int Trainer::run() {
+  if (options.device == "cuda")
+    throw Error("--device cuda: this binary contains CPU code only");
+  if (options.device != "cpu" && options.device != "auto")
+    throw Error("--device must be cpu, cuda or auto, got '" + options.device +
+                "'");
+  if (!options.optimizer.empty() && options.optimizer != program.optimizer)
+    throw Error("--optimizer " + options.optimizer + ": this binary was "
+                "compiled with the " + program.optimizer +
+                " optimizer (recompile with mpc-opt --optimizer=" +
+                options.optimizer + ")");
+  if (options.batchSize && *options.batchSize != batch)
+    throw Error("--batch-size " + std::to_string(*options.batchSize) +
+                ": this binary was compiled for batches of " +
+                std::to_string(batch) + " (recompile with mpc-opt "
+                "--batch-size=" + std::to_string(*options.batchSize) + ")");
+  if (options.epochs && options.steps)
+    throw Error("give --epochs or --steps, not both");
+  if (!options.evalOnly && !options.epochs && !options.steps)
+    throw Error("say how long to train: --epochs N or --steps N (see --help)");
+  if (options.checkpointEvery && options.checkpoint.empty())
+    throw Error("--checkpoint-every needs --checkpoint DIR");
+  if (options.inputs.empty())
+    throw Error("--inputs FILE.npy is required (see --help)");
+  if (options.valInputs.empty() != options.valLabels.empty() &&
+      trainLabelSlot)
+    throw Error("--val-inputs and --val-labels go together");
+
+  train = loadDataset(options.inputs, options.labels, "--inputs");
+  if (!options.valInputs.empty()) {
+    val = loadDataset(options.valInputs, options.valLabels, "--val-inputs");
+    hasVal = true;
+  }
+  stepsPerEpoch = train.samples / batch;
+  if (stepsPerEpoch == 0 && !options.evalOnly)
+    throw Error(train.description + ": " + std::to_string(train.samples) +
+                " samples are fewer than one batch of " +
+                std::to_string(batch));
+
+  seed = options.seed.value_or(0);
+  if (!options.resume.empty()) {
+    uint64_t requested = seed;
+    loadCheckpoint(options.resume);
+    if (options.seed && *options.seed != seed)
+      throw Error("--seed " + std::to_string(requested) + ": the checkpoint in " +
+                  options.resume + " was trained with --seed " +
+                  std::to_string(seed) + "; resuming keeps its data order");
+    std::cout << "resumed from " << options.resume << " at step " << step
+              << "\n";
+  } else {
+    initializeState();
+  }
+
+  Evaluation valResult;
+  if (options.evalOnly) {
+    const Dataset &data = hasVal ? val : train;
+    valResult = evaluate(data);
+    std::cout << std::fixed << std::setprecision(4) << "eval on "
+              << data.samples << " samples: loss " << valResult.loss;
+    if (!std::isnan(valResult.accuracy))
+      std::cout << "  accuracy " << std::setprecision(2)
+                << 100 * valResult.accuracy << "%";
+    std::cout << "\n";
+    if (!options.metricsJson.empty())
+      writeMetrics(valResult);
+    return 0;
+  }
+
+  totalSteps = options.steps ? *options.steps
+                             : *options.epochs * stepsPerEpoch;
+  if (totalSteps < 0)
+    throw Error("--steps/--epochs must not be negative");
+  int64_t logEvery = options.logEvery.value_or(
+      std::max<int64_t>(1, std::min<int64_t>(stepsPerEpoch, 100)));
+  if (logEvery < 1)
+    throw Error("--log-every must be at least 1");
+  float lr = float(options.lr.value_or(program.defaultLR));
+  float decay = float(options.weightDecay.value_or(program.defaultWeightDecay));
+  Array lrArray = scalarF32(lr), decayArray = scalarF32(decay);
+  std::cout << name << ": training " << program.precision << ", "
+            << program.optimizer << " (lr " << lr << ", weight decay "
+            << decay << "), batch " << batch << ", " << train.samples
+            << " samples, " << stepsPerEpoch << " steps per epoch\n";
+  if (train.samples % batch)
+    std::cout << name << ": the last " << train.samples % batch
+              << " samples of each epoch are dropped (fixed batch of "
+              << batch << ")\n";
+
+  std::vector<const Array *> args(program.train.inputs.size());
+  for (size_t k = 0; k < trainInputSlots.size(); ++k)
+    args[trainInputSlots[k]] = &batchInputs[k];
+  if (trainLabelSlot)
+    args[*trainLabelSlot] = &*batchLabels;
+  args[args.size() - 2] = &lrArray;
+  args[args.size() - 1] = &decayArray;
+  std::vector<Array> results;
+  std::vector<int64_t> order;
+  int64_t orderEpoch = -1;
+  windowStart = runStart = Clock::now();
+  while (step < totalSteps) {
+    int64_t epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch;
+    if (epoch != orderEpoch) {
+      order = epochOrder(train.samples, seed, epoch);
+      orderEpoch = epoch;
+    }
+    gatherBatch(train, order, inEpoch * batch, batch);
+    for (size_t i = 0; i < numState; ++i)
+      args[i] = &state[i];
+    auto stepStart = Clock::now();
+    program.train.call(args, results);
+    trainSeconds +=
+        std::chrono::duration<double>(Clock::now() - stepStart).count();
+    trainedSamples += batch;
+    for (size_t i = 0; i < numState; ++i)
+      state[i] = std::move(results[i]);
+    double loss = readF32(results[numState]);
+    ++step;
+    windowLoss += loss;
+    ++windowSteps;
+    epochLoss += loss;
+    ++epochSteps;
+    if (step % stepsPerEpoch == 0) {
+      lastEpochLoss = epochLoss / epochSteps;
+      epochLoss = 0;
+      epochSteps = 0;
+    }
+    bool logNow = step % logEvery == 0 || step == totalSteps;
+    if (terminal && !logNow &&
+        std::chrono::duration<double>(Clock::now() - lastDraw).count() > 0.1)
+      printProgress(false);
+    if (logNow) {
+      printProgress(step == totalSteps);
+      windowLoss = 0;
+      windowSteps = 0;
+      windowStart = Clock::now();
+    }
+    if (!options.checkpoint.empty() && options.checkpointEvery &&
+        step % *options.checkpointEvery == 0)
+      saveCheckpoint();
+  }
+  // A run shorter than an epoch reports the mean over what it trained.
+  if (std::isnan(lastEpochLoss) && epochSteps)
+    lastEpochLoss = epochLoss / epochSteps;
+  if (!options.checkpoint.empty())
+    saveCheckpoint();
+
+  std::cout << std::fixed << std::setprecision(4) << "done: " << step
+            << " steps, train loss " << lastEpochLoss;
+  if (hasVal) {
+    valResult = evaluate(val);
+    std::cout << ", val loss " << valResult.loss;
+    if (!std::isnan(valResult.accuracy))
+      std::cout << ", val accuracy " << std::setprecision(2)
+                << 100 * valResult.accuracy << "%";
+  }
+  if (skippedSlot)
+    std::cout << ", skipped steps " << std::setprecision(0)
+              << readF32(state[*skippedSlot]);
+  std::cout << std::setprecision(0) << ", "
+            << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
+            << " samples/s\n";
+
+  if (!options.saveOnnx.empty()) {
+    std::map<std::string, const Array *> byName;
+    for (size_t i = 0; i < numState; ++i)
+      byName[program.train.inputs[i].name] = &state[i];
+    writeFileAtomically(options.saveOnnx,
+                        serializeTrainedModel(program, byName));
+    std::cout << "wrote " << options.saveOnnx << "\n";
+  }
+  if (!options.metricsJson.empty())
+    writeMetrics(valResult);
+  return 0;
+}
+
+void printTrainingHelp(const TrainingProgram &program) {
+  std::cout
+      << "usage: " << program.name
+      << " --inputs X.npy --labels Y.npy (--epochs N | --steps N) [options]\n\n"
+      << "Trains the compiled model (" << program.precision << ", "
+      << program.optimizer << ", loss " << program.loss << ").\n\n"
+      << "data:\n"
+      << "  --inputs [NAME=]FILE.npy      training inputs, samples along the "
+         "first axis\n"
+      << "  --labels FILE.npy             training labels\n"
+      << "  --val-inputs [NAME=]FILE.npy  validation inputs (every sample is "
+         "evaluated)\n"
+      << "  --val-labels FILE.npy         validation labels\n"
+      << "training:\n"
+      << "  --epochs N | --steps N        how long (steps count from the "
+         "start, also when resuming)\n"
+      << "  --batch-size B                must be the compiled batch\n"
+      << "  --lr F                        learning rate (default "
+      << program.defaultLR << ")\n"
+      << "  --weight-decay F              (default "
+      << program.defaultWeightDecay << ")\n"
+      << "  --optimizer NAME              must be the compiled one ("
+      << program.optimizer << ")\n"
+      << "  --seed S                      data order (default 0)\n"
+      << "  --device cpu|cuda|auto        (default auto)\n"
+      << "output:\n"
+      << "  --log-every K                 a log line every K steps\n"
+      << "  --metrics-json FILE           final metrics as JSON\n"
+      << "  --save-onnx OUT.onnx          the model with the trained weights\n"
+      << "  --checkpoint DIR              checkpoint at the end (and every N "
+         "steps with --checkpoint-every N)\n"
+      << "  --resume DIR                  continue from DIR's latest "
+         "checkpoint\n"
+      << "  --eval-only                   evaluate (validation data, else "
+         "training data) and stop\n\n"
+      << "inputs:\n";
+  auto describe = [](const Signature &s) {
+    return "  " + s.name + ": " + s.dtype + " " + formatShape(s.shape) + "\n";
+  };
+  for (const Signature &s : program.train.inputs)
+    if (!s.state && s.name != "lr" && s.name != "weight_decay")
+      std::cout << describe(s);
+  std::cout << "training state (checkpointed):\n";
+  for (const Signature &s : program.train.inputs)
+    if (s.state)
+      std::cout << describe(s);
+}
+
+} // namespace
+
+int runTraining(int argc, char **argv, const TrainingProgram &program) {
+  try {
+    Options options;
+    std::vector<std::string> inputNames;
+    {
+      const auto &in = program.train.inputs;
+      size_t end = in.size() - 2 - (program.loss != "model" ? 1 : 0);
+      for (size_t i = 0; i < end; ++i)
+        if (!in[i].state)
+          inputNames.push_back(in[i].name);
+    }
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc)
+          throw Error(arg + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "--help" || arg == "-h") {
+        printTrainingHelp(program);
+        return 0;
+      } else if (arg == "--inputs") {
+        addInputSpec(options.inputs, arg, value(), inputNames);
+      } else if (arg == "--val-inputs") {
+        addInputSpec(options.valInputs, arg, value(), inputNames);
+      } else if (arg == "--labels") {
+        options.labels = value();
+      } else if (arg == "--val-labels") {
+        options.valLabels = value();
+      } else if (arg == "--epochs") {
+        options.epochs = parseInt(arg, value());
+      } else if (arg == "--steps") {
+        options.steps = parseInt(arg, value());
+      } else if (arg == "--batch-size") {
+        options.batchSize = parseInt(arg, value());
+      } else if (arg == "--lr") {
+        options.lr = parseFloat(arg, value());
+      } else if (arg == "--weight-decay") {
+        options.weightDecay = parseFloat(arg, value());
+      } else if (arg == "--optimizer") {
+        options.optimizer = value();
+      } else if (arg == "--seed") {
+        int64_t s = parseInt(arg, value());
+        if (s < 0)
+          throw Error("--seed must not be negative");
+        options.seed = uint64_t(s);
+      } else if (arg == "--log-every") {
+        options.logEvery = parseInt(arg, value());
+      } else if (arg == "--metrics-json") {
+        options.metricsJson = value();
+      } else if (arg == "--save-onnx") {
+        options.saveOnnx = value();
+      } else if (arg == "--checkpoint") {
+        options.checkpoint = value();
+      } else if (arg == "--checkpoint-every") {
+        options.checkpointEvery = parseInt(arg, value());
+        if (*options.checkpointEvery < 1)
+          throw Error("--checkpoint-every must be at least 1");
+      } else if (arg == "--resume") {
+        options.resume = value();
+      } else if (arg == "--eval-only") {
+        options.evalOnly = true;
+      } else if (arg == "--device") {
+        options.device = value();
+      } else {
+        throw Error("unknown argument '" + arg + "' (see --help)");
+      }
+    }
+    Trainer trainer(program, options);
+    return trainer.run();
+  } catch (const std::exception &e) {
+    std::cout << std::flush;
+    std::cerr << program.name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+} // namespace runtime
+} // namespace mpc
