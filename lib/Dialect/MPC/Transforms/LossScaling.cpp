@@ -85,10 +85,12 @@ void LossScaling::runOnOperation() {
                     "--mpc-build-training?)");
     return signalPassFailure();
   }
-  if (train.getArgAttr(0, "mpc.loss_scaled")) {
-    train.emitError("mpc-loss-scaling: @train_step is already loss-scaled");
-    return signalPassFailure();
-  }
+  for (unsigned i = 0; i < train.getNumArguments(); ++i)
+    if (auto state = train.getArgAttrOfType<StringAttr>(i, kStateAttr);
+        state && state.getValue() == "loss_scale") {
+      train.emitError("mpc-loss-scaling: @train_step is already loss-scaled");
+      return signalPassFailure();
+    }
 
   OpBuilder b(module.getContext());
   Location loc = train.getLoc();

@@ -1,0 +1,85 @@
+// RUN: mpc-opt %s --split-input-file --verify-diagnostics --mpc-build-training
+
+// An op on the path from a parameter to the loss without a gradient rule.
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
+  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+    %w = mpc.get_parameter @w : tensor<2x2xf32>
+    %m = mpc.matmul %x, %w : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    // The error is on the node's copy in @train_step, located by its name.
+    // expected-error @unknown {{node 'clip1' (mpc.max) lies between a trainable parameter and the loss but has no gradient rule}}
+    %c = mpc.max %m, %x : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32> loc("clip1")
+    return %c : tensor<2x2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
+  // expected-error @+1 {{input 'input0' has type 'tensor<?x2xf32>'; training programs need static shapes (pin them with --input-shape)}}
+  func.func @main(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+    return %x : tensor<?x2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
+  // expected-error @+1 {{the model has 2 outputs; choose the one the loss attaches to with output=NAME}}
+  func.func @main(%x: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+    %w = mpc.get_parameter @w : tensor<2x2xf32>
+    %m = mpc.matmul %x, %w : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    return %m, %m : tensor<2x2xf32>, tensor<2x2xf32>
+  }
+}
+
+// -----
+
+// expected-error @+1 {{no @main forward function}}
+module {
+  func.func @forward(%x: tensor<2xf32>) -> tensor<2xf32> {
+    return %x : tensor<2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @c = dense<1.0> : tensor<2x2xf32>
+  // expected-error @+1 {{the model has no trainable parameters}}
+  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+    %c = mpc.get_parameter @c : tensor<2x2xf32>
+    %m = mpc.matmul %x, %c : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    return %m : tensor<2x2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2xf32>
+  // expected-error @+1 {{cross-entropy needs logits [N, C, ...], output 'output0' has type 'tensor<2xf32>'}}
+  func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+    %w = mpc.get_parameter @w : tensor<2xf32>
+    %m = mpc.mul %x, %w : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    return %m : tensor<2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
+  // expected-error @+1 {{the loss does not depend on any trainable parameter}}
+  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+    %w = mpc.get_parameter @w : tensor<2x2xf32>
+    // A comparison is not differentiable: @w only selects, so the loss
+    // does not depend on it.
+    %c = mpc.greater %w, %x : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xi1>
+    %f = mpc.where %c, %x, %x : (tensor<2x2xi1>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    %m = mpc.matmul %x, %f : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    return %m : tensor<2x2xf32>
+  }
+}

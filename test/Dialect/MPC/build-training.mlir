@@ -1,0 +1,81 @@
+// RUN: mpc-opt %s --split-input-file --mpc-build-training=optimizer=sgd | FileCheck %s
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=adamw lr=0.01" | FileCheck %s --check-prefix=ADAMW
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=momentum nesterov=true weight-decay=0.5" | FileCheck %s --check-prefix=MOMENTUM
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="loss=mse optimizer=sgd" | FileCheck %s --check-prefix=MSE
+
+// Gemm + Relu + cross-entropy: the gradient of each parameter, then an
+// fp32 update of the master weights that the step takes and returns.
+module {
+  mpc.parameter @w1 trainable = dense<0.5> : tensor<3x4xf32>
+  mpc.parameter @b1 trainable = dense<0.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x4xf32> {mpc.name = "x"}) -> (tensor<2x3xf32> {mpc.name = "logits"}) {
+    %w = mpc.get_parameter @w1 : tensor<3x4xf32>
+    %b = mpc.get_parameter @b1 : tensor<3xf32>
+    %h = mpc.gemm %x, %w, %b {trans_b} : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    %r = mpc.relu %h : tensor<2x3xf32> -> tensor<2x3xf32>
+    return %r : tensor<2x3xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<f32> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x4xf32> {mpc.name = "x"}, %[[Y:[^:]+]]: tensor<2xi64> {mpc.name = "labels"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<f32> {mpc.state = "step"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 1.000000e-03 : f32, name = "sgd", weight_decay = 0.000000e+00 : f32}
+// The forward reads the state, not the parameter symbols.
+// CHECK-NOT: mpc.get_parameter
+// CHECK: %[[H:.+]] = mpc.gemm %[[X]], %[[W]], %[[B]] {trans_b}
+// CHECK: %[[R:.+]] = mpc.relu %[[H]]
+// CHECK: %[[LOSS:.+]], %[[LOGP:.+]] = mpc.softmax_cross_entropy_loss %[[R]], %[[Y]] :
+// CHECK: %[[SEED:.+]] = mpc.constant {mpc.loss_seed} dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[DR:.+]] = mpc.softmax_cross_entropy_loss_grad %[[LOGP]], %[[Y]], %[[SEED]]
+// Relu's rule: the gradient where the input was positive.
+// CHECK: %[[POS:.+]] = mpc.greater %[[H]], %{{.+}} : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x3xi1>
+// CHECK: %[[DH:.+]] = mpc.where %[[POS]], %[[DR]], %{{.+}}
+// Gemm's rules: dW = dH^T x (trans_b), dB = the sum over the batch.
+// CHECK: %[[DW:.+]] = mpc.gemm %[[DH]], %[[X]] {beta = 0.000000e+00 : f32, trans_a} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+// CHECK: %[[DBS:.+]] = mpc.reduce_sum %[[DH]] {axes = array<i64: 0>}
+// CHECK: %[[DB:.+]] = mpc.reshape %[[DBS]]
+// The input's gradient is not needed and not computed.
+// CHECK-NOT: mpc.gemm
+// CHECK: %[[NW:.+]] = mpc.sgd_update %[[W]], %[[DW]], %[[LR]], %[[WD]] : tensor<3x4xf32>, tensor<f32>
+// CHECK: %[[NB:.+]] = mpc.sgd_update %[[B]], %[[DB]], %[[LR]], %[[WD]] : tensor<3xf32>, tensor<f32>
+// CHECK: %[[NS:.+]] = mpc.add %[[STEP]], %{{.+}}
+// CHECK: return %[[NW]], %[[NB]], %[[NS]], %[[LOSS]]
+
+// Evaluation: one loss per sample, so padding can be masked.
+// CHECK-LABEL: func.func @eval_step
+// CHECK-SAME: -> (tensor<2xf32> {mpc.name = "loss"}, tensor<2x3xf32> {mpc.name = "logits"})
+// CHECK: mpc.softmax_cross_entropy_loss %{{.+}}, %{{.+}} {reduction = #mpc<reduction none>}
+// CHECK-NOT: _update
+
+// CHECK-LABEL: func.func @init()
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<f32> {mpc.state = "step"})
+// CHECK-DAG: %[[IW:.+]] = mpc.get_parameter @w1
+// CHECK-DAG: %[[IB:.+]] = mpc.get_parameter @b1
+// CHECK-DAG: %[[ZERO:.+]] = mpc.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: return %[[IW]], %[[IB]], %[[ZERO]]
+
+// AdamW: two fp32 slots per parameter, decoupled decay (default 0.01).
+// ADAMW-LABEL: func.func @train_step
+// ADAMW-SAME: {mpc.state = "adam_m:w1"}
+// ADAMW-SAME: {mpc.state = "adam_v:b1"}
+// ADAMW-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 0.00999999977 : f32, name = "adamw", weight_decay = 0.00999999977 : f32}
+// ADAMW: %{{.+}}, %{{.+}}, %{{.+}} = mpc.adam_update %arg0, %{{.+}}, %arg2, %arg4, %arg{{[0-9]+}}, %arg6, %arg{{[0-9]+}} {decoupled} : tensor<3x4xf32>, tensor<f32>
+// ADAMW: mpc.adam_update %arg1, %{{.+}}, %arg3, %arg5, %{{.+}} {decoupled} : tensor<3xf32>, tensor<f32>
+// ADAMW-LABEL: func.func @init()
+// ADAMW: mpc.constant dense<0.000000e+00> : tensor<3x4xf32>
+
+// MOMENTUM-LABEL: func.func @train_step
+// MOMENTUM-SAME: {mpc.state = "momentum:w1"}
+// MOMENTUM-SAME: weight_decay = 5.000000e-01 : f32
+// MOMENTUM: mpc.momentum_update %arg0, %{{.+}}, %arg2, %arg7, %arg4, %arg8 {nesterov}
+
+// Mean squared error: float labels of the output shape; the eval loss is
+// per sample.
+// MSE-LABEL: func.func @train_step
+// MSE-SAME: %[[Y:[^:]+]]: tensor<2x3xf32> {mpc.name = "labels"}
+// MSE: %[[D:.+]] = mpc.sub %{{.+}}, %[[Y]]
+// MSE: %[[SQ:.+]] = mpc.mul %[[D]], %[[D]]
+// MSE: mpc.reduce_mean %[[SQ]] {axes = array<i64: 0, 1>, keepdims = false}
+// MSE-LABEL: func.func @eval_step
+// MSE: mpc.reduce_mean %{{.+}} {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<2xf32>
