@@ -480,9 +480,33 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     }
 
     if (lhsRank != rhsRank ||
-        lhsType.getShape().drop_back(2) != rhsType.getShape().drop_back(2) ||
-        ShapedType::isDynamicShape(lhsType.getShape().drop_back(2)))
-      return rewriter.notifyMatchFailure(op, "broadcast or dynamic batches");
+        lhsType.getShape().drop_back(2) != rhsType.getShape().drop_back(2)) {
+      // numpy batch broadcasting: both sides become the result's batch
+      // shape (a copy; batched matmuls with broadcast batches are rare
+      // outside attention, where the batches already agree).
+      ArrayRef<int64_t> batchShape = resultType.getShape().drop_back(2);
+      if (ShapedType::isDynamicShape(batchShape) ||
+          !lhsType.hasStaticShape() || !rhsType.hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic broadcast batches");
+      auto broadcastTo = [&](Value v, RankedTensorType type) -> Value {
+        SmallVector<int64_t> shape(batchShape);
+        llvm::append_range(shape, type.getShape().take_back(2));
+        auto target = RankedTensorType::get(shape, type.getElementType());
+        FailureOr<Value> copy = buildElementwise(
+            rewriter, op, {v}, target, nullptr,
+            [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+        return failed(copy) ? Value() : *copy;
+      };
+      lhs = broadcastTo(lhs, lhsType);
+      rhs = broadcastTo(rhs, rhsType);
+      if (!lhs || !rhs)
+        return failure();
+      lhsType = cast<RankedTensorType>(lhs.getType());
+      rhsType = cast<RankedTensorType>(rhs.getType());
+      lhsRank = rhsRank = lhsType.getRank();
+    }
+    if (ShapedType::isDynamicShape(lhsType.getShape().drop_back(2)))
+      return rewriter.notifyMatchFailure(op, "dynamic batches");
     // Fold the batch dims into one: [B..., M, K] -> [B, M, K].
     SmallVector<ReassociationIndices> fold;
     ReassociationIndices batch;
