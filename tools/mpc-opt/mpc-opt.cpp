@@ -17,6 +17,7 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -423,6 +424,24 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
   if (!module)
     return 1;
   stageTimer.done("import " + llvm::sys::path::filename(inputFilename).str());
+  // Compiling a program: diagnostics read `model.onnx: error: ...`, like
+  // the import's (the messages name the node where there is one).
+  std::optional<ScopedDiagnosticHandler> programDiagnostics;
+  if (mode == "infer" || mode == "train") {
+    context.printOpOnDiagnostic(false);
+    programDiagnostics.emplace(&context, [&](Diagnostic &diag) {
+      StringRef kind = diag.getSeverity() == DiagnosticSeverity::Error
+                           ? "error"
+                       : diag.getSeverity() == DiagnosticSeverity::Warning
+                           ? "warning"
+                           : "note";
+      llvm::errs() << inputFilename << ": " << kind << ": " << diag.str()
+                   << "\n";
+      for (const Diagnostic &note : diag.getNotes())
+        llvm::errs() << inputFilename << ": note: " << note.str() << "\n";
+      return success();
+    });
+  }
   if (mode == "infer")
     return compileInferenceProgram(std::move(module), outputFilename);
   if (mode == "train")
