@@ -121,6 +121,16 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
     return failure();
   if (entry.outputs.empty())
     return func.emitError() << "the program has no outputs", failure();
+  // The names are read; the lowering has no use for them (and would warn
+  // about attributes it does not know).
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    func.removeArgAttr(i, "mpc.state");
+    func.removeArgAttr(i, "mpc.name");
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    func.removeResultAttr(i, StringAttr::get(func.getContext(), "mpc.state"));
+    func.removeResultAttr(i, StringAttr::get(func.getContext(), "mpc.name"));
+  }
   // `main` belongs to the generated C++ entry point; the kernels get names
   // of their own.
   if (failed(SymbolTable::replaceAllSymbolUses(
