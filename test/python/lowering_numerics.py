@@ -188,11 +188,34 @@ def case_reshapes():
     return [x], body, (4, 6), ref, 0.0
 
 
+def case_pad_constant_crop():
+    x = RNG.standard_normal((3, 4))
+    body = """%0 = mpc.pad %a0 {pads = array<i64: 1, -1, 0, 2>, value = 0.5} : (tensor<3x4xf32>) -> tensor<4x5xf32>"""
+    ref = np.pad(x.astype(np.float32)[:, 1:], ((1, 0), (0, 2)),
+                 constant_values=0.5)
+    return [x], body, (4, 5), ref, 0.0
+
+
+def case_pad_edge():
+    x = RNG.standard_normal((3, 4))
+    body = """%0 = mpc.pad %a0 {pads = array<i64: 2, 0, 1, 3>, mode = #mpc<pad_mode edge>} : (tensor<3x4xf32>) -> tensor<6x7xf32>"""
+    ref = np.pad(x.astype(np.float32), ((2, 1), (0, 3)), mode="edge")
+    return [x], body, (6, 7), ref, 0.0
+
+
+def case_pad_reflect():
+    x = RNG.standard_normal((3, 4))
+    body = """%0 = mpc.pad %a0 {pads = array<i64: 2, 1, 1, 3>, mode = #mpc<pad_mode reflect>} : (tensor<3x4xf32>) -> tensor<6x8xf32>"""
+    ref = np.pad(x.astype(np.float32), ((2, 1), (1, 3)), mode="reflect")
+    return [x], body, (6, 8), ref, 0.0
+
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
-         case_matmul_packed_bf16]
+         case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
+         case_pad_reflect]
 
 
 def program(inputs, body, out_shape):

@@ -1359,6 +1359,103 @@ Value f32Const(OpBuilder &b, Location loc, double v) {
 }
 
 /// d scores = (exp(log_prob) - onehot(label)) * w[label] * g / denominator.
+/// ONNX Pad. Negative pads crop first; constant mode is tensor.pad; edge
+/// and reflect read the input at a clamped or mirrored index (a gather in a
+/// linalg.generic over the result).
+struct PadLowering : OpConversionPattern<PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    ArrayRef<int64_t> pads = op.getPads();
+    if (llvm::any_of(pads, [](int64_t p) { return p < 0; })) {
+      if (!type.hasStaticShape())
+        return op.emitOpError("negative pads of a dynamic shape are not "
+                              "supported");
+      SmallVector<int64_t> offsets, sizes, strides(rank, 1);
+      for (int64_t d = 0; d < rank; ++d) {
+        offsets.push_back(std::max<int64_t>(0, -pads[d]));
+        sizes.push_back(type.getDimSize(d) - offsets.back() -
+                        std::max<int64_t>(0, -pads[rank + d]));
+      }
+      MLIRContext *context = op.getContext();
+      input = tensor::ExtractSliceOp::create(
+          rewriter, loc, input, getAsIndexOpFoldResult(context, offsets),
+          getAsIndexOpFoldResult(context, sizes),
+          getAsIndexOpFoldResult(context, strides));
+      type = cast<RankedTensorType>(input.getType());
+    }
+    SmallVector<int64_t> low, high;
+    for (int64_t d = 0; d < rank; ++d) {
+      low.push_back(std::max<int64_t>(0, pads[d]));
+      high.push_back(std::max<int64_t>(0, pads[rank + d]));
+    }
+    Type element = type.getElementType();
+    if (op.getMode() == PadMode::Constant) {
+      double value = op.getValue().convertToDouble();
+      TypedAttr padAttr =
+          isa<FloatType>(element)
+              ? TypedAttr(rewriter.getFloatAttr(element, value))
+              : TypedAttr(rewriter.getIntegerAttr(element, (int64_t)value));
+      Value padValue = arith::ConstantOp::create(rewriter, loc, padAttr);
+      rewriter.replaceOpWithNewOp<tensor::PadOp>(
+          op, resultType, input, getAsIndexOpFoldResult(op.getContext(), low),
+          getAsIndexOpFoldResult(op.getContext(), high), padValue);
+      return success();
+    }
+    bool reflect = op.getMode() == PadMode::Reflect;
+    if (!type.hasStaticShape() || !resultType.hasStaticShape())
+      return op.emitOpError("edge and reflect padding need static shapes");
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t dim = type.getDimSize(d);
+      if (dim == 0 && (low[d] || high[d]))
+        return op.emitOpError("cannot pad an empty dim in ")
+               << stringifyPadMode(op.getMode()) << " mode";
+      if (reflect && (low[d] >= dim || high[d] >= dim) && (low[d] || high[d]))
+        return op.emitOpError("reflect pads of dim ")
+               << d << " must be smaller than its size " << dim;
+    }
+    Value result = buildGeneric(
+        rewriter, loc, resultType.getShape(), {element}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> indices;
+          auto index = [&](int64_t v) {
+            return Value(arith::ConstantIndexOp::create(b, l, v));
+          };
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t last = type.getDimSize(d) - 1;
+            Value i = arith::SubIOp::create(b, l, linalg::IndexOp::create(b, l, d),
+                                            index(low[d]));
+            if (reflect) {
+              // Mirror without repeating the edge: -1 -> 1, last+1 -> last-1.
+              Value below = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, i, index(0));
+              i = arith::SelectOp::create(
+                  b, l, below, arith::SubIOp::create(b, l, index(0), i), i);
+              Value above = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::sgt, i, index(last));
+              i = arith::SelectOp::create(
+                  b, l, above,
+                  arith::SubIOp::create(b, l, index(2 * last), i), i);
+            } else {
+              i = arith::MaxSIOp::create(b, l, i, index(0));
+              i = arith::MinSIOp::create(b, l, i, index(last));
+            }
+            indices.push_back(i);
+          }
+          return SmallVector<Value>{
+              tensor::ExtractOp::create(b, l, input, indices)};
+        })[0];
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct SoftmaxCrossEntropyLossGradLowering
     : OpConversionPattern<SoftmaxCrossEntropyLossGradOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -2100,7 +2197,7 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                StaticReshapeLowering<ReshapeOp>, StaticReshapeLowering<FlattenOp>,
                StaticReshapeLowering<SqueezeOp>,
                StaticReshapeLowering<UnsqueezeOp>, IdentityLowering,
-               DropoutLowering, SliceLowering, ConcatLowering, ConvLowering,
+               DropoutLowering, SliceLowering, PadLowering, ConcatLowering, ConvLowering,
                MaxPoolLowering, AveragePoolLowering, GlobalAveragePoolLowering,
                BatchNormLowering>(
       context);

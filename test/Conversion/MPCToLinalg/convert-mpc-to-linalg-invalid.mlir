@@ -42,3 +42,14 @@ func.func @matmul_vector(%x: tensor<8xf32>, %w: tensor<8x4xf32>) -> tensor<4xf32
   %0 = mpc.matmul %x, %w : (tensor<8xf32>, tensor<8x4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// ONNX's reflect mode mirrors without repeating the edge: pads must be
+// smaller than the dim.
+func.func @reflect_too_far(%x: tensor<2x4xf32>) -> tensor<6x4xf32> {
+  // expected-error @+2 {{'mpc.pad' op reflect pads of dim 0 must be smaller than its size 2}}
+  // expected-error @+1 {{failed to legalize operation 'mpc.pad'}}
+  %0 = mpc.pad %x {pads = array<i64: 2, 0, 2, 0>, mode = #mpc<pad_mode reflect>} : (tensor<2x4xf32>) -> tensor<6x4xf32>
+  return %0 : tensor<6x4xf32>
+}

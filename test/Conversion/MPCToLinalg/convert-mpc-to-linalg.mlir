@@ -229,3 +229,27 @@ func.func @expand_split_pow(%x: tensor<3x1xf32>, %y: tensor<2x6xf32>, %e: tensor
   %3 = mpc.pow %n, %n : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
   return %0, %1#1, %2, %3 : tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x2xf32>, tensor<3xi32>
 }
+
+// -----
+
+// Pad: negative pads crop first; constant mode is tensor.pad; edge clamps
+// and reflect mirrors the read index.
+// CHECK-LABEL: func.func @pad_modes
+func.func @pad_modes(%x: tensor<3x4xf32>) -> (tensor<4x5xf32>, tensor<5x6xf32>, tensor<5x6xf32>) {
+  // CHECK: %[[CROP:.+]] = tensor.extract_slice %{{.+}}[0, 1] [3, 3] [1, 1]
+  // CHECK: %[[VALUE:.+]] = arith.constant 5.000000e-01 : f32
+  // CHECK: tensor.pad %[[CROP]] low[1, 0] high[0, 2]
+  // CHECK: tensor.yield %[[VALUE]]
+  %0 = mpc.pad %x {pads = array<i64: 1, -1, 0, 2>, value = 0.5} : (tensor<3x4xf32>) -> tensor<4x5xf32>
+  // CHECK: linalg.generic
+  // CHECK: arith.maxsi
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract
+  %1 = mpc.pad %x {pads = array<i64: 1, 1, 1, 1>, mode = #mpc<pad_mode edge>} : (tensor<3x4xf32>) -> tensor<5x6xf32>
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.cmpi sgt
+  // CHECK: tensor.extract
+  %2 = mpc.pad %x {pads = array<i64: 1, 1, 1, 1>, mode = #mpc<pad_mode reflect>} : (tensor<3x4xf32>) -> tensor<5x6xf32>
+  return %0, %1, %2 : tensor<4x5xf32>, tensor<5x6xf32>, tensor<5x6xf32>
+}

@@ -7,8 +7,8 @@ module {
     %w = mpc.get_parameter @w : tensor<2x2xf32>
     %m = mpc.matmul %x, %w : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
     // The error is on the node's copy in @train_step, located by its name.
-    // expected-error @unknown {{node 'clip1' (mpc.max) lies between a trainable parameter and the loss but has no gradient rule}}
-    %c = mpc.max %m, %x : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32> loc("clip1")
+    // expected-error @unknown {{node 'act1' (mpc.hard_swish) lies between a trainable parameter and the loss but has no gradient rule}}
+    %c = mpc.hard_swish %m : tensor<2x2xf32> -> tensor<2x2xf32> loc("act1")
     return %c : tensor<2x2xf32>
   }
 }
@@ -81,5 +81,43 @@ module {
     %f = mpc.where %c, %x, %x : (tensor<2x2xi1>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
     %m = mpc.matmul %x, %f : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
     return %m : tensor<2x2xf32>
+  }
+}
+
+// -----
+
+// Rules that do not cover every form of their op say which form.
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<4x2xf32>
+  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+    %w = mpc.get_parameter @w : tensor<4x2xf32>
+    // expected-error @+1 {{'mpc.slice' op gradient of a slice with step 2 is not implemented}}
+    %s = mpc.slice %w {starts = array<i64: 0>, ends = array<i64: 4>, axes = array<i64: 0>, steps = array<i64: 2>} : (tensor<4x2xf32>) -> tensor<2x2xf32>
+    %m = mpc.mul %x, %s : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    return %m : tensor<2x2xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<4xf32>
+  func.func @main(%x: tensor<2x4xf32>) -> tensor<2x1xf32> {
+    %w = mpc.get_parameter @w : tensor<4xf32>
+    // expected-error @+1 {{'mpc.layer_norm' op gradient through the mean or inverse standard deviation results is not implemented}}
+    %y, %mean, %rstd = mpc.layer_norm %x, %w : (tensor<2x4xf32>, tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
+    return %mean : tensor<2x1xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
+  func.func @main(%x: tensor<2x2xf32>) -> tensor<1x2xf32> {
+    %w = mpc.get_parameter @w : tensor<2x2xf32>
+    // expected-error @+1 {{'mpc.pad' op gradient of negative padding is not implemented}}
+    %p = mpc.pad %w {pads = array<i64: -1, 0, 0, 0>} : (tensor<2x2xf32>) -> tensor<1x2xf32>
+    return %p : tensor<1x2xf32>
   }
 }

@@ -14,6 +14,9 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::mpc;
 
@@ -403,5 +406,441 @@ LogicalResult TransposeOp::buildGradients(OpBuilder &b, ValueRange grads,
                                           SmallVectorImpl<Value> &out) {
   out.push_back(
       TransposeOp::create(b, getLoc(), grads[0], invertPermutation(getPerm())));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// More elementwise ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+Value mul(OpBuilder &b, Location loc, Value x, Value y) {
+  return MulOp::create(b, loc, x, y, nullptr);
+}
+Value constantLike(OpBuilder &b, Location loc, Value like, double value) {
+  return scalarConstant(b, loc, getElementTypeOrSelf(like), value);
+}
+/// `grad` where `condition` holds, else 0.
+Value gradWhere(OpBuilder &b, Location loc, Value condition, Value grad) {
+  return WhereOp::create(b, loc, condition, grad, constantLike(b, loc, grad, 0));
+}
+/// 0 where `condition` holds, else `grad`.
+Value gradUnless(OpBuilder &b, Location loc, Value condition, Value grad) {
+  return WhereOp::create(b, loc, condition, constantLike(b, loc, grad, 0), grad);
+}
+} // namespace
+
+LogicalResult ReciprocalOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                           SmallVectorImpl<Value> &out) {
+  // -g y^2
+  Location loc = getLoc();
+  Value y = getOutput();
+  out.push_back(NegOp::create(b, loc, mul(b, loc, grads[0], mul(b, loc, y, y)),
+                              nullptr));
+  return success();
+}
+
+LogicalResult ErfOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  // g 2/sqrt(pi) exp(-x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  Value e = ExpOp::create(
+      b, loc, NegOp::create(b, loc, mul(b, loc, x, x), nullptr), nullptr);
+  out.push_back(mul(b, loc, grads[0],
+                    mul(b, loc, e, constantLike(b, loc, x, M_2_SQRTPI))));
+  return success();
+}
+
+LogicalResult SoftplusOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                         SmallVectorImpl<Value> &out) {
+  // g sigmoid(x)
+  Location loc = getLoc();
+  out.push_back(mul(b, loc, grads[0],
+                    SigmoidOp::create(b, loc, getInput(), nullptr)));
+  return success();
+}
+
+LogicalResult AbsOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  // g sign(x), 0 at 0 (as PyTorch).
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  Value zero = constantLike(b, loc, x, 0);
+  Value negative = WhereOp::create(b, loc, LessOp::create(b, loc, x, zero),
+                                   NegOp::create(b, loc, g, nullptr),
+                                   constantLike(b, loc, g, 0));
+  out.push_back(WhereOp::create(b, loc, GreaterOp::create(b, loc, x, zero), g,
+                                negative));
+  return success();
+}
+
+LogicalResult LeakyReluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  Value positive = GreaterOp::create(b, loc, getInput(),
+                                     constantLike(b, loc, getInput(), 0));
+  Value slope = constantLike(b, loc, g, getAlpha().convertToDouble());
+  out.push_back(WhereOp::create(b, loc, positive, g, mul(b, loc, g, slope)));
+  return success();
+}
+
+LogicalResult GeluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  auto c = [&](double v) { return constantLike(b, loc, x, v); };
+  auto add = [&](Value l, Value r) {
+    return Value(AddOp::create(b, loc, l, r, nullptr));
+  };
+  Value slope;
+  if (getApproximate() == GeluApproximation::None) {
+    // Phi(x) + x phi(x)
+    Value cdf = mul(b, loc, c(0.5),
+                    add(c(1.0), ErfOp::create(b, loc, mul(b, loc, x, c(M_SQRT1_2)),
+                                              nullptr)));
+    Value pdf = mul(b, loc, c(0.5 * M_2_SQRTPI * M_SQRT1_2),
+                    ExpOp::create(b, loc,
+                                  mul(b, loc, c(-0.5), mul(b, loc, x, x)),
+                                  nullptr));
+    slope = add(cdf, mul(b, loc, x, pdf));
+  } else {
+    // y = 0.5 x (1 + t), t = tanh(k (x + 0.044715 x^3)):
+    // 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 * 0.044715 x^2)
+    double k = std::sqrt(2.0 / M_PI);
+    Value x2 = mul(b, loc, x, x);
+    Value t = TanhOp::create(
+        b, loc, mul(b, loc, c(k), add(x, mul(b, loc, c(0.044715), mul(b, loc, x2, x)))),
+        nullptr);
+    Value dt = SubOp::create(b, loc, c(1.0), mul(b, loc, t, t), nullptr);
+    Value inner = mul(b, loc, c(k), add(c(1.0), mul(b, loc, c(3 * 0.044715), x2)));
+    slope = add(mul(b, loc, c(0.5), add(c(1.0), t)),
+                mul(b, loc, mul(b, loc, c(0.5), x), mul(b, loc, dt, inner)));
+  }
+  out.push_back(mul(b, loc, g, slope));
+  return success();
+}
+
+LogicalResult ClipOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // The gradient passes inside [min, max] (bounds included, as PyTorch).
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  if (auto min = getMinAttr())
+    g = gradUnless(b, loc,
+                   LessOp::create(b, loc, x,
+                                  constantLike(b, loc, x, min.getValueAsDouble())),
+                   g);
+  if (auto max = getMaxAttr())
+    g = gradUnless(b, loc,
+                   GreaterOp::create(
+                       b, loc, x, constantLike(b, loc, x, max.getValueAsDouble())),
+                   g);
+  out.push_back(g);
+  return success();
+}
+
+/// max/min: the gradient goes to the selected side; ties to the lhs.
+static void selectGradients(OpBuilder &b, Location loc, Value lhsLoses,
+                            Value grad, Value lhs, Value rhs,
+                            SmallVectorImpl<Value> &out) {
+  out.push_back(unbroadcast(b, loc, gradUnless(b, loc, lhsLoses, grad),
+                            tensorTypeOf(lhs)));
+  out.push_back(unbroadcast(b, loc, gradWhere(b, loc, lhsLoses, grad),
+                            tensorTypeOf(rhs)));
+}
+
+LogicalResult MaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  selectGradients(b, loc, LessOp::create(b, loc, getLhs(), getRhs()), grads[0],
+                  getLhs(), getRhs(), out);
+  return success();
+}
+
+LogicalResult MinOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  selectGradients(b, loc, GreaterOp::create(b, loc, getLhs(), getRhs()),
+                  grads[0], getLhs(), getRhs(), out);
+  return success();
+}
+
+LogicalResult PowOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // d/da = g b a^(b-1); d/db = g y log(a) (float exponents only).
+  Location loc = getLoc();
+  Value a = getLhs(), e = getRhs(), g = grads[0];
+  bool floatExponent = isa<FloatType>(getElementTypeOrSelf(e));
+  Value exponent =
+      floatExponent ? e
+                    : Value(ConvertOp::create(
+                          b, loc,
+                          RankedTensorType::get(tensorTypeOf(e).getShape(),
+                                                getElementTypeOrSelf(a)),
+                          e));
+  Value lowered = PowOp::create(
+      b, loc, a,
+      SubOp::create(b, loc, exponent, constantLike(b, loc, exponent, 1.0),
+                    nullptr),
+      nullptr);
+  out.push_back(unbroadcast(b, loc, mul(b, loc, g, mul(b, loc, exponent, lowered)),
+                            tensorTypeOf(a)));
+  if (floatExponent)
+    out.push_back(unbroadcast(
+        b, loc,
+        mul(b, loc, g, mul(b, loc, getOutput(), LogOp::create(b, loc, a, nullptr))),
+        tensorTypeOf(e)));
+  else
+    out.push_back(nullptr);
+  return success();
+}
+
+LogicalResult WhereOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  Value c = getCondition(), g = grads[0];
+  out.push_back(nullptr);
+  out.push_back(unbroadcast(b, loc, gradWhere(b, loc, c, g),
+                            tensorTypeOf(getOnTrue())));
+  out.push_back(unbroadcast(b, loc, gradUnless(b, loc, c, g),
+                            tensorTypeOf(getOnFalse())));
+  return success();
+}
+
+LogicalResult DropoutOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // Inference mode is the identity; training mode scales the kept
+  // elements by 1 / (1 - ratio), through the mask the forward drew.
+  Location loc = getLoc();
+  Value g = grads[0];
+  if (getTraining()) {
+    double keep = 1.0 - getRatio().convertToDouble();
+    g = gradWhere(b, loc, getMask(),
+                  mul(b, loc, g, constantLike(b, loc, g, keep > 0 ? 1 / keep : 0)));
+  }
+  out.push_back(g);
+  return success();
+}
+
+LogicalResult CastOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(CastOp::create(b, getLoc(), getInput().getType(), grads[0]));
+  return success();
+}
+
+LogicalResult ConvertOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // Only float-to-float conversions carry a gradient (activity analysis
+  // never asks for integer results).
+  if (!isa<FloatType>(getElementTypeOrSelf(getInput())))
+    return emitOpError("gradient of a conversion from ")
+           << getElementTypeOrSelf(getInput()) << " is not defined";
+  out.push_back(ConvertOp::create(b, getLoc(), getInput().getType(), grads[0]));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation, pooling, reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  if ((grads.size() > 1 && grads[1]) || (grads.size() > 2 && grads[2]))
+    return emitOpError("gradient through the mean or inverse standard "
+                       "deviation results is not implemented");
+  // xhat = (x - mean) rstd; dxhat = g scale;
+  // dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) over the
+  // normalised dims; dscale = sum(g xhat), dbias = sum(g) over the others.
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  auto type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += rank;
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
+  auto sub = [&](Value l, Value r) {
+    return Value(SubOp::create(b, loc, l, r, nullptr));
+  };
+  auto mean = [&](Value v) {
+    return Value(ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true,
+                                      nullptr));
+  };
+  Value xhat = mul(b, loc, sub(x, getMean()), getInvStdDev());
+  Value dxhat = mul(b, loc, g, getScale());
+  Value dx = mul(b, loc, getInvStdDev(),
+                 sub(sub(dxhat, mean(dxhat)),
+                     mul(b, loc, xhat, mean(mul(b, loc, dxhat, xhat)))));
+  out.push_back(dx);
+  out.push_back(unbroadcast(b, loc, mul(b, loc, g, xhat),
+                            tensorTypeOf(getScale())));
+  if (getBias())
+    out.push_back(unbroadcast(b, loc, g, tensorTypeOf(getBias())));
+  return success();
+}
+
+LogicalResult GlobalAveragePoolOp::buildGradients(
+    OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  auto type = tensorTypeOf(getInput());
+  int64_t window = type.getNumElements() /
+                   tensorTypeOf(getOutput()).getNumElements();
+  Value scaled = mul(b, loc, grads[0], constantLike(b, loc, grads[0],
+                                                    1.0 / double(window)));
+  out.push_back(
+      ExpandOp::create(b, loc, scaled, shapeConstant(b, loc, type.getShape())));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // To every element equal to the maximum (ties share the full gradient).
+  Location loc = getLoc();
+  auto type = tensorTypeOf(getInput());
+  Value g = broadcastReduced(b, loc, grads[0], type, getAxes(), 1.0);
+  Value max = broadcastReduced(b, loc, getOutput(), type, getAxes(), 1.0);
+  out.push_back(gradWhere(b, loc, EqualOp::create(b, loc, getInput(), max), g));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// More data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  Location loc = getLoc();
+  int64_t rank = tensorTypeOf(getOutput()).getRank();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += rank;
+  int64_t offset = 0;
+  for (Value input : getInputs()) {
+    int64_t size = tensorTypeOf(input).getDimSize(axis);
+    out.push_back(SliceOp::create(b, loc, grads[0],
+                                  ArrayRef<int64_t>{offset},
+                                  ArrayRef<int64_t>{offset + size},
+                                  ArrayRef<int64_t>{axis},
+                                  ArrayRef<int64_t>{1}));
+    offset += size;
+  }
+  return success();
+}
+
+LogicalResult SplitOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // The pieces' gradients side by side; a piece nothing used gets zeros.
+  Location loc = getLoc();
+  SmallVector<Value> pieces;
+  for (auto [grad, result] : llvm::zip(grads, getOutputs())) {
+    if (grad) {
+      pieces.push_back(grad);
+      continue;
+    }
+    auto type = tensorTypeOf(result);
+    pieces.push_back(ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0))));
+  }
+  out.push_back(ConcatOp::create(b, loc, pieces, getAxis()));
+  return success();
+}
+
+LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // Step-1 slices: the gradient padded with zeros back to the input.
+  auto type = tensorTypeOf(getInput());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> pads(2 * rank, 0);
+  for (auto [start, end, axis, step] :
+       llvm::zip(getStarts(), getEnds(), getAxes(), getSteps())) {
+    if (step != 1)
+      return emitOpError("gradient of a slice with step ")
+             << step << " is not implemented";
+    int64_t a = axis < 0 ? axis + rank : axis;
+    int64_t dim = type.getDimSize(a);
+    auto clampIndex = [&](int64_t i) {
+      if (i < 0)
+        i += dim;
+      return std::clamp<int64_t>(i, 0, dim);
+    };
+    int64_t first = clampIndex(start), last = clampIndex(end);
+    pads[a] = first;
+    pads[rank + a] = dim - std::max(first, last);
+  }
+  out.push_back(PadOp::create(b, getLoc(), grads[0], pads, PadMode::Constant,
+                              llvm::APFloat(0.0), nullptr));
+  return success();
+}
+
+LogicalResult PadOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  if (getMode() != PadMode::Constant)
+    return emitOpError("gradient of ")
+           << stringifyPadMode(getMode()) << " padding is not implemented";
+  // The inner part of the gradient.
+  auto type = tensorTypeOf(getInput());
+  int64_t rank = type.getRank();
+  ArrayRef<int64_t> pads = getPads();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (pads[d] < 0 || pads[rank + d] < 0)
+      return emitOpError("gradient of negative padding is not implemented");
+    starts.push_back(pads[d]);
+    ends.push_back(pads[d] + type.getDimSize(d));
+    axes.push_back(d);
+    steps.push_back(1);
+  }
+  out.push_back(SliceOp::create(b, getLoc(), grads[0], starts, ends, axes,
+                                steps));
+  return success();
+}
+
+LogicalResult SqueezeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(reshapeTo(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  return success();
+}
+
+LogicalResult UnsqueezeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(reshapeTo(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  return success();
+}
+
+LogicalResult ExpandOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  out.push_back(unbroadcast(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  out.push_back(nullptr); // the shape
   return success();
 }

@@ -80,17 +80,17 @@ class MPC_UnaryOp<string mnemonic, Type operandType = MPC_FloatTensor,
 def MPC_SqrtOp : MPC_UnaryOp<"sqrt", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_ExpOp : MPC_UnaryOp<"exp", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_LogOp : MPC_UnaryOp<"log", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal">;
-def MPC_ErfOp : MPC_UnaryOp<"erf">;
+def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_ErfOp : MPC_UnaryOp<"erf", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_TanhOp : MPC_UnaryOp<"tanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_SoftplusOp : MPC_UnaryOp<"softplus">;
+def MPC_SoftplusOp : MPC_UnaryOp<"softplus", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish">;
 def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor>;
+def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 
-def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu"> {
+def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "0.01">:$alpha,
                        MPC_OptPrecision:$precision);
@@ -104,14 +104,14 @@ def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid"> {
                        MPC_OptPrecision:$precision);
 }
 
-def MPC_GeluOp : MPC_UnaryOp<"gelu"> {
+def MPC_GeluOp : MPC_UnaryOp<"gelu", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_FloatTensor:$input,
       DefaultValuedAttr<MPC_GeluApproximationAttr,
                         "::mlir::mpc::GeluApproximation::None">:$approximate,
       MPC_OptPrecision:$precision);
 }
 
-def MPC_ClipOp : MPC_UnaryOp<"clip", MPC_NumericTensor> {
+def MPC_ClipOp : MPC_UnaryOp<"clip", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "clamp to [min, max]; absent bounds are unbounded";
   let arguments = (ins MPC_NumericTensor:$input,
                        OptionalAttr<F64Attr>:$min,
@@ -154,10 +154,10 @@ def MPC_MulOp : MPC_BinaryOp<"mul", MPC_NumericTensor, [Commutative, DeclareOpIn
 def MPC_DivOp : MPC_BinaryOp<"div", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let hasFolder = 1;
 }
-def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative]>;
-def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative]>;
+def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 
-def MPC_PowOp : MPC_ComputeOp<"pow"> {
+def MPC_PowOp : MPC_ComputeOp<"pow", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "elementwise power; the exponent may have another element type";
   let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
                        MPC_OptPrecision:$precision);
@@ -190,7 +190,7 @@ def MPC_EqualOp : MPC_CompareOp<"equal", [Commutative]>;
 def MPC_LessOp : MPC_CompareOp<"less">;
 def MPC_GreaterOp : MPC_CompareOp<"greater">;
 
-def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes]> {
+def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "select elementwise by a boolean condition, with broadcasting";
   let arguments = (ins MPC_BoolTensor:$condition, MPC_Tensor:$on_true,
                        MPC_Tensor:$on_false);
@@ -288,7 +288,7 @@ def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool"> {
+def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_FloatTensor:$input, MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
@@ -338,9 +338,9 @@ class MPC_ReduceOp<string mnemonic, list<Trait> traits = []>
 
 def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max">;
+def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 
-def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm"> {
+def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "layer normalisation over the dims from `axis` on";
   let description = [{
     Besides the normalised output, returns the fp32 statistics the backward
@@ -519,7 +519,7 @@ def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
   let assemblyFormat = "operands attr-dict `:` type($scale) `,` type($finite)";
 }
 
-def MPC_DropoutOp : MPC_ComputeOp<"dropout"> {
+def MPC_DropoutOp : MPC_ComputeOp<"dropout", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "dropout; identity with an all-true mask unless `training`";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "0.5">:$ratio,
@@ -561,20 +561,20 @@ def MPC_TransposeOp : MPC_DataOp<"transpose", [DeclareOpInterfaceMethods<MPC_Gra
   let hasFolder = 1;
 }
 
-def MPC_ConcatOp : MPC_DataOp<"concat"> {
+def MPC_ConcatOp : MPC_DataOp<"concat", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins Variadic<MPC_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
-def MPC_SplitOp : MPC_DataOp<"split"> {
+def MPC_SplitOp : MPC_DataOp<"split", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "split along `axis` into pieces of `sizes`";
   let arguments = (ins MPC_Tensor:$input, I64Attr:$axis,
                        DenseI64ArrayAttr:$sizes);
   let results = (outs Variadic<MPC_Tensor>:$outputs);
 }
 
-def MPC_SliceOp : MPC_DataOp<"slice"> {
+def MPC_SliceOp : MPC_DataOp<"slice", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "strided slice with ONNX clamping of starts and ends";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$starts,
                        DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$axes,
@@ -583,14 +583,14 @@ def MPC_SliceOp : MPC_DataOp<"slice"> {
   let hasFolder = 1;
 }
 
-def MPC_SqueezeOp : MPC_DataOp<"squeeze"> {
+def MPC_SqueezeOp : MPC_DataOp<"squeeze", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "remove size-1 dims `axes` (all size-1 dims when empty)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
-def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze"> {
+def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "insert size-1 dims at `axes` (positions in the result)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs MPC_Tensor:$output);
@@ -605,13 +605,13 @@ def MPC_GatherOp : MPC_DataOp<"gather"> {
   let hasFolder = 1;
 }
 
-def MPC_ExpandOp : MPC_DataOp<"expand"> {
+def MPC_ExpandOp : MPC_DataOp<"expand", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "broadcast to a runtime shape (bidirectional, as ONNX Expand)";
   let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape);
   let results = (outs MPC_Tensor:$output);
 }
 
-def MPC_PadOp : MPC_ComputeOp<"pad"> {
+def MPC_PadOp : MPC_ComputeOp<"pad", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "pad every dim by `pads` (all begins, then all ends)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$pads,
                        DefaultValuedAttr<MPC_PadModeAttr,
@@ -663,7 +663,8 @@ def MPC_ConstantOp : MPC_Op<"constant",
   let hasFolder = 1;
 }
 
-def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape]> {
+def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape,
+    DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "ONNX Cast: convert element type (part of the model's semantics)";
   let arguments = (ins MPC_Tensor:$input);
   let results = (outs MPC_Tensor:$output);
@@ -676,7 +677,7 @@ def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape]> {
 //===----------------------------------------------------------------------===//
 
 def MPC_CastOp : MPC_Op<"cast", [Pure,
-    DeclareOpInterfaceMethods<CastOpInterface>]> {
+    DeclareOpInterfaceMethods<CastOpInterface>, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "precision boundary inserted by the compiler";
   let description = [{
     Converts a floating-point tensor to another floating-point element type
