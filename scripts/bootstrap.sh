@@ -15,6 +15,7 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libomp-22-dev python3 python3-onnx python3-numpy python3-pytest
+  python3-venv python3-pip graphviz chromium
 )
 missing=()
 for p in "${packages[@]}"; do

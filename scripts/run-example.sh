@@ -18,4 +18,6 @@ mkdir -p "$out"
   --epochs 20 --lr 0.01 --seed 0 --log-every 220 \
   --metrics-json "$out/metrics.json" --save-onnx "$out/mlp_digits_trained.onnx"
 echo "training binary: $out/train_model (--help lists its options)"
-echo "precision decisions: $out/precision_report.json; metrics: $out/metrics.json"
+"$build/bin/mpc-opt" --render-report="$out/precision_report.json" \
+  -o "$out/precision_report.html"
+echo "precision decisions: $out/precision_report.html (open in a browser), $out/precision_report.json; metrics: $out/metrics.json"

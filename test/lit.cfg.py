@@ -49,6 +49,16 @@ config.substitutions.append(("%mlir_runner", mlir_runner))
 config.substitutions.append(
     ("%mlir_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 
+config.substitutions.append(("%mpc_build", config.mpc_obj_root))
+if python_has("pytest"):
+    config.available_features.add("pytest")
+# Debian's chromium and graphviz, for the report page in a real browser.
+if os.path.exists("/usr/bin/chromium"):
+    config.available_features.add("chromium")
+if subprocess.run(["sh", "-c", "command -v dot"],
+                  stdout=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("graphviz")
+
 if python_has("torch"):
     config.available_features.add("torch")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):

@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Dialect/MPC/Transforms/Pipelines.h"
+#include "mpc/Dialect/MPC/Transforms/PrecisionReport.h"
 #include "mpc/Support/AtomicFile.h"
 #include "mpc/Target/Executable/Executable.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
@@ -61,7 +62,13 @@ static llvm::cl::opt<bool>
                llvm::cl::init(false), llvm::cl::cat(precisionCategory));
 static llvm::cl::opt<std::string> reportFlag(
     "precision-report",
-    llvm::cl::desc("Write the precision report: FILE (JSON) or - (table)"),
+    llvm::cl::desc("Write the precision report: FILE.html (a page with the "
+                   "graph), FILE (JSON) or - (table)"),
+    llvm::cl::init(""), llvm::cl::cat(precisionCategory));
+static llvm::cl::opt<std::string> renderReportFlag(
+    "render-report",
+    llvm::cl::desc("Render a saved JSON precision report as the HTML page "
+                   "(-o FILE.html) and stop"),
     llvm::cl::init(""), llvm::cl::cat(precisionCategory));
 
 static llvm::cl::OptionCategory programCategory("Program options");
@@ -489,6 +496,37 @@ static bool hasPassOnCommandLine(int argc, char **argv) {
   return false;
 }
 
+/// --render-report: the page of a report saved as JSON, written atomically.
+static int renderReport(StringRef reportPath, StringRef outputFilename) {
+  auto buffer = llvm::MemoryBuffer::getFile(reportPath);
+  if (!buffer) {
+    llvm::errs() << "mpc-opt: error: cannot read '" << reportPath
+                 << "': " << buffer.getError().message() << "\n";
+    return 1;
+  }
+  llvm::Expected<mpc::report::Report> report =
+      mpc::report::readJSON((*buffer)->getBuffer());
+  if (!report) {
+    llvm::errs() << "mpc-opt: error: " << reportPath
+                 << ": not a precision report: "
+                 << llvm::toString(report.takeError()) << "\n";
+    return 1;
+  }
+  std::string error;
+  FailureOr<mpc::AtomicOutputFile> output =
+      mpc::AtomicOutputFile::open(outputFilename, error);
+  if (failed(output)) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  mpc::report::writeHTML(output->os(), *report);
+  if (failed(output->commit(error))) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
@@ -510,6 +548,8 @@ int main(int argc, char **argv) {
       "  mpc-opt model.onnx [passes] [-o out.mlir]   import an ONNX model\n"
       "  mpc-opt input.mlir [passes] [-o out.mlir]   run passes on MLIR\n",
       registry);
+  if (!renderReportFlag.empty())
+    return renderReport(renderReportFlag, outputFilename);
   std::string mode = modeFlag;
   if (mode != "auto" && mode != "opt" && mode != "infer" && mode != "train") {
     llvm::errs() << "mpc-opt: error: --mode must be train, infer or opt, got '"

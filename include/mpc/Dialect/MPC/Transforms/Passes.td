@@ -105,11 +105,15 @@ def MPCPrecisionReport : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
     types, the reason and the casts feeding it, and a summary (ops by
     precision, the fraction of FLOPs in low precision, casts and their
     bytes, parameter and activation bytes against an all-fp32 program).
-    `to=-` prints a table; any other path gets JSON.
+    `to=-` prints a table; a path ending in .html gets a self-contained
+    page with the dataflow graph laid out by Graphviz's `dot` (coloured by
+    compute precision, casts on the edges; collapsed by name scope or a
+    table when the graph is too large or `dot` is missing, and the page
+    says which); any other path gets JSON.
   }];
   let options = [
     Option<"outputFile", "to", "std::string", /*default=*/"\"-\"",
-           "report file (JSON), or '-' for a table on stdout">,
+           "report file: FILE.html (page), FILE (JSON), or '-' (table)">,
     Option<"dynamicDimSize", "dynamic-dim-size", "int64_t", /*default=*/"32",
            "size assumed for dynamic dims when counting bytes and FLOPs">,
   ];
