@@ -1,0 +1,284 @@
+"""The Python package end to end: compile and train from Python, reports,
+policies as dicts, errors as exceptions, torch export, the command line,
+and installation with pip."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import mpc
+
+PYTHON_DIR = pathlib.Path(__file__).resolve().parents[1]
+
+
+# --- finding the tool -------------------------------------------------------
+
+def test_find_tool_prefers_MPC_OPT(monkeypatch):
+    real = mpc.find_tool().path
+    monkeypatch.setenv("MPC_OPT", real)
+    tool = mpc.find_tool()
+    assert tool.source == "MPC_OPT" and tool.path == os.path.abspath(real)
+    assert str(tool).endswith("(from MPC_OPT)")
+
+
+def test_find_tool_rejects_a_bad_MPC_OPT(monkeypatch, tmp_path):
+    monkeypatch.setenv("MPC_OPT", str(tmp_path / "nope"))
+    with pytest.raises(mpc.MpcError, match="MPC_OPT=.*nope is not an executable"):
+        mpc.find_tool()
+
+
+def test_find_tool_falls_back_to_PATH(monkeypatch, tmp_path):
+    real = mpc.find_tool().path
+    monkeypatch.delenv("MPC_OPT", raising=False)
+    monkeypatch.setattr("mpc._tool._build_tree_candidates", lambda: [])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "mpc-opt").symlink_to(real)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert mpc.find_tool().source == "PATH"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(mpc.MpcError, match="mpc-opt not found"):
+        mpc.find_tool()
+
+
+# --- compile and train ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(digits, digits_model):
+    program = mpc.compile(digits_model, precision="bf16")
+    metrics = program.train(digits["train_images"], digits["train_labels"],
+                            val=(digits["val_images"], digits["val_labels"]),
+                            epochs=10, batch_size=32, lr=0.01, seed=0)
+    return program, metrics
+
+
+def test_train_the_bundled_example_from_python(trained):
+    program, metrics = trained
+    assert program.mode == "train" and program.precision == "bf16"
+    assert metrics["steps"] == 10 * (1437 // 32)
+    assert metrics["val_accuracy"] > 0.9
+    assert metrics["train_loss"] < 0.5
+
+
+def test_save_onnx_writes_the_trained_weights(trained, digits,
+                                              digits_model, tmp_path):
+    program, metrics = trained
+    saved = program.save_onnx(tmp_path / "trained.onnx")
+    model = onnx.load(str(saved))
+    onnx.checker.check_model(model)
+    before = {t.name: numpy_helper.to_array(t)
+              for t in onnx.load(str(digits_model)).graph.initializer}
+    after = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    assert before.keys() == after.keys()
+    assert all(not np.array_equal(before[k], after[k]) for k in before)
+    # The saved model, compiled for inference, classifies as the binary said
+    # (the last of 360 samples in a padded batch of 16).
+    infer = mpc.compile(saved, precision="fp32", mode="infer", batch_size=16)
+    logits = infer.infer(digits["val_images"])["logits"]
+    assert logits.shape == (360, 10)
+    accuracy = (logits.argmax(1) == digits["val_labels"]).mean()
+    assert accuracy == pytest.approx(metrics["val_accuracy"], abs=1e-6)
+    assert infer.inputs == {"image": (np.dtype("float32"), (16, 8, 8))}
+
+
+def test_data_can_be_npy_paths(digits_model, repo):
+    data = repo / "examples" / "mlp_digits" / "data"
+    program = mpc.compile(digits_model, precision="fp32", optimizer="sgd",
+                          lr=0.1)
+    metrics = program.train(data / "train_images.npy",
+                            data / "train_labels.npy", steps=5)
+    assert metrics["steps"] == 5 and metrics["val_loss"] is None
+
+
+def test_misuse_is_an_error(trained, digits, tmp_path, digits_model):
+    program, _ = trained
+    with pytest.raises(mpc.MpcError, match="exactly one of epochs= and steps="):
+        program.train(digits["train_images"], digits["train_labels"])
+    with pytest.raises(mpc.MpcError, match="training build"):
+        program.infer(digits["val_images"])
+    with pytest.raises(mpc.MpcError, match="compiled for batches of 32"):
+        program.train(digits["train_images"], digits["train_labels"],
+                      steps=1, batch_size=7)
+    fresh = mpc.compile(digits_model, precision="fp32")
+    with pytest.raises(mpc.MpcError, match="call train\\(\\) before save_onnx"):
+        fresh.save_onnx(tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+    with pytest.raises(mpc.MpcError, match="CPU programs only"):
+        mpc.compile(digits_model, target="cuda")
+    with pytest.raises(mpc.MpcError, match="precision must be one of"):
+        mpc.compile(digits_model, precision="int8")
+
+
+def test_bad_data_reaches_python_as_the_binarys_message(trained, digits):
+    program, _ = trained
+    bad = digits["train_images"].copy()
+    bad[3, 2, 2] = np.nan
+    with pytest.raises(mpc.MpcError, match="NaN") as error:
+        program.train(bad, digits["train_labels"], steps=1)
+    assert error.value.returncode != 0
+
+
+# --- reports and policies ---------------------------------------------------
+
+def test_report_round_trip_and_autocast_decisions(transformer_model):
+    report = mpc.assign(transformer_model, precision="bf16")
+    again = mpc.PrecisionReport.from_json(report.to_json())
+    assert again == report and again.nodes == report.nodes
+    data = json.loads(report.to_json())
+    assert len(report.nodes) == len(data["nodes"])
+    assert sum(report.summary["ops_by_precision"].values()) == \
+        len(report.nodes)
+    by_op = {}
+    for node in report.nodes:
+        by_op.setdefault(node.op, set()).add(node.compute)
+    assert by_op["MatMul"] == {"bf16"}
+    assert by_op["LayerNormalization"] == {"f32"}
+    assert by_op["Softmax"] == {"f32"}
+    assert 0.5 < report.summary["low_precision_flop_fraction"] <= 1
+
+
+def test_policy_as_a_dict_or_a_file(digits_model, tmp_path):
+    default = mpc.assign(digits_model)
+    assert default.node("/fc1/Gemm").compute == "bf16"
+    policy = {"nodes": {"/fc1/Gemm": "fp32"}, "deny": ["Relu"]}
+    pinned = mpc.assign(digits_model, policy=policy)
+    fc1 = pinned.node("/fc1/Gemm")
+    assert fc1.compute == "f32" and "node override" in fc1.reason
+    assert pinned.node("/relu/Relu").precision_class == "deny"
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    assert mpc.assign(digits_model, policy=path) == pinned
+
+
+def test_a_bad_policy_dict_names_itself_not_a_temporary_file(digits_model):
+    with pytest.raises(mpc.MpcError) as error:
+        mpc.assign(digits_model, policy={"nodes": {"/fc1/Gemm": "int4"}})
+    assert "<policy dict>" in error.value.message
+    assert "/tmp" not in error.value.message
+    assert "$.nodes./fc1/Gemm" in error.value.message
+
+
+def test_to_html_draws_every_node(transformer_model, tmp_path):
+    report = mpc.assign(transformer_model, precision="fp16")
+    page = report.to_html(tmp_path / "report.html").read_text()
+    assert "<svg" in page and 'data-mode="graph"' in page
+    assert page.count('<g id="op_') == len(report.nodes)
+    embedded = page.split('id="mpc-report">')[1].split("</script>")[0]
+    assert mpc.PrecisionReport.from_json(embedded) == report
+
+
+# --- errors -----------------------------------------------------------------
+
+def test_tool_errors_carry_the_node_and_op(tmp_path):
+    graph = helper.make_graph(
+        [helper.make_node("TopK", ["x", "k"], ["v", "i"], name="top")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 2]),
+         helper.make_tensor_value_info("i", TensorProto.INT64, [2, 2])],
+        [numpy_helper.from_array(np.array([2], np.int64), "k")])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    out = tmp_path / "never"
+    with pytest.raises(mpc.MpcError) as error:
+        mpc.compile(model, output=out)
+    assert error.value.node == "top" and error.value.op_type == "TopK"
+    assert "unsupported operator" in str(error.value)
+    assert not out.exists()
+
+
+def test_missing_rule_and_missing_file(repo, tmp_path):
+    cnn = repo / "test" / "Target" / "ONNX" / "Inputs" / "cnn_bn.onnx"
+    with pytest.raises(mpc.MpcError, match="no gradient rule") as error:
+        mpc.compile(cnn, precision="bf16")
+    assert error.value.node == "/bn2/BatchNormalization"
+    assert error.value.op_type == "mpc.batch_norm"
+    assert error.value.file.endswith("cnn_bn.onnx")
+    with pytest.raises(mpc.MpcError, match="no such model file"):
+        mpc.compile(tmp_path / "absent.onnx")
+
+
+# --- PyTorch ----------------------------------------------------------------
+
+def test_from_torch_without_torch(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails
+    with pytest.raises(mpc.MpcError, match="needs PyTorch.*python3-torch"):
+        mpc.from_torch(object(), (), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_from_torch_exports_a_trainable_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 3))
+    path = mpc.from_torch(module, torch.zeros(2, 4), tmp_path / "m.onnx")
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    program = mpc.compile(path, precision="bf16", batch_size=16)
+    first = program.train(x, y, steps=1, lr=0.01)
+    last = program.train(x, y, epochs=40, lr=0.01)
+    assert last["train_loss"] < first["train_loss"]
+    # Same outputs as PyTorch before training (inference build).
+    infer = mpc.compile(path, precision="fp32", mode="infer", batch_size=16)
+    want = module(torch.from_numpy(x)).detach().numpy()
+    got = infer.infer(x)["output"]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+# --- command line -----------------------------------------------------------
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(PYTHON_DIR))
+    return subprocess.run([sys.executable, "-m", "mpc", *map(str, args)],
+                          capture_output=True, text=True, env=env)
+
+
+def test_cli_mirrors_mpc_opt(digits_model, tmp_path):
+    which = run_cli("--which")
+    assert which.returncode == 0 and "(from " in which.stdout
+    table = run_cli(digits_model, "--precision", "bf16", "--precision-report",
+                    "-", "-o", os.devnull)
+    assert table.returncode == 0, table.stderr
+    assert "/fc1/Gemm" in table.stdout and "allow (default list)" in table.stdout
+    exe = tmp_path / "train_model"
+    built = run_cli(digits_model, "--precision", "fp16", "--optimizer", "sgd",
+                    "-v", "-o", exe)
+    assert built.returncode == 0, built.stderr
+    assert "mpc: using mpc-opt" in built.stderr
+    assert "Trains the compiled model (fp16, sgd" in subprocess.run(
+        [exe, "--help"], capture_output=True, text=True).stdout
+    failed = run_cli(tmp_path / "absent.onnx", "-o", tmp_path / "x")
+    assert failed.returncode != 0 and "absent.onnx" in failed.stderr
+
+
+# --- installation -----------------------------------------------------------
+
+def test_pip_install_without_network(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages",
+                    venv], check=True)
+    pip = subprocess.run([venv / "bin" / "python", "-m", "pip", "install",
+                          "--no-index", "--quiet", PYTHON_DIR],
+                         capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MPC_OPT", "PYTHONPATH")}
+    probe = subprocess.run(
+        [venv / "bin" / "python", "-c",
+         "import mpc; print(mpc.__file__); print(mpc.find_tool().source)"],
+        capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert probe.returncode == 0, probe.stderr
+    where, source = probe.stdout.splitlines()
+    assert where.startswith(str(venv))
+    assert source == "build tree"  # recorded in the wheel
+    script = subprocess.run([venv / "bin" / "mpc", "--which"],
+                            capture_output=True, text=True, env=env)
+    assert script.returncode == 0 and "(from build tree)" in script.stdout
