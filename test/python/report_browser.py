@@ -163,7 +163,7 @@ def main():
     ops = len(data["nodes"])
     drawn = set(re.findall(r'<g id="op_(\d+)" class="node', dom))
     check("transformer: the page has the SVG graph",
-          '<div id="graph" data-mode="graph">' in dom and "<svg" in dom)
+          '<div id="graph" data-mode="graph"' in dom and "<svg" in dom)
     check("transformer: one graph node per op of the JSON report",
           drawn == {str(i) for i in range(ops)},
           "%d drawn, %d in the JSON" % (len(drawn), ops))

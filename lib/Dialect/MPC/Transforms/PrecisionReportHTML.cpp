@@ -489,6 +489,8 @@ header p { margin: 4px 0 0; font-size: 13px; color: #d0d8e0; }
 main { display: flex; gap: 16px; padding: 12px 16px; align-items: flex-start; }
 #graph { flex: 1 1 auto; overflow: auto; max-height: 85vh; border: 1px solid #ddd; }
 #graph svg { display: block; }
+#graph.fit svg { width: 100%; height: auto; }
+#zoom { margin: 4px; font-size: 12px; }
 aside { flex: 0 0 380px; font-size: 13px; }
 .note { background: #fff6d8; border: 1px solid #e8d58a; padding: 6px 8px; margin: 0 0 10px; }
 table { border-collapse: collapse; font-size: 12px; }
@@ -505,6 +507,15 @@ g.node.highlight polygon, g.node.highlight ellipse { stroke: #000; stroke-width:
 
 constexpr const char *kScript = R"js(
 (function () {
+  // Large graphs open fitted to the width; the button shows them at 100%.
+  var graph = document.getElementById('graph');
+  var zoom = document.getElementById('zoom');
+  if (zoom) {
+    zoom.addEventListener('click', function () {
+      graph.classList.toggle('fit');
+      zoom.textContent = graph.classList.contains('fit') ? 'actual size' : 'fit to width';
+    });
+  }
   var filter = document.getElementById('filter');
   var rows = document.querySelectorAll('#nodes tbody tr');
   filter.addEventListener('input', function () {
@@ -582,11 +593,16 @@ void mlir::mpc::report::writeHTML(raw_ostream &os, const Report &report) {
                                     : 0.0)
      << "% of FLOPs in low precision, " << report.summary.casts
      << " casts</p></header>\n<main>\n";
+  // Graphs wider than the window open fitted to its width.
+  bool fit = graph && graph->nodeCount > 40;
   os << "<div id=\"graph\" data-mode=\""
      << (svg.empty() ? "table" : note.empty() ? "graph" : "collapsed")
-     << "\">\n";
+     << "\"" << (fit && !svg.empty() ? " class=\"fit\"" : "") << ">\n";
   if (!note.empty())
     os << "<p class=\"note\" id=\"note\">" << htmlEscape(note) << "</p>\n";
+  if (!svg.empty())
+    os << "<button id=\"zoom\" type=\"button\">"
+       << (fit ? "actual size" : "fit to width") << "</button>\n";
   os << svg << "</div>\n<aside>\n<h2>Summary</h2>\n";
   writeSummary(os, report);
   os << "<h2>Share by compute type</h2>\n";
