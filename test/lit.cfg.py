@@ -2,6 +2,7 @@
 # lit configuration of the mpc regression suite.
 
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -58,6 +59,15 @@ if os.path.exists("/usr/bin/chromium"):
 if subprocess.run(["sh", "-c", "command -v dot"],
                   stdout=subprocess.DEVNULL).returncode == 0:
     config.available_features.add("graphviz")
+
+# ptxas validates emitted PTX where the CUDA toolkit is installed (not a
+# Debian package; /usr/local/cuda on the development machines).
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas"
+    if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 
 if python_has("torch"):
     config.available_features.add("torch")

@@ -210,12 +210,35 @@ def case_pad_reflect():
     return [x], body, (6, 8), ref, 0.0
 
 
+def case_gpu_math_approximations():
+    """The math the GPU kernels compute (mpc-gpu-approximate-math: no
+    libdevice) against numpy, run on the CPU."""
+    x = RNG.uniform(-3, 3, (4, 8))
+    y = RNG.uniform(0.5, 2.5, (4, 8))
+    body = """%g = mpc.gelu %a0 : tensor<4x8xf32> -> tensor<4x8xf32>
+    %t = mpc.tanh %g : tensor<4x8xf32> -> tensor<4x8xf32>
+    %e = mpc.exp %t : tensor<4x8xf32> -> tensor<4x8xf32>
+    %s = mpc.sigmoid %a0 : tensor<4x8xf32> -> tensor<4x8xf32>
+    %l = mpc.log %s : tensor<4x8xf32> -> tensor<4x8xf32>
+    %a = mpc.abs %l : tensor<4x8xf32> -> tensor<4x8xf32>
+    %p = mpc.pow %a, %a1 : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    %0 = mpc.add %e, %p : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>"""
+    x32 = x.astype(np.float32).astype(np.float64)
+    y32 = y.astype(np.float32).astype(np.float64)
+    g = 0.5 * x32 * (1 + np.vectorize(math.erf)(x32 / math.sqrt(2)))
+    ref = np.exp(np.tanh(g)) + np.abs(np.log(1 / (1 + np.exp(-x32)))) ** y32
+    return [x, y], body, (4, 8), ref, 2e-5
+
+
+case_gpu_math_approximations.pre_passes = "func.func(convert-mpc-to-linalg," \
+    "mpc-gpu-approximate-math)"
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
-         case_pad_reflect]
+         case_pad_reflect, case_gpu_math_approximations]
 
 
 def program(inputs, body, out_shape):
@@ -241,14 +264,16 @@ func.func @main() {
 """ % (args, out, body, out, consts, call_args, call_types, out, out)
 
 
-def run_on_cpu(mpc_opt, runner, lib_dir, source):
+def run_on_cpu(mpc_opt, runner, lib_dir, source, pre_passes=None):
     """Lowers MLIR `source` with --mpc-cpu-pipeline, runs its @main with
     mlir-runner and returns the values it printed (printMemrefF32).
     Raises RuntimeError naming the stage that failed."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir") as src:
         src.write(source)
         src.flush()
-        lowered = subprocess.run([mpc_opt, src.name, "--mpc-cpu-pipeline"],
+        pipeline = ["--mpc-cpu-pipeline"] if not pre_passes else [
+            "--pass-pipeline=builtin.module(%s,mpc-cpu-pipeline)" % pre_passes]
+        lowered = subprocess.run([mpc_opt, src.name, *pipeline],
                                  capture_output=True, text=True)
     if lowered.returncode:
         raise RuntimeError("lowering failed: " + lowered.stderr[-500:])
@@ -295,7 +320,8 @@ def run_case(mpc_opt, runner, lib_dir, case):
     inputs, body, out_shape, reference, rtol, *scale = case()
     try:
         values = run_on_cpu(mpc_opt, runner, lib_dir,
-                            program(inputs, body, out_shape))
+                            program(inputs, body, out_shape),
+                            getattr(case, "pre_passes", None))
     except RuntimeError as e:
         return str(e)
     expected = np.asarray(reference, np.float64).reshape(-1)

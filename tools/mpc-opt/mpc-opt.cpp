@@ -18,6 +18,7 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
@@ -25,6 +26,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
@@ -83,8 +85,17 @@ static llvm::cl::opt<std::string> modeFlag(
 static llvm::cl::opt<std::string> emitFlag(
     "emit",
     llvm::cl::desc("with --mode=train/infer: mlir (LLVM dialect), llvm (LLVM "
-                   "IR), obj or exe (default)"),
+                   "IR), obj or exe (default); ptx with --target=cuda (all "
+                   "kernels as one PTX module)"),
     llvm::cl::init("exe"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<std::string> targetFlag(
+    "target",
+    llvm::cl::desc("cpu (default) or cuda: NVIDIA GPU kernels as PTX "
+                   "(--emit=ptx)"),
+    llvm::cl::init("cpu"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<std::string> gpuArchFlag(
+    "gpu-arch", llvm::cl::desc("with --target=cuda: sm_80 (default) or sm_90"),
+    llvm::cl::init("sm_80"), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> cpuFlag(
     "cpu",
     llvm::cl::desc("CPU the program runs on: native (default), x86-64-v3 "
@@ -235,18 +246,81 @@ static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
     return mpc::EmitKind::LLVMIR;
   if (emitFlag == "obj")
     return mpc::EmitKind::Object;
+  if (targetFlag != "cpu" && targetFlag != "cuda") {
+    llvm::errs() << "mpc-opt: error: --target must be cpu or cuda, got '"
+                 << targetFlag << "'\n";
+    return failure();
+  }
+  if (targetFlag == "cuda") {
+    if (gpuArchFlag != "sm_80" && gpuArchFlag != "sm_90") {
+      llvm::errs() << "mpc-opt: error: --gpu-arch must be sm_80 or sm_90, got '"
+                   << gpuArchFlag << "'\n";
+      return failure();
+    }
+    if (emitFlag != "ptx") {
+      // The kernels compile; the host side that would launch them (the
+      // CUDA driver runtime) does not exist yet.
+      llvm::errs() << "mpc-opt: error: --target=cuda emits PTX only so far "
+                      "(--emit=ptx -o FILE.ptx); CUDA binaries need the host "
+                      "runtime, which is not implemented yet\n";
+      return failure();
+    }
+    return mpc::EmitKind::Executable; // unused: lowerAndEmit writes PTX
+  }
+  if (emitFlag == "ptx") {
+    llvm::errs() << "mpc-opt: error: --emit=ptx needs --target=cuda\n";
+    return failure();
+  }
   if (emitFlag == "exe" || emitFlag == "mlir")
     return mpc::EmitKind::Executable;
-  llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj or exe, "
+  llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj, exe or "
+                  "ptx, "
                   "got '"
                << emitFlag << "'\n";
   return failure();
+}
+
+/// --target=cuda --emit=ptx: lowers the program's kernels to PTX and writes
+/// them, one module, atomically.
+static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename) {
+  PassManager lower(module.getContext());
+  if (failed(applyPassManagerCLOptions(lower)))
+    return 1;
+  mpc::GPUPipelineOptions gpuOptions;
+  gpuOptions.chip = gpuArchFlag;
+  mpc::buildGPUPipeline(lower, gpuOptions);
+  if (failed(lower.run(module)))
+    return 1;
+  stageTimer.done("lower to PTX (" + gpuArchFlag + ")");
+  std::string ptx;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute object : binary.getObjects())
+      ptx += cast<gpu::ObjectAttr>(object).getObject().getValue().str();
+  if (ptx.empty()) {
+    llvm::errs() << "mpc-opt: error: the program has no kernels\n";
+    return 1;
+  }
+  std::string error;
+  FailureOr<mpc::AtomicOutputFile> output =
+      mpc::AtomicOutputFile::open(outputFilename, error);
+  if (failed(output)) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  output->os() << ptx;
+  if (failed(output->commit(error))) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 /// Lowers the prepared module for `cpu` and writes what --emit asks for.
 static int lowerAndEmit(ModuleOp module, const mpc::CPUTarget &cpu,
                         mpc::EmitKind kind, StringRef outputFilename,
                         llvm::function_ref<mpc::GeneratedMain()> makeMain) {
+  if (targetFlag == "cuda")
+    return lowerAndEmitPTX(module, outputFilename);
   PassManager lower(module.getContext());
   if (failed(applyPassManagerCLOptions(lower)))
     return 1;
@@ -536,6 +610,8 @@ int main(int argc, char **argv) {
   // are built from upstream passes, and a normal opt driver reads any IR.
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels (NVVM, GPU) to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   registerAllPasses();
   mpc::registerMPCPasses();
   mpc::registerMPCConversionPasses();

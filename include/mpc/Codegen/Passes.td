@@ -96,4 +96,69 @@ def MPCConvToIm2Col : Pass<"mpc-conv-to-im2col", "::mlir::func::FuncOp"> {
   ];
 }
 
+def MPCGPUMatmulToMMA : Pass<"mpc-gpu-matmul-to-mma", "::mlir::func::FuncOp"> {
+  let summary = "run bf16/fp16 matmuls on tensor cores (mma.sync)";
+  let description = [{
+    After bufferization, `linalg.matmul` and `linalg.batch_matmul` on
+    memrefs with bf16 or f16 operands and an f32 accumulator become a
+    `gpu.launch` in which each warp computes a 16x8 tile of the result with
+    `nvvm.mma.sync` m16n8k16 (row-major A, column-major B, f32 accumulate),
+    stepping K by 16. Each lane loads its fragment elements straight from
+    global memory in the PTX fragment layout, packing bf16/f16 pairs into
+    32-bit registers; loads beyond the matrix read 0 and stores beyond it
+    are skipped, so any M, N, K work. The accumulator starts from the
+    output's contents (linalg semantics: C += A B).
+
+    Other low-precision contractions (transposed or generic forms, dynamic
+    shapes) are left to the SIMT loops with a warning naming them.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def MPCGPUApproximateMath
+    : Pass<"mpc-gpu-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "replace math functions by arithmetic, so kernels need no "
+                "libdevice";
+  let description = [{
+    NVVM lowers most math functions to calls into CUDA's libdevice
+    (`__nv_powf`, `__nv_logf`, ...), which is part of the CUDA toolkit, not
+    of LLVM; PTX with such calls does not assemble without it. Upstream's
+    polynomial approximations (exp, log, log1p, tanh, erf, sin, cos, ...,
+    accurate to a few ulp in f32) and `math-expand-ops` (pow as exp/log)
+    make every function plain arithmetic first; floor/ceil/trunc go
+    through an exact i32 round trip, fabs clears the sign bit, and sqrt is
+    NVVM's correctly rounded `llvm.nvvm.sqrt.rn.f`. Run before outlining;
+    it rewrites kernel bodies still inside `gpu.launch`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect",
+  ];
+}
+
+def MPCGPUMergeKernelModules
+    : Pass<"mpc-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "gather all outlined kernels into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel; a program's
+    kernels are loaded together, so they go into one module (one PTX
+    module, one `cuModuleLoadData`). Each kernel is renamed after the
+    module it came from (those names are unique) and every
+    `gpu.launch_func` is pointed at its new home.
+  }];
+  let options = [
+    Option<"moduleName", "name", "std::string", /*default=*/"\"mpc_kernels\"",
+           "name of the merged gpu.module">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // MPC_CODEGEN_PASSES_TD

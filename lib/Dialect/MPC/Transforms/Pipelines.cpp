@@ -55,7 +55,37 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
     llvm::report_fatal_error("mpc-cpu-pipeline: a stage is not registered");
 }
 
+void mpc::buildGPUPipeline(OpPassManager &pm,
+                           const GPUPipelineOptions &options) {
+  // sm_90 needs PTX ISA 7.8 or newer; LLVM's default (7.0) suits sm_80.
+  std::string features = options.chip == "sm_90" ? " features=+ptx80" : "";
+  std::string stages =
+      "convert-mpc-parameters-to-memref,"
+      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
+      "canonicalize),"
+      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-approximate-math,"
+      "convert-linalg-to-parallel-loops,"
+      "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16},"
+      "gpu-map-parallel-loops,convert-parallel-loops-to-gpu),"
+      "gpu-kernel-outlining,mpc-gpu-merge-kernel-modules,"
+      "nvvm-attach-target{chip=" + options.chip.getValue() + features + "},"
+      "gpu.module(convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+      "convert-gpu-to-nvvm,canonicalize,cse,"
+      "reconcile-unrealized-casts),"
+      "gpu-module-to-binary{format=isa}";
+  if (failed(parsePassPipeline(stages, pm)))
+    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+}
+
 void mpc::registerMPCPipelines() {
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "mpc-gpu-pipeline",
+      "lower mpc to PTX kernels for NVIDIA GPUs (tensor-core matmuls, SIMT "
+      "loops), embedded as a gpu.binary",
+      buildGPUPipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
       "mpc-cpu-pipeline",
       "lower mpc to the LLVM dialect for the CPU (linalg, bufferization, "

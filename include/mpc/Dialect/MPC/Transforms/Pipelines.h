@@ -51,7 +51,23 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// nearest even), so no compiler runtime is needed.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `mpc-precision-pipeline` and `mpc-cpu-pipeline`.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("NVIDIA architecture the PTX is for: sm_80 or sm_90"),
+      llvm::cl::init("sm_80")};
+};
+
+/// mpc (with explicit precisions) -> linalg -> bufferized; bf16/f16 matmuls
+/// as tensor-core kernels (mpc-gpu-matmul-to-mma), every other loop nest a
+/// SIMT kernel (parallel loops tiled 16x16 and mapped to blocks and
+/// threads); kernels outlined into one gpu.module, lowered through NVVM and
+/// serialized to PTX by LLVM's NVPTX backend (gpu-module-to-binary,
+/// format=isa). The host side stays gpu.launch_func on memrefs.
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
+/// Registers `mpc-precision-pipeline`, `mpc-cpu-pipeline` and
+/// `mpc-gpu-pipeline`.
 void registerMPCPipelines();
 
 } // namespace mpc

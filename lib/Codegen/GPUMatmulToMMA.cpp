@@ -1,0 +1,246 @@
+//===- GPUMatmulToMMA.cpp - bf16/fp16 matmuls on tensor cores -------------===//
+//
+// One warp per 16x8 output tile, mma.sync m16n8k16 over K. The fragment
+// layouts are PTX's (ISA, "Matrix fragments for mma.m16n8k16"): with
+// group = lane / 4 and pair = lane % 4,
+//   A (16x16, row): a0 = A[g][2p..2p+1],   a1 = A[g+8][2p..2p+1],
+//                   a2 = A[g][2p+8..2p+9], a3 = A[g+8][2p+8..2p+9]
+//   B (16x8, col):  b0 = B[2p..2p+1][g],   b1 = B[2p+8..2p+9][g]
+//   C (16x8 f32):   c0,c1 = C[g][2p..2p+1], c2,c3 = C[g+8][2p..2p+1]
+// each pair of 16-bit values packed low element first into 32 bits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCGPUMATMULTOMMA
+#include "mpc/Codegen/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kTileM = 16, kTileN = 8, kTileK = 16, kWarp = 32;
+
+struct Operands {
+  Value a, b, c;
+  bool batched;
+};
+
+/// Why `op` cannot use the MMA kernel, or nothing when it can.
+std::optional<std::string> unsupported(linalg::LinalgOp op, Operands &out) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+    return std::string("only linalg.matmul and linalg.batch_matmul are mapped");
+  if (!op.hasPureBufferSemantics())
+    return std::string("runs after bufferization");
+  // Default (non-transposed, non-broadcast) indexing maps only.
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+    if (matmul.hasUserDefinedMaps())
+      return std::string("user-defined indexing maps (transposes) are not "
+                         "mapped yet");
+  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
+    if (batch.hasUserDefinedMaps())
+      return std::string("user-defined indexing maps (transposes) are not "
+                         "mapped yet");
+  out.a = op.getDpsInputOperand(0)->get();
+  out.b = op.getDpsInputOperand(1)->get();
+  out.c = op.getDpsInitOperand(0)->get();
+  out.batched = isa<linalg::BatchMatmulOp>(op);
+  auto a = cast<MemRefType>(out.a.getType());
+  auto b = cast<MemRefType>(out.b.getType());
+  auto c = cast<MemRefType>(out.c.getType());
+  if (a.getElementType() != b.getElementType() ||
+      !(a.getElementType().isBF16() || a.getElementType().isF16()))
+    return std::string("operands are not both bf16 or both f16");
+  if (!c.getElementType().isF32())
+    return std::string("the accumulator is not f32");
+  if (!a.hasStaticShape() || !b.hasStaticShape() || !c.hasStaticShape())
+    return std::string("dynamic shapes are not mapped yet");
+  return std::nullopt;
+}
+
+struct KernelBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, index(y)) : x; }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, index(y));
+  }
+  Value lessThan(Value x, int64_t bound) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
+                                 index(bound));
+  }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+
+  /// memref[indices], or 0 where `inBounds` is false; the index is clamped
+  /// so the load itself never leaves the buffer.
+  Value guardedLoad(Value memref, ArrayRef<Value> indices,
+                    ArrayRef<int64_t> dims, Value inBounds) {
+    SmallVector<Value> clamped;
+    for (auto [i, dim] : llvm::zip(indices, dims))
+      clamped.push_back(arith::MinUIOp::create(b, loc, i, index(dim - 1)));
+    Value value = memref::LoadOp::create(b, loc, memref, clamped);
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(value.getType()));
+    return arith::SelectOp::create(b, loc, inBounds, value, zero);
+  }
+
+  /// Two 16-bit floats as one 32-bit register, `low` in the low half.
+  Value pack(Value low, Value high, Type fragment) {
+    Type i16 = b.getI16Type(), i32 = b.getI32Type();
+    auto widen = [&](Value v) {
+      return arith::ExtUIOp::create(
+          b, loc, i32, arith::BitcastOp::create(b, loc, i16, v));
+    };
+    Value packed = arith::OrIOp::create(
+        b, loc, widen(low),
+        arith::ShLIOp::create(b, loc, widen(high),
+                              arith::ConstantIntOp::create(b, loc, i32, 16)));
+    if (fragment == i32)
+      return packed;
+    return LLVM::BitcastOp::create(b, loc, fragment, packed);
+  }
+};
+
+struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureBufferSemantics() || !linalg::isaContractionOpInterface(op))
+        return;
+      auto inputType = dyn_cast<ShapedType>(op.getDpsInputOperand(0)->get().getType());
+      if (!inputType || !(inputType.getElementType().isBF16() ||
+                          inputType.getElementType().isF16()))
+        return;
+      candidates.push_back(op);
+    });
+    for (linalg::LinalgOp op : candidates) {
+      Operands operands;
+      if (std::optional<std::string> why = unsupported(op, operands)) {
+        op.emitWarning() << "low-precision contraction not mapped to tensor "
+                            "cores (runs as SIMT loops): "
+                         << *why;
+        continue;
+      }
+      rewrite(op, operands);
+    }
+  }
+
+  void rewrite(linalg::LinalgOp op, const Operands &m) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    KernelBuilder k{b, loc};
+    auto aType = cast<MemRefType>(m.a.getType());
+    auto bType = cast<MemRefType>(m.b.getType());
+    auto cType = cast<MemRefType>(m.c.getType());
+    int64_t off = m.batched ? 1 : 0;
+    int64_t batch = m.batched ? cType.getDimSize(0) : 1;
+    int64_t rows = cType.getDimSize(off), cols = cType.getDimSize(off + 1);
+    int64_t depth = aType.getDimSize(off + 1);
+    Type element = aType.getElementType();
+    bool bf16 = element.isBF16();
+    Type fragment = bf16 ? Type(b.getI32Type())
+                         : Type(VectorType::get({2}, b.getF16Type()));
+
+    auto launch = gpu::LaunchOp::create(
+        b, loc, k.index(llvm::divideCeil(cols, kTileN)),
+        k.index(llvm::divideCeil(rows, kTileM)), k.index(batch),
+        k.index(kWarp), k.index(1), k.index(1));
+    b.setInsertionPointToStart(&launch.getBody().front());
+    Value lane = launch.getThreadIds().x;
+    Value group = arith::DivUIOp::create(b, loc, lane, k.index(4));
+    Value pair = arith::RemUIOp::create(b, loc, lane, k.index(4));
+    Value row0 = k.add(k.mul(launch.getBlockIds().y, kTileM), group);
+    Value row1 = k.add(row0, 8);
+    Value colB = k.add(k.mul(launch.getBlockIds().x, kTileN), group);
+    Value colC = k.add(k.mul(launch.getBlockIds().x, kTileN), k.mul(pair, 2));
+    Value batchIndex = launch.getBlockIds().z;
+    auto at = [&](Value r, Value c) {
+      SmallVector<Value> indices;
+      if (m.batched)
+        indices.push_back(batchIndex);
+      indices.push_back(r);
+      indices.push_back(c);
+      return indices;
+    };
+    auto inside = [&](Value r, int64_t rBound, Value c, int64_t cBound) {
+      return k.both(k.lessThan(r, rBound), k.lessThan(c, cBound));
+    };
+
+    // The accumulators start from C.
+    SmallVector<Value> cRows = {row0, row0, row1, row1};
+    SmallVector<Value> cCols = {colC, k.add(colC, 1), colC, k.add(colC, 1)};
+    SmallVector<Value> init;
+    for (int i = 0; i < 4; ++i)
+      init.push_back(k.guardedLoad(m.c, at(cRows[i], cCols[i]),
+                                   cType.getShape(),
+                                   inside(cRows[i], rows, cCols[i], cols)));
+
+    auto loop = scf::ForOp::create(b, loc, k.index(0),
+                                   k.index(llvm::alignTo(depth, kTileK)),
+                                   k.index(kTileK), init);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k0 = loop.getInductionVar();
+    Value kPair = k.add(k0, k.mul(pair, 2));
+    auto loadA = [&](Value r, Value c) {
+      return k.guardedLoad(m.a, at(r, c), aType.getShape(),
+                           inside(r, rows, c, depth));
+    };
+    auto loadB = [&](Value r, Value c) {
+      return k.guardedLoad(m.b, at(r, c), bType.getShape(),
+                           inside(r, depth, c, cols));
+    };
+    auto fragA = [&](Value r, int64_t kOffset) {
+      Value c = k.add(kPair, kOffset);
+      return k.pack(loadA(r, c), loadA(r, k.add(c, 1)), fragment);
+    };
+    auto fragB = [&](int64_t kOffset) {
+      Value r = k.add(kPair, kOffset);
+      return k.pack(loadB(r, colB), loadB(k.add(r, 1), colB), fragment);
+    };
+    SmallVector<Value> a = {fragA(row0, 0), fragA(row1, 0), fragA(row0, 8),
+                            fragA(row1, 8)};
+    SmallVector<Value> bFrag = {fragB(0), fragB(8)};
+    SmallVector<Value> acc(loop.getRegionIterArgs());
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32, f32, f32, f32});
+    auto mma = NVVM::MmaOp::create(
+        b, loc, resultType, a, bFrag, acc,
+        /*shape=*/std::array<int64_t, 3>{kTileM, kTileN, kTileK},
+        /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+        /*multiplicandPtxTypes=*/
+        std::array<NVVM::MMATypes, 2>{
+            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16,
+            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16},
+        /*multiplicandLayouts=*/
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < 4; ++i)
+      next.push_back(LLVM::ExtractValueOp::create(b, loc, mma.getResult(), i));
+    scf::YieldOp::create(b, loc, next);
+
+    b.setInsertionPointAfter(loop);
+    for (int i = 0; i < 4; ++i) {
+      auto guard = scf::IfOp::create(
+          b, loc, inside(cRows[i], rows, cCols[i], cols), false);
+      OpBuilder::InsertionGuard insertion(b);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      memref::StoreOp::create(b, loc, loop.getResult(i), m.c,
+                              at(cRows[i], cCols[i]));
+    }
+    gpu::TerminatorOp::create(b, loc);
+    op->erase();
+  }
+};
+
+} // namespace

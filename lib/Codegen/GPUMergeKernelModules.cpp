@@ -1,0 +1,72 @@
+//===- GPUMergeKernelModules.cpp - one gpu.module per program -------------===//
+
+#include "mpc/Codegen/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCGPUMERGEKERNELMODULES
+#include "mpc/Codegen/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+
+namespace {
+
+struct GPUMergeKernelModules
+    : mpc::impl::MPCGPUMergeKernelModulesBase<GPUMergeKernelModules> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::GPUModuleOp> kernelModules(module.getOps<gpu::GPUModuleOp>());
+    if (kernelModules.empty())
+      return;
+    if (module.lookupSymbol(moduleName)) {
+      module.emitError() << "mpc-gpu-merge-kernel-modules: symbol '"
+                         << moduleName << "' already exists";
+      return signalPassFailure();
+    }
+    OpBuilder b(kernelModules.front());
+    auto merged = gpu::GPUModuleOp::create(b, module.getLoc(), moduleName);
+    if (ArrayAttr targets = kernelModules.front().getTargetsAttr())
+      merged.setTargetsAttr(targets);
+    Block &body = merged.getBodyRegion().front();
+    // Old (module, kernel) -> new kernel name.
+    llvm::DenseMap<std::pair<StringAttr, StringAttr>, StringAttr> renamed;
+    for (gpu::GPUModuleOp kernels : kernelModules) {
+      bool single = llvm::range_size(
+                        kernels.getBodyRegion().front().without_terminator()) == 1;
+      for (Operation &op : llvm::make_early_inc_range(
+               kernels.getBodyRegion().front().without_terminator())) {
+        auto symbol = dyn_cast<SymbolOpInterface>(op);
+        if (!symbol) {
+          op.emitError("mpc-gpu-merge-kernel-modules: only symbols can move "
+                       "between kernel modules");
+          return signalPassFailure();
+        }
+        // The module name is unique; a module with one kernel lends it.
+        StringAttr newName = kernels.getNameAttr();
+        if (!single)
+          newName = b.getStringAttr(kernels.getName() + "_" +
+                                    symbol.getName());
+        renamed[{kernels.getNameAttr(), symbol.getNameAttr()}] = newName;
+        symbol.setName(newName);
+        op.moveBefore(&body, body.end());
+      }
+      kernels.erase();
+    }
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      SymbolRefAttr kernel = launch.getKernel();
+      auto it = renamed.find({kernel.getRootReference(),
+                              kernel.getLeafReference()});
+      if (it == renamed.end())
+        return;
+      launch.setKernelAttr(SymbolRefAttr::get(
+          merged.getNameAttr(), {FlatSymbolRefAttr::get(it->second)}));
+    });
+  }
+};
+
+} // namespace
