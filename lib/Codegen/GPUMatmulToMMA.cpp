@@ -154,6 +154,9 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
         b, loc, k.index(llvm::divideCeil(cols, kTileN)),
         k.index(llvm::divideCeil(rows, kTileM)), k.index(batch),
         k.index(kWarp), k.index(1), k.index(1));
+    // For the device plan: the arithmetic this launch does on tensor cores.
+    launch->setAttr("mpc.tensor_core_flops",
+                    b.getI64IntegerAttr(2 * batch * rows * cols * depth));
     b.setInsertionPointToStart(&launch.getBody().front());
     Value lane = launch.getThreadIds().x;
     Value group = arith::DivUIOp::create(b, loc, lane, k.index(4));

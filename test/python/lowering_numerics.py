@@ -233,12 +233,36 @@ def case_gpu_math_approximations():
 case_gpu_math_approximations.pre_passes = "func.func(convert-mpc-to-linalg," \
     "mpc-gpu-approximate-math)"
 
+def case_gpu_tiled_loops():
+    """The SIMT kernels' loop nests (tiled 16x16 as they are mapped to
+    blocks and threads, shapes not multiples of 16) run on the CPU: softmax,
+    a GELU chain, reductions, a broadcast and an fp32 matmul."""
+    x = RNG.standard_normal((5, 37))
+    w = RNG.standard_normal((37, 21))
+    b = RNG.standard_normal((21,))
+    body = """%m = mpc.matmul %a0, %a1 : (tensor<5x37xf32>, tensor<37x21xf32>) -> tensor<5x21xf32>
+    %y = mpc.add %m, %a2 : (tensor<5x21xf32>, tensor<21xf32>) -> tensor<5x21xf32>
+    %g = mpc.gelu %y : tensor<5x21xf32> -> tensor<5x21xf32>
+    %s = mpc.softmax %g {axis = 1 : i64} : (tensor<5x21xf32>) -> tensor<5x21xf32>
+    %r = mpc.reduce_mean %s {axes = array<i64: 0>, keepdims = true} : (tensor<5x21xf32>) -> tensor<1x21xf32>
+    %0 = mpc.sub %s, %r : (tensor<5x21xf32>, tensor<1x21xf32>) -> tensor<5x21xf32>"""
+    f = lambda v: v.astype(np.float32).astype(np.float64)
+    y = f(x) @ f(w) + f(b)
+    g = 0.5 * y * (1 + np.vectorize(math.erf)(y / math.sqrt(2)))
+    e = np.exp(g - g.max(axis=1, keepdims=True))
+    s = e / e.sum(axis=1, keepdims=True)
+    return [x, w, b], body, (5, 21), s - s.mean(axis=0, keepdims=True), 1e-5
+
+
+case_gpu_tiled_loops.pre_passes = "mpc-gpu-tiled-loops"
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
-         case_pad_reflect, case_gpu_math_approximations]
+         case_pad_reflect, case_gpu_math_approximations,
+         case_gpu_tiled_loops]
 
 
 def program(inputs, body, out_shape):

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DevicePlan.h"
 #include "mpc/Codegen/Passes.h"
 #include "mpc/Conversion/Passes.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
@@ -96,6 +97,12 @@ static llvm::cl::opt<std::string> targetFlag(
 static llvm::cl::opt<std::string> gpuArchFlag(
     "gpu-arch", llvm::cl::desc("with --target=cuda: sm_80 (default) or sm_90"),
     llvm::cl::init("sm_80"), llvm::cl::cat(programCategory));
+static llvm::cl::opt<std::string> devicePlanFlag(
+    "device-plan",
+    llvm::cl::desc("with --target=cuda: write the device plan (kernels per "
+                   "step, tensor-core FLOPs, device bytes): FILE (JSON) or - "
+                   "(table)"),
+    llvm::cl::init(""), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> cpuFlag(
     "cpu",
     llvm::cl::desc("CPU the program runs on: native (default), x86-64-v3 "
@@ -267,8 +274,10 @@ static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
     }
     return mpc::EmitKind::Executable; // unused: lowerAndEmit writes PTX
   }
-  if (emitFlag == "ptx") {
-    llvm::errs() << "mpc-opt: error: --emit=ptx needs --target=cuda\n";
+  if (emitFlag == "ptx" || !devicePlanFlag.empty()) {
+    llvm::errs() << "mpc-opt: error: " << (emitFlag == "ptx" ? "--emit=ptx"
+                                                             : "--device-plan")
+                 << " needs --target=cuda\n";
     return failure();
   }
   if (emitFlag == "exe" || emitFlag == "mlir")
@@ -282,13 +291,25 @@ static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
 
 /// --target=cuda --emit=ptx: lowers the program's kernels to PTX and writes
 /// them, one module, atomically.
-static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename) {
+static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename,
+                           const std::vector<mpc_opt::PlannedEntry> &entries) {
+  int64_t copyBytes = mpc_opt::lowPrecisionParameterCopyBytes(module, entries);
+  PassManager kernels(module.getContext());
+  if (failed(applyPassManagerCLOptions(kernels)))
+    return 1;
+  mpc::buildGPUKernelPipeline(kernels);
+  if (failed(kernels.run(module)))
+    return 1;
+  if (!devicePlanFlag.empty() &&
+      failed(mpc_opt::writeDevicePlan(module, entries, copyBytes, gpuArchFlag,
+                                      devicePlanFlag, llvm::errs())))
+    return 1;
   PassManager lower(module.getContext());
   if (failed(applyPassManagerCLOptions(lower)))
     return 1;
   mpc::GPUPipelineOptions gpuOptions;
   gpuOptions.chip = gpuArchFlag;
-  mpc::buildGPUPipeline(lower, gpuOptions);
+  mpc::buildGPUSerializePipeline(lower, gpuOptions);
   if (failed(lower.run(module)))
     return 1;
   stageTimer.done("lower to PTX (" + gpuArchFlag + ")");
@@ -318,9 +339,10 @@ static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename) {
 /// Lowers the prepared module for `cpu` and writes what --emit asks for.
 static int lowerAndEmit(ModuleOp module, const mpc::CPUTarget &cpu,
                         mpc::EmitKind kind, StringRef outputFilename,
+                        const std::vector<mpc_opt::PlannedEntry> &entries,
                         llvm::function_ref<mpc::GeneratedMain()> makeMain) {
   if (targetFlag == "cuda")
-    return lowerAndEmitPTX(module, outputFilename);
+    return lowerAndEmitPTX(module, outputFilename, entries);
   PassManager lower(module.getContext());
   if (failed(applyPassManagerCLOptions(lower)))
     return 1;
@@ -380,7 +402,8 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
       mpc::prepareEntryPoint(*module, "main", "mpc_program");
   if (failed(entry))
     return 1;
-  return lowerAndEmit(*module, *cpu, *kind, outputFilename, [&] {
+  return lowerAndEmit(*module, *cpu, *kind, outputFilename,
+                      {{entry->kernel, &*entry}}, [&] {
     return mpc::generateInferenceMain(
         *entry, llvm::sys::path::filename(outputFilename).str());
   });
@@ -480,7 +503,11 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
       return 1;
     *entry = std::move(*prepared);
   }
-  return lowerAndEmit(*module, *cpu, *kind, outputFilename, [&] {
+  std::vector<mpc_opt::PlannedEntry> entries = {
+      {program.init.kernel, &program.init},
+      {program.train.kernel, &program.train},
+      {program.eval.kernel, &program.eval}};
+  return lowerAndEmit(*module, *cpu, *kind, outputFilename, entries, [&] {
     return mpc::generateTrainingMain(
         program, llvm::sys::path::filename(outputFilename).str());
   });

@@ -55,10 +55,7 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
     llvm::report_fatal_error("mpc-cpu-pipeline: a stage is not registered");
 }
 
-void mpc::buildGPUPipeline(OpPassManager &pm,
-                           const GPUPipelineOptions &options) {
-  // sm_90 needs PTX ISA 7.8 or newer; LLVM's default (7.0) suits sm_80.
-  std::string features = options.chip == "sm_90" ? " features=+ptx80" : "";
+void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
   std::string stages =
       "convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
@@ -68,8 +65,25 @@ void mpc::buildGPUPipeline(OpPassManager &pm,
       "function-boundary-type-conversion=identity-layout-map},"
       "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-approximate-math,"
       "convert-linalg-to-parallel-loops,"
-      "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16},"
-      "gpu-map-parallel-loops,convert-parallel-loops-to-gpu),"
+      "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16})";
+  if (failed(parsePassPipeline(stages, pm)))
+    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+}
+
+void mpc::buildGPUKernelPipeline(OpPassManager &pm) {
+  buildGPUTiledLoopsPipeline(pm);
+  // Tiles to blocks, points in a tile to threads.
+  if (failed(parsePassPipeline(
+          "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu)",
+          pm)))
+    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+}
+
+void mpc::buildGPUSerializePipeline(OpPassManager &pm,
+                                    const GPUPipelineOptions &options) {
+  // sm_90 needs PTX ISA 7.8 or newer; LLVM's default (7.0) suits sm_80.
+  std::string features = options.chip == "sm_90" ? " features=+ptx80" : "";
+  std::string stages =
       "gpu-kernel-outlining,mpc-gpu-merge-kernel-modules,"
       "nvvm-attach-target{chip=" + options.chip.getValue() + features + "},"
       "gpu.module(convert-scf-to-cf,expand-strided-metadata,lower-affine,"
@@ -80,7 +94,18 @@ void mpc::buildGPUPipeline(OpPassManager &pm,
     llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
 }
 
+void mpc::buildGPUPipeline(OpPassManager &pm,
+                           const GPUPipelineOptions &options) {
+  buildGPUKernelPipeline(pm);
+  buildGPUSerializePipeline(pm, options);
+}
+
 void mpc::registerMPCPipelines() {
+  PassPipelineRegistration<>(
+      "mpc-gpu-tiled-loops",
+      "the GPU pipeline up to the tiled parallel loops it maps to blocks and "
+      "threads (runs on the CPU too: the kernels' arithmetic cross-checked)",
+      buildGPUTiledLoopsPipeline);
   PassPipelineRegistration<GPUPipelineOptions>(
       "mpc-gpu-pipeline",
       "lower mpc to PTX kernels for NVIDIA GPUs (tensor-core matmuls, SIMT "

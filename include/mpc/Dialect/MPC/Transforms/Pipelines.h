@@ -66,6 +66,16 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
 /// format=isa). The host side stays gpu.launch_func on memrefs.
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 
+/// The two halves of buildGPUPipeline: up to kernels as gpu.launch in the
+/// host functions (where the device plan is read), and from there to PTX.
+void buildGPUKernelPipeline(OpPassManager &pm);
+/// The first part of buildGPUKernelPipeline: bufferized, tensor-core
+/// matmuls as gpu.launch, every other loop nest as scf.parallel tiled 16x16
+/// (before mapping to blocks and threads).
+void buildGPUTiledLoopsPipeline(OpPassManager &pm);
+void buildGPUSerializePipeline(OpPassManager &pm,
+                               const GPUPipelineOptions &options);
+
 /// Registers `mpc-precision-pipeline`, `mpc-cpu-pipeline` and
 /// `mpc-gpu-pipeline`.
 void registerMPCPipelines();

@@ -1,0 +1,38 @@
+//===- DevicePlan.h - what a CUDA program launches and allocates -*- C++ -*-===//
+
+#ifndef MPC_TOOLS_MPC_OPT_DEVICEPLAN_H
+#define MPC_TOOLS_MPC_OPT_DEVICEPLAN_H
+
+#include "mpc/Target/Executable/Executable.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <vector>
+
+namespace mpc_opt {
+
+/// An entry function of the program and the function it became.
+struct PlannedEntry {
+  std::string function;
+  const mlir::mpc::EntryPoint *entry;
+};
+
+/// Bytes of low-precision parameter copies one call of the busiest entry
+/// makes, read from the mpc IR (casts of parameter state) before lowering.
+int64_t lowPrecisionParameterCopyBytes(mlir::ModuleOp module,
+                                       const std::vector<PlannedEntry> &entries);
+
+/// Writes the device plan of `module` (after buildGPUKernelPipeline): per
+/// entry function the kernels it launches (on tensor cores or not), the
+/// tensor-core FLOPs and its device buffers by precision; the state (fp32
+/// master weights, optimizer state), inputs and low-precision parameter
+/// copies. `path` "-" prints a table, anything else gets JSON (atomically).
+mlir::LogicalResult writeDevicePlan(mlir::ModuleOp module,
+                                    const std::vector<PlannedEntry> &entries,
+                                    int64_t parameterCopyBytes,
+                                    llvm::StringRef chip, llvm::StringRef path,
+                                    llvm::raw_ostream &errors);
+
+} // namespace mpc_opt
+
+#endif
