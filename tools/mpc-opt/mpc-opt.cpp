@@ -219,6 +219,26 @@ static LogicalResult addDriverPipeline(MlirOptMainConfig &config) {
   return success();
 }
 
+/// Writes `path` through `write` atomically (temp file + rename): a failing
+/// write leaves no file. Returns the exit status.
+static int writeOutputAtomically(
+    StringRef path, llvm::function_ref<LogicalResult(raw_ostream &)> write) {
+  std::string error;
+  FailureOr<mpc::AtomicOutputFile> output =
+      mpc::AtomicOutputFile::open(path, error);
+  if (failed(output)) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  if (failed(write(output->os())))
+    return 1;
+  if (failed(output->commit(error))) {
+    llvm::errs() << "mpc-opt: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 /// Runs the opt pipeline (the driver's flags, then the passes given) on
 /// `input` and writes the result atomically: a failing run leaves no
 /// output file.
@@ -227,20 +247,9 @@ static int runOpt(std::unique_ptr<llvm::MemoryBuffer> input,
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   if (failed(addDriverPipeline(config)))
     return 1;
-  std::string error;
-  FailureOr<mpc::AtomicOutputFile> output =
-      mpc::AtomicOutputFile::open(outputFilename, error);
-  if (failed(output)) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
-    return 1;
-  if (failed(output->commit(error))) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  return 0;
+  return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
+    return MlirOptMain(os, std::move(input), registry, config);
+  });
 }
 
 /// The --emit kind; failure (reported) on a bad flag or a missing -o.
@@ -321,19 +330,10 @@ static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename,
     llvm::errs() << "mpc-opt: error: the program has no kernels\n";
     return 1;
   }
-  std::string error;
-  FailureOr<mpc::AtomicOutputFile> output =
-      mpc::AtomicOutputFile::open(outputFilename, error);
-  if (failed(output)) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  output->os() << ptx;
-  if (failed(output->commit(error))) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  return 0;
+  return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
+    os << ptx;
+    return success();
+  });
 }
 
 /// Lowers the prepared module for `cpu` and writes what --emit asks for.
@@ -353,19 +353,10 @@ static int lowerAndEmit(ModuleOp module, const mpc::CPUTarget &cpu,
     return 1;
   stageTimer.done("lower to LLVM dialect (" + cpu.cpu + ")");
   if (emitFlag == "mlir") {
-    std::string error;
-    FailureOr<mpc::AtomicOutputFile> output =
-        mpc::AtomicOutputFile::open(outputFilename, error);
-    if (failed(output)) {
-      llvm::errs() << "mpc-opt: error: " << error << "\n";
-      return 1;
-    }
-    module.print(output->os());
-    if (failed(output->commit(error))) {
-      llvm::errs() << "mpc-opt: error: " << error << "\n";
-      return 1;
-    }
-    return 0;
+    return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
+      module.print(os);
+      return success();
+    });
   }
   if (failed(mpc::emitProgram(module, makeMain(), cpu, kind, outputFilename,
                               llvm::errs())))
@@ -613,19 +604,10 @@ static int renderReport(StringRef reportPath, StringRef outputFilename) {
                  << llvm::toString(report.takeError()) << "\n";
     return 1;
   }
-  std::string error;
-  FailureOr<mpc::AtomicOutputFile> output =
-      mpc::AtomicOutputFile::open(outputFilename, error);
-  if (failed(output)) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  mpc::report::writeHTML(output->os(), *report);
-  if (failed(output->commit(error))) {
-    llvm::errs() << "mpc-opt: error: " << error << "\n";
-    return 1;
-  }
-  return 0;
+  return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
+    mpc::report::writeHTML(os, *report);
+    return success();
+  });
 }
 
 int main(int argc, char **argv) {
