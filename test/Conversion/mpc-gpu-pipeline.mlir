@@ -32,3 +32,19 @@ func.func @matmul(%a: tensor<32x64xbf16>, %b: tensor<64x48xbf16>) -> tensor<32x4
   %0 = mpc.matmul %a, %b {precision = #mpc.precision<bf16, f32, bf16>} : (tensor<32x64xbf16>, tensor<64x48xbf16>) -> tensor<32x48xbf16>
   return %0 : tensor<32x48xbf16>
 }
+
+// -----
+
+// Softmax over rows of 100: the max and the sum are block reductions (warp
+// shuffles, shared memory, barriers); sizes that are not multiples of the
+// 16x16 tiles still map every loop to the GPU (bounds checks in the tile).
+// CHECK-LABEL: func.func @softmax
+// CHECK-COUNT-6: gpu.launch_func @mpc_kernels::
+// CHECK-NOT: scf.parallel
+// CHECK: gpu.binary @mpc_kernels
+// CHECK-SAME: bar.sync
+// CHECK-SAME: shfl.sync.bfly.b32
+func.func @softmax(%x: tensor<8x100xf32>) -> tensor<8x100xf32> {
+  %0 = mpc.softmax %x {axis = 1 : i64} : (tensor<8x100xf32>) -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}

@@ -144,6 +144,59 @@ def MPCGPUApproximateMath
   ];
 }
 
+def MPCGPUBlockReductions
+    : Pass<"mpc-gpu-block-reductions", "::mlir::func::FuncOp"> {
+  let summary = "run long reductions as one thread block per output element";
+  let description = [{
+    After bufferization, a linalg op with one reduction loop of at least
+    `min-size` iterations (softmax's max and sum, layer norm's moments,
+    losses, the finite check) becomes a `gpu.launch` with one block of 256
+    threads per output element: each thread folds a strided slice of the
+    reduction with the op's own payload from the combiner's identity, then
+    `gpu.all_reduce` (warp shuffles and shared memory, lowered by
+    `mpc-gpu-lower-all-reduce`) combines the threads and thread 0 folds the
+    total into the output. Shorter reductions stay one thread per output
+    element. A long reduction whose payload is not one recognised f32
+    combiner (add, mul, maximum, minimum) stays too, with a warning.
+  }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", /*default=*/"64",
+           "shortest reduction mapped to a thread block">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::affine::AffineDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def MPCGPULowerAllReduce
+    : Pass<"mpc-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "lower gpu.all_reduce to shuffles, barriers and shared memory";
+  let description = [{
+    Upstream's all-reduce rewrite (`populateGpuAllReducePatterns`) on the
+    outlined kernels: warp reductions with `gpu.shuffle`, one value per
+    warp in a workgroup buffer, a barrier, and a final warp reduction.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def MPCGPUCheckHostLoops
+    : Pass<"mpc-gpu-check-host-loops", "::mlir::func::FuncOp"> {
+  let summary = "fail on loop nests left on the host after GPU mapping";
+  let description = [{
+    `convert-parallel-loops-to-gpu` leaves loops it cannot map where they
+    are, which would run on the host over device memory. Any `scf.parallel`
+    or linalg op left outside a kernel is an error naming it.
+  }];
+}
+
 def MPCGPUMergeKernelModules
     : Pass<"mpc-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "gather all outlined kernels into one gpu.module";

@@ -63,9 +63,10 @@ void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
       "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
-      "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-approximate-math,"
+      "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-block-reductions,"
+      "mpc-gpu-approximate-math,"
       "convert-linalg-to-parallel-loops,"
-      "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16})";
+      "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 no-min-max-bounds=true})";
   if (failed(parsePassPipeline(stages, pm)))
     llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
 }
@@ -74,7 +75,8 @@ void mpc::buildGPUKernelPipeline(OpPassManager &pm) {
   buildGPUTiledLoopsPipeline(pm);
   // Tiles to blocks, points in a tile to threads.
   if (failed(parsePassPipeline(
-          "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu)",
+          "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu,"
+          "mpc-gpu-check-host-loops)",
           pm)))
     llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
 }
@@ -86,7 +88,8 @@ void mpc::buildGPUSerializePipeline(OpPassManager &pm,
   std::string stages =
       "gpu-kernel-outlining,mpc-gpu-merge-kernel-modules,"
       "nvvm-attach-target{chip=" + options.chip.getValue() + features + "},"
-      "gpu.module(convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+      "gpu.module(mpc-gpu-lower-all-reduce,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,"
       "convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-module-to-binary{format=isa}";

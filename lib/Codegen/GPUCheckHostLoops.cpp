@@ -1,0 +1,33 @@
+//===- GPUCheckHostLoops.cpp - no loop nest left behind on the host -------===//
+
+#include "mpc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCGPUCHECKHOSTLOOPS
+#include "mpc/Codegen/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+
+namespace {
+
+struct GPUCheckHostLoops
+    : mpc::impl::MPCGPUCheckHostLoopsBase<GPUCheckHostLoops> {
+  void runOnOperation() override {
+    getOperation().walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::skip();
+      if (isa<scf::ParallelOp, linalg::LinalgOp>(op)) {
+        op->emitError("loop nest not mapped to the GPU (it would run on the "
+                      "host over device memory)");
+        signalPassFailure();
+        return WalkResult::skip();
+      }
+      return WalkResult::advance();
+    });
+  }
+};
+
+} // namespace

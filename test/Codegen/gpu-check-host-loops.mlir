@@ -1,0 +1,16 @@
+// RUN: mpc-opt %s --verify-diagnostics --mpc-gpu-check-host-loops
+
+// A loop nest the GPU mapping left on the host is an error, not a silent
+// host loop over device memory.
+func.func @left_behind(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{loop nest not mapped to the GPU (it would run on the host over device memory)}}
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %zero, %x[%i] : memref<8xf32>
+    scf.reduce
+  }
+  return
+}
