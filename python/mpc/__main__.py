@@ -36,7 +36,11 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--input-shape", action="append", default=[],
                         help="NAME:32x3x224x224 (repeatable)")
-    parser.add_argument("--emit", choices=["exe", "obj", "llvm", "mlir"])
+    parser.add_argument("--emit", choices=["exe", "obj", "llvm", "mlir", "ptx"])
+    parser.add_argument("--target", choices=["cpu", "cuda"])
+    parser.add_argument("--gpu-arch", choices=["sm_80", "sm_90"])
+    parser.add_argument("--device-plan",
+                        help="with --target=cuda: FILE (JSON) or - (table)")
     parser.add_argument("-v", dest="verbose", action="store_true",
                         help="say which mpc-opt runs and time each stage")
     parser.add_argument("--which", action="store_true",
@@ -57,7 +61,7 @@ def main(argv=None):
     command = [tool.path, args.model]
     for flag in ("precision", "mode", "policy", "precision_report", "loss",
                  "loss_output", "optimizer", "lr", "weight_decay",
-                 "batch_size", "emit"):
+                 "batch_size", "emit", "target", "gpu_arch", "device_plan"):
         value = getattr(args, flag)
         if value is not None:
             command.append("--%s=%s" % (flag.replace("_", "-"), value))

@@ -68,9 +68,12 @@ def _check_precision(precision):
 
 def _check_target(target):
     if target != "cpu":
-        raise MpcError("target %r: this mpc builds CPU programs only "
-                       "(target='cpu'); GPU code generation is not "
-                       "available yet" % (target,))
+        raise MpcError("target %r: runnable programs are built for the CPU "
+                       "only (target='cpu'); GPU kernels can be emitted as "
+                       "PTX with `python -m mpc MODEL --target=cuda "
+                       "--emit=ptx -o FILE.ptx`, but the CUDA host runtime "
+                       "that would run them is not implemented yet"
+                       % (target,))
 
 
 def _dynamic_batch_shapes(model_path, batch_size):

@@ -110,7 +110,7 @@ def test_misuse_is_an_error(trained, digits, tmp_path, digits_model):
     with pytest.raises(mpc.MpcError, match="call train\\(\\) before save_onnx"):
         fresh.save_onnx(tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
-    with pytest.raises(mpc.MpcError, match="CPU programs only"):
+    with pytest.raises(mpc.MpcError, match="for the CPU only.*--emit=ptx"):
         mpc.compile(digits_model, target="cuda")
     with pytest.raises(mpc.MpcError, match="precision must be one of"):
         mpc.compile(digits_model, precision="int8")
@@ -255,6 +255,13 @@ def test_cli_mirrors_mpc_opt(digits_model, tmp_path):
     assert "mpc: using mpc-opt" in built.stderr
     assert "Trains the compiled model (fp16, sgd" in subprocess.run(
         [exe, "--help"], capture_output=True, text=True).stdout
+    ptx = tmp_path / "kernels.ptx"
+    gpu = run_cli(digits_model, "--precision", "bf16", "--target", "cuda",
+                  "--gpu-arch", "sm_90", "--emit", "ptx", "--mode", "infer",
+                  "--input-shape", "image:16x8x8", "-o", ptx)
+    assert gpu.returncode == 0, gpu.stderr
+    text = ptx.read_text()
+    assert ".target sm_90" in text and "mma.sync.aligned" in text
     failed = run_cli(tmp_path / "absent.onnx", "-o", tmp_path / "x")
     assert failed.returncode != 0 and "absent.onnx" in failed.stderr
 
