@@ -1358,7 +1358,6 @@ Value f32Const(OpBuilder &b, Location loc, double v) {
   return floatConstant(b, loc, b.getF32Type(), v);
 }
 
-/// d scores = (exp(log_prob) - onehot(label)) * w[label] * g / denominator.
 /// ONNX Pad. Negative pads crop first; constant mode is tensor.pad; edge
 /// and reflect read the input at a clamped or mirrored index (a gather in a
 /// linalg.generic over the result).
@@ -1456,6 +1455,7 @@ struct PadLowering : OpConversionPattern<PadOp> {
   }
 };
 
+/// d scores = (exp(log_prob) - onehot(label)) * w[label] * g / denominator.
 struct SoftmaxCrossEntropyLossGradLowering
     : OpConversionPattern<SoftmaxCrossEntropyLossGradOp> {
   using OpConversionPattern::OpConversionPattern;
