@@ -25,6 +25,25 @@ void mpc::buildPrecisionPipeline(OpPassManager &pm,
   }
 }
 
+namespace {
+
+/// Parses `stages` (textual pass pipeline) into `pm`; every stage is one of
+/// ours or upstream's, so a parse failure is a build defect.
+void addStages(OpPassManager &pm, StringRef stages, StringRef pipeline) {
+  if (failed(parsePassPipeline(stages, pm)))
+    llvm::report_fatal_error(llvm::Twine(pipeline) +
+                             ": a stage is not registered");
+}
+
+/// Tensors to buffers, the same for every target: whole-program, function
+/// boundaries with plain (identity-layout) memrefs the runtimes pass.
+constexpr const char *kBufferizeStages =
+    "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},";
+
+} // namespace
+
 void mpc::buildCPUPipeline(OpPassManager &pm,
                            const CPUPipelineOptions &options) {
   // Stages by name, so each can be run and tested on its own from mpc-opt.
@@ -36,10 +55,8 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
       "convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise," +
       tile + ",canonicalize,"
-      "loop-invariant-subset-hoisting,canonicalize),"
-      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
+      "loop-invariant-subset-hoisting,canonicalize)," +
+      kBufferizeStages +
       "func.func(buffer-hoisting,convert-linalg-to-loops),"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
@@ -51,34 +68,29 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
       "convert-openmp-to-llvm,"
       "convert-cf-to-llvm,convert-func-to-llvm,convert-index-to-llvm,"
       "reconcile-unrealized-casts";
-  if (failed(parsePassPipeline(stages, pm)))
-    llvm::report_fatal_error("mpc-cpu-pipeline: a stage is not registered");
+  addStages(pm, stages, "mpc-cpu-pipeline");
 }
 
 void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
   std::string stages =
       "convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
-      "canonicalize),"
-      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
+      "canonicalize)," +
+      std::string(kBufferizeStages) +
       "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-block-reductions,"
       "mpc-gpu-approximate-math,"
       "convert-linalg-to-parallel-loops,"
       "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 no-min-max-bounds=true})";
-  if (failed(parsePassPipeline(stages, pm)))
-    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+  addStages(pm, stages, "mpc-gpu-pipeline");
 }
 
 void mpc::buildGPUKernelPipeline(OpPassManager &pm) {
   buildGPUTiledLoopsPipeline(pm);
   // Tiles to blocks, points in a tile to threads.
-  if (failed(parsePassPipeline(
-          "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu,"
-          "mpc-gpu-check-host-loops)",
-          pm)))
-    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+  addStages(pm,
+            "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu,"
+            "mpc-gpu-check-host-loops)",
+            "mpc-gpu-pipeline");
 }
 
 void mpc::buildGPUSerializePipeline(OpPassManager &pm,
@@ -93,8 +105,7 @@ void mpc::buildGPUSerializePipeline(OpPassManager &pm,
       "convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-module-to-binary{format=isa}";
-  if (failed(parsePassPipeline(stages, pm)))
-    llvm::report_fatal_error("mpc-gpu-pipeline: a stage is not registered");
+  addStages(pm, stages, "mpc-gpu-pipeline");
 }
 
 void mpc::buildGPUPipeline(OpPassManager &pm,
