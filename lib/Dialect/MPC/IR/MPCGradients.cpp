@@ -770,25 +770,21 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange grads,
                                       SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
     return failure();
-  // Step-1 slices: the gradient padded with zeros back to the input.
+  // Step-1 slices: the gradient padded with zeros back to the input; the
+  // slice's (inferred) result size gives where it ends.
   auto type = tensorTypeOf(getInput());
+  auto resultType = tensorTypeOf(getOutput());
   int64_t rank = type.getRank();
   SmallVector<int64_t> pads(2 * rank, 0);
-  for (auto [start, end, axis, step] :
-       llvm::zip(getStarts(), getEnds(), getAxes(), getSteps())) {
+  for (auto [start, axis, step] : llvm::zip(getStarts(), getAxes(), getSteps())) {
     if (step != 1)
       return emitOpError("gradient of a slice with step ")
              << step << " is not implemented";
     int64_t a = axis < 0 ? axis + rank : axis;
     int64_t dim = type.getDimSize(a);
-    auto clampIndex = [&](int64_t i) {
-      if (i < 0)
-        i += dim;
-      return std::clamp<int64_t>(i, 0, dim);
-    };
-    int64_t first = clampIndex(start), last = clampIndex(end);
+    int64_t first = std::clamp<int64_t>(start < 0 ? start + dim : start, 0, dim);
     pads[a] = first;
-    pads[rank + a] = dim - std::max(first, last);
+    pads[rank + a] = dim - first - resultType.getDimSize(a);
   }
   out.push_back(PadOp::create(b, getLoc(), grads[0], pads, PadMode::Constant,
                               llvm::APFloat(0.0), nullptr));
