@@ -6,6 +6,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -55,6 +56,45 @@ struct GPUBlockReductions
     });
     for (linalg::LinalgOp op : candidates)
       rewrite(op);
+    // What stays a reduction runs one thread per output element: its
+    // parallel loops go outermost, so that the loop conversion makes them
+    // the parallel loop nest and each thread folds the reduction loops
+    // itself (a reduction loop outside would stay on the host, launching
+    // one kernel per iteration).
+    SmallVector<linalg::LinalgOp> reductions;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() && op.getNumReductionLoops() != 0 &&
+          op.getNumParallelLoops() != 0)
+        reductions.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : reductions) {
+      SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+      // interchangeGenericOp takes, for each new loop, the old loop it is.
+      SmallVector<unsigned> order;
+      for (auto [i, iterator] : llvm::enumerate(iterators))
+        if (iterator == utils::IteratorType::parallel)
+          order.push_back(i);
+      for (auto [i, iterator] : llvm::enumerate(iterators))
+        if (iterator != utils::IteratorType::parallel)
+          order.push_back(i);
+      if (llvm::is_sorted(order))
+        continue;
+      rewriter.setInsertionPoint(op);
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (!generic) {
+        FailureOr<linalg::GenericOp> generalized =
+            linalg::generalizeNamedOp(rewriter, op);
+        if (succeeded(generalized))
+          generic = *generalized;
+      }
+      if (!generic ||
+          failed(linalg::interchangeGenericOp(rewriter, generic, order))) {
+        op.emitError("cannot move the parallel loops of this reduction "
+                     "outermost for the GPU");
+        return signalPassFailure();
+      }
+    }
   }
 
   void rewrite(linalg::LinalgOp op) {

@@ -256,13 +256,30 @@ def case_gpu_tiled_loops():
 
 case_gpu_tiled_loops.pre_passes = "mpc-gpu-tiled-loops"
 
+
+def case_gpu_serial_kernels():
+    """What has no parallel loop runs as one-thread kernels on the GPU: a
+    full reduction to a scalar, scalar arithmetic on it, and a reduction
+    over the outer axis (its parallel loop moved outermost)."""
+    x = RNG.standard_normal((7, 9))
+    body = """%t = mpc.reduce_sum %a0 {axes = array<i64>} : (tensor<7x9xf32>) -> tensor<1x1xf32>
+    %q = mpc.mul %t, %t : (tensor<1x1xf32>, tensor<1x1xf32>) -> tensor<1x1xf32>
+    %c = mpc.reduce_max %a0 {axes = array<i64: 0>} : (tensor<7x9xf32>) -> tensor<1x9xf32>
+    %s = mpc.add %q, %c : (tensor<1x1xf32>, tensor<1x9xf32>) -> tensor<1x9xf32>
+    %0 = mpc.mul %a0, %s : (tensor<7x9xf32>, tensor<1x9xf32>) -> tensor<7x9xf32>"""
+    f = x.astype(np.float32).astype(np.float64)
+    return [x], body, (7, 9), f * (f.sum() ** 2 + f.max(axis=0)), 1e-5
+
+
+case_gpu_serial_kernels.pre_passes = "mpc-gpu-tiled-loops"
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
          case_pad_reflect, case_gpu_math_approximations,
-         case_gpu_tiled_loops]
+         case_gpu_tiled_loops, case_gpu_serial_kernels]
 
 
 def program(inputs, body, out_shape):

@@ -155,8 +155,10 @@ def MPCGPUBlockReductions
     reduction with the op's own payload from the combiner's identity, then
     `gpu.all_reduce` (warp shuffles and shared memory, lowered by
     `mpc-gpu-lower-all-reduce`) combines the threads and thread 0 folds the
-    total into the output. Shorter reductions stay one thread per output
-    element. A long reduction whose payload is not one recognised f32
+    total into the output. Shorter reductions (and those with several
+    reduction loops) stay one thread per output element; their parallel
+    loops are interchanged outermost so that each thread folds the
+    reduction loops itself instead of a host loop around a kernel. A long reduction whose payload is not one recognised f32
     combiner (add, mul, maximum, minimum) stays too, with a warning.
   }];
   let options = [
@@ -187,13 +189,37 @@ def MPCGPULowerAllReduce
   ];
 }
 
+def MPCGPUSerialKernels
+    : Pass<"mpc-gpu-serial-kernels", "::mlir::func::FuncOp"> {
+  let summary = "turn the host work left after linalg-to-loops into loop "
+                "nests the GPU mapping takes";
+  let description = [{
+    `convert-linalg-to-parallel-loops` leaves some computations without a
+    parallel loop: 0-d computations (the loss-scale update, the step
+    counter), full reductions too short for a block reduction (a sequential
+    `scf.for`), and `memref.copy` from bufferization. On the host they
+    would read and write device memory. This pass turns each `memref.copy`
+    into a parallel copy loop nest and wraps each run of the remaining
+    memory-touching host ops (with the pure ops that consume their values)
+    into a one-iteration `scf.parallel`, which becomes a one-thread kernel.
+
+    A value computed from device memory that the host itself needs later
+    (a dynamic allocation size, say) cannot move to the device: that is an
+    error naming the op.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MPCGPUCheckHostLoops
     : Pass<"mpc-gpu-check-host-loops", "::mlir::func::FuncOp"> {
   let summary = "fail on loop nests left on the host after GPU mapping";
   let description = [{
     `convert-parallel-loops-to-gpu` leaves loops it cannot map where they
-    are, which would run on the host over device memory. Any `scf.parallel`
-    or linalg op left outside a kernel is an error naming it.
+    are, which would run on the host over device memory. Any loop nest
+    (`scf.parallel`, `scf.for`, linalg op) and any read or write of memory
+    left outside a kernel is an error naming it.
   }];
 }
 
