@@ -35,16 +35,33 @@ struct GPUMergeKernelModules
     Block &body = merged.getBodyRegion().front();
     // Old (module, kernel) -> new kernel name.
     llvm::DenseMap<std::pair<StringAttr, StringAttr>, StringAttr> renamed;
+    SymbolTable mergedSymbols(merged);
     for (gpu::GPUModuleOp kernels : kernelModules) {
-      bool single = llvm::range_size(
-                        kernels.getBodyRegion().front().without_terminator()) == 1;
-      for (Operation &op : llvm::make_early_inc_range(
-               kernels.getBodyRegion().front().without_terminator())) {
+      Block &kernelsBody = kernels.getBodyRegion().front();
+      bool single = llvm::count_if(kernelsBody.getOps<gpu::GPUFuncOp>(),
+                                   [](gpu::GPUFuncOp f) {
+                                     return f.isKernel();
+                                   }) == 1;
+      for (Operation &op :
+           llvm::make_early_inc_range(kernelsBody.without_terminator())) {
         auto symbol = dyn_cast<SymbolOpInterface>(op);
         if (!symbol) {
           op.emitError("mpc-gpu-merge-kernel-modules: only symbols can move "
                        "between kernel modules");
           return signalPassFailure();
+        }
+        auto function = dyn_cast<gpu::GPUFuncOp>(op);
+        if (!function || !function.isKernel()) {
+          // What kernels reference (constants, helper functions) was
+          // cloned from the host module by the outlining: one copy under
+          // its own name serves every kernel.
+          if (mergedSymbols.lookup(symbol.getNameAttr())) {
+            op.erase();
+          } else {
+            op.moveBefore(&body, body.end());
+            mergedSymbols.insert(&op);
+          }
+          continue;
         }
         // The module name is unique; a module with one kernel lends it.
         StringAttr newName = kernels.getNameAttr();

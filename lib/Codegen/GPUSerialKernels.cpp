@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mpc/Codegen/LoopUtils.h"
 #include "mpc/Codegen/Passes.h"
 
 #include "mlir/Interfaces/CallInterfaces.h"
@@ -50,33 +51,6 @@ bool isDeviceWorkBoundary(Operation *op) {
   return effects && effects.hasEffect<MemoryEffects::Free>();
 }
 
-/// `memref.copy %src, %dst` as a parallel loop nest over the shape (a
-/// rank-0 copy as a load and a store, which the run wrapping picks up).
-void expandCopy(memref::CopyOp copy) {
-  OpBuilder b(copy);
-  Location loc = copy.getLoc();
-  auto type = cast<MemRefType>(copy.getSource().getType());
-  if (type.getRank() == 0) {
-    Value v = memref::LoadOp::create(b, loc, copy.getSource());
-    memref::StoreOp::create(b, loc, v, copy.getTarget());
-    copy.erase();
-    return;
-  }
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  SmallVector<Value> lbs(type.getRank(), zero), steps(type.getRank(), one);
-  SmallVector<Value> ubs;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    ubs.push_back(memref::DimOp::create(b, loc, copy.getSource(), d));
-  scf::ParallelOp::create(
-      b, loc, lbs, ubs, steps,
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
-        Value v = memref::LoadOp::create(nb, nloc, copy.getSource(), ivs);
-        memref::StoreOp::create(nb, nloc, v, copy.getTarget(), ivs);
-      });
-  copy.erase();
-}
-
 struct GPUSerialKernels
     : mpc::impl::MPCGPUSerialKernelsBase<GPUSerialKernels> {
   void runOnOperation() override {
@@ -84,8 +58,13 @@ struct GPUSerialKernels
     if (func.isExternal())
       return;
     Block &body = func.getBody().front();
-    for (auto copy : llvm::make_early_inc_range(body.getOps<memref::CopyOp>()))
-      expandCopy(copy);
+    for (auto copy :
+         llvm::make_early_inc_range(body.getOps<memref::CopyOp>())) {
+      OpBuilder b(copy);
+      mpc::buildParallelCopy(b, copy.getLoc(), copy.getSource(),
+                             copy.getTarget());
+      copy.erase();
+    }
 
     llvm::SetVector<Operation *> run;
     auto dependsOnRun = [&](Operation *op) {

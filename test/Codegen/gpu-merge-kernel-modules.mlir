@@ -1,4 +1,4 @@
-// RUN: mpc-opt %s --mpc-gpu-merge-kernel-modules | FileCheck %s
+// RUN: mpc-opt %s --split-input-file --mpc-gpu-merge-kernel-modules | FileCheck %s
 
 // Two outlined kernels, both called @k in their own modules, end up in one
 // module named after their old modules; launches follow them.
@@ -25,5 +25,40 @@ module attributes {gpu.container_module} {
     gpu.launch_func @first_kernel::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
     gpu.launch_func @second_kernel::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
     return
+  }
+}
+
+// -----
+
+// Both kernels read the weight the outlining cloned into each of their
+// modules: the merged module keeps one copy, under its own name, and the
+// kernels still reference it.
+// CHECK: gpu.module @mpc_kernels
+// CHECK-COUNT-1: memref.global "private" constant @w
+// CHECK-NOT: memref.global
+// CHECK-DAG: gpu.func @first_kernel(%{{.*}}: memref<4xf32>) kernel
+// CHECK-DAG: gpu.func @second_kernel(%{{.*}}: memref<4xf32>) kernel
+// CHECK-DAG: memref.get_global @w
+module attributes {gpu.container_module} {
+  memref.global "private" constant @w : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+  gpu.module @first_kernel [#nvvm.target<chip = "sm_80">] {
+    memref.global "private" constant @w : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+    gpu.func @k(%out: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %g = memref.get_global @w : memref<4xf32>
+      %v = memref.load %g[%c0] : memref<4xf32>
+      memref.store %v, %out[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+  gpu.module @second_kernel [#nvvm.target<chip = "sm_80">] {
+    memref.global "private" constant @w : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+    gpu.func @k(%out: memref<4xf32>) kernel {
+      %c1 = arith.constant 1 : index
+      %g = memref.get_global @w : memref<4xf32>
+      %v = memref.load %g[%c1] : memref<4xf32>
+      memref.store %v, %out[%c1] : memref<4xf32>
+      gpu.return
+    }
   }
 }

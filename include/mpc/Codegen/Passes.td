@@ -212,6 +212,25 @@ def MPCGPUSerialKernels
                            "::mlir::arith::ArithDialect"];
 }
 
+def MPCGPUDeviceConstants
+    : Pass<"mpc-gpu-device-constants", "::mlir::func::FuncOp"> {
+  let summary = "read constants (weights, initial values) from the kernels' "
+                "module instead of host memory";
+  let description = [{
+    Every use of a host `memref.get_global` inside a loop nest or a
+    `gpu.launch` reads the global there instead, so that kernel outlining
+    carries the global into the GPU module and the PTX holds it as
+    initialised `.global` data (uploaded once, with the module). A function
+    result that is a global is copied into a fresh buffer by a parallel
+    copy loop nest, so that every result is in device memory. Host uses
+    that are not loop nests (a global passed to a call) stay as they are;
+    `mpc-gpu-check-host-loops` rejects host memory accesses after mapping.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MPCGPUCheckHostLoops
     : Pass<"mpc-gpu-check-host-loops", "::mlir::func::FuncOp"> {
   let summary = "fail on loop nests left on the host after GPU mapping";
@@ -231,7 +250,10 @@ def MPCGPUMergeKernelModules
     kernels are loaded together, so they go into one module (one PTX
     module, one `cuModuleLoadData`). Each kernel is renamed after the
     module it came from (those names are unique) and every
-    `gpu.launch_func` is pointed at its new home.
+    `gpu.launch_func` is pointed at its new home. What the kernels
+    reference besides (constant globals, helper functions) was cloned from
+    the host module by the outlining, once per kernel module: one copy
+    under its own name is kept.
   }];
   let options = [
     Option<"moduleName", "name", "std::string", /*default=*/"\"mpc_kernels\"",
