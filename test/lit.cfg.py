@@ -51,6 +51,13 @@ config.substitutions.append(
     ("%mlir_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 
 config.substitutions.append(("%mpc_build", config.mpc_obj_root))
+config.substitutions.append(
+    ("%fake_cuda_driver",
+     os.path.join(config.mpc_obj_root, "lib", "libmpc_fake_cuda_driver.so")))
+cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))
 if python_has("pytest"):
     config.available_features.add("pytest")
 # Debian's chromium and graphviz, for the report page in a real browser.

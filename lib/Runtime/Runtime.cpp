@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Runtime/Runtime.h"
+#include "mpc/Runtime/CUDA.h"
 
 #include <chrono>
 #include <cstdio>
@@ -162,7 +163,7 @@ static void printHelp(const std::string &program,
                       const std::vector<Signature> &outputs) {
   std::cout << "usage: " << program
             << " --input NAME=FILE.npy [--input ...] --output-dir DIR "
-               "[--repeat N]\n"
+               "[--repeat N] [--device cpu|cuda|auto]\n"
             << "       (a single-input program also takes --input FILE.npy)\n"
             << "inputs:\n";
   for (const Signature &s : inputs)
@@ -174,12 +175,39 @@ static void printHelp(const std::string &program,
               << "\n";
 }
 
+bool selectCUDA(const std::string &flag, const DeviceCode &code,
+                std::string &description) {
+  if (flag != "cpu" && flag != "cuda" && flag != "auto")
+    throw Error("--device must be cpu, cuda or auto, got '" + flag + "'");
+  if (flag == "cuda" && !code.cuda)
+    throw Error("--device cuda: this binary contains CPU code only "
+                "(compile with mpc-opt --target=cuda or --target=cpu,cuda)");
+  if (flag == "cpu" && !code.cpu)
+    throw Error("--device cpu: this binary contains CUDA code only "
+                "(compile with mpc-opt --target=cpu,cuda for both)");
+  if (flag == "cpu" || (flag == "auto" && !code.cuda)) {
+    description = "cpu";
+    return false;
+  }
+  if (flag == "cuda" || !code.cpu) {
+    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes);
+    return true;
+  }
+  try {
+    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes);
+    return true;
+  } catch (const Error &e) {
+    description = std::string("cpu (no usable GPU: ") + e.what() + ")";
+    return false;
+  }
+}
+
 int runInference(int argc, char **argv, const std::string &programName,
-                 const std::vector<Signature> &inputs,
-                 const std::vector<Signature> &outputs, Kernel kernel) {
+                 const EntryPoint &entry, const DeviceCode &code) {
+  const std::vector<Signature> &inputs = entry.inputs, &outputs = entry.outputs;
   try {
     std::map<std::string, std::string> files;
-    std::string outputDir;
+    std::string outputDir, device = "auto";
     int64_t repeat = 1;
     bool timed = false;
     for (int i = 1; i < argc; ++i) {
@@ -206,6 +234,8 @@ int runInference(int argc, char **argv, const std::string &programName,
         }
       } else if (arg == "--output-dir") {
         outputDir = value();
+      } else if (arg == "--device") {
+        device = value();
       } else if (arg == "--repeat") {
         timed = true;
         try {
@@ -245,6 +275,11 @@ int runInference(int argc, char **argv, const std::string &programName,
     std::vector<const Array *> arguments;
     for (const Array &array : arrays)
       arguments.push_back(&array);
+    std::string description;
+    Kernel kernel = selectCUDA(device, code, description) ? entry.callCUDA
+                                                          : entry.call;
+    if (device != "cpu" && code.cuda)
+      std::cerr << "device: " << description << "\n";
     std::vector<Array> results;
     auto start = std::chrono::steady_clock::now();
     for (int64_t r = 0; r < repeat; ++r)

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Runtime/Runtime.h"
+#include "mpc/Runtime/CUDA.h"
 
 #include <algorithm>
 #include <chrono>
@@ -361,6 +362,17 @@ private:
   const TrainingProgram &program;
   const Options &options;
   std::string name;
+  // The functions of the selected device's build.
+  Kernel initKernel = nullptr, trainKernel = nullptr, evalKernel = nullptr;
+  bool onCUDA = false;
+  /// State slot `i` as the host needs it (logs, checkpoints, metrics,
+  /// --save-onnx): on the GPU the state stays on the device between steps
+  /// and is fetched only here.
+  const Array &hostState(size_t i) {
+    if (onCUDA)
+      cuda::fetch(state[i]);
+    return state[i];
+  }
 
   // Positions in the signatures.
   size_t numState = 0, numParams = 0;
@@ -554,7 +566,7 @@ void Trainer::gatherBatch(const Dataset &data,
 
 void Trainer::initializeState() {
   std::vector<Array> results;
-  program.init.call({}, results);
+  initKernel({}, results);
   state = std::move(results);
 }
 
@@ -586,7 +598,7 @@ void Trainer::saveCheckpoint() {
        << "  \"state\": [\n";
   for (size_t i = 0; i < numState; ++i) {
     std::string file = stateFileName(i, program.train.inputs[i].name);
-    writeNpy(temp + "/" + file, state[i]);
+    writeNpy(temp + "/" + file, hostState(i));
     json << "    {\"name\": " << jsonString(program.train.inputs[i].name)
          << ", \"file\": " << jsonString(file) << "}"
          << (i + 1 < numState ? "," : "") << "\n";
@@ -667,7 +679,7 @@ Trainer::Evaluation Trainer::evaluate(const Dataset &data) {
       args.push_back(&a);
     if (batchLabels)
       args.push_back(&*batchLabels);
-    program.eval.call(args, results);
+    evalKernel(args, results);
     const Array &loss = results[0];
     if (loss.shape.empty()) {
       // A model's own scalar loss: weighted by the real samples in it.
@@ -727,9 +739,9 @@ void Trainer::printProgress(bool final) {
        << epoch << "/" << epochs << "  loss " << std::setprecision(4) << loss;
   if (lossScaleSlot)
     line << "  scale " << std::setprecision(0)
-         << readF32(state[*lossScaleSlot]);
+         << readF32(hostState(*lossScaleSlot));
   if (skippedSlot)
-    line << "  skipped " << std::setprecision(0) << readF32(state[*skippedSlot]);
+    line << "  skipped " << std::setprecision(0) << readF32(hostState(*skippedSlot));
   line << "  " << std::setprecision(0) << rate << " samples/s";
   if (terminal) {
     int width = 24;
@@ -751,10 +763,10 @@ void Trainer::writeMetrics(const Evaluation &val) {
        << jsonNumber(lastEpochLoss) << ",\n  \"val_loss\": "
        << jsonNumber(val.loss) << ",\n  \"val_accuracy\": "
        << jsonNumber(val.accuracy) << ",\n  \"loss_scale\": "
-       << (lossScaleSlot ? jsonNumber(readF32(state[*lossScaleSlot]))
+       << (lossScaleSlot ? jsonNumber(readF32(hostState(*lossScaleSlot)))
                          : std::string("null"))
        << ",\n  \"skipped_steps\": "
-       << (skippedSlot ? jsonNumber(readF32(state[*skippedSlot])) : "0")
+       << (skippedSlot ? jsonNumber(readF32(hostState(*skippedSlot))) : "0")
        << ",\n  \"samples_per_second\": "
        << jsonNumber(trainSeconds > 0 ? trainedSamples / trainSeconds : NAN)
        << ",\n  \"precision\": " << jsonString(program.precision)
@@ -763,11 +775,13 @@ void Trainer::writeMetrics(const Evaluation &val) {
 }
 
 int Trainer::run() {
-  if (options.device == "cuda")
-    throw Error("--device cuda: this binary contains CPU code only");
-  if (options.device != "cpu" && options.device != "auto")
-    throw Error("--device must be cpu, cuda or auto, got '" + options.device +
-                "'");
+  std::string device;
+  onCUDA = selectCUDA(options.device, program.code, device);
+  initKernel = onCUDA ? program.init.callCUDA : program.init.call;
+  trainKernel = onCUDA ? program.train.callCUDA : program.train.call;
+  evalKernel = onCUDA ? program.eval.callCUDA : program.eval.call;
+  if (program.code.cuda)
+    std::cout << "device: " << device << "\n";
   if (!options.optimizer.empty() && options.optimizer != program.optimizer)
     throw Error("--optimizer " + options.optimizer + ": this binary was "
                 "compiled with the " + program.optimizer +
@@ -871,7 +885,7 @@ int Trainer::run() {
     for (size_t i = 0; i < numState; ++i)
       args[i] = &state[i];
     auto stepStart = Clock::now();
-    program.train.call(args, results);
+    trainKernel(args, results);
     trainSeconds +=
         std::chrono::duration<double>(Clock::now() - stepStart).count();
     trainedSamples += batch;
@@ -919,15 +933,15 @@ int Trainer::run() {
   }
   if (skippedSlot)
     std::cout << ", skipped steps " << std::setprecision(0)
-              << readF32(state[*skippedSlot]);
+              << readF32(hostState(*skippedSlot));
   std::cout << std::setprecision(0) << ", "
             << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
             << " samples/s\n";
 
   if (!options.saveOnnx.empty()) {
     std::map<std::string, const Array *> byName;
-    for (size_t i = 0; i < numState; ++i)
-      byName[program.train.inputs[i].name] = &state[i];
+    for (size_t i = 0; i < numParams; ++i)
+      byName[program.train.inputs[i].name] = &hostState(i);
     writeFileAtomically(options.saveOnnx,
                         serializeTrainedModel(program, byName));
     std::cout << "wrote " << options.saveOnnx << "\n";

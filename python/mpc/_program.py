@@ -66,14 +66,14 @@ def _check_precision(precision):
                        % (", ".join(PRECISIONS), precision))
 
 
+TARGETS = ("cpu", "cuda", "cpu,cuda")
+
+
 def _check_target(target):
-    if target != "cpu":
-        raise MpcError("target %r: runnable programs are built for the CPU "
-                       "only (target='cpu'); GPU kernels can be emitted as "
-                       "PTX with `python -m mpc MODEL --target=cuda "
-                       "--emit=ptx -o FILE.ptx`, but the CUDA host runtime "
-                       "that would run them is not implemented yet"
-                       % (target,))
+    if target not in TARGETS:
+        raise MpcError("target must be one of %s, got %r (the PTX alone: "
+                       "`python -m mpc MODEL --target=cuda --emit=ptx -o "
+                       "FILE.ptx`)" % (", ".join(TARGETS), target))
 
 
 def _dynamic_batch_shapes(model_path, batch_size):
@@ -129,7 +129,10 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
     weights. mode="infer" builds an inference program; a dynamic batch dim
     is pinned to `batch_size` (default 1). `policy` is a JSON policy file or
     the same as a dict. `output` is where the binary goes (default: a
-    temporary directory that lives as long as the Program).
+    temporary directory that lives as long as the Program). `target` is
+    "cpu", "cuda" (kernels as PTX run through the CUDA driver, loaded at
+    run time) or "cpu,cuda" (both; train(device=...) and infer(device=...)
+    pick, "auto" by default: the GPU when there is one).
     """
     _check_precision(precision)
     _check_target(target)
@@ -142,7 +145,7 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
     policy_flags, replace = _policy_args(policy, work)
     output = pathlib.Path(output) if output else work / (mode + "_model")
     args = [model_path, "--mode=" + mode, "--precision=" + precision,
-            *policy_flags]
+            "--target=" + target, *policy_flags]
     if mode == "infer":
         if input_shapes:
             args += ["--input-shape=%s:%s" % (name, "x".join(map(str, shape)))
@@ -285,11 +288,12 @@ class Program:
     def outputs(self):
         return _signature(self.path, "outputs")
 
-    def infer(self, *args, verbose=False, **named):
+    def infer(self, *args, verbose=False, device=None, **named):
         """Runs an inference build on numpy arrays (positional in input
         order, or by name) and returns {output name: array}. Inputs whose
         first dim differs from the compiled batch run in batches (the last
-        one padded), when that is the only difference."""
+        one padded), when that is the only difference. `device` is the
+        binary's --device (cpu, cuda or auto)."""
         if self.mode != "infer":
             raise MpcError("this Program is a training build; compile with "
                            "mode='infer' to run inference")
@@ -319,7 +323,7 @@ class Program:
                     raise MpcError("input '%s' has shape %s; the program was "
                                    "compiled for %s" % (n, a.shape,
                                                         signature[n][1]))
-            return self._infer_once(arrays, verbose)
+            return self._infer_once(arrays, verbose, device)
         b, total = batch.pop(), count.pop()
         pieces = []
         for start in range(0, total, b):
@@ -331,14 +335,14 @@ class Program:
                                    part.dtype)
                     part = np.concatenate([part, pad])
                 chunk[n] = part
-            pieces.append(self._infer_once(chunk, verbose))
+            pieces.append(self._infer_once(chunk, verbose, device))
         used = total - (len(pieces) - 1) * b
         pieces[-1] = {k: v[:used] for k, v in pieces[-1].items()}
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
-    def _infer_once(self, arrays, verbose):
+    def _infer_once(self, arrays, verbose, device=None):
         out_dir = pathlib.Path(tempfile.mkdtemp(dir=self._work, prefix="out-"))
-        args = []
+        args = ["--device", device] if device else []
         for i, (name, value) in enumerate(arrays.items()):
             path = out_dir / ("in_%d.npy" % i)
             np.save(path, value)

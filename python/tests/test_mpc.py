@@ -110,10 +110,35 @@ def test_misuse_is_an_error(trained, digits, tmp_path, digits_model):
     with pytest.raises(mpc.MpcError, match="call train\\(\\) before save_onnx"):
         fresh.save_onnx(tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
-    with pytest.raises(mpc.MpcError, match="for the CPU only.*--emit=ptx"):
-        mpc.compile(digits_model, target="cuda")
+    with pytest.raises(mpc.MpcError, match="target must be one of cpu, "
+                       "cuda, cpu,cuda, got 'tpu'.*--emit=ptx"):
+        mpc.compile(digits_model, target="tpu")
     with pytest.raises(mpc.MpcError, match="precision must be one of"):
         mpc.compile(digits_model, precision="int8")
+
+
+def test_a_cpu_and_cuda_program_runs_where_it_can(digits, digits_model,
+                                                  monkeypatch, tmp_path):
+    # No GPU here: "auto" trains on the CPU, to the same metrics as a CPU
+    # build; device="cuda" is the binary's clear error.
+    monkeypatch.setenv("MPC_CUDA_DRIVER", str(tmp_path / "no-libcuda.so"))
+    both = mpc.compile(digits_model, precision="bf16", target="cpu,cuda")
+    cpu = mpc.compile(digits_model, precision="bf16")
+    run = dict(steps=5, batch_size=32, lr=0.01, seed=0)
+    assert (both.train(digits["train_images"], digits["train_labels"], **run)
+            ["train_loss"] == cpu.train(digits["train_images"],
+                                        digits["train_labels"], **run)
+            ["train_loss"])
+    assert "device: cpu (no usable GPU: no CUDA driver" in both.log
+    with pytest.raises(mpc.MpcError, match="no CUDA driver: cannot load"):
+        both.train(digits["train_images"], digits["train_labels"],
+                   device="cuda", **run)
+    infer = mpc.compile(digits_model, precision="bf16", target="cpu,cuda",
+                        mode="infer", batch_size=16)
+    images = digits["val_images"][:16]
+    assert infer.infer(images, device="cpu")["logits"].shape == (16, 10)
+    with pytest.raises(mpc.MpcError, match="no CUDA driver"):
+        infer.infer(images, device="cuda")
 
 
 def test_bad_data_reaches_python_as_the_binarys_message(trained, digits):

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 
@@ -72,6 +73,53 @@ int64_t mpc_opt::lowPrecisionParameterCopyBytes(
   return most;
 }
 
+/// The CUDA runtime's allocation granule (mpc/Runtime/CUDA.h).
+constexpr int64_t kArenaGranule = 256;
+
+static int64_t granules(int64_t bytes) {
+  return (std::max<int64_t>(bytes, 1) + kArenaGranule - 1) / kArenaGranule *
+         kArenaGranule;
+}
+
+FailureOr<mpc_opt::CUDAArena>
+mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
+  CUDAArena arena;
+  llvm::StringMap<int64_t> state;
+  for (const PlannedEntry &planned : entries) {
+    for (const auto *values : {&planned.entry->inputs, &planned.entry->outputs})
+      for (const mpc::ProgramValue &value : *values)
+        if (value.state)
+          state[value.name] = granules(valueBytes(value));
+    auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
+    if (!function)
+      continue;
+    int64_t bytes = 0;
+    for (const mpc::ProgramValue &input : planned.entry->inputs)
+      if (!input.state)
+        bytes += granules(valueBytes(input));
+    WalkResult walk = function.walk([&](memref::AllocOp alloc) {
+      if (alloc->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      if (!alloc.getType().hasStaticShape()) {
+        alloc.emitError("a dynamically sized device buffer: the CUDA "
+                        "runtime's arena is planned from static sizes");
+        return WalkResult::interrupt();
+      }
+      // finalize-memref-to-llvm over-allocates by the alignment it then
+      // rounds the pointer up to.
+      int64_t padding = alloc.getAlignment().value_or(0);
+      bytes += granules(memrefBytes(alloc.getType()) + padding);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+    arena.scratch = std::max(arena.scratch, bytes);
+  }
+  for (const auto &slot : state)
+    arena.state += slot.getValue();
+  return arena;
+}
+
 LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
                                        const std::vector<PlannedEntry> &entries,
                                        int64_t parameterCopyBytes,
@@ -128,6 +176,9 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
       else
         otherState += bytes;
     }
+  FailureOr<CUDAArena> arena = cudaArena(module, entries);
+  if (failed(arena))
+    return failure();
   int64_t peakBuffers = 0;
   for (const FunctionPlan &plan : functions)
     peakBuffers = std::max(peakBuffers, plan.fp32Buffers + plan.lowBuffers +
@@ -161,7 +212,10 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
        << peakBuffers << " bytes\n"
        << "device memory (state + inputs + peak buffers): "
        << masterWeights + optimizerState + otherState + inputs + peakBuffers
-       << " bytes\n";
+       << " bytes\n"
+       << "device arena (reserved once): " << arena->scratch
+       << " bytes for a call's buffers + " << arena->state
+       << " bytes of training state\n";
   } else {
     llvm::json::OStream json(os, 2);
     json.object([&] {
@@ -186,6 +240,8 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
       json.attribute("peak_buffer_bytes", peakBuffers);
       json.attribute("device_bytes", masterWeights + optimizerState +
                                          otherState + inputs + peakBuffers);
+      json.attribute("arena_bytes", arena->scratch + arena->state);
+      json.attribute("arena_state_bytes", arena->state);
     });
     os << "\n";
   }

@@ -22,6 +22,19 @@ struct PlannedEntry {
 int64_t lowPrecisionParameterCopyBytes(mlir::ModuleOp module,
                                        const std::vector<PlannedEntry> &entries);
 
+/// The device arena a CUDA build needs (after buildGPUKernelPipeline),
+/// in the runtime's 256-byte granules: `scratch`, per entry function its
+/// uploaded inputs other than training state and every buffer its host
+/// code allocates (the lowering's alignment padding included), the largest
+/// function's total; `state`, every training-state value the entry points
+/// take or return, once by name (it stays on the device). Fails (with an
+/// error naming the buffer) on a dynamically sized buffer.
+struct CUDAArena {
+  int64_t scratch = 0, state = 0;
+};
+mlir::FailureOr<CUDAArena>
+cudaArena(mlir::ModuleOp module, const std::vector<PlannedEntry> &entries);
+
 /// Writes the device plan of `module` (after buildGPUKernelPipeline): per
 /// entry function the kernels it launches (on tensor cores or not), the
 /// tensor-core FLOPs and its device buffers by precision; the state (fp32

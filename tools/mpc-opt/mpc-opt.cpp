@@ -91,8 +91,10 @@ static llvm::cl::opt<std::string> emitFlag(
     llvm::cl::init("exe"), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> targetFlag(
     "target",
-    llvm::cl::desc("cpu (default) or cuda: NVIDIA GPU kernels as PTX "
-                   "(--emit=ptx)"),
+    llvm::cl::desc("cpu (default), cuda (NVIDIA GPU kernels, PTX launched "
+                   "through the CUDA driver; --emit=ptx writes the PTX) or "
+                   "cpu,cuda (a binary with both; --device picks at run "
+                   "time)"),
     llvm::cl::init("cpu"), llvm::cl::cat(programCategory));
 static llvm::cl::opt<std::string> gpuArchFlag(
     "gpu-arch", llvm::cl::desc("with --target=cuda: sm_80 (default) or sm_90"),
@@ -252,114 +254,172 @@ static int runOpt(std::unique_ptr<llvm::MemoryBuffer> input,
   });
 }
 
+/// The builds --target asks for.
+struct TargetBuilds {
+  bool cpu = false, cuda = false;
+};
+
+static FailureOr<TargetBuilds> targetBuildsFromFlag() {
+  TargetBuilds builds;
+  SmallVector<StringRef> names;
+  StringRef(targetFlag).split(names, ',');
+  for (StringRef name : names) {
+    if (name == "cpu" && !builds.cpu)
+      builds.cpu = true;
+    else if (name == "cuda" && !builds.cuda)
+      builds.cuda = true;
+    else {
+      llvm::errs() << "mpc-opt: error: --target must be cpu, cuda or "
+                      "cpu,cuda, got '"
+                   << targetFlag << "'\n";
+      return failure();
+    }
+  }
+  return builds;
+}
+
 /// The --emit kind; failure (reported) on a bad flag or a missing -o.
 static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
   if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
     llvm::errs() << "mpc-opt: error: compiling a program needs -o FILE\n";
     return failure();
   }
-  if (emitFlag == "llvm")
-    return mpc::EmitKind::LLVMIR;
-  if (emitFlag == "obj")
-    return mpc::EmitKind::Object;
-  if (targetFlag != "cpu" && targetFlag != "cuda") {
-    llvm::errs() << "mpc-opt: error: --target must be cpu or cuda, got '"
-                 << targetFlag << "'\n";
+  FailureOr<TargetBuilds> builds = targetBuildsFromFlag();
+  if (failed(builds))
+    return failure();
+  if (builds->cuda && gpuArchFlag != "sm_80" && gpuArchFlag != "sm_90") {
+    llvm::errs() << "mpc-opt: error: --gpu-arch must be sm_80 or sm_90, got '"
+                 << gpuArchFlag << "'\n";
     return failure();
   }
-  if (targetFlag == "cuda") {
-    if (gpuArchFlag != "sm_80" && gpuArchFlag != "sm_90") {
-      llvm::errs() << "mpc-opt: error: --gpu-arch must be sm_80 or sm_90, got '"
-                   << gpuArchFlag << "'\n";
-      return failure();
-    }
-    if (emitFlag != "ptx") {
-      // The kernels compile; the host side that would launch them (the
-      // CUDA driver runtime) does not exist yet.
-      llvm::errs() << "mpc-opt: error: --target=cuda emits PTX only so far "
-                      "(--emit=ptx -o FILE.ptx); CUDA binaries need the host "
-                      "runtime, which is not implemented yet\n";
-      return failure();
-    }
-    return mpc::EmitKind::Executable; // unused: lowerAndEmit writes PTX
-  }
-  if (emitFlag == "ptx" || !devicePlanFlag.empty()) {
+  if ((emitFlag == "ptx" || !devicePlanFlag.empty()) && !builds->cuda) {
     llvm::errs() << "mpc-opt: error: " << (emitFlag == "ptx" ? "--emit=ptx"
                                                              : "--device-plan")
                  << " needs --target=cuda\n";
     return failure();
   }
-  if (emitFlag == "exe" || emitFlag == "mlir")
-    return mpc::EmitKind::Executable;
+  if (emitFlag != "exe" && builds->cpu && builds->cuda) {
+    llvm::errs() << "mpc-opt: error: --emit=" << emitFlag
+                 << " writes one build; --target=cpu,cuda makes executables "
+                    "only\n";
+    return failure();
+  }
+  if (emitFlag == "llvm")
+    return mpc::EmitKind::LLVMIR;
+  if (emitFlag == "obj")
+    return mpc::EmitKind::Object;
+  if (emitFlag == "exe" || emitFlag == "mlir" || emitFlag == "ptx")
+    return mpc::EmitKind::Executable; // mlir and ptx: written by lowerAndEmit
   llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj, exe or "
-                  "ptx, "
-                  "got '"
+                  "ptx, got '"
                << emitFlag << "'\n";
   return failure();
 }
 
-/// --target=cuda --emit=ptx: lowers the program's kernels to PTX and writes
-/// them, one module, atomically.
-static int lowerAndEmitPTX(ModuleOp module, StringRef outputFilename,
-                           const std::vector<mpc_opt::PlannedEntry> &entries) {
-  int64_t copyBytes = mpc_opt::lowPrecisionParameterCopyBytes(module, entries);
+/// The CUDA build of the prepared module: kernels to PTX, the host side
+/// to the LLVM dialect over the CUDA runtime, entry functions renamed with
+/// the CUDA suffix. Writes the device plan when asked; sets the arena size.
+static LogicalResult
+lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entries,
+               int64_t parameterCopyBytes, mpc::ProgramBuilds &builds) {
   PassManager kernels(module.getContext());
   if (failed(applyPassManagerCLOptions(kernels)))
-    return 1;
+    return failure();
   mpc::buildGPUKernelPipeline(kernels);
   if (failed(kernels.run(module)))
-    return 1;
+    return failure();
   if (!devicePlanFlag.empty() &&
-      failed(mpc_opt::writeDevicePlan(module, entries, copyBytes, gpuArchFlag,
-                                      devicePlanFlag, llvm::errs())))
-    return 1;
+      failed(mpc_opt::writeDevicePlan(module, entries, parameterCopyBytes,
+                                      gpuArchFlag, devicePlanFlag,
+                                      llvm::errs())))
+    return failure();
+  FailureOr<mpc_opt::CUDAArena> arena = mpc_opt::cudaArena(module, entries);
+  if (failed(arena))
+    return failure();
+  builds.cudaArenaBytes = arena->scratch;
+  builds.cudaStateBytes = arena->state;
+  // The CPU build (if any) keeps the entry names; the CUDA build's get the
+  // suffix, so that both link into one binary.
+  for (const mpc_opt::PlannedEntry &planned : entries) {
+    auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
+    if (!function)
+      continue;
+    auto renamed = StringAttr::get(
+        module.getContext(), planned.entry->kernel + mpc::kCUDAKernelSuffix);
+    if (failed(SymbolTable::replaceAllSymbolUses(function, renamed, module)))
+      return failure();
+    function.setSymName(renamed);
+  }
   PassManager lower(module.getContext());
   if (failed(applyPassManagerCLOptions(lower)))
-    return 1;
+    return failure();
   mpc::GPUPipelineOptions gpuOptions;
   gpuOptions.chip = gpuArchFlag;
   mpc::buildGPUSerializePipeline(lower, gpuOptions);
+  if (emitFlag != "ptx")
+    mpc::buildGPUHostPipeline(lower);
   if (failed(lower.run(module)))
-    return 1;
+    return failure();
   stageTimer.done("lower to PTX (" + gpuArchFlag + ")");
-  std::string ptx;
-  for (auto binary : module.getOps<gpu::BinaryOp>())
-    for (Attribute object : binary.getObjects())
-      ptx += cast<gpu::ObjectAttr>(object).getObject().getValue().str();
-  if (ptx.empty()) {
-    llvm::errs() << "mpc-opt: error: the program has no kernels\n";
-    return 1;
-  }
-  return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
-    os << ptx;
-    return success();
-  });
+  return success();
 }
 
-/// Lowers the prepared module for `cpu` and writes what --emit asks for.
-static int lowerAndEmit(ModuleOp module, const mpc::CPUTarget &cpu,
-                        mpc::EmitKind kind, StringRef outputFilename,
-                        const std::vector<mpc_opt::PlannedEntry> &entries,
-                        llvm::function_ref<mpc::GeneratedMain()> makeMain) {
-  if (targetFlag == "cuda")
-    return lowerAndEmitPTX(module, outputFilename, entries);
-  PassManager lower(module.getContext());
-  if (failed(applyPassManagerCLOptions(lower)))
-    return 1;
-  mpc::CPUPipelineOptions cpuOptions;
-  cpuOptions.vectorWidth = cpu.vectorWidth;
-  mpc::buildCPUPipeline(lower, cpuOptions);
-  if (failed(lower.run(module)))
-    return 1;
-  stageTimer.done("lower to LLVM dialect (" + cpu.cpu + ")");
+/// Lowers the prepared module for what --target asks (CPU, CUDA or both)
+/// and writes what --emit asks for.
+static int lowerAndEmit(
+    ModuleOp module, const mpc::CPUTarget &cpu, mpc::EmitKind kind,
+    StringRef outputFilename, const std::vector<mpc_opt::PlannedEntry> &entries,
+    llvm::function_ref<mpc::GeneratedMain(const mpc::ProgramBuilds &)>
+        makeMain) {
+  TargetBuilds targets = *targetBuildsFromFlag();
+  mpc::ProgramBuilds builds;
+  builds.cpu = targets.cpu;
+  builds.cuda = targets.cuda;
+  SmallVector<ModuleOp> lowered;
+  OwningOpRef<ModuleOp> cudaModule;
+  if (targets.cuda) {
+    int64_t copyBytes =
+        mpc_opt::lowPrecisionParameterCopyBytes(module, entries);
+    cudaModule = targets.cpu ? module.clone() : OwningOpRef<ModuleOp>();
+    ModuleOp cudaBuild = targets.cpu ? *cudaModule : module;
+    if (failed(lowerCUDABuild(cudaBuild, entries, copyBytes, builds)))
+      return 1;
+    if (emitFlag == "ptx") {
+      std::string ptx;
+      for (auto binary : cudaBuild.getOps<gpu::BinaryOp>())
+        for (Attribute object : binary.getObjects())
+          ptx += cast<gpu::ObjectAttr>(object).getObject().getValue().str();
+      if (ptx.empty()) {
+        llvm::errs() << "mpc-opt: error: the program has no kernels\n";
+        return 1;
+      }
+      return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
+        os << ptx;
+        return success();
+      });
+    }
+    lowered.push_back(cudaBuild);
+  }
+  if (targets.cpu) {
+    PassManager lower(module.getContext());
+    if (failed(applyPassManagerCLOptions(lower)))
+      return 1;
+    mpc::CPUPipelineOptions cpuOptions;
+    cpuOptions.vectorWidth = cpu.vectorWidth;
+    mpc::buildCPUPipeline(lower, cpuOptions);
+    if (failed(lower.run(module)))
+      return 1;
+    stageTimer.done("lower to LLVM dialect (" + cpu.cpu + ")");
+    lowered.insert(lowered.begin(), module);
+  }
   if (emitFlag == "mlir") {
     return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
-      module.print(os);
+      lowered.front().print(os);
       return success();
     });
   }
-  if (failed(mpc::emitProgram(module, makeMain(), cpu, kind, outputFilename,
-                              llvm::errs())))
+  if (failed(mpc::emitProgram(lowered, makeMain(builds), cpu, kind,
+                              outputFilename, llvm::errs())))
     return 1;
   stageTimer.done(kind == mpc::EmitKind::Executable ? "LLVM codegen and link"
                                                     : "LLVM codegen");
@@ -394,10 +454,13 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
   if (failed(entry))
     return 1;
   return lowerAndEmit(*module, *cpu, *kind, outputFilename,
-                      {{entry->kernel, &*entry}}, [&] {
-    return mpc::generateInferenceMain(
-        *entry, llvm::sys::path::filename(outputFilename).str());
-  });
+                      {{entry->kernel, &*entry}},
+                      [&](const mpc::ProgramBuilds &builds) {
+                        return mpc::generateInferenceMain(
+                            *entry,
+                            llvm::sys::path::filename(outputFilename).str(),
+                            builds);
+                      });
 }
 
 /// --mode=train: import, training program, loss scaling, precision over
@@ -498,10 +561,13 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
       {program.init.kernel, &program.init},
       {program.train.kernel, &program.train},
       {program.eval.kernel, &program.eval}};
-  return lowerAndEmit(*module, *cpu, *kind, outputFilename, entries, [&] {
-    return mpc::generateTrainingMain(
-        program, llvm::sys::path::filename(outputFilename).str());
-  });
+  return lowerAndEmit(*module, *cpu, *kind, outputFilename, entries,
+                      [&](const mpc::ProgramBuilds &builds) {
+                        return mpc::generateTrainingMain(
+                            program,
+                            llvm::sys::path::filename(outputFilename).str(),
+                            builds);
+                      });
 }
 
 /// Imports an ONNX model and runs the opt pipeline on the result.

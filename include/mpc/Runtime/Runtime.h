@@ -61,15 +61,35 @@ using Kernel = void (*)(const std::vector<const Array *> &inputs,
 
 struct EntryPoint {
   std::vector<Signature> inputs, outputs;
+  /// The function built for the CPU and for CUDA; a binary carries one or
+  /// both (--target=cpu, cuda or cpu,cuda).
   Kernel call = nullptr;
+  Kernel callCUDA = nullptr;
 };
 
-/// Parses the command line, reads and checks the inputs, runs `kernel`
-/// (`--repeat` times, printing the latency), writes each output as
-/// DIR/<name>.npy. Returns the process exit code; errors go to stderr.
+/// What a binary's CUDA build needs from the runtime.
+struct DeviceCode {
+  bool cpu = true, cuda = false;
+  /// The compiler's buffer plan: the most device memory the buffers of
+  /// one call use, and the training state kept on the device.
+  uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
+};
+
+/// Resolves --device (cpu, cuda or auto) against the code the binary
+/// carries; selecting CUDA loads the driver and initialises the device.
+/// "auto" takes the GPU when the binary has CUDA code and a usable device,
+/// else the CPU. Throws Error with the reason when the choice cannot be
+/// honoured. Returns true for CUDA; `description` says what was chosen
+/// (and, for auto, why not the GPU).
+bool selectCUDA(const std::string &flag, const DeviceCode &code,
+                std::string &description);
+
+/// Parses the command line, reads and checks the inputs, runs the kernel
+/// on the selected device (`--repeat` times, printing the latency), writes
+/// each output as DIR/<name>.npy. Returns the process exit code; errors go
+/// to stderr.
 int runInference(int argc, char **argv, const std::string &programName,
-                 const std::vector<Signature> &inputs,
-                 const std::vector<Signature> &outputs, Kernel kernel);
+                 const EntryPoint &entry, const DeviceCode &code);
 
 /// A trained initializer of the original ONNX model (see
 /// mpc/Target/ONNX/ONNXExporter.h).
@@ -89,6 +109,7 @@ struct TrainingProgram {
   std::string name, precision, optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
   EntryPoint init, train, eval;
+  DeviceCode code;
   std::string onnxModelPrefix, onnxGraphBody;
   std::vector<ONNXWeight> onnxWeights;
 };

@@ -57,14 +57,30 @@ struct GeneratedMain {
   std::vector<std::pair<std::string, std::string>> embeddedFiles;
 };
 
+/// Which builds of the functions a binary carries: the CPU's (named as
+/// the entry point says) and CUDA's (the same names + "_cuda"; their
+/// inputs are uploaded to and results downloaded from device memory).
+struct ProgramBuilds {
+  bool cpu = true, cuda = false;
+  /// The most device memory one call of a CUDA function uses (its inputs
+  /// other than training state and every buffer it allocates, 256-byte
+  /// aligned), and the training state, which stays on the device.
+  uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
+};
+
+/// The suffix of a function's CUDA build.
+inline constexpr llvm::StringLiteral kCUDAKernelSuffix = "_cuda";
+
 /// `main` of an inference program: the runtime's `runInference` on
 /// `entry`.
 GeneratedMain generateInferenceMain(const EntryPoint &entry,
-                                    const std::string &programName);
+                                    const std::string &programName,
+                                    const ProgramBuilds &builds);
 
 /// `main` of a training binary: the runtime's `runTraining`.
 GeneratedMain generateTrainingMain(const TrainingProgram &program,
-                                   const std::string &programName);
+                                   const std::string &programName,
+                                   const ProgramBuilds &builds);
 
 /// What to write: LLVM IR text, an object file, or an executable.
 enum class EmitKind { LLVMIR, Object, Executable };
@@ -82,11 +98,13 @@ struct CPUTarget {
 FailureOr<CPUTarget> resolveCPUTarget(llvm::StringRef name,
                                       llvm::raw_ostream &errors);
 
-/// Translates `module` (LLVM dialect), optimises it for `target` and writes
-/// `output` atomically.
-LogicalResult emitProgram(ModuleOp module, const GeneratedMain &main,
-                          const CPUTarget &target, EmitKind kind,
-                          llvm::StringRef output, llvm::raw_ostream &errors);
+/// Translates `modules` (LLVM dialect; a CPU build and/or a CUDA build
+/// whose host code embeds its PTX), optimises them for `target` and writes
+/// `output` atomically. LLVM IR and object files take one module.
+LogicalResult emitProgram(llvm::ArrayRef<ModuleOp> modules,
+                          const GeneratedMain &main, const CPUTarget &target,
+                          EmitKind kind, llvm::StringRef output,
+                          llvm::raw_ostream &errors);
 
 } // namespace mpc
 } // namespace mlir

@@ -109,6 +109,19 @@ void mpc::buildGPUSerializePipeline(OpPassManager &pm,
   addStages(pm, stages, "mpc-gpu-pipeline");
 }
 
+void mpc::buildGPUHostPipeline(OpPassManager &pm) {
+  // Buffers first, with the generic allocation functions the CUDA runtime
+  // implements over its device arena (gpu-to-llvm would lower them to
+  // malloc); then launches become mgpu* runtime calls.
+  std::string stages =
+      "expand-strided-metadata,lower-affine,"
+      "finalize-memref-to-llvm{use-generic-functions=true},"
+      "gpu-to-llvm,convert-scf-to-cf,convert-ub-to-llvm,convert-arith-to-llvm,"
+      "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts";
+  addStages(pm, stages, "mpc-gpu-host-to-llvm");
+}
+
 void mpc::buildGPUPipeline(OpPassManager &pm,
                            const GPUPipelineOptions &options) {
   buildGPUKernelPipeline(pm);
@@ -126,6 +139,12 @@ void mpc::registerMPCPipelines() {
       "lower mpc to PTX kernels for NVIDIA GPUs (tensor-core matmuls, SIMT "
       "loops), embedded as a gpu.binary",
       buildGPUPipeline);
+  PassPipelineRegistration<>(
+      "mpc-gpu-host-to-llvm",
+      "lower the host side of mpc-gpu-pipeline's output to the LLVM dialect: "
+      "buffers from the CUDA runtime's device arena, launches as calls of "
+      "the runtime",
+      buildGPUHostPipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
       "mpc-cpu-pipeline",
       "lower mpc to the LLVM dialect for the CPU (linalg, bufferization, "

@@ -76,8 +76,15 @@ void buildGPUTiledLoopsPipeline(OpPassManager &pm);
 void buildGPUSerializePipeline(OpPassManager &pm,
                                const GPUPipelineOptions &options);
 
-/// Registers `mpc-precision-pipeline`, `mpc-cpu-pipeline` and
-/// `mpc-gpu-pipeline`.
+/// After buildGPUPipeline: the host functions to the LLVM dialect. Their
+/// buffers come from `_mlir_memref_to_llvm_alloc` and launches become
+/// `mgpu*` calls, both implemented by mpc's CUDA runtime
+/// (mpc/Runtime/CUDA.h); the gpu.binary stays for the LLVM IR translation
+/// to embed.
+void buildGPUHostPipeline(OpPassManager &pm);
+
+/// Registers `mpc-precision-pipeline`, `mpc-cpu-pipeline`,
+/// `mpc-gpu-pipeline` (and its stages) and `mpc-gpu-host-to-llvm`.
 void registerMPCPipelines();
 
 } // namespace mpc

@@ -1,0 +1,78 @@
+//===- CUDA.h - the CUDA side of mpc-compiled programs ----------*- C++ -*-===//
+//
+// Programs compiled with --target=cuda (or cpu,cuda) run their kernels
+// through the CUDA driver API, which this runtime loads with dlopen when
+// the GPU is selected: the binary links and starts on machines without
+// CUDA. One context on device 0, one stream, and one device arena sized by
+// the compiler's buffer plan: every buffer of a call (its uploaded inputs
+// and everything it allocates) is carved from the arena, which is reset
+// at the start of the next call, so no device allocation happens per step.
+//
+// The lowered host code calls the `mgpu*` functions of MLIR's GPU runtime
+// ABI (gpu-to-llvm) and `_mlir_memref_to_llvm_alloc` for its buffers; both
+// are implemented here over the arena and the one stream.
+//
+// MPC_CUDA_DRIVER names the driver library to load instead of
+// libcuda.so.1 (tests use it to point at a missing file, the toolkit's
+// stub, or a recording fake).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPC_RUNTIME_CUDA_H
+#define MPC_RUNTIME_CUDA_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mpc {
+namespace runtime {
+struct Array;
+namespace cuda {
+
+/// Loads the driver, picks device 0, creates the context and the stream
+/// and reserves one arena: `scratchBytes` for the buffers of a call and
+/// `stateBytes` for the training state, which stays on the device between
+/// calls. Throws runtime::Error saying what is missing (no driver library,
+/// the stub library, no device, out of memory). Returns a description of
+/// the device.
+std::string initialize(uint64_t scratchBytes, uint64_t stateBytes);
+
+/// Whether initialize() succeeded.
+bool initialized();
+
+/// Starts a call of a compiled function: its buffers reuse the arena.
+void beginCall();
+
+/// Copies `bytes` from the host into a new arena buffer.
+void *upload(const void *host, uint64_t bytes);
+
+/// Queues a copy of `bytes` of device memory to the host behind the
+/// call's kernels; the data is there after endCall().
+void download(void *host, const void *device, uint64_t bytes);
+
+/// Ends a call: waits for its kernels and downloads (the one host
+/// synchronisation of a call).
+void endCall();
+
+/// Training state (weights, optimizer moments, the loss scale, the step)
+/// lives in device slots named after it, across calls. A state input is
+/// the slot itself when `host` is the array the slot last produced or
+/// received (no copy), else `host` is uploaded into the slot.
+void *stateInput(const std::string &name, const Array &host);
+
+/// A state result: queued into its slot behind the call's kernels; `host`
+/// gets its shape but not its contents until fetch().
+void stateOutput(const std::string &name, const Array &host,
+                 const void *device, uint64_t bytes);
+
+/// Brings a state array produced on the device to the host, if it is one
+/// and has not been fetched yet (checkpoints, logs, --save-onnx).
+void fetch(Array &host);
+
+
+} // namespace cuda
+} // namespace runtime
+} // namespace mpc
+
+#endif // MPC_RUNTIME_CUDA_H
