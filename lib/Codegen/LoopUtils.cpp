@@ -14,8 +14,12 @@ scf::ParallelOp mpc::buildParallelCopy(OpBuilder &b, Location loc,
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   int64_t loops = std::max<int64_t>(type.getRank(), 1);
   SmallVector<Value> lbs(loops, zero), steps(loops, one), ubs;
+  // Static sizes as constants, so that later passes see the trip counts.
   for (int64_t d = 0; d < type.getRank(); ++d)
-    ubs.push_back(memref::DimOp::create(b, loc, source, d));
+    ubs.push_back(type.isDynamicDim(d)
+                      ? Value(memref::DimOp::create(b, loc, source, d))
+                      : Value(arith::ConstantIndexOp::create(
+                            b, loc, type.getDimSize(d))));
   if (type.getRank() == 0)
     ubs.push_back(one);
   return scf::ParallelOp::create(

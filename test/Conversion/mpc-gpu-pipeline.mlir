@@ -38,8 +38,11 @@ func.func @matmul(%a: tensor<32x64xbf16>, %b: tensor<64x48xbf16>) -> tensor<32x4
 // Softmax over rows of 100: the max and the sum are block reductions (warp
 // shuffles, shared memory, barriers); sizes that are not multiples of the
 // 16x16 tiles still map every loop to the GPU (bounds checks in the tile).
+// Five launches: the fill of the max's accumulator, the max, the
+// exponentials together with the fill of the sum's accumulator (they are
+// independent: one kernel), the sum, the division.
 // CHECK-LABEL: func.func @softmax
-// CHECK-COUNT-6: gpu.launch_func @mpc_kernels::
+// CHECK-COUNT-5: gpu.launch_func @mpc_kernels::
 // CHECK-NOT: scf.parallel
 // CHECK: gpu.binary @mpc_kernels
 // CHECK-SAME: bar.sync

@@ -273,13 +273,34 @@ def case_gpu_serial_kernels():
 
 case_gpu_serial_kernels.pre_passes = "mpc-gpu-tiled-loops"
 
+
+def case_gpu_fused_independent_loops():
+    """Independent loop nests of different shapes run as one kernel (their
+    iterations end to end, each delinearized back): here the two operands'
+    own elementwise work and the fills of the reduction accumulators."""
+    x = RNG.standard_normal((5, 7))
+    y = RNG.standard_normal((3, 4))
+    body = """%a = mpc.tanh %a0 : tensor<5x7xf32> -> tensor<5x7xf32>
+    %b = mpc.sigmoid %a1 : tensor<3x4xf32> -> tensor<3x4xf32>
+    %sa = mpc.reduce_sum %a {axes = array<i64: 0>} : (tensor<5x7xf32>) -> tensor<1x7xf32>
+    %sb = mpc.reduce_max %b {axes = array<i64>} : (tensor<3x4xf32>) -> tensor<1x1xf32>
+    %c = mpc.mul %sa, %sb : (tensor<1x7xf32>, tensor<1x1xf32>) -> tensor<1x7xf32>
+    %0 = mpc.add %a, %c : (tensor<5x7xf32>, tensor<1x7xf32>) -> tensor<5x7xf32>"""
+    f = lambda v: v.astype(np.float32).astype(np.float64)
+    a, b = np.tanh(f(x)), 1 / (1 + np.exp(-f(y)))
+    return [x, y], body, (5, 7), a + a.sum(axis=0, keepdims=True) * b.max(), 1e-5
+
+
+case_gpu_fused_independent_loops.pre_passes = "mpc-gpu-tiled-loops"
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
          case_pad_reflect, case_gpu_math_approximations,
-         case_gpu_tiled_loops, case_gpu_serial_kernels]
+         case_gpu_tiled_loops, case_gpu_serial_kernels,
+         case_gpu_fused_independent_loops]
 
 
 def program(inputs, body, out_shape):

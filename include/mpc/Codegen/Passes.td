@@ -231,6 +231,36 @@ def MPCGPUDeviceConstants
                            "::mlir::arith::ArithDialect"];
 }
 
+def MPCGPUFuseIndependentLoops
+    : Pass<"mpc-gpu-fuse-independent-loops", "::mlir::func::FuncOp"> {
+  let summary = "run consecutive independent parallel loop nests as one "
+                "kernel";
+  let description = [{
+    Consecutive `scf.parallel` nests (static bounds from 0, step 1, no
+    reductions) of which none writes a buffer another reads or writes
+    become one 1-D `scf.parallel` over their iterations laid end to end;
+    each iteration runs, under an `scf.if` on its range, the body of the
+    nest it falls in on that nest's delinearized indices. The optimizer
+    update of every parameter becomes one kernel this way (multi-tensor
+    apply), and so do other independent elementwise nests. Buffers are
+    compared through views; distinct function arguments are taken to be
+    distinct buffers, as mpc's runtimes pass them. Only ops that do not
+    touch memory (constants, views, allocations) may sit between the nests
+    of a group, and a group's kernel parameters (every memref descriptor
+    and scalar its bodies use) stay within `max-parameter-bytes`.
+  }];
+  let options = [
+    Option<"maxLoops", "max-loops", "int64_t", /*default=*/"64",
+           "most loop nests in one kernel (each thread tests every range)">,
+    Option<"maxParameterBytes", "max-parameter-bytes", "int64_t",
+           /*default=*/"4096",
+           "most bytes of kernel parameters (memref descriptors, scalars) "
+           "a fused kernel may take: PTX before ISA 8.1 allows 4352">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MPCGPUCheckHostLoops
     : Pass<"mpc-gpu-check-host-loops", "::mlir::func::FuncOp"> {
   let summary = "fail on loop nests left on the host after GPU mapping";

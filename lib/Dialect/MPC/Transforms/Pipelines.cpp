@@ -80,7 +80,7 @@ void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
       "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-block-reductions,"
       "mpc-gpu-approximate-math,"
       "convert-linalg-to-parallel-loops,mpc-gpu-serial-kernels,"
-      "mpc-gpu-device-constants,"
+      "mpc-gpu-device-constants,mpc-gpu-fuse-independent-loops,"
       "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 no-min-max-bounds=true})";
   addStages(pm, stages, "mpc-gpu-pipeline");
 }

@@ -1,0 +1,225 @@
+//===- GPUFuseIndependentLoops.cpp - one kernel for independent loops -----===//
+//
+// Consecutive parallel loop nests that touch disjoint buffers can run as
+// one kernel: their iteration spaces are laid end to end in one 1-D loop,
+// and each iteration runs the nest whose range it falls in. This is what
+// makes the optimizer update of all parameters one launch (PyTorch's
+// multi-tensor apply), and merges the other independent elementwise work,
+// such as the fills of several accumulators.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/SetOperations.h"
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCGPUFUSEINDEPENDENTLOOPS
+#include "mpc/Codegen/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+
+namespace {
+
+/// The buffer a memref value views (through subviews, reshapes, casts).
+Value rootBuffer(Value memref) {
+  while (Operation *def = memref.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    memref = view.getViewSource();
+  }
+  return memref;
+}
+
+/// A loop nest a group can take: its trip counts and the buffers it reads
+/// and writes.
+struct Candidate {
+  scf::ParallelOp loop;
+  SmallVector<int64_t> tripCounts;
+  int64_t iterations = 1;
+  llvm::SmallDenseSet<Value, 8> reads, writes;
+  /// The values from outside the nest its body uses: they become kernel
+  /// parameters.
+  llvm::SetVector<Value> captured;
+};
+
+/// Bytes of kernel parameters `values` take: a memref is passed as its
+/// descriptor (two pointers, an offset, sizes and strides), anything else
+/// as one 8-byte slot at most.
+int64_t parameterBytes(const llvm::SetVector<Value> &values) {
+  int64_t bytes = 0;
+  for (Value v : values) {
+    if (auto memref = dyn_cast<MemRefType>(v.getType()))
+      bytes += 8 * (3 + 2 * memref.getRank());
+    else
+      bytes += 8;
+  }
+  return bytes;
+}
+
+std::optional<Candidate> analyse(scf::ParallelOp loop) {
+  if (loop.getNumReductions() != 0)
+    return std::nullopt;
+  Candidate c;
+  c.loop = loop;
+  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
+                                       loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *l != 0 || *s != 1 || *u <= 0)
+      return std::nullopt;
+    c.tripCounts.push_back(*u);
+    c.iterations *= *u;
+  }
+  WalkResult walk = loop.getBody()->walk([&](Operation *op) {
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      c.reads.insert(rootBuffer(load.getMemRef()));
+      return WalkResult::advance();
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      c.writes.insert(rootBuffer(store.getMemRef()));
+      return WalkResult::advance();
+    }
+    // The square root mpc-gpu-approximate-math emits is arithmetic.
+    if (auto intrinsic = dyn_cast<LLVM::CallIntrinsicOp>(op))
+      if (intrinsic.getIntrin() == "llvm.nvvm.sqrt.rn.f")
+        return WalkResult::advance();
+    // Anything else that touches memory (or might) keeps the nest alone.
+    if (isa<scf::ParallelOp>(op) || !isMemoryEffectFree(op)) {
+      if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+          !isa<scf::ParallelOp>(op))
+        return WalkResult::advance(); // scf.for / scf.if: their bodies count
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  loop.getBody()->walk([&](Operation *op) {
+    for (Value operand : op->getOperands())
+      if (!loop->isAncestor(operand.getParentRegion()->getParentOp()))
+        c.captured.insert(operand);
+  });
+  return c;
+}
+
+/// Whether `a` and `b` can run at the same time: neither writes a buffer
+/// the other reads or writes. Distinct function arguments are distinct
+/// buffers (mpc's runtimes pass each input in its own).
+bool independent(const Candidate &a, const Candidate &b) {
+  for (Value w : a.writes)
+    if (b.reads.contains(w) || b.writes.contains(w))
+      return false;
+  for (Value w : b.writes)
+    if (a.reads.contains(w))
+      return false;
+  return true;
+}
+
+struct GPUFuseIndependentLoops
+    : mpc::impl::MPCGPUFuseIndependentLoopsBase<GPUFuseIndependentLoops> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    std::vector<Candidate> group;
+    for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+        std::optional<Candidate> c = analyse(loop);
+        if (c && (int64_t)group.size() < maxLoops && fitsParameters(group, *c) &&
+            llvm::all_of(group, [&](const Candidate &member) {
+              return independent(member, *c);
+            })) {
+          group.push_back(std::move(*c));
+          continue;
+        }
+        fuse(group);
+        if (c)
+          group.push_back(std::move(*c));
+        continue;
+      }
+      // Ops that do not touch memory (constants, views, allocations) can
+      // stay where they are: the fused loop goes where the group's last
+      // loop was, after all of them. Anything else orders the loops.
+      auto effects = dyn_cast<MemoryEffectOpInterface>(&op);
+      bool harmless = isMemoryEffectFree(&op) ||
+                      (effects && effects.onlyHasEffect<MemoryEffects::Allocate>());
+      if (!harmless)
+        fuse(group);
+    }
+    fuse(group);
+  }
+
+  /// Whether the kernel of `group` and `c` stays within the parameter
+  /// budget (PTX before ISA 8.1 allows 4352 bytes of kernel parameters).
+  bool fitsParameters(ArrayRef<Candidate> group, const Candidate &c) {
+    llvm::SetVector<Value> all = c.captured;
+    for (const Candidate &member : group)
+      all.insert(member.captured.begin(), member.captured.end());
+    return parameterBytes(all) <= maxParameterBytes;
+  }
+
+  /// Replaces the loops of `group` (two or more) with one 1-D loop over
+  /// their iterations laid end to end; each iteration runs the body of the
+  /// nest its index falls in, on that nest's delinearized indices.
+  void fuse(std::vector<Candidate> &group) {
+    if (group.size() < 2) {
+      group.clear();
+      return;
+    }
+    scf::ParallelOp last = group.back().loop;
+    OpBuilder b(last->getContext());
+    b.setInsertionPointAfter(last);
+    Location loc = group.front().loop.getLoc();
+    int64_t total = 0;
+    for (const Candidate &c : group)
+      total += c.iterations;
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value end = arith::ConstantIndexOp::create(b, loc, total);
+    auto fused = scf::ParallelOp::create(b, loc, ValueRange{zero},
+                                         ValueRange{end}, ValueRange{one});
+    b.setInsertionPoint(fused.getBody()->getTerminator());
+    Value index = fused.getInductionVars()[0];
+    int64_t offset = 0;
+    for (Candidate &c : group) {
+      Value lo = arith::ConstantIndexOp::create(b, loc, offset);
+      Value hi = arith::ConstantIndexOp::create(b, loc, offset + c.iterations);
+      Value inRange = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, index, lo),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, hi));
+      auto branch = scf::IfOp::create(b, loc, inRange);
+      OpBuilder inner = OpBuilder::atBlockBegin(branch.thenBlock());
+      // Row-major delinearization of (index - offset) over the trip counts.
+      Value local = arith::SubIOp::create(inner, loc, index, lo);
+      SmallVector<Value> ivs(c.tripCounts.size());
+      for (int64_t d = c.tripCounts.size() - 1; d >= 0; --d) {
+        Value count = arith::ConstantIndexOp::create(inner, loc, c.tripCounts[d]);
+        ivs[d] = d == 0 ? local : arith::RemUIOp::create(inner, loc, local, count);
+        if (d != 0)
+          local = arith::DivUIOp::create(inner, loc, local, count);
+      }
+      IRMapping mapping;
+      mapping.map(c.loop.getInductionVars(), ivs);
+      inner.setInsertionPoint(branch.thenBlock()->getTerminator());
+      for (Operation &op : c.loop.getBody()->without_terminator())
+        inner.clone(op, mapping);
+      offset += c.iterations;
+    }
+    for (Candidate &c : group)
+      c.loop.erase();
+    group.clear();
+  }
+};
+
+} // namespace
