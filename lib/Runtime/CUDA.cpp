@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -67,20 +68,25 @@ struct Module {
   const char *ptx = nullptr;
   CUmodule loaded = nullptr;
   std::map<std::string, CUfunction> functions;
+  /// Each entry's declared parameter count, read from the PTX once.
+  std::map<std::string, int, std::less<>> parameters;
 };
 
-/// How many parameters the PTX declares for entry `name`, or -1.
-int declaredParameters(const char *ptx, const std::string &name) {
-  std::string text(ptx);
-  size_t at = text.find(".entry " + name + "(");
-  if (at == std::string::npos)
-    return -1;
-  size_t close = text.find(')', at);
-  int count = 0;
-  for (size_t p = text.find(".param", at); p < close;
-       p = text.find(".param", p + 1))
-    ++count;
-  return count;
+/// The .entry declarations of a PTX module and their parameter counts.
+std::map<std::string, int, std::less<>> declaredParameters(std::string_view text) {
+  std::map<std::string, int, std::less<>> entries;
+  for (size_t at = text.find(".entry "); at != std::string_view::npos;
+       at = text.find(".entry ", at + 1)) {
+    size_t open = text.find('(', at), close = text.find(')', open);
+    if (open == std::string_view::npos || close == std::string_view::npos)
+      break;
+    int count = 0;
+    for (size_t p = text.find(".param", open); p < close;
+         p = text.find(".param", p + 1))
+      ++count;
+    entries[std::string(text.substr(at + 7, open - at - 7))] = count;
+  }
+  return entries;
 }
 
 /// Each kernel's declared parameter count: the host code's launches must
@@ -410,13 +416,15 @@ void *mgpuModuleGetFunction(void *handle, const char *name) {
     if (loaded != CUDA_SUCCESS)
       fatal("loading the program's PTX failed: " + errorName(loaded) +
             (log[0] ? std::string("\n") + log : std::string()));
+    module->parameters = declaredParameters(module->ptx);
   }
   auto [it, inserted] = module->functions.try_emplace(name, nullptr);
   if (inserted) {
     checkOrExit(s.driver.cuModuleGetFunction(&it->second, module->loaded, name),
                 std::string("cuModuleGetFunction(") + name + ")");
-    kernelSignatures()[it->second] = {name,
-                                      declaredParameters(module->ptx, name)};
+    auto declared = module->parameters.find(name);
+    kernelSignatures()[it->second] = {
+        name, declared == module->parameters.end() ? -1 : declared->second};
   }
   return it->second;
 }
