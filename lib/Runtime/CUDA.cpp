@@ -117,6 +117,7 @@ struct State {
   /// The state slots sit above the scratch part of the arena.
   uint64_t stateBytes = 0, stateUsed = 0;
   std::map<std::string, Slot> slots;
+  std::string programName = "mpc program";
 };
 
 State &state() {
@@ -144,13 +145,15 @@ void check(CUresult result, const std::string &what) {
 void checkOrExit(CUresult result, const std::string &what) {
   if (result == CUDA_SUCCESS)
     return;
-  std::fprintf(stderr, "error: CUDA: %s failed: %s\n", what.c_str(),
+  std::fprintf(stderr, "%s: error: CUDA: %s failed: %s\n",
+               state().programName.c_str(), what.c_str(),
                errorName(result).c_str());
   std::exit(1);
 }
 
 [[noreturn]] void fatal(const std::string &message) {
-  std::fprintf(stderr, "error: CUDA: %s\n", message.c_str());
+  std::fprintf(stderr, "%s: error: CUDA: %s\n", state().programName.c_str(),
+               message.c_str());
   std::exit(1);
 }
 
@@ -169,8 +172,9 @@ void loadDriver() {
   auto resolve = [&](auto &slot, const char *name) {
     void *symbol = dlsym(s.library, name);
     if (!symbol)
-      throw mpc::runtime::Error("CUDA driver " + path + " lacks " + name +
-                                " (too old?)");
+      throw mpc::runtime::Error(path + " lacks " + name +
+                                ": not a CUDA driver, or one too old; run "
+                                "on the CPU with --device cpu");
     slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
   };
   Driver &d = s.driver;
@@ -219,10 +223,12 @@ namespace mpc {
 namespace runtime {
 namespace cuda {
 
-std::string initialize(uint64_t scratchBytes, uint64_t stateBytes) {
+std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
+                       const std::string &programName) {
   State &s = state();
   if (s.stream)
     throw Error("CUDA: initialised twice");
+  s.programName = programName;
   loadDriver();
   Driver &d = s.driver;
   CUresult init = d.cuInit(0);

@@ -176,7 +176,7 @@ static void printHelp(const std::string &program,
 }
 
 bool selectCUDA(const std::string &flag, const DeviceCode &code,
-                std::string &description) {
+                const std::string &programName, std::string &description) {
   if (flag != "cpu" && flag != "cuda" && flag != "auto")
     throw Error("--device must be cpu, cuda or auto, got '" + flag + "'");
   if (flag == "cuda" && !code.cuda)
@@ -190,11 +190,11 @@ bool selectCUDA(const std::string &flag, const DeviceCode &code,
     return false;
   }
   if (flag == "cuda" || !code.cpu) {
-    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes);
+    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes, programName);
     return true;
   }
   try {
-    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes);
+    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes, programName);
     return true;
   } catch (const Error &e) {
     description = std::string("cpu (no usable GPU: ") + e.what() + ")";
@@ -276,8 +276,9 @@ int runInference(int argc, char **argv, const std::string &programName,
     for (const Array &array : arrays)
       arguments.push_back(&array);
     std::string description;
-    Kernel kernel = selectCUDA(device, code, description) ? entry.callCUDA
-                                                          : entry.call;
+    Kernel kernel = selectCUDA(device, code, programName, description)
+                        ? entry.callCUDA
+                        : entry.call;
     if (device != "cpu" && code.cuda)
       std::cerr << "device: " << description << "\n";
     std::vector<Array> results;

@@ -776,7 +776,7 @@ void Trainer::writeMetrics(const Evaluation &val) {
 
 int Trainer::run() {
   std::string device;
-  onCUDA = selectCUDA(options.device, program.code, device);
+  onCUDA = selectCUDA(options.device, program.code, name, device);
   initKernel = onCUDA ? program.init.callCUDA : program.init.call;
   trainKernel = onCUDA ? program.train.callCUDA : program.train.call;
   evalKernel = onCUDA ? program.eval.callCUDA : program.eval.call;

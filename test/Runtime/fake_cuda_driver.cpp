@@ -14,7 +14,11 @@
 // counts are written to $MPC_FAKE_CUDA_LOG at exit, one `key value` per
 // line.
 //
-// FAKE_CUDA_DEVICES=0 makes it a driver with no device.
+// Failures on request, for the runtime's error paths:
+//   FAKE_CUDA_DEVICES=0       a driver with no device;
+//   FAKE_CUDA_CC=7            a device of compute capability 7.0;
+//   FAKE_CUDA_REJECT_IMAGE=1  the JIT rejects the module (with a log);
+//   FAKE_CUDA_FAIL_LAUNCH=N   the Nth launch fails.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,6 +68,11 @@ Log log;
 std::map<void *, std::string> functionNames; // CUfunction -> entry name
 std::map<void *, int> functionParams;
 int streamToken;
+
+long envNumber(const char *name, long otherwise) {
+  const char *value = std::getenv(name);
+  return value ? std::atol(value) : otherwise;
+}
 
 CUresult violation(const std::string &what) {
   std::fprintf(stderr, "fake CUDA driver: %s\n", what.c_str());
@@ -130,7 +139,8 @@ CUresult cuDeviceGetName(char *name, int length, int) {
   return kSuccess;
 }
 CUresult cuDeviceGetAttribute(int *value, int attribute, int) {
-  *value = attribute == 75 ? 8 : 0; // compute capability 8.0
+  // Compute capability major (75) and minor (76).
+  *value = attribute == 75 ? int(envNumber("FAKE_CUDA_CC", 8)) : 0;
   return kSuccess;
 }
 CUresult cuDeviceTotalMem_v2(size_t *bytes, int) {
@@ -175,8 +185,16 @@ CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
               bytes);
   return kSuccess;
 }
-CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned,
-                            int *, void **) {
+CUresult cuModuleLoadDataEx(void **module, const void *image,
+                            unsigned numOptions, int *options, void **values) {
+  if (envNumber("FAKE_CUDA_REJECT_IMAGE", 0)) {
+    // Option 5 is CU_JIT_ERROR_LOG_BUFFER.
+    for (unsigned i = 0; i < numOptions; ++i)
+      if (options[i] == 5)
+        std::snprintf(static_cast<char *>(values[i]), 64,
+                      "ptxas fatal   : fake rejection");
+    return kInvalidImage;
+  }
   auto *m = new Module;
   if (!parsePTX(static_cast<const char *>(image), *m)) {
     delete m;
@@ -213,6 +231,8 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
     return violation("launch of " + name->second +
                      " on a stream the program did not create"),
            kInvalidHandle;
+  if (log.launches + 1 == envNumber("FAKE_CUDA_FAIL_LAUNCH", 0))
+    return kLaunchOutOfResources;
   if (!gx || !gy || !gz || !bx || !by || !bz)
     return violation("launch of " + name->second + " with a zero dimension"),
            kInvalidValue;

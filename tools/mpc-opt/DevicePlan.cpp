@@ -176,6 +176,13 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
       else
         otherState += bytes;
     }
+  // What crosses between host and device per call of that function: the
+  // state stays on the device (mpc/Runtime/CUDA.h).
+  int64_t stepDownloads = 0;
+  if (widest)
+    for (const mpc::ProgramValue &value : widest->outputs)
+      if (!value.state)
+        stepDownloads += valueBytes(value);
   FailureOr<CUDAArena> arena = cudaArena(module, entries);
   if (failed(arena))
     return failure();
@@ -213,6 +220,9 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
        << "device memory (state + inputs + peak buffers): "
        << masterWeights + optimizerState + otherState + inputs + peakBuffers
        << " bytes\n"
+       << "host<->device per call of " << (widest ? widest->kernel : "")
+       << ": " << inputs << " bytes up, " << stepDownloads
+       << " bytes down (state stays on the device)\n"
        << "device arena (reserved once): " << arena->scratch
        << " bytes for a call's buffers + " << arena->state
        << " bytes of training state\n";
@@ -240,6 +250,8 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
       json.attribute("peak_buffer_bytes", peakBuffers);
       json.attribute("device_bytes", masterWeights + optimizerState +
                                          otherState + inputs + peakBuffers);
+      json.attribute("step_upload_bytes", inputs);
+      json.attribute("step_download_bytes", stepDownloads);
       json.attribute("arena_bytes", arena->scratch + arena->state);
       json.attribute("arena_state_bytes", arena->state);
     });

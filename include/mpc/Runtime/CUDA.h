@@ -35,8 +35,10 @@ namespace cuda {
 /// `stateBytes` for the training state, which stays on the device between
 /// calls. Throws runtime::Error saying what is missing (no driver library,
 /// the stub library, no device, out of memory). Returns a description of
-/// the device.
-std::string initialize(uint64_t scratchBytes, uint64_t stateBytes);
+/// the device. Errors met later, inside compiled code that cannot unwind,
+/// end the process with a message naming `programName`.
+std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
+                       const std::string &programName);
 
 /// Whether initialize() succeeded.
 bool initialized();

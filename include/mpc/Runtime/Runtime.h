@@ -82,7 +82,7 @@ struct DeviceCode {
 /// honoured. Returns true for CUDA; `description` says what was chosen
 /// (and, for auto, why not the GPU).
 bool selectCUDA(const std::string &flag, const DeviceCode &code,
-                std::string &description);
+                const std::string &programName, std::string &description);
 
 /// Parses the command line, reads and checks the inputs, runs the kernel
 /// on the selected device (`--repeat` times, printing the latency), writes
