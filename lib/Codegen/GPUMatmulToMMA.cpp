@@ -1,6 +1,18 @@
 //===- GPUMatmulToMMA.cpp - bf16/fp16 matmuls on tensor cores -------------===//
 //
-// One warp per 16x8 output tile, mma.sync m16n8k16 over K. The fragment
+// Each warp computes a 16x8 output tile with mma.sync m16n8k16 over K.
+// Staged kernels (the default): a block of 8 warps (2 x 4) owns a 32x32
+// output tile; per K step of 16 its 256 threads copy the block's 32x16
+// slice of A and 16x32 slice of B into shared memory with cp.async (4
+// bytes each, zero-filled past the matrix), double-buffered so that the
+// next step's copies overlap this step's MMAs, and the warps read their
+// fragments from shared memory. Where a row of A or B is not 4-byte
+// aligned (odd strides or offsets) cp.async cannot be used, and each warp
+// loads its fragments from global memory directly. The launch says which
+// (`mpc.operand_staging`: "shared" or "global"; the device plan counts
+// them).
+//
+// The fragment
 // layouts are PTX's (ISA, "Matrix fragments for mma.m16n8k16"): with
 // group = lane / 4 and pair = lane % 4,
 //   A (16x16, row): a0 = A[g][2p..2p+1],   a1 = A[g+8][2p..2p+1],
@@ -14,6 +26,7 @@
 #include "mpc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::mpc {
@@ -26,6 +39,26 @@ using namespace mlir;
 namespace {
 
 constexpr int64_t kTileM = 16, kTileN = 8, kTileK = 16, kWarp = 32;
+// The staged kernel's block tile: 2 x 4 warps of 16x8.
+constexpr int64_t kWarpRows = 2, kWarpCols = 4;
+constexpr int64_t kBlockM = kWarpRows * kTileM, kBlockN = kWarpCols * kTileN;
+constexpr int64_t kBlockThreads = kWarpRows * kWarpCols * kWarp;
+
+/// Whether every 2-element (4-byte) copy at an even column of `type`'s
+/// innermost dimension is 4-byte aligned: unit innermost stride, even outer
+/// strides and an even offset (buffers themselves are at least 4-byte
+/// aligned).
+bool pairsAligned(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) || strides.back() != 1)
+    return false;
+  for (int64_t stride : ArrayRef(strides).drop_back())
+    if (ShapedType::isDynamic(stride) || stride % 2 != 0)
+      return false;
+  return offset % 2 == 0;
+}
 
 struct Operands {
   Value a, b, c;
@@ -130,8 +163,230 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
                          << *why;
         continue;
       }
+      auto aType = cast<MemRefType>(operands.a.getType());
+      auto bType = cast<MemRefType>(operands.b.getType());
+      if (pairsAligned(aType) && pairsAligned(bType)) {
+        rewriteStaged(op, operands);
+        continue;
+      }
       rewrite(op, operands);
     }
+  }
+
+  /// The staged kernel (see the file comment).
+  void rewriteStaged(linalg::LinalgOp op, const Operands &m) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    KernelBuilder k{b, loc};
+    auto aType = cast<MemRefType>(m.a.getType());
+    auto bType = cast<MemRefType>(m.b.getType());
+    auto cType = cast<MemRefType>(m.c.getType());
+    int64_t off = m.batched ? 1 : 0;
+    int64_t batch = m.batched ? cType.getDimSize(0) : 1;
+    int64_t rows = cType.getDimSize(off), cols = cType.getDimSize(off + 1);
+    int64_t depth = aType.getDimSize(off + 1);
+    Type element = aType.getElementType();
+    bool bf16 = element.isBF16();
+    Type fragment = bf16 ? Type(b.getI32Type())
+                         : Type(VectorType::get({2}, b.getF16Type()));
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    // Two buffers of each slice: one being filled while the other is read.
+    auto sharedA = MemRefType::get({2, kBlockM, kTileK}, element,
+                                   MemRefLayoutAttrInterface{}, workgroup);
+    auto sharedB = MemRefType::get({2, kTileK, kBlockN}, element,
+                                   MemRefLayoutAttrInterface{}, workgroup);
+
+    auto launch = gpu::LaunchOp::create(
+        b, loc, k.index(llvm::divideCeil(cols, kBlockN)),
+        k.index(llvm::divideCeil(rows, kBlockM)), k.index(batch),
+        k.index(kBlockThreads), k.index(1), k.index(1),
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, TypeRange{sharedA, sharedB});
+    launch->setAttr("mpc.tensor_core_flops",
+                    b.getI64IntegerAttr(2 * batch * rows * cols * depth));
+    launch->setAttr("mpc.operand_staging", b.getStringAttr("shared"));
+    Block &body = launch.getBody().front();
+    b.setInsertionPointToStart(&body);
+    Value tileA = launch.getWorkgroupAttributions()[0];
+    Value tileB = launch.getWorkgroupAttributions()[1];
+    Value thread = launch.getThreadIds().x;
+    Value warp = arith::DivUIOp::create(b, loc, thread, k.index(kWarp));
+    Value lane = arith::RemUIOp::create(b, loc, thread, k.index(kWarp));
+    Value group = arith::DivUIOp::create(b, loc, lane, k.index(4));
+    Value pair = arith::RemUIOp::create(b, loc, lane, k.index(4));
+    // This warp's 16x8 tile within the block's 32x32.
+    Value warpRow = k.mul(arith::DivUIOp::create(b, loc, warp,
+                                                 k.index(kWarpCols)),
+                          kTileM);
+    Value warpCol = k.mul(arith::RemUIOp::create(b, loc, warp,
+                                                 k.index(kWarpCols)),
+                          kTileN);
+    Value blockRow = k.mul(launch.getBlockIds().y, kBlockM);
+    Value blockCol = k.mul(launch.getBlockIds().x, kBlockN);
+    Value batchIndex = launch.getBlockIds().z;
+    auto at = [&](Value r, Value c) {
+      SmallVector<Value> indices;
+      if (m.batched)
+        indices.push_back(batchIndex);
+      indices.push_back(r);
+      indices.push_back(c);
+      return indices;
+    };
+    auto inside = [&](Value r, int64_t rBound, Value c, int64_t cBound) {
+      return k.both(k.lessThan(r, rBound), k.lessThan(c, cBound));
+    };
+
+    // Which pair of elements of each slice this thread copies: A's 32x16
+    // slice is 32 rows of 8 pairs, B's 16x32 is 16 rows of 16 pairs.
+    Value copyRowA = arith::DivUIOp::create(b, loc, thread, k.index(8));
+    Value copyColA =
+        k.mul(arith::RemUIOp::create(b, loc, thread, k.index(8)), 2);
+    Value copyRowB = arith::DivUIOp::create(b, loc, thread, k.index(16));
+    Value copyColB =
+        k.mul(arith::RemUIOp::create(b, loc, thread, k.index(16)), 2);
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    // Copies one pair of `source` at (r, c) (c even) into `tile`: as many
+    // of its two elements as lie inside the matrix, zero-filling the rest.
+    // A pair wholly outside reads nothing, from an in-bounds address.
+    auto copyPair = [&](Value source, int64_t rBound, int64_t cBound, Value r,
+                        Value c, Value tile, Value buffer, Value tileRow,
+                        Value tileCol) {
+      Value rowInside = k.lessThan(r, rBound);
+      Value remaining = arith::SubIOp::create(
+          b, loc, k.index(cBound),
+          arith::MinUIOp::create(b, loc, c, k.index(cBound)));
+      Value count = arith::SelectOp::create(
+          b, loc, rowInside,
+          arith::MinUIOp::create(b, loc, remaining, k.index(2)), k.index(0));
+      Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                        count, k.index(0));
+      Value srcRow = arith::SelectOp::create(b, loc, any, r, k.index(0));
+      Value srcCol = arith::SelectOp::create(b, loc, any, c, k.index(0));
+      return nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, tile, ValueRange{buffer, tileRow, tileCol},
+          source, at(srcRow, srcCol), b.getIndexAttr(2), count,
+          /*bypassL1=*/nullptr);
+    };
+    // Starts the copies of the K step at `k0` into `buffer`, as one group.
+    auto stage = [&](Value k0, Value buffer) {
+      Value a = copyPair(m.a, rows, depth, k.add(blockRow, copyRowA),
+                         k.add(k0, copyColA), tileA, buffer, copyRowA,
+                         copyColA);
+      Value bCopy = copyPair(m.b, depth, cols, k.add(k0, copyRowB),
+                             k.add(blockCol, copyColB), tileB, buffer,
+                             copyRowB, copyColB);
+      return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType,
+                                                     ValueRange{a, bCopy})
+          .getResult();
+    };
+
+    // The accumulators start from C.
+    Value row0 = k.add(k.add(blockRow, warpRow), group);
+    Value row1 = k.add(row0, 8);
+    Value colC = k.add(k.add(blockCol, warpCol), k.mul(pair, 2));
+    SmallVector<Value> cRows = {row0, row0, row1, row1};
+    SmallVector<Value> cCols = {colC, k.add(colC, 1), colC, k.add(colC, 1)};
+    SmallVector<Value> init;
+    for (int i = 0; i < 4; ++i)
+      init.push_back(k.guardedLoad(m.c, at(cRows[i], cCols[i]),
+                                   cType.getShape(),
+                                   inside(cRows[i], rows, cCols[i], cols)));
+
+    int64_t steps = llvm::divideCeil(depth, kTileK);
+    stage(k.index(0), k.index(0));
+    auto loop = scf::ForOp::create(b, loc, k.index(0), k.index(steps),
+                                   k.index(1), init);
+    b.setInsertionPointToStart(loop.getBody());
+    Value step = loop.getInductionVar();
+    Value current = arith::RemUIOp::create(b, loc, step, k.index(2));
+    // The next step's copies go to the other buffer (nothing past the
+    // last step: an empty group keeps the count of groups in flight).
+    Value nextStep = k.add(step, 1);
+    auto prefetch = scf::IfOp::create(b, loc, TypeRange{tokenType},
+                                      k.lessThan(nextStep, steps),
+                                      /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&prefetch.getThenRegion().front());
+      Value staged = stage(k.mul(nextStep, kTileK),
+                           arith::SubIOp::create(b, loc, k.index(1), current));
+      scf::YieldOp::create(b, loc, staged);
+      b.setInsertionPointToStart(&prefetch.getElseRegion().front());
+      Value empty = nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType,
+                                                            ValueRange{});
+      scf::YieldOp::create(b, loc, empty);
+    }
+    // This step's group is complete when at most the next one (just
+    // committed) is still in flight; the barrier makes every thread's
+    // copies visible to the others.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch.getResult(0),
+                                     b.getI32IntegerAttr(1));
+    gpu::BarrierOp::create(b, loc);
+
+    Value fragRow0 = k.add(warpRow, group), fragRow1 = k.add(fragRow0, 8);
+    Value kPair = k.mul(pair, 2);
+    Value fragCol = k.add(warpCol, group);
+    auto sharedLoad = [&](Value tile, Value r, Value c) {
+      return memref::LoadOp::create(b, loc, tile, ValueRange{current, r, c})
+          .getResult();
+    };
+    auto fragA = [&](Value r, int64_t kOffset) {
+      Value c = k.add(kPair, kOffset);
+      return k.pack(sharedLoad(tileA, r, c), sharedLoad(tileA, r, k.add(c, 1)),
+                    fragment);
+    };
+    auto fragB = [&](int64_t kOffset) {
+      Value r = k.add(kPair, kOffset);
+      return k.pack(sharedLoad(tileB, r, fragCol),
+                    sharedLoad(tileB, k.add(r, 1), fragCol), fragment);
+    };
+    SmallVector<Value> a = {fragA(fragRow0, 0), fragA(fragRow1, 0),
+                            fragA(fragRow0, 8), fragA(fragRow1, 8)};
+    SmallVector<Value> bFrag = {fragB(0), fragB(8)};
+    SmallVector<Value> acc(loop.getRegionIterArgs());
+    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, bf16);
+    // Every warp is done with this buffer before the next step's prefetch
+    // overwrites it.
+    gpu::BarrierOp::create(b, loc);
+    scf::YieldOp::create(b, loc, next);
+
+    b.setInsertionPointAfter(loop);
+    for (int i = 0; i < 4; ++i) {
+      auto guard = scf::IfOp::create(
+          b, loc, inside(cRows[i], rows, cCols[i], cols), false);
+      OpBuilder::InsertionGuard insertion(b);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      memref::StoreOp::create(b, loc, loop.getResult(i), m.c,
+                              at(cRows[i], cCols[i]));
+    }
+    gpu::TerminatorOp::create(b, loc);
+    op->erase();
+  }
+
+  /// mma.sync m16n8k16 (row A, column B, f32 accumulate): the four new
+  /// accumulator values.
+  static SmallVector<Value> emitMMA(OpBuilder &b, Location loc,
+                                    ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                                    ArrayRef<Value> acc, bool bf16) {
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32, f32, f32, f32});
+    auto mma = NVVM::MmaOp::create(
+        b, loc, resultType, a, bFrag, acc,
+        /*shape=*/std::array<int64_t, 3>{kTileM, kTileN, kTileK},
+        /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+        /*multiplicandPtxTypes=*/
+        std::array<NVVM::MMATypes, 2>{
+            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16,
+            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16},
+        /*multiplicandLayouts=*/
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < 4; ++i)
+      next.push_back(LLVM::ExtractValueOp::create(b, loc, mma.getResult(), i));
+    return next;
   }
 
   void rewrite(linalg::LinalgOp op, const Operands &m) {
@@ -157,6 +412,7 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     // For the device plan: the arithmetic this launch does on tensor cores.
     launch->setAttr("mpc.tensor_core_flops",
                     b.getI64IntegerAttr(2 * batch * rows * cols * depth));
+    launch->setAttr("mpc.operand_staging", b.getStringAttr("global"));
     b.setInsertionPointToStart(&launch.getBody().front());
     Value lane = launch.getThreadIds().x;
     Value group = arith::DivUIOp::create(b, loc, lane, k.index(4));
@@ -213,23 +469,7 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
                             fragA(row1, 8)};
     SmallVector<Value> bFrag = {fragB(0), fragB(8)};
     SmallVector<Value> acc(loop.getRegionIterArgs());
-    Type f32 = b.getF32Type();
-    auto resultType = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), {f32, f32, f32, f32});
-    auto mma = NVVM::MmaOp::create(
-        b, loc, resultType, a, bFrag, acc,
-        /*shape=*/std::array<int64_t, 3>{kTileM, kTileN, kTileK},
-        /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-        /*multiplicandPtxTypes=*/
-        std::array<NVVM::MMATypes, 2>{
-            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16,
-            bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16},
-        /*multiplicandLayouts=*/
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    SmallVector<Value> next;
-    for (int64_t i = 0; i < 4; ++i)
-      next.push_back(LLVM::ExtractValueOp::create(b, loc, mma.getResult(), i));
+    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, bf16);
     scf::YieldOp::create(b, loc, next);
 
     b.setInsertionPointAfter(loop);

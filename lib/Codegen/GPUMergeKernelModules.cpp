@@ -2,6 +2,7 @@
 
 #include "mpc/Codegen/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -13,6 +14,8 @@ namespace mlir::mpc {
 using namespace mlir;
 
 namespace {
+
+constexpr int64_t kSharedAlignment = 16;
 
 struct GPUMergeKernelModules
     : mpc::impl::MPCGPUMergeKernelModulesBase<GPUMergeKernelModules> {
@@ -70,6 +73,13 @@ struct GPUMergeKernelModules
                                     symbol.getName());
         renamed[{kernels.getNameAttr(), symbol.getNameAttr()}] = newName;
         symbol.setName(newName);
+        // Shared-memory buffers get 16-byte alignment: cp.async writes 4
+        // to 16 bytes at a time, and the NVVM lowering would otherwise
+        // align a bf16 buffer to 2.
+        for (unsigned i = 0; i < function.getNumWorkgroupAttributions(); ++i)
+          function.setWorkgroupAttributionAttr(
+              i, LLVM::LLVMDialect::getAlignAttrName(),
+              b.getI64IntegerAttr(kSharedAlignment));
         op.moveBefore(&body, body.end());
       }
       kernels.erase();

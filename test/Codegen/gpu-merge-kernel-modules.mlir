@@ -62,3 +62,18 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Shared-memory buffers are 16-byte aligned for cp.async.
+// CHECK: gpu.func @staged_kernel(%{{.*}}: memref<4xbf16>) workgroup(%{{.*}} : memref<64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+module attributes {gpu.container_module} {
+  gpu.module @staged_kernel [#nvvm.target<chip = "sm_80">] {
+    gpu.func @k(%out: memref<4xbf16>) workgroup(%s : memref<64xbf16, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %s[%c0] : memref<64xbf16, #gpu.address_space<workgroup>>
+      memref.store %v, %out[%c0] : memref<4xbf16>
+      gpu.return
+    }
+  }
+}

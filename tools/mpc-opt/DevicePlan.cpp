@@ -40,7 +40,7 @@ int64_t memrefBytes(MemRefType type) {
 
 struct FunctionPlan {
   std::string name;
-  int64_t kernels = 0, tensorCoreKernels = 0;
+  int64_t kernels = 0, tensorCoreKernels = 0, stagedKernels = 0;
   double tensorCoreFlops = 0;
   int64_t fp32Buffers = 0, lowBuffers = 0, otherBuffers = 0;
 };
@@ -141,6 +141,10 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
               "mpc.tensor_core_flops")) {
         ++plan.tensorCoreKernels;
         plan.tensorCoreFlops += flops.getInt();
+        auto staging =
+            launch->getAttrOfType<StringAttr>("mpc.operand_staging");
+        if (staging && staging.getValue() == "shared")
+          ++plan.stagedKernels;
       }
     });
     function.walk([&](memref::AllocOp alloc) {
@@ -209,6 +213,12 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
                           plan.name, plan.kernels, plan.tensorCoreKernels,
                           (int64_t)plan.tensorCoreFlops, plan.fp32Buffers,
                           plan.lowBuffers);
+    for (const FunctionPlan &plan : functions)
+      if (plan.tensorCoreKernels)
+        os << plan.name << ": " << plan.stagedKernels << " of "
+           << plan.tensorCoreKernels
+           << " tensor-core kernels stage operands in shared memory "
+              "(cp.async); the rest have rows not 4-byte aligned\n";
     os << "fp32 master weights: " << masterWeights << " bytes\n"
        << "low-precision parameter copies: " << parameterCopyBytes
        << " bytes per step\n"
@@ -236,6 +246,7 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
             json.attribute("name", plan.name);
             json.attribute("kernels", plan.kernels);
             json.attribute("tensor_core_kernels", plan.tensorCoreKernels);
+            json.attribute("tensor_core_staged_kernels", plan.stagedKernels);
             json.attribute("tensor_core_flops", plan.tensorCoreFlops);
             json.attribute("fp32_buffer_bytes", plan.fp32Buffers);
             json.attribute("low_precision_buffer_bytes", plan.lowBuffers);

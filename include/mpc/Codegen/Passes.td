@@ -103,11 +103,18 @@ def MPCGPUMatmulToMMA : Pass<"mpc-gpu-matmul-to-mma", "::mlir::func::FuncOp"> {
     memrefs with bf16 or f16 operands and an f32 accumulator become a
     `gpu.launch` in which each warp computes a 16x8 tile of the result with
     `nvvm.mma.sync` m16n8k16 (row-major A, column-major B, f32 accumulate),
-    stepping K by 16. Each lane loads its fragment elements straight from
-    global memory in the PTX fragment layout, packing bf16/f16 pairs into
-    32-bit registers; loads beyond the matrix read 0 and stores beyond it
-    are skipped, so any M, N, K work. The accumulator starts from the
-    output's contents (linalg semantics: C += A B).
+    stepping K by 16. A block of 8 warps owns a 32x32 tile: per K step its
+    threads copy the block's slices of A (32x16) and B (16x32) into shared
+    memory with `nvgpu.device_async_copy` (cp.async, 4 bytes per thread,
+    zero-filled past the matrix), double-buffered so the next step's copies
+    overlap this step's MMAs, and each lane reads its fragment elements
+    from shared memory in the PTX fragment layout, packing bf16/f16 pairs
+    into 32-bit registers. Operands whose rows are not 4-byte aligned (odd
+    strides or offsets) get a kernel of one warp per 16x8 tile that loads
+    its fragments from global memory instead; each launch records which
+    (`mpc.operand_staging` = "shared" or "global"). Reads beyond the matrix give 0 and
+    stores beyond it are skipped, so any M, N, K work. The accumulator
+    starts from the output's contents (linalg semantics: C += A B).
 
     Other low-precision contractions (transposed or generic forms, dynamic
     shapes) are left to the SIMT loops with a warning naming them.
@@ -115,6 +122,7 @@ def MPCGPUMatmulToMMA : Pass<"mpc-gpu-matmul-to-mma", "::mlir::func::FuncOp"> {
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",
     "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::arith::ArithDialect",
@@ -283,7 +291,9 @@ def MPCGPUMergeKernelModules
     `gpu.launch_func` is pointed at its new home. What the kernels
     reference besides (constant globals, helper functions) was cloned from
     the host module by the outlining, once per kernel module: one copy
-    under its own name is kept.
+    under its own name is kept. Every kernel's workgroup (shared-memory)
+    buffers get 16-byte alignment (`llvm.align`): cp.async writes 4 to 16
+    bytes at a time, and the NVVM lowering would align a bf16 buffer to 2.
   }];
   let options = [
     Option<"moduleName", "name", "std::string", /*default=*/"\"mpc_kernels\"",

@@ -101,7 +101,8 @@ void mpc::buildGPUSerializePipeline(OpPassManager &pm,
   std::string stages =
       "gpu-kernel-outlining,mpc-gpu-merge-kernel-modules,"
       "nvvm-attach-target{chip=" + options.chip.getValue() + features + "},"
-      "gpu.module(mpc-gpu-lower-all-reduce,convert-scf-to-cf,"
+      "gpu.module(mpc-gpu-lower-all-reduce,convert-nvgpu-to-nvvm,"
+      "convert-scf-to-cf,"
       "expand-strided-metadata,lower-affine,"
       "convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
