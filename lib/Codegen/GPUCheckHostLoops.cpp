@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUCHECKHOSTLOOPS
@@ -16,8 +17,37 @@ namespace {
 
 struct GPUCheckHostLoops
     : mpc::impl::MPCGPUCheckHostLoopsBase<GPUCheckHostLoops> {
+  /// Kernels take memrefs as bare pointers (mpc-gpu-pipeline), which needs
+  /// static shapes, strides and offsets.
+  void checkKernelOperands(gpu::LaunchOp launch) {
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(launch.getBody(), captured);
+    for (Value value : captured) {
+      auto type = dyn_cast<MemRefType>(value.getType());
+      if (!type)
+        continue;
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (type.hasStaticShape() &&
+          succeeded(type.getStridesAndOffset(strides, offset)) &&
+          ShapedType::isStatic(offset) &&
+          llvm::none_of(strides, ShapedType::isDynamic))
+        continue;
+      launch.emitError() << "kernel operand of type " << type
+                         << " has a dynamic shape or layout; kernels take "
+                            "memrefs as bare pointers (pin the shapes, e.g. "
+                            "with --input-shape)";
+      signalPassFailure();
+      return;
+    }
+  }
+
   void runOnOperation() override {
     getOperation()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
+        checkKernelOperands(launch);
+        return WalkResult::skip();
+      }
       if (op->getParentOfType<gpu::LaunchOp>())
         return WalkResult::skip();
       if (isa<scf::ParallelOp, scf::ForOp, linalg::LinalgOp>(op)) {

@@ -49,18 +49,11 @@ struct Candidate {
   llvm::SetVector<Value> captured;
 };
 
-/// Bytes of kernel parameters `values` take: a memref is passed as its
-/// descriptor (two pointers, an offset, sizes and strides), anything else
-/// as one 8-byte slot at most.
+/// Bytes of kernel parameters `values` take: one 8-byte slot each at most
+/// (mpc-gpu-pipeline passes memrefs to kernels as bare pointers; a full
+/// descriptor would be 3 + 2 * rank slots).
 int64_t parameterBytes(const llvm::SetVector<Value> &values) {
-  int64_t bytes = 0;
-  for (Value v : values) {
-    if (auto memref = dyn_cast<MemRefType>(v.getType()))
-      bytes += 8 * (3 + 2 * memref.getRank());
-    else
-      bytes += 8;
-  }
-  return bytes;
+  return 8 * static_cast<int64_t>(values.size());
 }
 
 std::optional<Candidate> analyse(scf::ParallelOp loop) {

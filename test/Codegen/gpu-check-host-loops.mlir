@@ -39,3 +39,17 @@ func.func @host_reduction(%x: memref<8xf32>, %y: memref<f32>) {
   }
   return
 }
+
+// -----
+
+// Kernels take memrefs as bare pointers: a dynamic shape cannot cross.
+func.func @dynamic_kernel_operand(%x: memref<?xf32>) {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{kernel operand of type 'memref<?xf32>' has a dynamic shape or layout; kernels take memrefs as bare pointers}}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %zero, %x[%tx] : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}

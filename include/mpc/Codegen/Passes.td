@@ -254,11 +254,12 @@ def MPCGPUFuseIndependentLoops
     compared through views; distinct function arguments are taken to be
     distinct buffers, as mpc's runtimes pass them. Only ops that do not
     touch memory (constants, views, allocations) may sit between the nests
-    of a group, and a group's kernel parameters (every memref descriptor
-    and scalar its bodies use) stay within `max-parameter-bytes`.
+    of a group, and a group's kernel parameters (every memref and scalar
+    its bodies use, 8 bytes each: mpc-gpu-pipeline passes memrefs to
+    kernels as bare pointers) stay within `max-parameter-bytes`.
   }];
   let options = [
-    Option<"maxLoops", "max-loops", "int64_t", /*default=*/"64",
+    Option<"maxLoops", "max-loops", "int64_t", /*default=*/"128",
            "most loop nests in one kernel (each thread tests every range)">,
     Option<"maxParameterBytes", "max-parameter-bytes", "int64_t",
            /*default=*/"4096",
@@ -276,7 +277,9 @@ def MPCGPUCheckHostLoops
     `convert-parallel-loops-to-gpu` leaves loops it cannot map where they
     are, which would run on the host over device memory. Any loop nest
     (`scf.parallel`, `scf.for`, linalg op) and any read or write of memory
-    left outside a kernel is an error naming it.
+    left outside a kernel is an error naming it. So is a kernel operand
+    with a dynamic shape, stride or offset: mpc-gpu-pipeline passes
+    memrefs to kernels as bare pointers.
   }];
 }
 

@@ -104,7 +104,7 @@ void mpc::buildGPUSerializePipeline(OpPassManager &pm,
       "gpu.module(mpc-gpu-lower-all-reduce,convert-nvgpu-to-nvvm,"
       "convert-scf-to-cf,"
       "expand-strided-metadata,lower-affine,"
-      "convert-gpu-to-nvvm,canonicalize,cse,"
+      "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-module-to-binary{format=isa}";
   addStages(pm, stages, "mpc-gpu-pipeline");
@@ -117,7 +117,8 @@ void mpc::buildGPUHostPipeline(OpPassManager &pm) {
   std::string stages =
       "expand-strided-metadata,lower-affine,"
       "finalize-memref-to-llvm{use-generic-functions=true},"
-      "gpu-to-llvm,convert-scf-to-cf,convert-ub-to-llvm,convert-arith-to-llvm,"
+      "gpu-to-llvm{use-bare-pointers-for-kernels=true},convert-scf-to-cf,"
+      "convert-ub-to-llvm,convert-arith-to-llvm,"
       "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
       "reconcile-unrealized-casts";
   addStages(pm, stages, "mpc-gpu-host-to-llvm");

@@ -63,7 +63,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
 /// SIMT kernel (parallel loops tiled 16x16 and mapped to blocks and
 /// threads); kernels outlined into one gpu.module, lowered through NVVM and
 /// serialized to PTX by LLVM's NVPTX backend (gpu-module-to-binary,
-/// format=isa). The host side stays gpu.launch_func on memrefs.
+/// format=isa). The host side stays gpu.launch_func on memrefs. Kernels
+/// take memrefs as bare pointers (their shapes and strides are static, as
+/// every compiled program's are), which keeps launches small.
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 
 /// The two halves of buildGPUPipeline: up to kernels as gpu.launch in the
