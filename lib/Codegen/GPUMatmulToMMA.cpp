@@ -143,6 +143,88 @@ struct KernelBuilder {
   }
 };
 
+/// What both kernels share: the contraction's shapes, the fragment
+/// register type, and the warp's 16x8 accumulator tile (loaded from C
+/// before the K loop, stored back after it, under bounds checks).
+struct Contraction {
+  const Operands &m;
+  MemRefType aType, bType, cType;
+  int64_t batch, rows, cols, depth;
+  Type element, fragment;
+  bool bf16;
+
+  Contraction(OpBuilder &b, const Operands &m)
+      : m(m), aType(cast<MemRefType>(m.a.getType())),
+        bType(cast<MemRefType>(m.b.getType())),
+        cType(cast<MemRefType>(m.c.getType())) {
+    int64_t off = m.batched ? 1 : 0;
+    batch = m.batched ? cType.getDimSize(0) : 1;
+    rows = cType.getDimSize(off);
+    cols = cType.getDimSize(off + 1);
+    depth = aType.getDimSize(off + 1);
+    element = aType.getElementType();
+    bf16 = element.isBF16();
+    fragment = bf16 ? Type(b.getI32Type())
+                    : Type(VectorType::get({2}, b.getF16Type()));
+  }
+
+  /// For the device plan: the tensor-core arithmetic and how the operands
+  /// reach the fragments ("shared" or "global").
+  void annotate(OpBuilder &b, gpu::LaunchOp launch, StringRef staging) const {
+    launch->setAttr("mpc.tensor_core_flops",
+                    b.getI64IntegerAttr(2 * batch * rows * cols * depth));
+    launch->setAttr("mpc.operand_staging", b.getStringAttr(staging));
+  }
+
+  /// Indices of element (r, c) of an operand, in batch `batchIndex`.
+  SmallVector<Value> at(Value batchIndex, Value r, Value c) const {
+    SmallVector<Value> indices;
+    if (m.batched)
+      indices.push_back(batchIndex);
+    indices.push_back(r);
+    indices.push_back(c);
+    return indices;
+  }
+
+  /// This lane's four accumulator elements for the 16x8 tile whose rows
+  /// start at `row0` (the lane's group already added) and whose column
+  /// pair starts at `colC`.
+  struct Accumulators {
+    SmallVector<Value> rows, cols;
+  };
+  Accumulators accumulators(KernelBuilder &k, Value row0, Value colC) const {
+    Value row1 = k.add(row0, 8);
+    return {{row0, row0, row1, row1},
+            {colC, k.add(colC, 1), colC, k.add(colC, 1)}};
+  }
+
+  SmallVector<Value> loadAccumulators(KernelBuilder &k, Value batchIndex,
+                                      const Accumulators &acc) const {
+    SmallVector<Value> init;
+    for (int i = 0; i < 4; ++i)
+      init.push_back(k.guardedLoad(
+          m.c, at(batchIndex, acc.rows[i], acc.cols[i]), cType.getShape(),
+          k.both(k.lessThan(acc.rows[i], rows),
+                 k.lessThan(acc.cols[i], cols))));
+    return init;
+  }
+
+  void storeAccumulators(KernelBuilder &k, Value batchIndex,
+                         const Accumulators &acc, ValueRange values) const {
+    OpBuilder &b = k.b;
+    for (int i = 0; i < 4; ++i) {
+      auto guard = scf::IfOp::create(
+          b, k.loc,
+          k.both(k.lessThan(acc.rows[i], rows), k.lessThan(acc.cols[i], cols)),
+          false);
+      OpBuilder::InsertionGuard insertion(b);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      memref::StoreOp::create(b, k.loc, values[i], m.c,
+                              at(batchIndex, acc.rows[i], acc.cols[i]));
+    }
+  }
+};
+
 struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> candidates;
@@ -178,17 +260,9 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     OpBuilder b(op);
     Location loc = op.getLoc();
     KernelBuilder k{b, loc};
-    auto aType = cast<MemRefType>(m.a.getType());
-    auto bType = cast<MemRefType>(m.b.getType());
-    auto cType = cast<MemRefType>(m.c.getType());
-    int64_t off = m.batched ? 1 : 0;
-    int64_t batch = m.batched ? cType.getDimSize(0) : 1;
-    int64_t rows = cType.getDimSize(off), cols = cType.getDimSize(off + 1);
-    int64_t depth = aType.getDimSize(off + 1);
-    Type element = aType.getElementType();
-    bool bf16 = element.isBF16();
-    Type fragment = bf16 ? Type(b.getI32Type())
-                         : Type(VectorType::get({2}, b.getF16Type()));
+    Contraction mat(b, m);
+    int64_t rows = mat.rows, cols = mat.cols, depth = mat.depth;
+    Type element = mat.element;
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
     // Two buffers of each slice: one being filled while the other is read.
@@ -199,13 +273,11 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
 
     auto launch = gpu::LaunchOp::create(
         b, loc, k.index(llvm::divideCeil(cols, kBlockN)),
-        k.index(llvm::divideCeil(rows, kBlockM)), k.index(batch),
+        k.index(llvm::divideCeil(rows, kBlockM)), k.index(mat.batch),
         k.index(kBlockThreads), k.index(1), k.index(1),
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, TypeRange{sharedA, sharedB});
-    launch->setAttr("mpc.tensor_core_flops",
-                    b.getI64IntegerAttr(2 * batch * rows * cols * depth));
-    launch->setAttr("mpc.operand_staging", b.getStringAttr("shared"));
+    mat.annotate(b, launch, "shared");
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     Value tileA = launch.getWorkgroupAttributions()[0];
@@ -225,17 +297,6 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     Value blockRow = k.mul(launch.getBlockIds().y, kBlockM);
     Value blockCol = k.mul(launch.getBlockIds().x, kBlockN);
     Value batchIndex = launch.getBlockIds().z;
-    auto at = [&](Value r, Value c) {
-      SmallVector<Value> indices;
-      if (m.batched)
-        indices.push_back(batchIndex);
-      indices.push_back(r);
-      indices.push_back(c);
-      return indices;
-    };
-    auto inside = [&](Value r, int64_t rBound, Value c, int64_t cBound) {
-      return k.both(k.lessThan(r, rBound), k.lessThan(c, cBound));
-    };
 
     // Which pair of elements of each slice this thread copies: A's 32x16
     // slice is 32 rows of 8 pairs, B's 16x32 is 16 rows of 16 pairs.
@@ -265,7 +326,7 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
       Value srcCol = arith::SelectOp::create(b, loc, any, c, k.index(0));
       return nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, tile, ValueRange{buffer, tileRow, tileCol},
-          source, at(srcRow, srcCol), b.getIndexAttr(2), count,
+          source, mat.at(batchIndex, srcRow, srcCol), b.getIndexAttr(2), count,
           /*bypassL1=*/nullptr);
     };
     // Starts the copies of the K step at `k0` into `buffer`, as one group.
@@ -282,16 +343,10 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     };
 
     // The accumulators start from C.
-    Value row0 = k.add(k.add(blockRow, warpRow), group);
-    Value row1 = k.add(row0, 8);
-    Value colC = k.add(k.add(blockCol, warpCol), k.mul(pair, 2));
-    SmallVector<Value> cRows = {row0, row0, row1, row1};
-    SmallVector<Value> cCols = {colC, k.add(colC, 1), colC, k.add(colC, 1)};
-    SmallVector<Value> init;
-    for (int i = 0; i < 4; ++i)
-      init.push_back(k.guardedLoad(m.c, at(cRows[i], cCols[i]),
-                                   cType.getShape(),
-                                   inside(cRows[i], rows, cCols[i], cols)));
+    Contraction::Accumulators tile = mat.accumulators(
+        k, k.add(k.add(blockRow, warpRow), group),
+        k.add(k.add(blockCol, warpCol), k.mul(pair, 2)));
+    SmallVector<Value> init = mat.loadAccumulators(k, batchIndex, tile);
 
     int64_t steps = llvm::divideCeil(depth, kTileK);
     stage(k.index(0), k.index(0));
@@ -334,32 +389,25 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     auto fragA = [&](Value r, int64_t kOffset) {
       Value c = k.add(kPair, kOffset);
       return k.pack(sharedLoad(tileA, r, c), sharedLoad(tileA, r, k.add(c, 1)),
-                    fragment);
+                    mat.fragment);
     };
     auto fragB = [&](int64_t kOffset) {
       Value r = k.add(kPair, kOffset);
       return k.pack(sharedLoad(tileB, r, fragCol),
-                    sharedLoad(tileB, k.add(r, 1), fragCol), fragment);
+                    sharedLoad(tileB, k.add(r, 1), fragCol), mat.fragment);
     };
     SmallVector<Value> a = {fragA(fragRow0, 0), fragA(fragRow1, 0),
                             fragA(fragRow0, 8), fragA(fragRow1, 8)};
     SmallVector<Value> bFrag = {fragB(0), fragB(8)};
     SmallVector<Value> acc(loop.getRegionIterArgs());
-    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, bf16);
+    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, mat.bf16);
     // Every warp is done with this buffer before the next step's prefetch
     // overwrites it.
     gpu::BarrierOp::create(b, loc);
     scf::YieldOp::create(b, loc, next);
 
     b.setInsertionPointAfter(loop);
-    for (int i = 0; i < 4; ++i) {
-      auto guard = scf::IfOp::create(
-          b, loc, inside(cRows[i], rows, cCols[i], cols), false);
-      OpBuilder::InsertionGuard insertion(b);
-      b.setInsertionPointToStart(&guard.getThenRegion().front());
-      memref::StoreOp::create(b, loc, loop.getResult(i), m.c,
-                              at(cRows[i], cCols[i]));
-    }
+    mat.storeAccumulators(k, batchIndex, tile, loop.getResults());
     gpu::TerminatorOp::create(b, loc);
     op->erase();
   }
@@ -393,26 +441,14 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     OpBuilder b(op);
     Location loc = op.getLoc();
     KernelBuilder k{b, loc};
-    auto aType = cast<MemRefType>(m.a.getType());
-    auto bType = cast<MemRefType>(m.b.getType());
-    auto cType = cast<MemRefType>(m.c.getType());
-    int64_t off = m.batched ? 1 : 0;
-    int64_t batch = m.batched ? cType.getDimSize(0) : 1;
-    int64_t rows = cType.getDimSize(off), cols = cType.getDimSize(off + 1);
-    int64_t depth = aType.getDimSize(off + 1);
-    Type element = aType.getElementType();
-    bool bf16 = element.isBF16();
-    Type fragment = bf16 ? Type(b.getI32Type())
-                         : Type(VectorType::get({2}, b.getF16Type()));
+    Contraction mat(b, m);
+    int64_t rows = mat.rows, cols = mat.cols, depth = mat.depth;
 
     auto launch = gpu::LaunchOp::create(
         b, loc, k.index(llvm::divideCeil(cols, kTileN)),
-        k.index(llvm::divideCeil(rows, kTileM)), k.index(batch),
+        k.index(llvm::divideCeil(rows, kTileM)), k.index(mat.batch),
         k.index(kWarp), k.index(1), k.index(1));
-    // For the device plan: the arithmetic this launch does on tensor cores.
-    launch->setAttr("mpc.tensor_core_flops",
-                    b.getI64IntegerAttr(2 * batch * rows * cols * depth));
-    launch->setAttr("mpc.operand_staging", b.getStringAttr("global"));
+    mat.annotate(b, launch, "global");
     b.setInsertionPointToStart(&launch.getBody().front());
     Value lane = launch.getThreadIds().x;
     Value group = arith::DivUIOp::create(b, loc, lane, k.index(4));
@@ -420,28 +456,16 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     Value row0 = k.add(k.mul(launch.getBlockIds().y, kTileM), group);
     Value row1 = k.add(row0, 8);
     Value colB = k.add(k.mul(launch.getBlockIds().x, kTileN), group);
-    Value colC = k.add(k.mul(launch.getBlockIds().x, kTileN), k.mul(pair, 2));
     Value batchIndex = launch.getBlockIds().z;
-    auto at = [&](Value r, Value c) {
-      SmallVector<Value> indices;
-      if (m.batched)
-        indices.push_back(batchIndex);
-      indices.push_back(r);
-      indices.push_back(c);
-      return indices;
-    };
     auto inside = [&](Value r, int64_t rBound, Value c, int64_t cBound) {
       return k.both(k.lessThan(r, rBound), k.lessThan(c, cBound));
     };
 
     // The accumulators start from C.
-    SmallVector<Value> cRows = {row0, row0, row1, row1};
-    SmallVector<Value> cCols = {colC, k.add(colC, 1), colC, k.add(colC, 1)};
-    SmallVector<Value> init;
-    for (int i = 0; i < 4; ++i)
-      init.push_back(k.guardedLoad(m.c, at(cRows[i], cCols[i]),
-                                   cType.getShape(),
-                                   inside(cRows[i], rows, cCols[i], cols)));
+    Contraction::Accumulators tile = mat.accumulators(
+        k, row0,
+        k.add(k.mul(launch.getBlockIds().x, kTileN), k.mul(pair, 2)));
+    SmallVector<Value> init = mat.loadAccumulators(k, batchIndex, tile);
 
     auto loop = scf::ForOp::create(b, loc, k.index(0),
                                    k.index(llvm::alignTo(depth, kTileK)),
@@ -450,37 +474,30 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     Value k0 = loop.getInductionVar();
     Value kPair = k.add(k0, k.mul(pair, 2));
     auto loadA = [&](Value r, Value c) {
-      return k.guardedLoad(m.a, at(r, c), aType.getShape(),
-                           inside(r, rows, c, depth));
+      return k.guardedLoad(m.a, mat.at(batchIndex, r, c),
+                           mat.aType.getShape(), inside(r, rows, c, depth));
     };
     auto loadB = [&](Value r, Value c) {
-      return k.guardedLoad(m.b, at(r, c), bType.getShape(),
-                           inside(r, depth, c, cols));
+      return k.guardedLoad(m.b, mat.at(batchIndex, r, c),
+                           mat.bType.getShape(), inside(r, depth, c, cols));
     };
     auto fragA = [&](Value r, int64_t kOffset) {
       Value c = k.add(kPair, kOffset);
-      return k.pack(loadA(r, c), loadA(r, k.add(c, 1)), fragment);
+      return k.pack(loadA(r, c), loadA(r, k.add(c, 1)), mat.fragment);
     };
     auto fragB = [&](int64_t kOffset) {
       Value r = k.add(kPair, kOffset);
-      return k.pack(loadB(r, colB), loadB(k.add(r, 1), colB), fragment);
+      return k.pack(loadB(r, colB), loadB(k.add(r, 1), colB), mat.fragment);
     };
     SmallVector<Value> a = {fragA(row0, 0), fragA(row1, 0), fragA(row0, 8),
                             fragA(row1, 8)};
     SmallVector<Value> bFrag = {fragB(0), fragB(8)};
     SmallVector<Value> acc(loop.getRegionIterArgs());
-    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, bf16);
+    SmallVector<Value> next = emitMMA(b, loc, a, bFrag, acc, mat.bf16);
     scf::YieldOp::create(b, loc, next);
 
     b.setInsertionPointAfter(loop);
-    for (int i = 0; i < 4; ++i) {
-      auto guard = scf::IfOp::create(
-          b, loc, inside(cRows[i], rows, cCols[i], cols), false);
-      OpBuilder::InsertionGuard insertion(b);
-      b.setInsertionPointToStart(&guard.getThenRegion().front());
-      memref::StoreOp::create(b, loc, loop.getResult(i), m.c,
-                              at(cRows[i], cCols[i]));
-    }
+    mat.storeAccumulators(k, batchIndex, tile, loop.getResults());
     gpu::TerminatorOp::create(b, loc);
     op->erase();
   }
