@@ -123,6 +123,7 @@ mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
 LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
                                        const std::vector<PlannedEntry> &entries,
                                        int64_t parameterCopyBytes,
+                                       const CUDAArena &arena,
                                        llvm::StringRef chip,
                                        llvm::StringRef path,
                                        llvm::raw_ostream &errors) {
@@ -187,9 +188,6 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
     for (const mpc::ProgramValue &value : widest->outputs)
       if (!value.state)
         stepDownloads += valueBytes(value);
-  FailureOr<CUDAArena> arena = cudaArena(module, entries);
-  if (failed(arena))
-    return failure();
   int64_t peakBuffers = 0;
   for (const FunctionPlan &plan : functions)
     peakBuffers = std::max(peakBuffers, plan.fp32Buffers + plan.lowBuffers +
@@ -233,8 +231,8 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
        << "host<->device per call of " << (widest ? widest->kernel : "")
        << ": " << inputs << " bytes up, " << stepDownloads
        << " bytes down (state stays on the device)\n"
-       << "device arena (reserved once): " << arena->scratch
-       << " bytes for a call's buffers + " << arena->state
+       << "device arena (reserved once): " << arena.scratch
+       << " bytes for a call's buffers + " << arena.state
        << " bytes of training state\n";
   } else {
     llvm::json::OStream json(os, 2);
@@ -263,8 +261,8 @@ LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
                                          otherState + inputs + peakBuffers);
       json.attribute("step_upload_bytes", inputs);
       json.attribute("step_download_bytes", stepDownloads);
-      json.attribute("arena_bytes", arena->scratch + arena->state);
-      json.attribute("arena_state_bytes", arena->state);
+      json.attribute("arena_bytes", arena.scratch + arena.state);
+      json.attribute("arena_state_bytes", arena.state);
     });
     os << "\n";
   }

@@ -39,10 +39,12 @@ cudaArena(mlir::ModuleOp module, const std::vector<PlannedEntry> &entries);
 /// entry function the kernels it launches (on tensor cores or not), the
 /// tensor-core FLOPs and its device buffers by precision; the state (fp32
 /// master weights, optimizer state), inputs and low-precision parameter
-/// copies. `path` "-" prints a table, anything else gets JSON (atomically).
+/// copies; what crosses host and device per step; `arena` (cudaArena's).
+/// `path` "-" prints a table, anything else gets JSON (atomically).
 mlir::LogicalResult writeDevicePlan(mlir::ModuleOp module,
                                     const std::vector<PlannedEntry> &entries,
                                     int64_t parameterCopyBytes,
+                                    const CUDAArena &arena,
                                     llvm::StringRef chip, llvm::StringRef path,
                                     llvm::raw_ostream &errors);
 

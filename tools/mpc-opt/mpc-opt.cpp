@@ -328,13 +328,13 @@ lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entrie
   mpc::buildGPUKernelPipeline(kernels);
   if (failed(kernels.run(module)))
     return failure();
-  if (!devicePlanFlag.empty() &&
-      failed(mpc_opt::writeDevicePlan(module, entries, parameterCopyBytes,
-                                      gpuArchFlag, devicePlanFlag,
-                                      llvm::errs())))
-    return failure();
   FailureOr<mpc_opt::CUDAArena> arena = mpc_opt::cudaArena(module, entries);
   if (failed(arena))
+    return failure();
+  if (!devicePlanFlag.empty() &&
+      failed(mpc_opt::writeDevicePlan(module, entries, parameterCopyBytes,
+                                      *arena, gpuArchFlag, devicePlanFlag,
+                                      llvm::errs())))
     return failure();
   builds.cudaArenaBytes = arena->scratch;
   builds.cudaStateBytes = arena->state;
