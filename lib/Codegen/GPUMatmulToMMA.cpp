@@ -65,10 +65,60 @@ struct Operands {
   bool batched;
 };
 
+/// Whether `op` computes C[b, m, n] += A[(b,) m, k] * B[(b,) k, n] with
+/// the products widened to f32: the form mpc-conv-to-im2col gives a
+/// convolution (the filter is A, shared by every image of the batch).
+bool isBatchedContraction(linalg::GenericOp op) {
+  if (op.getNumLoops() != 4 || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return false;
+  using utils::IteratorType;
+  if (op.getIteratorTypesArray() !=
+      SmallVector<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                                IteratorType::parallel, IteratorType::reduction})
+    return false;
+  MLIRContext *context = op.getContext();
+  AffineExpr b, m, n, k;
+  bindDims(context, b, m, n, k);
+  auto map = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(4, 0, results, context);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if ((maps[0] != map({m, k}) && maps[0] != map({b, m, k})) ||
+      (maps[1] != map({k, n}) && maps[1] != map({b, k, n})) ||
+      maps[2] != map({b, m, n}))
+    return false;
+  // yield(out + extf(a) * extf(b)), in either order.
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArgument(2);
+  Value product = add.getLhs() == out   ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  auto widened = [&](Value v, BlockArgument arg) {
+    auto ext = v.getDefiningOp<arith::ExtFOp>();
+    return ext && ext.getIn() == arg;
+  };
+  Value x = mul.getLhs(), y = mul.getRhs();
+  return (widened(x, body->getArgument(0)) &&
+          widened(y, body->getArgument(1))) ||
+         (widened(y, body->getArgument(0)) &&
+          widened(x, body->getArgument(1)));
+}
+
 /// Why `op` cannot use the MMA kernel, or nothing when it can.
 std::optional<std::string> unsupported(linalg::LinalgOp op, Operands &out) {
-  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
-    return std::string("only linalg.matmul and linalg.batch_matmul are mapped");
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
+      !(generic && isBatchedContraction(generic)))
+    return std::string("only linalg.matmul, linalg.batch_matmul and the "
+                       "im2col convolution's contraction are mapped");
   if (!op.hasPureBufferSemantics())
     return std::string("runs after bufferization");
   // Default (non-transposed, non-broadcast) indexing maps only.
@@ -83,7 +133,7 @@ std::optional<std::string> unsupported(linalg::LinalgOp op, Operands &out) {
   out.a = op.getDpsInputOperand(0)->get();
   out.b = op.getDpsInputOperand(1)->get();
   out.c = op.getDpsInitOperand(0)->get();
-  out.batched = isa<linalg::BatchMatmulOp>(op);
+  out.batched = cast<MemRefType>(out.c.getType()).getRank() == 3;
   auto a = cast<MemRefType>(out.a.getType());
   auto b = cast<MemRefType>(out.b.getType());
   auto c = cast<MemRefType>(out.c.getType());
@@ -161,7 +211,7 @@ struct Contraction {
     batch = m.batched ? cType.getDimSize(0) : 1;
     rows = cType.getDimSize(off);
     cols = cType.getDimSize(off + 1);
-    depth = aType.getDimSize(off + 1);
+    depth = aType.getDimSize(aType.getRank() - 1);
     element = aType.getElementType();
     bf16 = element.isBF16();
     fragment = bf16 ? Type(b.getI32Type())
@@ -176,10 +226,12 @@ struct Contraction {
     launch->setAttr("mpc.operand_staging", b.getStringAttr(staging));
   }
 
-  /// Indices of element (r, c) of an operand, in batch `batchIndex`.
-  SmallVector<Value> at(Value batchIndex, Value r, Value c) const {
+  /// Indices of element (r, c) of `operand`, in batch `batchIndex` when
+  /// the operand has one (an im2col filter is shared by the batch).
+  SmallVector<Value> at(Value operand, Value batchIndex, Value r,
+                        Value c) const {
     SmallVector<Value> indices;
-    if (m.batched)
+    if (cast<MemRefType>(operand.getType()).getRank() == 3)
       indices.push_back(batchIndex);
     indices.push_back(r);
     indices.push_back(c);
@@ -203,7 +255,7 @@ struct Contraction {
     SmallVector<Value> init;
     for (int i = 0; i < 4; ++i)
       init.push_back(k.guardedLoad(
-          m.c, at(batchIndex, acc.rows[i], acc.cols[i]), cType.getShape(),
+          m.c, at(m.c, batchIndex, acc.rows[i], acc.cols[i]), cType.getShape(),
           k.both(k.lessThan(acc.rows[i], rows),
                  k.lessThan(acc.cols[i], cols))));
     return init;
@@ -220,7 +272,7 @@ struct Contraction {
       OpBuilder::InsertionGuard insertion(b);
       b.setInsertionPointToStart(&guard.getThenRegion().front());
       memref::StoreOp::create(b, k.loc, values[i], m.c,
-                              at(batchIndex, acc.rows[i], acc.cols[i]));
+                              at(m.c, batchIndex, acc.rows[i], acc.cols[i]));
     }
   }
 };
@@ -326,7 +378,8 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
       Value srcCol = arith::SelectOp::create(b, loc, any, c, k.index(0));
       return nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, tile, ValueRange{buffer, tileRow, tileCol},
-          source, mat.at(batchIndex, srcRow, srcCol), b.getIndexAttr(2), count,
+          source, mat.at(source, batchIndex, srcRow, srcCol),
+          b.getIndexAttr(2), count,
           /*bypassL1=*/nullptr);
     };
     // Starts the copies of the K step at `k0` into `buffer`, as one group.
@@ -474,11 +527,11 @@ struct GPUMatmulToMMA : mpc::impl::MPCGPUMatmulToMMABase<GPUMatmulToMMA> {
     Value k0 = loop.getInductionVar();
     Value kPair = k.add(k0, k.mul(pair, 2));
     auto loadA = [&](Value r, Value c) {
-      return k.guardedLoad(m.a, mat.at(batchIndex, r, c),
+      return k.guardedLoad(m.a, mat.at(m.a, batchIndex, r, c),
                            mat.aType.getShape(), inside(r, rows, c, depth));
     };
     auto loadB = [&](Value r, Value c) {
-      return k.guardedLoad(m.b, mat.at(batchIndex, r, c),
+      return k.guardedLoad(m.b, mat.at(m.b, batchIndex, r, c),
                            mat.bType.getShape(), inside(r, depth, c, cols));
     };
     auto fragA = [&](Value r, int64_t kOffset) {

@@ -90,3 +90,50 @@ func.func @f32(%a: memref<16x16xf32>, %b: memref<16x8xf32>, %c: memref<16x8xf32>
   linalg.matmul ins(%a, %b : memref<16x16xf32>, memref<16x8xf32>) outs(%c : memref<16x8xf32>)
   return
 }
+
+// -----
+
+// A convolution after mpc-conv-to-im2col: the filter (4x9, shared by the
+// batch) times each image's columns (9x64). A is indexed without the batch,
+// B and C with it; staged only where rows are 4-byte aligned, which the 9
+// columns of the filter are not, so fragments come from global memory.
+// CHECK-LABEL: func.func @im2col_conv
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}}, {{.*}} = %c2{{.*}})
+// CHECK: memref.load %arg0[%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}] : memref<4x9xbf16>
+// CHECK: memref.load %arg1[%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}] : memref<2x9x64xbf16>
+// CHECK: nvvm.mma.sync
+// CHECK: memref.store %{{.*}}, %arg2[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x4x64xf32>
+// CHECK: } {mpc.operand_staging = "global", mpc.tensor_core_flops = 9216 : i64}
+// CHECK-NOT: linalg.generic
+func.func @im2col_conv(%filter: memref<4x9xbf16>, %cols: memref<2x9x64xbf16>, %out: memref<2x4x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%filter, %cols : memref<4x9xbf16>, memref<2x9x64xbf16>) outs(%out : memref<2x4x64xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The same with a filter whose rows are 16 long: staged through shared
+// memory, the filter's copies indexed without the batch.
+// CHECK-LABEL: func.func @im2col_conv_staged
+// CHECK: nvgpu.device_async_copy %arg0[%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}], {{.*}} : memref<8x16xf16> to memref<2x32x16xf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %arg1[%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}], {{.*}} : memref<3x16x32xf16> to memref<2x16x32xf16, #gpu.address_space<workgroup>>
+// CHECK: } {mpc.operand_staging = "shared", mpc.tensor_core_flops = 24576 : i64}
+func.func @im2col_conv_staged(%filter: memref<8x16xf16>, %cols: memref<3x16x32xf16>, %out: memref<3x8x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%filter, %cols : memref<8x16xf16>, memref<3x16x32xf16>) outs(%out : memref<3x8x32xf32>) {
+  ^bb0(%x: f16, %y: f16, %acc: f32):
+    %xf = arith.extf %x : f16 to f32
+    %yf = arith.extf %y : f16 to f32
+    %p = arith.mulf %xf, %yf : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
