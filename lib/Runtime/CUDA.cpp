@@ -199,11 +199,11 @@ void loadDriver() {
   resolve(d.cuLaunchKernel, "cuLaunchKernel");
 }
 
-/// Arena buffers start on 256-byte boundaries (what cuMemAlloc gives and
-/// what vectorised and MMA loads need).
-constexpr uint64_t kAlignment = 256;
+using mpc::runtime::cuda::kArenaGranule;
 
-uint64_t alignUp(uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+uint64_t alignUp(uint64_t n) {
+  return (n + kArenaGranule - 1) / kArenaGranule * kArenaGranule;
+}
 
 CUdeviceptr carve(uint64_t bytes) {
   State &s = state();
@@ -482,9 +482,9 @@ void *_mlir_memref_to_llvm_alloc(size_t bytes) {
 }
 
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes) {
-  if (alignment > kAlignment)
+  if (alignment > kArenaGranule)
     fatal("a buffer asks for " + std::to_string(alignment) +
-          "-byte alignment; the arena gives " + std::to_string(kAlignment));
+          "-byte alignment; the arena gives " + std::to_string(kArenaGranule));
   return reinterpret_cast<void *>(carve(bytes));
 }
 

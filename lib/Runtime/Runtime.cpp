@@ -189,14 +189,14 @@ bool selectCUDA(const std::string &flag, const DeviceCode &code,
     description = "cpu";
     return false;
   }
-  if (flag == "cuda" || !code.cpu) {
-    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes, programName);
-    return true;
-  }
   try {
-    description = "cuda: " + cuda::initialize(code.cudaArenaBytes, code.cudaStateBytes, programName);
+    description = "cuda: " + cuda::initialize(code.cudaArenaBytes,
+                                              code.cudaStateBytes, programName);
     return true;
   } catch (const Error &e) {
+    // Only auto on a binary that has CPU code falls back.
+    if (flag == "cuda" || !code.cpu)
+      throw;
     description = std::string("cpu (no usable GPU: ") + e.what() + ")";
     return false;
   }

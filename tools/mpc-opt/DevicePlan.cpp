@@ -73,9 +73,13 @@ int64_t mpc_opt::lowPrecisionParameterCopyBytes(
   return most;
 }
 
-/// The CUDA runtime's allocation granule (mpc/Runtime/CUDA.h).
+/// The CUDA runtime's allocation granule, mpc::runtime::cuda::kArenaGranule
+/// (mpc/Runtime/CUDA.h, whose global `mpc` namespace clashes with
+/// mlir::mpc here). cuda-binary.test checks that the arena the runtime
+/// reserves is the one planned here.
 constexpr int64_t kArenaGranule = 256;
 
+/// `bytes` rounded up to the CUDA runtime's allocation granule.
 static int64_t granules(int64_t bytes) {
   return (std::max<int64_t>(bytes, 1) + kArenaGranule - 1) / kArenaGranule *
          kArenaGranule;

@@ -30,6 +30,11 @@ namespace runtime {
 struct Array;
 namespace cuda {
 
+/// Every arena buffer starts on this boundary and takes a multiple of it
+/// (what cuMemAlloc gives, and what vectorised and MMA loads need); the
+/// compiler's buffer plan counts in the same granules.
+inline constexpr uint64_t kArenaGranule = 256;
+
 /// Loads the driver, picks device 0, creates the context and the stream
 /// and reserves one arena: `scratchBytes` for the buffers of a call and
 /// `stateBytes` for the training state, which stays on the device between
