@@ -1700,14 +1700,16 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
 };
 
 /// g / scale per gradient, and whether every element of every gradient is
-/// finite (x * 0 == 0 fails exactly for inf and NaN).
+/// finite (x * 0 == 0 fails exactly for inf and NaN). The flags are 1.0 or
+/// 0.0 in f32 and reduced with `minimumf`, so that the GPU runs the check
+/// as a block reduction like any other f32 reduction.
 struct UnscaleGradientsLowering : OpConversionPattern<UnscaleGradientsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(UnscaleGradientsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type i1 = rewriter.getI1Type();
+    Type i1 = rewriter.getI1Type(), f32 = rewriter.getF32Type();
     SmallVector<Value> results;
     Value allFinite;
     for (Value grad : adaptor.getGradients()) {
@@ -1717,7 +1719,7 @@ struct UnscaleGradientsLowering : OpConversionPattern<UnscaleGradientsOp> {
       int64_t rank = type.getRank();
       Type element = type.getElementType();
       SmallVector<Value> unscaled = buildGeneric(
-          rewriter, loc, type.getShape(), {element, i1},
+          rewriter, loc, type.getShape(), {element, f32},
           {grad, adaptor.getScale()},
           {rewriter.getMultiDimIdentityMap(rank), scalarMap(rewriter, rank)},
           [&](OpBuilder &b, Location l, ValueRange a) {
@@ -1727,27 +1729,34 @@ struct UnscaleGradientsLowering : OpConversionPattern<UnscaleGradientsOp> {
             Value finite = arith::CmpFOp::create(
                 b, l, arith::CmpFPredicate::OEQ,
                 arith::MulFOp::create(b, l, x, zero), zero);
+            Value flag = arith::SelectOp::create(b, l, finite,
+                                                 f32Const(b, l, 1.0), zero);
             return SmallVector<Value>{convertScalar(b, l, scaled, element),
-                                      finite};
+                                      flag};
           });
       results.push_back(unscaled[0]);
-      // all() over the flags: a reduction with `and`.
+      // all() over the flags: their minimum is 1 when every one is.
       SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-      Value init = linalg::FillOp::create(
-                       rewriter, loc,
-                       ValueRange{arith::ConstantOp::create(
-                           rewriter, loc, i1, rewriter.getBoolAttr(true))},
-                       ValueRange{tensor::EmptyOp::create(
-                           rewriter, loc, ArrayRef<int64_t>{}, i1)})
-                       .getResult(0);
-      Value finite =
+      Value init =
+          linalg::FillOp::create(
+              rewriter, loc, ValueRange{f32Const(rewriter, loc, 1.0)},
+              ValueRange{tensor::EmptyOp::create(
+                  rewriter, loc, ArrayRef<int64_t>{}, f32)})
+              .getResult(0);
+      Value minimum =
           linalg::ReduceOp::create(
               rewriter, loc, ValueRange{unscaled[1]}, ValueRange{init}, dims,
               [](OpBuilder &b, Location l, ValueRange a) {
                 linalg::YieldOp::create(
-                    b, l, Value(arith::AndIOp::create(b, l, a[0], a[1])));
+                    b, l, Value(arith::MinimumFOp::create(b, l, a[0], a[1])));
               })
               .getResult(0);
+      Value finite = buildGeneric(
+          rewriter, loc, {}, {i1}, {minimum}, {scalarMap(rewriter, 0)},
+          [](OpBuilder &b, Location l, ValueRange a) {
+            return SmallVector<Value>{arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OEQ, a[0], f32Const(b, l, 1.0))};
+          })[0];
       allFinite =
           allFinite
               ? buildGeneric(rewriter, loc, {}, {i1}, {allFinite, finite},

@@ -253,3 +253,25 @@ func.func @pad_modes(%x: tensor<3x4xf32>) -> (tensor<4x5xf32>, tensor<5x6xf32>, 
   %2 = mpc.pad %x {pads = array<i64: 1, 1, 1, 1>, mode = #mpc<pad_mode reflect>} : (tensor<3x4xf32>) -> tensor<5x6xf32>
   return %0, %1, %2 : tensor<4x5xf32>, tensor<5x6xf32>, tensor<5x6xf32>
 }
+
+// -----
+
+// Unscaling divides each gradient by the scale; its finite flags are 1.0
+// or 0.0 in f32 and their minimum, an f32 reduction the GPU runs in a
+// thread block, is 1 exactly when every element is finite.
+// CHECK-LABEL: func.func @unscale_gradients
+// CHECK: %[[U:.+]]:2 = linalg.generic
+// CHECK:   arith.divf
+// CHECK:   %[[ZERO:.+]] = arith.mulf
+// CHECK:   %[[FIN:.+]] = arith.cmpf oeq, %[[ZERO]]
+// CHECK:   arith.select %[[FIN]], %{{.+}}, %{{.+}} : f32
+// CHECK: } -> (tensor<5xf32>, tensor<5xf32>)
+// CHECK: %[[MIN:.+]] = linalg.reduce ins(%[[U]]#1 : tensor<5xf32>)
+// CHECK:   arith.minimumf
+// CHECK: linalg.generic
+// CHECK:   arith.cmpf oeq, %{{.+}}, %{{.+}} : f32
+// CHECK: } -> tensor<i1>
+func.func @unscale_gradients(%g: tensor<5xf32>, %scale: tensor<f32>) -> (tensor<5xf32>, tensor<i1>) {
+  %u, %finite = mpc.unscale_gradients %g, %scale : (tensor<5xf32>, tensor<f32>) -> (tensor<5xf32>, tensor<i1>)
+  return %u, %finite : tensor<5xf32>, tensor<i1>
+}
