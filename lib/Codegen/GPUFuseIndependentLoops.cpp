@@ -17,6 +17,8 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetOperations.h"
 
+#include <limits>
+
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUFUSEINDEPENDENTLOOPS
 #include "mpc/Codegen/Passes.h.inc"
@@ -37,13 +39,76 @@ Value rootBuffer(Value memref) {
   return memref;
 }
 
+/// The elements of a buffer an access may touch: [begin, end), from the
+/// static layout of the view it goes through (the whole buffer when that
+/// is not static). Slots of the flat training state are disjoint ranges
+/// of one buffer.
+struct Span {
+  int64_t begin = 0, end = std::numeric_limits<int64_t>::max();
+  bool overlaps(const Span &other) const {
+    return begin < other.end && other.begin < end;
+  }
+};
+
+Span spanOf(Value memref) {
+  // Layout offsets count elements of the root buffer through subviews and
+  // reshapes; memref.view shifts the base by bytes instead.
+  for (Value v = memref; Operation *def = v.getDefiningOp();) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp,
+             memref::CollapseShapeOp>(def))
+      return Span();
+    v = view.getViewSource();
+  }
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  auto rootType = dyn_cast<MemRefType>(rootBuffer(memref).getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type || !rootType || !type.hasStaticShape() ||
+      !rootType.getLayout().isIdentity() ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic) || type.getNumElements() == 0)
+    return Span();
+  int64_t last = offset;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides)) {
+    if (stride < 0)
+      return Span();
+    last += (size - 1) * stride;
+  }
+  return Span{offset, last + 1};
+}
+
+/// The buffers a nest reads or writes, each with the spans it touches.
+using Accesses = llvm::SmallDenseMap<Value, SmallVector<Span, 2>, 8>;
+
+void addAccess(Accesses &accesses, Value memref) {
+  accesses[rootBuffer(memref)].push_back(spanOf(memref));
+}
+
+/// Whether `a` and `b` touch a common element of a common buffer.
+bool overlap(const Accesses &a, const Accesses &b) {
+  for (const auto &[buffer, spans] : a) {
+    auto it = b.find(buffer);
+    if (it == b.end())
+      continue;
+    for (const Span &x : spans)
+      for (const Span &y : it->second)
+        if (x.overlaps(y))
+          return true;
+  }
+  return false;
+}
+
 /// A loop nest a group can take: its trip counts and the buffers it reads
 /// and writes.
 struct Candidate {
   scf::ParallelOp loop;
   SmallVector<int64_t> tripCounts;
   int64_t iterations = 1;
-  llvm::SmallDenseSet<Value, 8> reads, writes;
+  Accesses reads, writes;
   /// The values from outside the nest its body uses: they become kernel
   /// parameters.
   llvm::SetVector<Value> captured;
@@ -73,11 +138,11 @@ std::optional<Candidate> analyse(scf::ParallelOp loop) {
   }
   WalkResult walk = loop.getBody()->walk([&](Operation *op) {
     if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      c.reads.insert(rootBuffer(load.getMemRef()));
+      addAccess(c.reads, load.getMemRef());
       return WalkResult::advance();
     }
     if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      c.writes.insert(rootBuffer(store.getMemRef()));
+      addAccess(c.writes, store.getMemRef());
       return WalkResult::advance();
     }
     // The square root mpc-gpu-approximate-math emits is arithmetic.
@@ -103,17 +168,13 @@ std::optional<Candidate> analyse(scf::ParallelOp loop) {
   return c;
 }
 
-/// Whether `a` and `b` can run at the same time: neither writes a buffer
-/// the other reads or writes. Distinct function arguments are distinct
-/// buffers (mpc's runtimes pass each input in its own).
+/// Whether `a` and `b` can run at the same time: neither writes an
+/// element the other reads or writes. Distinct function arguments are
+/// distinct buffers (mpc's runtimes pass each input, and each kind of
+/// training state, in its own).
 bool independent(const Candidate &a, const Candidate &b) {
-  for (Value w : a.writes)
-    if (b.reads.contains(w) || b.writes.contains(w))
-      return false;
-  for (Value w : b.writes)
-    if (a.reads.contains(w))
-      return false;
-  return true;
+  return !overlap(a.writes, b.reads) && !overlap(a.writes, b.writes) &&
+         !overlap(b.writes, a.reads);
 }
 
 struct GPUFuseIndependentLoops

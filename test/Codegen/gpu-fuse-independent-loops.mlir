@@ -99,3 +99,39 @@ func.func @through_views(%a: memref<4x4xf32>, %b: memref<16xf32>, %s: memref<f32
   }
   return
 }
+
+// -----
+
+// Disjoint ranges of one buffer (slots of the flat training state) are
+// independent; a nest reading a range another writes is not.
+// CHECK-LABEL: func.func @disjoint_slots
+// CHECK:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:           memref.store %{{.*}}, %[[A:.*]][
+// CHECK:           memref.store %{{.*}}, %[[B:.*]][
+// CHECK:         }
+// CHECK:         scf.parallel
+// CHECK-NOT:     scf.parallel
+func.func @disjoint_slots(%state: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %cst = arith.constant 1.0 : f32
+  %a = memref.subview %state[0] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1]>>
+  %b = memref.subview %state[4] [8] [1] : memref<16xf32> to memref<8xf32, strided<[1], offset: 4>>
+  %overlap = memref.subview %state[2] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1], offset: 2>>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %cst, %a[%i] : memref<4xf32, strided<[1]>>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %cst, %b[%i] : memref<8xf32, strided<[1], offset: 4>>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %v = memref.load %overlap[%i] : memref<4xf32, strided<[1], offset: 2>>
+    memref.store %v, %a[%i] : memref<4xf32, strided<[1]>>
+    scf.reduce
+  }
+  return
+}
