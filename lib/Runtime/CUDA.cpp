@@ -115,7 +115,8 @@ struct State {
   CUdeviceptr arena = 0;
   uint64_t arenaBytes = 0, arenaUsed = 0;
   /// The state slots sit above the scratch part of the arena.
-  uint64_t stateBytes = 0, stateUsed = 0;
+  uint64_t stateBytes = 0;
+  std::map<std::string, uint64_t> stateOffsets;
   std::map<std::string, Slot> slots;
   std::string programName = "mpc program";
 };
@@ -224,11 +225,13 @@ namespace runtime {
 namespace cuda {
 
 std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
+                       const std::map<std::string, uint64_t> &stateOffsets,
                        const std::string &programName) {
   State &s = state();
   if (s.stream)
     throw Error("CUDA: initialised twice");
   s.programName = programName;
+  s.stateOffsets = stateOffsets;
   loadDriver();
   Driver &d = s.driver;
   CUresult init = d.cuInit(0);
@@ -314,25 +317,30 @@ void endCall() {
         "cuStreamSynchronize (a kernel of this call failed)");
 }
 
-/// The slot named `name`, made on first use.
+/// The slot named `name`, where the compiler's layout puts it.
 static Slot &slotFor(const std::string &name, uint64_t bytes) {
   State &s = state();
   auto [it, made] = s.slots.try_emplace(name);
   Slot &slot = it->second;
   if (made) {
-    uint64_t size = alignUp(std::max<uint64_t>(bytes, 1));
-    if (s.stateUsed + size > s.stateBytes)
+    auto offset = s.stateOffsets.find(name);
+    if (offset == s.stateOffsets.end() ||
+        offset->second + bytes > s.stateBytes)
       throw Error("CUDA: the training state '" + name + "' (" +
-                  std::to_string(bytes) + " bytes) does not fit the state "
-                  "part of the arena (" + std::to_string(s.stateBytes) +
+                  std::to_string(bytes) + " bytes) has no place in the "
+                  "state part of the arena (" + std::to_string(s.stateBytes) +
                   " bytes, from the compiler's plan); this is a compiler bug");
-    slot.device = s.arena + s.arenaBytes + s.stateUsed;
+    slot.device = s.arena + s.arenaBytes + offset->second;
     slot.bytes = bytes;
-    s.stateUsed += size;
   } else if (slot.bytes != bytes) {
     throw Error("CUDA: the training state '" + name + "' changed size");
   }
   return slot;
+}
+
+void *stateRegion() {
+  State &s = state();
+  return reinterpret_cast<void *>(s.arena + s.arenaBytes);
 }
 
 void *stateInput(const std::string &name, const Array &host) {

@@ -191,7 +191,9 @@ bool selectCUDA(const std::string &flag, const DeviceCode &code,
   }
   try {
     description = "cuda: " + cuda::initialize(code.cudaArenaBytes,
-                                              code.cudaStateBytes, programName);
+                                              code.cudaStateBytes,
+                                              code.cudaStateOffsets,
+                                              programName);
     return true;
   } catch (const Error &e) {
     // Only auto on a binary that has CPU code falls back.

@@ -293,6 +293,84 @@ def case_gpu_fused_independent_loops():
 
 case_gpu_fused_independent_loops.pre_passes = "mpc-gpu-tiled-loops"
 
+def case_gpu_flattened_adamw():
+    """One AdamW step with loss scaling on two parameters, their state
+    flattened (mpc-flatten-training-state: one buffer per kind, one update
+    over each, written in place) and called from another function: the
+    bias, which lies behind the weight in every flat buffer, matches
+    torch.optim.AdamW's step."""
+    w, b = RNG.standard_normal((2, 3)), RNG.standard_normal((3,))
+    mw, mb = RNG.standard_normal((2, 3)) * 0.1, RNG.standard_normal((3,)) * 0.1
+    vw, vb = RNG.random((2, 3)) * 0.1, RNG.random((3,)) * 0.1
+    gw, gb = RNG.standard_normal((2, 3)) * 8, RNG.standard_normal((3,)) * 8
+    step, scale, lr, wd = 3.0, 8.0, 0.01, 0.1
+    t = lambda shape: tensor_type(shape)
+    state = [("param:w", w), ("param:b", b), ("adam_m:w", mw),
+             ("adam_m:b", mb), ("adam_v:w", vw), ("adam_v:b", vb)]
+    args = ", ".join('%%s%d: %s {mpc.state = "%s"}' % (i, t(v.shape), n)
+                     for i, (n, v) in enumerate(state))
+    results = ", ".join('%s {mpc.state = "%s"}' % (t(v.shape), n)
+                        for n, v in state)
+    source = """func.func private @printMemrefF32(tensor<*xf32>)
+func.func @kernel(%s, %%step: tensor<f32> {mpc.state = "step"}, %%scale: tensor<f32> {mpc.state = "loss_scale"}, %%gw: tensor<2x3xf32>, %%gb: tensor<3xf32>, %%lr: tensor<f32>, %%wd: tensor<f32>) -> (%s, tensor<f32> {mpc.state = "step"}) {
+  %%u:2, %%finite = mpc.unscale_gradients %%gw, %%gb, %%scale : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<i1>)
+  %%pw, %%nmw, %%nvw = mpc.adam_update %%s0, %%u#0, %%s2, %%s4, %%lr, %%step, %%wd {decoupled} : tensor<2x3xf32>, tensor<f32>
+  %%pb, %%nmb, %%nvb = mpc.adam_update %%s1, %%u#1, %%s3, %%s5, %%lr, %%step, %%wd {decoupled} : tensor<3xf32>, tensor<f32>
+  %%k0 = mpc.where %%finite, %%pw, %%s0 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %%k1 = mpc.where %%finite, %%pb, %%s1 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %%k2 = mpc.where %%finite, %%nmw, %%s2 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %%k3 = mpc.where %%finite, %%nmb, %%s3 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %%k4 = mpc.where %%finite, %%nvw, %%s4 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %%k5 = mpc.where %%finite, %%nvb, %%s5 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %%one = mpc.constant dense<1.0> : tensor<f32>
+  %%next = mpc.add %%step, %%one : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %%k0, %%k1, %%k2, %%k3, %%k4, %%k5, %%next : %s, tensor<f32>
+}
+func.func @main() {
+  %s
+  %%r:7 = call @kernel(%s) : (%s) -> (%s, tensor<f32>)
+  %%u = tensor.cast %%r#1 : tensor<3xf32> to tensor<*xf32>
+  call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
+  return
+}
+""" % (args, results, ", ".join(t(v.shape) for _, v in state),
+       "\n  ".join(["%%c%d = arith.constant %s : %s" % (i, dense(v), t(v.shape))
+                    for i, (_, v) in enumerate(state)] +
+                   ["%%c%d = arith.constant %s : %s" % (6 + i, dense(v), t(np.shape(v)))
+                    for i, v in enumerate([np.float32(step), np.float32(scale)])] +
+                   ["%%c8 = arith.constant %s : tensor<2x3xf32>" % dense(gw),
+                    "%%c9 = arith.constant %s : tensor<3xf32>" % dense(gb),
+                    "%%c10 = arith.constant %s : tensor<f32>" % dense(np.float32(lr)),
+                    "%%c11 = arith.constant %s : tensor<f32>" % dense(np.float32(wd))]),
+       ", ".join("%%c%d" % i for i in range(12)),
+       ", ".join([t(v.shape) for _, v in state] + ["tensor<f32>"] * 2 +
+                 ["tensor<2x3xf32>", "tensor<3xf32>", "tensor<f32>", "tensor<f32>"]),
+       ", ".join(t(v.shape) for _, v in state))
+    f = lambda v: np.float64(np.float32(v))
+    g = f(gb) / scale
+    m = 0.9 * f(mb) + 0.1 * g
+    v = 0.999 * f(vb) + 0.001 * g * g
+    n = step + 1
+    p = f(b) * (1 - lr * wd)
+    p = p - lr * (m / (1 - 0.9 ** n)) / (np.sqrt(v / (1 - 0.999 ** n)) + 1e-8)
+    return source, (3,), p, 1e-5
+
+
+# mpc-gpu-tiled-loops without mpc-gpu-approximate-math, whose square root
+# is an NVVM intrinsic the CPU cannot run.
+case_gpu_flattened_adamw.pre_passes = (
+    "mpc-flatten-training-state,convert-mpc-parameters-to-memref,"
+    "func.func(convert-mpc-to-linalg,mpc-fuse-elementwise,canonicalize),"
+    "eliminate-empty-tensors,cse,empty-tensor-to-alloc-tensor,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "mpc-state-in-place,func.func(cse,canonicalize,buffer-hoisting,"
+    "mpc-gpu-block-reductions,convert-linalg-to-parallel-loops,"
+    "mpc-gpu-serial-kernels,mpc-gpu-fuse-independent-loops,"
+    "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 "
+    "no-min-max-bounds=true})")
+case_gpu_flattened_adamw.full_source = True
+
 CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_add_broadcast, case_gelu_sigmoid_softplus, case_matmul_f32,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
@@ -300,7 +378,7 @@ CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
          case_pad_reflect, case_gpu_math_approximations,
          case_gpu_tiled_loops, case_gpu_serial_kernels,
-         case_gpu_fused_independent_loops]
+         case_gpu_fused_independent_loops, case_gpu_flattened_adamw]
 
 
 def program(inputs, body, out_shape):
@@ -379,10 +457,13 @@ def run_model(mpc_opt, runner, lib_dir, model, shape, out_shape, precision,
 
 
 def run_case(mpc_opt, runner, lib_dir, case):
-    inputs, body, out_shape, reference, rtol, *scale = case()
+    if getattr(case, "full_source", False):
+        source, out_shape, reference, rtol, *scale = case()
+    else:
+        inputs, body, out_shape, reference, rtol, *scale = case()
+        source = program(inputs, body, out_shape)
     try:
-        values = run_on_cpu(mpc_opt, runner, lib_dir,
-                            program(inputs, body, out_shape),
+        values = run_on_cpu(mpc_opt, runner, lib_dir, source,
                             getattr(case, "pre_passes", None))
     except RuntimeError as e:
         return str(e)

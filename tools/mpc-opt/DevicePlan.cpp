@@ -119,6 +119,11 @@ mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
       return failure();
     arena.scratch = std::max(arena.scratch, bytes);
   }
+  // The CUDA build keeps the state in one region (mpc-flatten-training-state).
+  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout")) {
+    arena.state = granules(layout.getAs<IntegerAttr>("elements").getInt() * 4);
+    return arena;
+  }
   for (const auto &slot : state)
     arena.state += slot.getValue();
   return arena;

@@ -328,6 +328,29 @@ lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entrie
   mpc::buildGPUKernelPipeline(kernels);
   if (failed(kernels.run(module)))
     return failure();
+  // The state region's layout and the kinds each function takes, for the
+  // generated wrappers and the runtime.
+  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout")) {
+    constexpr uint64_t kF32Bytes = 4;
+    for (NamedAttribute slot : layout.getAs<DictionaryAttr>("slots"))
+      builds.cudaStateSlotOffsets[slot.getName().str()] =
+          cast<IntegerAttr>(slot.getValue()).getInt() * kF32Bytes;
+    for (NamedAttribute kind : layout.getAs<DictionaryAttr>("kinds"))
+      builds.cudaStateKindOffsets[kind.getName().str()] =
+          cast<IntegerAttr>(kind.getValue()).getInt() * kF32Bytes;
+    for (const mpc_opt::PlannedEntry &planned : entries) {
+      auto function =
+          module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
+      if (!function)
+        continue;
+      std::vector<std::string> &kinds =
+          builds.cudaStateKindsOf[planned.entry->kernel];
+      for (unsigned i = 0; i < function.getNumArguments(); ++i)
+        if (auto kind =
+                function.getArgAttrOfType<StringAttr>(i, "mpc.state_kind"))
+          kinds.push_back(kind.str());
+    }
+  }
   FailureOr<mpc_opt::CUDAArena> arena = mpc_opt::cudaArena(module, entries);
   if (failed(arena))
     return failure();
@@ -338,6 +361,7 @@ lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entrie
     return failure();
   builds.cudaArenaBytes = arena->scratch;
   builds.cudaStateBytes = arena->state;
+  mpc::stripStateAttributes(module);
   // The CPU build (if any) keeps the entry names; the CUDA build's get the
   // suffix, so that both link into one binary.
   for (const mpc_opt::PlannedEntry &planned : entries) {
@@ -404,6 +428,7 @@ static int lowerAndEmit(
     PassManager lower(module.getContext());
     if (failed(applyPassManagerCLOptions(lower)))
       return 1;
+    mpc::stripStateAttributes(module);
     mpc::CPUPipelineOptions cpuOptions;
     cpuOptions.vectorWidth = cpu.vectorWidth;
     mpc::buildCPUPipeline(lower, cpuOptions);

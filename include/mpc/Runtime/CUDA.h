@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace mpc {
@@ -38,11 +39,14 @@ inline constexpr uint64_t kArenaGranule = 256;
 /// Loads the driver, picks device 0, creates the context and the stream
 /// and reserves one arena: `scratchBytes` for the buffers of a call and
 /// `stateBytes` for the training state, which stays on the device between
-/// calls. Throws runtime::Error saying what is missing (no driver library,
+/// calls, each slot at its offset in `stateOffsets` (the compiler's
+/// layout: a slot kind's slots end to end, which its kernels update as
+/// one flat buffer). Throws runtime::Error saying what is missing (no driver library,
 /// the stub library, no device, out of memory). Returns a description of
 /// the device. Errors met later, inside compiled code that cannot unwind,
 /// end the process with a message naming `programName`.
 std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
+                       const std::map<std::string, uint64_t> &stateOffsets,
                        const std::string &programName);
 
 /// Whether initialize() succeeded.
@@ -62,6 +66,9 @@ void download(void *host, const void *device, uint64_t bytes);
 /// synchronisation of a call).
 void endCall();
 
+/// The device address of the training state: compiled functions take
+/// each kind of state as a flat buffer at its offset from here.
+void *stateRegion();
 /// Training state (weights, optimizer moments, the loss scale, the step)
 /// lives in device slots named after it, across calls. A state input is
 /// the slot itself when `host` is the array the slot last produced or

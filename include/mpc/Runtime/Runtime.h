@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct DeviceCode {
   /// The compiler's buffer plan: the most device memory the buffers of
   /// one call use, and the training state kept on the device.
   uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
+  /// Where each training-state slot lies in the state part (bytes), as
+  /// the compiler laid the state out for its kernels.
+  std::map<std::string, uint64_t> cudaStateOffsets;
 };
 
 /// Resolves --device (cpu, cuda or auto) against the code the binary

@@ -123,15 +123,13 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
   if (entry.outputs.empty())
     return func.emitError() << "the program has no outputs", failure();
   // The names are read; the lowering has no use for them (and would warn
-  // about attributes it does not know).
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    func.removeArgAttr(i, "mpc.state");
+  // about attributes it does not know). The state's stay until the
+  // builds are lowered: the CUDA build lays the state out by them
+  // (stripStateAttributes).
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
     func.removeArgAttr(i, "mpc.name");
-  }
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    func.removeResultAttr(i, StringAttr::get(func.getContext(), "mpc.state"));
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
     func.removeResultAttr(i, StringAttr::get(func.getContext(), "mpc.name"));
-  }
   // `main` belongs to the generated C++ entry point; the kernels get names
   // of their own.
   if (failed(SymbolTable::replaceAllSymbolUses(
@@ -141,6 +139,23 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                 UnitAttr::get(module.getContext()));
   return entry;
+}
+
+void mpc::stripStateAttributes(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  auto state = StringAttr::get(context, "mpc.state");
+  auto kind = StringAttr::get(context, "mpc.state_kind");
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      func.removeArgAttr(i, state);
+      func.removeArgAttr(i, kind);
+    }
+    for (unsigned i = 0; i < func.getNumResults(); ++i) {
+      func.removeResultAttr(i, state);
+      func.removeResultAttr(i, kind);
+    }
+  }
+  module->removeAttr("mpc.state_layout");
 }
 
 /// A C++ string literal for `text`.
@@ -302,13 +317,126 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
   os << "  for (void *buffer : owned)\n    std::free(buffer);\n}\n\n";
 }
 
+/// `call_KERNEL_cuda` of a function whose training state the CUDA build
+/// keeps in the device's state region (mpc-flatten-training-state): the
+/// state inputs are synchronised into their slots (uploaded only when the
+/// host holds newer values), the kernel takes one flat buffer per state
+/// kind and updates it in place, and only the other results come back;
+/// the state results are the slots themselves, fetched when the host
+/// needs them.
+static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
+                                  const ProgramBuilds &builds,
+                                  ArrayRef<std::string> kinds) {
+  std::string kernel = entry.kernel + kCUDAKernelSuffix.str();
+  std::vector<size_t> results;
+  for (auto [i, out] : llvm::enumerate(entry.outputs))
+    if (!out.state)
+      results.push_back(i);
+  std::string resultsType;
+  if (results.size() == 1) {
+    resultsType = descriptorType(entry.outputs[results[0]]);
+  } else if (results.size() > 1) {
+    resultsType = "Results_" + kernel;
+    os << "struct " << resultsType << " {\n";
+    for (auto [r, i] : llvm::enumerate(results))
+      os << "  " << descriptorType(entry.outputs[i]) << " r" << r << ";\n";
+    os << "};\n";
+  }
+  os << "extern \"C\" void _mlir_ciface_" << kernel << "(";
+  llvm::ListSeparator comma;
+  if (!resultsType.empty())
+    os << comma << resultsType << " *";
+  for (size_t k = 0; k < kinds.size(); ++k)
+    os << comma << "Memref<float, 1> *";
+  for (const ProgramValue &in : entry.inputs)
+    if (!in.state)
+      os << comma << descriptorType(in) << " *";
+  os << ");\n\n";
+  os << "static void call_" << kernel
+     << "(const std::vector<const mpc::runtime::Array *> &in,\n"
+     << "    std::vector<mpc::runtime::Array> &out) {\n"
+     << "  mpc::runtime::cuda::beginCall();\n"
+     << "  char *state = static_cast<char *>("
+        "mpc::runtime::cuda::stateRegion());\n";
+  for (auto [i, in] : llvm::enumerate(entry.inputs))
+    if (in.state)
+      os << "  mpc::runtime::cuda::stateInput(" << quoted(in.name) << ", *in["
+         << i << "]);\n";
+  for (auto [k, kind] : llvm::enumerate(kinds)) {
+    uint64_t offset = builds.cudaStateKindOffsets.at(kind);
+    os << "  auto k" << k << " = Memref<float, 1>{(float *)(state + " << offset
+       << "), (float *)(state + " << offset << "), 0, {0}, {1}};\n";
+  }
+  for (auto [i, in] : llvm::enumerate(entry.inputs)) {
+    if (in.state)
+      continue;
+    std::string data = "in[" + std::to_string(i) + "]->data";
+    os << "  void *p" << i << " = mpc::runtime::cuda::upload(" << data
+       << ".data(), " << data << ".size());\n";
+    std::string type = cTypeOf(in.dtype);
+    os << "  auto a" << i << " = " << descriptorType(in) << "{(" << type
+       << " *)p" << i << ", (" << type << " *)p" << i << ", 0";
+    if (!in.shape.empty()) {
+      os << ", {";
+      llvm::interleaveComma(in.shape, os);
+      os << "}, {";
+      std::vector<int64_t> strides(in.shape.size(), 1);
+      for (int d = (int)in.shape.size() - 2; d >= 0; --d)
+        strides[d] = strides[d + 1] * in.shape[d + 1];
+      llvm::interleaveComma(strides, os);
+      os << "}";
+    }
+    os << "};\n";
+  }
+  // The kernel reads each flat buffer through a bare pointer and its
+  // static size; the descriptors' sizes are for completeness only.
+  if (!resultsType.empty())
+    os << "  " << resultsType << " results;\n";
+  os << "  _mlir_ciface_" << kernel << "(";
+  llvm::ListSeparator args;
+  if (!resultsType.empty())
+    os << args << "&results";
+  for (size_t k = 0; k < kinds.size(); ++k)
+    os << args << "&k" << k;
+  for (auto [i, in] : llvm::enumerate(entry.inputs))
+    if (!in.state)
+      os << args << "&a" << i;
+  os << ");\n  out.clear();\n";
+  unsigned next = 0;
+  for (const ProgramValue &o : entry.outputs) {
+    os << "  {\n    mpc::runtime::Array o{" << quoted(o.dtype) << ", {";
+    llvm::interleaveComma(o.shape, os);
+    os << "}, {}};\n"
+       << "    o.data.resize(o.elements() * "
+       << "mpc::runtime::Array::itemSize(o.dtype));\n";
+    if (o.state) {
+      os << "    mpc::runtime::cuda::stateOutput(" << quoted(o.name)
+         << ", o, state + " << builds.cudaStateSlotOffsets.at(o.name)
+         << ", o.data.size());\n";
+    } else {
+      std::string r = results.size() > 1 ? "results.r" + std::to_string(next)
+                                         : std::string("results");
+      ++next;
+      os << "    mpc::runtime::cuda::download(o.data.data(), " << r
+         << ".aligned + " << r << ".offset, o.data.size());\n";
+    }
+    os << "    out.push_back(std::move(o));\n  }\n";
+  }
+  os << "  mpc::runtime::cuda::endCall();\n}\n\n";
+}
+
 /// Both builds' wrappers of `entry`, as `builds` has them.
 static void writeEntryWrappers(raw_ostream &os, const EntryPoint &entry,
                                const ProgramBuilds &builds) {
   writeResultsStruct(os, entry);
   if (builds.cpu)
     writeKernelWrapper(os, entry, /*cuda=*/false);
-  if (builds.cuda)
+  if (!builds.cuda)
+    return;
+  auto kinds = builds.cudaStateKindsOf.find(entry.kernel);
+  if (kinds != builds.cudaStateKindsOf.end())
+    writeCUDAStateWrapper(os, entry, builds, kinds->second);
+  else
     writeKernelWrapper(os, entry, /*cuda=*/true);
 }
 
@@ -324,12 +452,15 @@ static std::string entryPointValue(const EntryPoint &entry,
          "}";
 }
 
-/// `{cpu, cuda, arena bytes, state bytes}`
+/// `{cpu, cuda, arena bytes, state bytes, {{"slot", offset}, ...}}`
 static std::string deviceCodeValue(const ProgramBuilds &builds) {
-  return llvm::formatv("{{{0}, {1}, {2}ull, {3}ull}",
+  std::string offsets;
+  for (const auto &[name, offset] : builds.cudaStateSlotOffsets)
+    offsets += "{" + quoted(name) + ", " + std::to_string(offset) + "ull}, ";
+  return llvm::formatv("{{{0}, {1}, {2}ull, {3}ull, {{{4}}}",
                        builds.cpu ? "true" : "false",
                        builds.cuda ? "true" : "false", builds.cudaArenaBytes,
-                       builds.cudaStateBytes)
+                       builds.cudaStateBytes, offsets)
       .str();
 }
 

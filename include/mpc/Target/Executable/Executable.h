@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,18 @@ struct ProgramBuilds {
   /// other than training state and every buffer it allocates, 256-byte
   /// aligned), and the training state, which stays on the device.
   uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
+  /// The CUDA build's training state region (mpc-flatten-training-state):
+  /// byte offsets of each slot and of each kind, and the kinds each
+  /// function takes as flat buffers, in argument order, before its other
+  /// inputs (it updates them in place and returns no state).
+  std::map<std::string, uint64_t> cudaStateSlotOffsets, cudaStateKindOffsets;
+  std::map<std::string, std::vector<std::string>> cudaStateKindsOf;
 };
+
+/// Removes the training-state attributes (`mpc.state`, `mpc.state_kind`,
+/// the module's `mpc.state_layout`) once a build has read them, before it
+/// is lowered to LLVM.
+void stripStateAttributes(ModuleOp module);
 
 /// The suffix of a function's CUDA build.
 inline constexpr llvm::StringLiteral kCUDAKernelSuffix = "_cuda";

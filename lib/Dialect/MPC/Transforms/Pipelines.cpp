@@ -72,12 +72,19 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
 }
 
 void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
+  // The training state is flat buffers, one per slot kind, that the
+  // optimizer updates in place with one kernel. CSE after empty-tensor
+  // elimination makes the slices an update reads and writes one value,
+  // which bufferization then updates in place instead of copying.
   std::string stages =
-      "convert-mpc-parameters-to-memref,"
+      "mpc-flatten-training-state,convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
-      "canonicalize)," +
-      std::string(kBufferizeStages) +
-      "func.func(buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-block-reductions,"
+      "canonicalize),"
+      "eliminate-empty-tensors,cse,empty-tensor-to-alloc-tensor,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "mpc-state-in-place,"
+      "func.func(cse,canonicalize,buffer-hoisting,mpc-gpu-matmul-to-mma,mpc-gpu-block-reductions,"
       "mpc-gpu-approximate-math,"
       "convert-linalg-to-parallel-loops,mpc-gpu-serial-kernels,"
       "mpc-gpu-device-constants,mpc-gpu-fuse-independent-loops,"

@@ -200,4 +200,43 @@ def MPCLossScaling : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPCFlattenTrainingState : Pass<"mpc-flatten-training-state", "::mlir::ModuleOp"> {
+  let summary = "training state as flat fp32 buffers, one per slot kind, "
+                "updated in place by one op per kind";
+  let description = [{
+    Lays every training-state slot (`mpc.state = "KIND:NAME"` arguments and
+    results) out in one fp32 region: the slots of a kind (`param`,
+    `adam_m`, `step`, ...) end to end with no gap, each kind starting on a
+    64-element (256-byte) boundary. The layout is recorded on the module as
+    `mpc.state_layout = {elements, kinds = {KIND: offset}, slots = {NAME:
+    offset}}` (element offsets into the region), for the runtime that owns
+    the region.
+
+    A function takes, instead of its slots, one flat `tensor<Nxf32>` per
+    kind it reads or writes (`mpc.state_kind = "KIND"`, first), and returns
+    each kind it writes, first and in the same order; the writes are
+    subset insertions into the argument, so that bufferization updates
+    the kind's buffer in place (`mpc-state-in-place` then drops the
+    results). Calls inside the module are rewritten to match.
+
+    Per-slot elementwise work over all slots of a kind then becomes one op
+    over the kind's buffer: the optimizer updates (`mpc.sgd_update`,
+    `mpc.momentum_update`, `mpc.adam_update`), the loss scale's skip
+    selects (`mpc.where`) and the gradient unscale with its finite check
+    (`mpc.unscale_gradients`), with the gradients gathered into one flat
+    buffer laid out like the parameters. Kinds whose slots have the same
+    shapes (the parameters and Adam's moments) are laid out alike, so one
+    op reads and writes all of them. A training step thus updates every
+    parameter with one kernel, whatever their number (multi-tensor apply is
+    capped by the kernel parameter space).
+
+    Optimizer updates that cannot be merged (hyperparameters that differ
+    between parameters, a parameter without an update) stay one per
+    parameter, with a warning.
+  }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
 #endif // MPC_DIALECT_MPC_TRANSFORMS_PASSES_TD
