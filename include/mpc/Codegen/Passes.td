@@ -320,4 +320,24 @@ def MPCStateInPlace : Pass<"mpc-state-in-place", "::mlir::ModuleOp"> {
   }];
 }
 
+def MPCReshapeEmptyInits
+    : Pass<"mpc-reshape-empty-inits", "::mlir::func::FuncOp"> {
+  let summary = "empty-tensor elimination through a reshape into a subset";
+  let description = [{
+    `eliminate-empty-tensors` makes the producer of a value inserted into a
+    subset of a buffer (`tensor.insert_slice`,
+    `bufferization.materialize_in_destination`) write into that subset
+    directly, but only when the value keeps its type on the way. A value
+    reshaped on its way (a gradient of shape 64x32 gathered into the flat
+    gradient buffer of `mpc-flatten-training-state`, a scalar step count
+    written into its one-element state buffer) would be copied instead.
+    This pass handles that case: a destination-style op whose result is
+    only reshaped and inserted, with a `tensor.empty` init used nowhere
+    else, gets the subset itself as its init, reshaped back to the init's
+    shape, when the destination is defined before the op. Bufferization
+    then writes the result in place.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 #endif // MPC_CODEGEN_PASSES_TD
