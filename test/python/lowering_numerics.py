@@ -360,8 +360,9 @@ func.func @main() {
 # is an NVVM intrinsic the CPU cannot run.
 case_gpu_flattened_adamw.pre_passes = (
     "mpc-flatten-training-state,convert-mpc-parameters-to-memref,"
-    "func.func(convert-mpc-to-linalg,mpc-fuse-elementwise,canonicalize),"
-    "eliminate-empty-tensors,cse,empty-tensor-to-alloc-tensor,"
+    "func.func(convert-mpc-to-linalg,mpc-fuse-elementwise,canonicalize,"
+    "mpc-reshape-empty-inits),"
+    "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "mpc-state-in-place,func.func(cse,canonicalize,buffer-hoisting,"

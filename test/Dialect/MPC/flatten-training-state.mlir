@@ -9,11 +9,12 @@
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: (%[[P:[^:]+]]: tensor<9xf32> {mpc.state_kind = "param"}, %[[M:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_m"}, %[[V:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_v"}, %[[STEP:[^:]+]]: tensor<1xf32> {mpc.state_kind = "step"}, %[[SCALE:[^:]+]]: tensor<1xf32> {mpc.state_kind = "loss_scale"}, %[[GW:[^:]+]]: tensor<2x3xf32> {mpc.name = "gw"}, %[[GB:[^:]+]]: tensor<3xf32> {mpc.name = "gb"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
 // CHECK-SAME: -> (tensor<9xf32> {mpc.state_kind = "param"}, tensor<9xf32> {mpc.state_kind = "adam_m"}, tensor<9xf32> {mpc.state_kind = "adam_v"}, tensor<1xf32> {mpc.state_kind = "step"}, tensor<1xf32> {mpc.state_kind = "loss_scale"})
-// CHECK-DAG: %[[S:.+]] = tensor.collapse_shape %{{.+}} [] : tensor<1xf32> into tensor<f32>
-// CHECK-DAG: %[[G0:.+]] = tensor.empty() : tensor<9xf32>
-// CHECK-DAG: %[[GW1:.+]] = tensor.collapse_shape %[[GW]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
+// Each gradient goes into the flat buffer where it is defined.
+// CHECK: %[[G0:.+]] = tensor.empty() : tensor<9xf32>
+// CHECK: %[[GW1:.+]] = tensor.collapse_shape %[[GW]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
 // CHECK: %[[G1:.+]] = tensor.insert_slice %[[GW1]] into %[[G0]][0] [6] [1]
 // CHECK: %[[G:.+]] = tensor.insert_slice %[[GB]] into %[[G1]][6] [3] [1]
+// CHECK: %[[S:.+]] = tensor.collapse_shape %{{.+}} [] : tensor<1xf32> into tensor<f32>
 // CHECK: %[[U:.+]], %[[FINITE:.+]] = mpc.unscale_gradients %[[G]], %{{.+}} : (tensor<9xf32>, tensor<f32>) -> (tensor<9xf32>, tensor<i1>)
 // CHECK: %[[NP:.+]], %[[NM:.+]], %[[NV:.+]] = mpc.adam_update %[[P]], %[[U]], %[[M]], %[[V]], %[[LR]], %[[S]], %[[WD]] {decoupled} : tensor<9xf32>, tensor<f32>
 // CHECK-NOT: mpc.adam_update
@@ -122,4 +123,19 @@ func.func @user() {
   // expected-error @+1 {{mpc-flatten-training-state: @c changes its signature; only its calls can follow}}
   %f = func.constant @c : (tensor<4xf32>) -> tensor<4xf32>
   return
+}
+
+// -----
+
+// Discardable attributes (the precision pass's per-node explanations) do
+// not keep updates apart; the merged op keeps those all of them share.
+// CHECK-LABEL: func.func @train_step
+// CHECK: mpc.sgd_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {mpc.shared = 1 : i64} : tensor<5xf32>, tensor<f32>
+// CHECK-NOT: mpc.sgd_update
+module {
+  func.func @train_step(%w: tensor<4xf32> {mpc.state = "param:w"}, %b: tensor<1xf32> {mpc.state = "param:b"}, %gw: tensor<4xf32>, %gb: tensor<1xf32>, %lr: tensor<f32>, %wd: tensor<f32>) -> (tensor<4xf32> {mpc.state = "param:w"}, tensor<1xf32> {mpc.state = "param:b"}) {
+    %nw = mpc.sgd_update %w, %gw, %lr, %wd {mpc.note = "like 'w'", mpc.shared = 1} : tensor<4xf32>, tensor<f32>
+    %nb = mpc.sgd_update %b, %gb, %lr, %wd {mpc.note = "like 'b'", mpc.shared = 1} : tensor<1xf32>, tensor<f32>
+    return %nw, %nb : tensor<4xf32>, tensor<1xf32>
+  }
 }

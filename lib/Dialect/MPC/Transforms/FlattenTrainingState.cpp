@@ -99,12 +99,13 @@ struct OperandRole {
 /// merges with.
 struct Signature {
   OperationName name;
-  DictionaryAttr attrs;
+  Attribute properties;
   /// The shape class of the slot operands.
   unsigned kind;
   SmallVector<OperandRole> roles;
   bool operator==(const Signature &other) const {
-    return name == other.name && attrs == other.attrs && kind == other.kind &&
+    return name == other.name && properties == other.properties &&
+           kind == other.kind &&
            roles == other.roles;
   }
 };
@@ -280,12 +281,38 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
 
 Value FlattenTrainingState::gather(OpBuilder &b, Location loc, unsigned kind,
                                    ArrayRef<Value> perSlot) {
+  // Each value goes into the flat buffer right where it is defined, in
+  // the order the values are defined (the backward pass makes the last
+  // layer's gradient first): the buffer they are inserted into then
+  // exists before each one's producer, and empty-tensor elimination can
+  // let the producer write into its slot directly.
   Type element = getElementTypeOrSelf(perSlot.front().getType());
+  Block *block = b.getInsertionBlock();
+  OpBuilder atStart = OpBuilder::atBlockBegin(block);
   Value flat = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{layout.kinds[kind].size}, element);
-  for (auto [index, value] : llvm::enumerate(perSlot))
-    flat = insertRange(b, loc, toFlat(b, loc, value), flat,
+      atStart, loc, ArrayRef<int64_t>{layout.kinds[kind].size}, element);
+  SmallVector<unsigned> order =
+      llvm::to_vector(llvm::seq<unsigned>(0, perSlot.size()));
+  auto definedIn = [&](Value value) -> Operation * {
+    Operation *def = value.getDefiningOp();
+    return def && def->getBlock() == block ? def : nullptr;
+  };
+  llvm::stable_sort(order, [&](unsigned x, unsigned y) {
+    Operation *a = definedIn(perSlot[x]), *c = definedIn(perSlot[y]);
+    return c && (!a || a->isBeforeInBlock(c));
+  });
+  Operation *last = flat.getDefiningOp();
+  for (unsigned index : order) {
+    Operation *def = definedIn(perSlot[index]);
+    OpBuilder at(b.getContext());
+    if (def && last->isBeforeInBlock(def))
+      at.setInsertionPointAfter(def);
+    else
+      at.setInsertionPointAfter(last);
+    flat = insertRange(at, loc, toFlat(at, loc, perSlot[index]), flat,
                        layout.slotOf(kind, index).offsetInKind);
+    last = flat.getDefiningOp();
+  }
   return flat;
 }
 
@@ -312,7 +339,9 @@ static bool isPerSlotElementwise(Operation *op) {
 
 std::optional<std::pair<Signature, unsigned>>
 FlattenTrainingState::signatureOf(Operation *op) {
-  Signature signature{op->getName(), op->getAttrDictionary(), 0, {}};
+  // Inherent attributes only: discardable ones (the precision pass's
+  // per-node explanation) differ from parameter to parameter.
+  Signature signature{op->getName(), op->getPropertiesAsAttribute(), 0, {}};
   std::optional<unsigned> index;
   for (Value operand : op->getOperands()) {
     auto type = dyn_cast<RankedTensorType>(operand.getType());
@@ -442,8 +471,21 @@ void FlattenTrainingState::mergePerSlotOps(Block &block) {
           return RankedTensorType::get({layout.kinds[kind].size},
                                        getElementTypeOrSelf(type));
         });
-    OperationState state(loc, op->getName(), operands, resultTypes,
-                         op->getAttrs());
+    // The members' inherent attributes are equal; of their discardable
+    // ones, those they all share.
+    SmallVector<NamedAttribute> attrs;
+    DictionaryAttr inherent = op->getAttrDictionary();
+    DictionaryAttr discardable = op->getDiscardableAttrDictionary();
+    for (NamedAttribute attr : inherent) {
+      if (discardable.contains(attr.getName()) &&
+          llvm::any_of(group, [&](Operation *member) {
+            return member->getDiscardableAttr(attr.getName()) !=
+                   attr.getValue();
+          }))
+        continue;
+      attrs.push_back(attr);
+    }
+    OperationState state(loc, op->getName(), operands, resultTypes, attrs);
     Operation *merged = b.create(state);
     mergedOps.insert(merged);
     for (auto [index, member] : llvm::enumerate(group)) {

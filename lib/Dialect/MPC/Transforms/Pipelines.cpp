@@ -73,14 +73,16 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
 
 void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
   // The training state is flat buffers, one per slot kind, that the
-  // optimizer updates in place with one kernel. CSE after empty-tensor
-  // elimination makes the slices an update reads and writes one value,
-  // which bufferization then updates in place instead of copying.
+  // optimizer updates in place with one kernel; the gradients are gathered
+  // into a flat buffer their producers write directly
+  // (mpc-reshape-empty-inits). CSE and canonicalization after
+  // bufferization fold the copies of a buffer onto itself that in-place
+  // subset insertions leave.
   std::string stages =
       "mpc-flatten-training-state,convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
-      "canonicalize),"
-      "eliminate-empty-tensors,cse,empty-tensor-to-alloc-tensor,"
+      "canonicalize,mpc-reshape-empty-inits),"
+      "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "mpc-state-in-place,"
