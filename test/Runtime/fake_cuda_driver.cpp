@@ -42,7 +42,8 @@ struct Module {
 
 struct Log {
   long moduleLoads = 0, launches = 0, allocations = 0, bytesAllocated = 0,
-       uploads = 0, downloads = 0, synchronizations = 0, violations = 0;
+       uploads = 0, downloads = 0, deviceCopies = 0, synchronizations = 0,
+       violations = 0;
   std::set<std::string> kernelsLaunched;
   std::set<void *> streams;
   ~Log() {
@@ -55,11 +56,11 @@ struct Log {
     std::fprintf(f,
                  "module_loads %ld\nlaunches %ld\ndistinct_kernels %zu\n"
                  "allocations %ld\nbytes_allocated %ld\nuploads %ld\n"
-                 "downloads %ld\nsynchronizations %ld\nstreams %zu\n"
-                 "violations %ld\n",
+                 "downloads %ld\ndevice_copies %ld\nsynchronizations %ld\n"
+                 "streams %zu\nviolations %ld\n",
                  moduleLoads, launches, kernelsLaunched.size(), allocations,
-                 bytesAllocated, uploads, downloads, synchronizations,
-                 streams.size(), violations);
+                 bytesAllocated, uploads, downloads, deviceCopies,
+                 synchronizations, streams.size(), violations);
     std::fclose(f);
   }
 };
@@ -181,6 +182,7 @@ CUresult cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t bytes,
 }
 CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
                        size_t bytes, void *) {
+  ++log.deviceCopies;
   std::memcpy(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src),
               bytes);
   return kSuccess;
