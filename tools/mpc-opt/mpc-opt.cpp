@@ -347,8 +347,12 @@ lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entrie
           builds.cudaStateKindsOf[planned.entry->kernel];
       for (unsigned i = 0; i < function.getNumArguments(); ++i)
         if (auto kind =
-                function.getArgAttrOfType<StringAttr>(i, "mpc.state_kind"))
+                function.getArgAttrOfType<StringAttr>(i, "mpc.state_kind")) {
           kinds.push_back(kind.str());
+          builds.cudaStateKindSizes[kind.str()] =
+              cast<MemRefType>(function.getArgument(i).getType())
+                  .getNumElements();
+        }
     }
   }
   FailureOr<mpc_opt::CUDAArena> arena = mpc_opt::cudaArena(module, entries);

@@ -221,6 +221,28 @@ static void writeResultsStruct(raw_ostream &os, const EntryPoint &entry) {
   os << "};\n";
 }
 
+/// The descriptor (C++ initializer) of the row-major array `value` at the
+/// pointer expression `data`.
+static std::string descriptor(const ProgramValue &v, const std::string &data) {
+  std::string text;
+  llvm::raw_string_ostream d(text);
+  std::string type = cTypeOf(v.dtype);
+  d << descriptorType(v) << "{(" << type << " *)" << data << ", (" << type
+    << " *)" << data << ", 0";
+  if (!v.shape.empty()) {
+    d << ", {";
+    llvm::interleaveComma(v.shape, d);
+    d << "}, {";
+    std::vector<int64_t> strides(v.shape.size(), 1);
+    for (int i = (int)v.shape.size() - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * v.shape[i + 1];
+    llvm::interleaveComma(strides, d);
+    d << "}";
+  }
+  d << "}";
+  return text;
+}
+
 /// `static void call_KERNEL(inputs, outputs)` (`call_KERNEL_cuda` for the
 /// CUDA build): builds the descriptors of the inputs, calls the kernel's C
 /// interface, copies the results out. The CPU build frees the buffers the
@@ -237,25 +259,6 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
   for (const ProgramValue &in : entry.inputs)
     os << ", " << descriptorType(in) << " *";
   os << ");\n\n";
-  auto descriptor = [&](const ProgramValue &v, const std::string &data) {
-    std::string text;
-    llvm::raw_string_ostream d(text);
-    std::string type = cTypeOf(v.dtype);
-    d << descriptorType(v) << "{(" << type << " *)" << data << ", (" << type
-      << " *)" << data << ", 0";
-    if (!v.shape.empty()) {
-      d << ", {";
-      llvm::interleaveComma(v.shape, d);
-      d << "}, {";
-      std::vector<int64_t> strides(v.shape.size(), 1);
-      for (int i = (int)v.shape.size() - 2; i >= 0; --i)
-        strides[i] = strides[i + 1] * v.shape[i + 1];
-      llvm::interleaveComma(strides, d);
-      d << "}";
-    }
-    d << "}";
-    return text;
-  };
   os << "static void call_" << kernel
      << "(const std::vector<const mpc::runtime::Array *> &in,\n"
      << "    std::vector<mpc::runtime::Array> &out) {\n";
@@ -365,7 +368,8 @@ static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
   for (auto [k, kind] : llvm::enumerate(kinds)) {
     uint64_t offset = builds.cudaStateKindOffsets.at(kind);
     os << "  auto k" << k << " = Memref<float, 1>{(float *)(state + " << offset
-       << "), (float *)(state + " << offset << "), 0, {0}, {1}};\n";
+       << "), (float *)(state + " << offset << "), 0, {"
+       << builds.cudaStateKindSizes.at(kind) << "}, {1}};\n";
   }
   for (auto [i, in] : llvm::enumerate(entry.inputs)) {
     if (in.state)
@@ -373,23 +377,9 @@ static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
     std::string data = "in[" + std::to_string(i) + "]->data";
     os << "  void *p" << i << " = mpc::runtime::cuda::upload(" << data
        << ".data(), " << data << ".size());\n";
-    std::string type = cTypeOf(in.dtype);
-    os << "  auto a" << i << " = " << descriptorType(in) << "{(" << type
-       << " *)p" << i << ", (" << type << " *)p" << i << ", 0";
-    if (!in.shape.empty()) {
-      os << ", {";
-      llvm::interleaveComma(in.shape, os);
-      os << "}, {";
-      std::vector<int64_t> strides(in.shape.size(), 1);
-      for (int d = (int)in.shape.size() - 2; d >= 0; --d)
-        strides[d] = strides[d + 1] * in.shape[d + 1];
-      llvm::interleaveComma(strides, os);
-      os << "}";
-    }
-    os << "};\n";
+    os << "  auto a" << i << " = " << descriptor(in, "p" + std::to_string(i))
+       << ";\n";
   }
-  // The kernel reads each flat buffer through a bare pointer and its
-  // static size; the descriptors' sizes are for completeness only.
   if (!resultsType.empty())
     os << "  " << resultsType << " results;\n";
   os << "  _mlir_ciface_" << kernel << "(";

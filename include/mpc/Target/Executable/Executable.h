@@ -72,6 +72,8 @@ struct ProgramBuilds {
   /// function takes as flat buffers, in argument order, before its other
   /// inputs (it updates them in place and returns no state).
   std::map<std::string, uint64_t> cudaStateSlotOffsets, cudaStateKindOffsets;
+  /// Elements of each kind's flat buffer.
+  std::map<std::string, int64_t> cudaStateKindSizes;
   std::map<std::string, std::vector<std::string>> cudaStateKindsOf;
 };
 
