@@ -53,17 +53,18 @@ struct Span {
 Span spanOf(Value memref) {
   // Layout offsets count elements of the root buffer through subviews and
   // reshapes; memref.view shifts the base by bytes instead.
-  for (Value v = memref; Operation *def = v.getDefiningOp();) {
+  Value root = memref;
+  while (Operation *def = root.getDefiningOp()) {
     auto view = dyn_cast<ViewLikeOpInterface>(def);
     if (!view)
       break;
     if (!isa<memref::SubViewOp, memref::ExpandShapeOp,
              memref::CollapseShapeOp>(def))
       return Span();
-    v = view.getViewSource();
+    root = view.getViewSource();
   }
   auto type = dyn_cast<MemRefType>(memref.getType());
-  auto rootType = dyn_cast<MemRefType>(rootBuffer(memref).getType());
+  auto rootType = dyn_cast<MemRefType>(root.getType());
   SmallVector<int64_t> strides;
   int64_t offset;
   if (!type || !rootType || !type.hasStaticShape() ||

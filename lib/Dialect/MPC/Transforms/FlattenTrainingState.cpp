@@ -581,7 +581,6 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
   // merged ops read the kind's buffer directly.
   slotOf.clear();
   OpBuilder b = OpBuilder::atBlockBegin(&block);
-  llvm::SmallDenseMap<unsigned, Value> entryFlat;
   llvm::DenseMap<unsigned, BlockArgument> argOfSlot;
   for (unsigned i : stateArgs)
     argOfSlot[layout.byName.lookup(argName(i))] = block.getArgument(i);
@@ -589,7 +588,6 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
     const Kind &kind = layout.kinds[k];
     if (llvm::all_of(kind.slots,
                      [&](unsigned slot) { return argOfSlot.count(slot); })) {
-      entryFlat[k] = kindArg[k];
       for (auto [index, slot] : llvm::enumerate(kind.slots))
         argOfSlot[slot].replaceAllUsesWith(
             slotValue(b, loc, kindArg[k], k, index, b.getF32Type()));
@@ -625,24 +623,27 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
   for (unsigned k : resultKinds) {
     const Kind &kind = layout.kinds[k];
     Value updated = kindArg[k];
-    std::optional<Value> wholeFlat;
-    for (auto [index, slot] : llvm::enumerate(kind.slots)) {
-      auto result = resultOfSlot.find(slot);
-      auto it = result == resultOfSlot.end() ? slotOf.end()
-                                             : slotOf.find(result->second);
-      if (it == slotOf.end() ||
-          layout.kinds[it->second.kind].shapeClass != kind.shapeClass ||
-          it->second.index != index ||
-          (wholeFlat && *wholeFlat != it->second.flat)) {
-        wholeFlat = Value();
-        break;
+    // The kind's merged result: slot k of one flat value returned as each
+    // slot k.
+    auto wholeResult = [&]() -> Value {
+      Value whole;
+      for (auto [index, slot] : llvm::enumerate(kind.slots)) {
+        auto result = resultOfSlot.find(slot);
+        if (result == resultOfSlot.end())
+          return Value();
+        auto it = slotOf.find(result->second);
+        if (it == slotOf.end() ||
+            layout.kinds[it->second.kind].shapeClass != kind.shapeClass ||
+            it->second.index != index || (whole && whole != it->second.flat))
+          return Value();
+        whole = it->second.flat;
       }
-      wholeFlat = it->second.flat;
-    }
-    if (wholeFlat && *wholeFlat) {
-      if (*wholeFlat != kindArg[k])
+      return whole;
+    };
+    if (Value whole = wholeResult()) {
+      if (whole != kindArg[k])
         updated = bufferization::MaterializeInDestinationOp::create(
-                      b, loc, *wholeFlat, updated)
+                      b, loc, whole, updated)
                       .getResult();
       operands.push_back(updated);
       continue;
@@ -652,7 +653,7 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
       if (result == resultOfSlot.end())
         continue;
       auto it = slotOf.find(result->second);
-      if (it != slotOf.end() && it->second.flat == entryFlat.lookup(k) &&
+      if (it != slotOf.end() && it->second.flat == kindArg[k] &&
           it->second.index == layout.slots[slot].index)
         continue; // unchanged
       Value flat = toFlat(b, loc, result->second);
