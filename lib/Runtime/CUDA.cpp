@@ -343,7 +343,7 @@ void *stateRegion() {
   return reinterpret_cast<void *>(s.arena + s.arenaBytes);
 }
 
-void *stateInput(const std::string &name, const Array &host) {
+void stateInput(const std::string &name, const Array &host) {
   State &s = state();
   Slot &slot = slotFor(name, host.data.size());
   if (slot.host != host.data.data()) {
@@ -353,17 +353,10 @@ void *stateInput(const std::string &name, const Array &host) {
     slot.host = host.data.data();
     slot.hostBehind = false;
   }
-  return reinterpret_cast<void *>(slot.device);
 }
 
-void stateOutput(const std::string &name, const Array &host,
-                 const void *device, uint64_t bytes) {
-  State &s = state();
-  Slot &slot = slotFor(name, bytes);
-  auto from = reinterpret_cast<CUdeviceptr>(device);
-  if (from != slot.device)
-    check(s.driver.cuMemcpyAsync(slot.device, from, bytes, s.stream),
-          "cuMemcpyAsync");
+void stateOutput(const std::string &name, const Array &host) {
+  Slot &slot = slotFor(name, host.data.size());
   slot.host = host.data.data();
   slot.hostBehind = true;
 }

@@ -88,12 +88,7 @@ static int64_t granules(int64_t bytes) {
 FailureOr<mpc_opt::CUDAArena>
 mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
   CUDAArena arena;
-  llvm::StringMap<int64_t> state;
   for (const PlannedEntry &planned : entries) {
-    for (const auto *values : {&planned.entry->inputs, &planned.entry->outputs})
-      for (const mpc::ProgramValue &value : *values)
-        if (value.state)
-          state[value.name] = granules(valueBytes(value));
     auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
     if (!function)
       continue;
@@ -120,12 +115,8 @@ mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
     arena.scratch = std::max(arena.scratch, bytes);
   }
   // The CUDA build keeps the state in one region (mpc-flatten-training-state).
-  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout")) {
+  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout"))
     arena.state = granules(layout.getAs<IntegerAttr>("elements").getInt() * 4);
-    return arena;
-  }
-  for (const auto &slot : state)
-    arena.state += slot.getValue();
   return arena;
 }
 

@@ -70,15 +70,15 @@ void endCall();
 /// each kind of state as a flat buffer at its offset from here.
 void *stateRegion();
 /// Training state (weights, optimizer moments, the loss scale, the step)
-/// lives in device slots named after it, across calls. A state input is
-/// the slot itself when `host` is the array the slot last produced or
-/// received (no copy), else `host` is uploaded into the slot.
-void *stateInput(const std::string &name, const Array &host);
+/// lives in device slots named after it, across calls, which the kernels
+/// read and update in place. A state input is already in its slot when
+/// `host` is the array the slot last produced or received (no copy), else
+/// `host` is uploaded into the slot.
+void stateInput(const std::string &name, const Array &host);
 
-/// A state result: queued into its slot behind the call's kernels; `host`
+/// A state result, which the call's kernels wrote into its slot: `host`
 /// gets its shape but not its contents until fetch().
-void stateOutput(const std::string &name, const Array &host,
-                 const void *device, uint64_t bytes);
+void stateOutput(const std::string &name, const Array &host);
 
 /// Brings a state array produced on the device to the host, if it is one
 /// and has not been fetched yet (checkpoints, logs, --save-onnx).

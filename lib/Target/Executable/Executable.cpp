@@ -243,15 +243,11 @@ static std::string descriptor(const ProgramValue &v, const std::string &data) {
   return text;
 }
 
-/// `static void call_KERNEL(inputs, outputs)` (`call_KERNEL_cuda` for the
-/// CUDA build): builds the descriptors of the inputs, calls the kernel's C
-/// interface, copies the results out. The CPU build frees the buffers the
-/// kernel allocated; the CUDA build uploads its inputs into the device
-/// arena and downloads its results, and the arena is reused by the next
-/// call.
-static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
-                               bool cuda) {
-  std::string kernel = entry.kernel + (cuda ? kCUDAKernelSuffix.str() : "");
+/// `static void call_KERNEL(inputs, outputs)` of the CPU build: builds the
+/// descriptors of the inputs, calls the kernel's C interface, copies the
+/// results out and frees the buffers the kernel allocated.
+static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry) {
+  const std::string &kernel = entry.kernel;
   std::string resultsType = resultsTypeOf(entry);
   bool manyResults = entry.outputs.size() > 1;
   os << "extern \"C\" void _mlir_ciface_" << kernel << "(" << resultsType
@@ -262,19 +258,10 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
   os << "static void call_" << kernel
      << "(const std::vector<const mpc::runtime::Array *> &in,\n"
      << "    std::vector<mpc::runtime::Array> &out) {\n";
-  if (cuda)
-    os << "  mpc::runtime::cuda::beginCall();\n";
   for (auto [i, in] : llvm::enumerate(entry.inputs)) {
     std::string data = "in[" + std::to_string(i) + "]->data";
-    if (cuda && in.state)
-      os << "  void *p" << i << " = mpc::runtime::cuda::stateInput("
-         << quoted(in.name) << ", *in[" << i << "]);\n";
-    else if (cuda)
-      os << "  void *p" << i << " = mpc::runtime::cuda::upload(" << data
-         << ".data(), " << data << ".size());\n";
-    else
-      os << "  void *p" << i << " = const_cast<char *>(" << data
-         << ".data());\n";
+    os << "  void *p" << i << " = const_cast<char *>(" << data
+       << ".data());\n";
     os << "  auto a" << i << " = " << descriptor(in, "p" + std::to_string(i))
        << ";\n";
   }
@@ -293,21 +280,10 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
     llvm::interleaveComma(out.shape, os);
     os << "}, {}};\n"
        << "    o.data.resize(o.elements() * "
-       << "mpc::runtime::Array::itemSize(o.dtype));\n";
-    if (cuda && out.state)
-      os << "    mpc::runtime::cuda::stateOutput(" << quoted(out.name)
-         << ", o, " << r << ".aligned + " << r << ".offset, o.data.size());\n";
-    else if (cuda)
-      os << "    mpc::runtime::cuda::download(o.data.data(), " << r
-         << ".aligned + " << r << ".offset, o.data.size());\n";
-    else
-      os << "    std::memcpy(o.data.data(), " << r << ".aligned + " << r
-         << ".offset, o.data.size());\n";
-    os << "    out.push_back(std::move(o));\n  }\n";
-  }
-  if (cuda) {
-    os << "  mpc::runtime::cuda::endCall();\n}\n\n";
-    return;
+       << "mpc::runtime::Array::itemSize(o.dtype));\n"
+       << "    std::memcpy(o.data.data(), " << r << ".aligned + " << r
+       << ".offset, o.data.size());\n"
+       << "    out.push_back(std::move(o));\n  }\n";
   }
   // The caller owns the result buffers (the ownership-based deallocation
   // pipeline clones any result it does not own). Free each once: two
@@ -320,16 +296,17 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry,
   os << "  for (void *buffer : owned)\n    std::free(buffer);\n}\n\n";
 }
 
-/// `call_KERNEL_cuda` of a function whose training state the CUDA build
-/// keeps in the device's state region (mpc-flatten-training-state): the
-/// state inputs are synchronised into their slots (uploaded only when the
-/// host holds newer values), the kernel takes one flat buffer per state
-/// kind and updates it in place, and only the other results come back;
-/// the state results are the slots themselves, fetched when the host
-/// needs them.
-static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
-                                  const ProgramBuilds &builds,
-                                  ArrayRef<std::string> kinds) {
+/// `static void call_KERNEL_cuda(inputs, outputs)` of the CUDA build: the
+/// inputs are uploaded into the device arena, which the next call reuses,
+/// and the results downloaded. Training state lives in the device's state
+/// region (mpc-flatten-training-state): the state inputs are synchronised
+/// into their slots (uploaded only when the host holds newer values), the
+/// kernel takes one flat buffer per state kind (`kinds`) and updates it in
+/// place, and the state results are the slots themselves, fetched when the
+/// host needs them.
+static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
+                             const ProgramBuilds &builds,
+                             ArrayRef<std::string> kinds) {
   std::string kernel = entry.kernel + kCUDAKernelSuffix.str();
   std::vector<size_t> results;
   for (auto [i, out] : llvm::enumerate(entry.outputs))
@@ -358,9 +335,10 @@ static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
   os << "static void call_" << kernel
      << "(const std::vector<const mpc::runtime::Array *> &in,\n"
      << "    std::vector<mpc::runtime::Array> &out) {\n"
-     << "  mpc::runtime::cuda::beginCall();\n"
-     << "  char *state = static_cast<char *>("
-        "mpc::runtime::cuda::stateRegion());\n";
+     << "  mpc::runtime::cuda::beginCall();\n";
+  if (!kinds.empty())
+    os << "  char *state = static_cast<char *>("
+          "mpc::runtime::cuda::stateRegion());\n";
   for (auto [i, in] : llvm::enumerate(entry.inputs))
     if (in.state)
       os << "  mpc::runtime::cuda::stateInput(" << quoted(in.name) << ", *in["
@@ -401,8 +379,7 @@ static void writeCUDAStateWrapper(raw_ostream &os, const EntryPoint &entry,
        << "mpc::runtime::Array::itemSize(o.dtype));\n";
     if (o.state) {
       os << "    mpc::runtime::cuda::stateOutput(" << quoted(o.name)
-         << ", o, state + " << builds.cudaStateSlotOffsets.at(o.name)
-         << ", o.data.size());\n";
+         << ", o);\n";
     } else {
       std::string r = results.size() > 1 ? "results.r" + std::to_string(next)
                                          : std::string("results");
@@ -420,14 +397,21 @@ static void writeEntryWrappers(raw_ostream &os, const EntryPoint &entry,
                                const ProgramBuilds &builds) {
   writeResultsStruct(os, entry);
   if (builds.cpu)
-    writeKernelWrapper(os, entry, /*cuda=*/false);
+    writeKernelWrapper(os, entry);
   if (!builds.cuda)
     return;
   auto kinds = builds.cudaStateKindsOf.find(entry.kernel);
-  if (kinds != builds.cudaStateKindsOf.end())
-    writeCUDAStateWrapper(os, entry, builds, kinds->second);
-  else
-    writeKernelWrapper(os, entry, /*cuda=*/true);
+  bool hasState =
+      llvm::any_of(entry.inputs, [](const ProgramValue &v) { return v.state; }) ||
+      llvm::any_of(entry.outputs, [](const ProgramValue &v) { return v.state; });
+  if (hasState && kinds == builds.cudaStateKindsOf.end())
+    llvm::report_fatal_error("the CUDA build of " + Twine(entry.kernel) +
+                             " has training state but no state layout "
+                             "(mpc-flatten-training-state did not run)");
+  writeCUDAWrapper(os, entry, builds,
+                   kinds == builds.cudaStateKindsOf.end()
+                       ? ArrayRef<std::string>()
+                       : ArrayRef<std::string>(kinds->second));
 }
 
 /// `{inputs, outputs, call_K or nullptr, call_K_cuda or nullptr}`
