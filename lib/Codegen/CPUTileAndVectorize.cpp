@@ -16,6 +16,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
+#include <numeric>
+
 namespace mlir {
 namespace mpc {
 #define GEN_PASS_DEF_MPCCPUTILEANDVECTORIZE
@@ -40,11 +42,133 @@ static int64_t pickTileSize(int64_t size, int64_t preferred,
   return multiple;
 }
 
+/// How an indexing expression depends on the loop dim being tiled.
+struct TiledDimUse {
+  /// False when tiling the dim would compute wrong slices (see below).
+  bool tileable = true;
+  /// The expression moves with the tile's offset (the dim, a positive
+  /// multiple of it, its floordiv/ceildiv), rather than staying the same
+  /// (`dim mod c`) or not involving the dim at all.
+  bool shifts = false;
+  /// Tile sizes must be multiples of this (the divisors and moduli applied
+  /// to the dim).
+  int64_t multiple = 1;
+};
+
+/// Linalg's tiling slices each operand at `map(offsets)` with size
+/// `map(sizes - 1) + 1`, and the tiled op applies the unchanged map to
+/// tile-local indices. That is right for expressions linear in the tiled
+/// dim with non-negative coefficients. For `d mod c`, `d floordiv c` and
+/// `d ceildiv c` it is right only when the tile is a whole number of
+/// periods c: then the local `d mod c` equals the global one (and its
+/// largest value is reached at the tile's last index), and the local
+/// `d floordiv c` is the global one minus the tile's offset / c.
+/// Anything else over the dim (a mod of a sum involving it, a negative
+/// coefficient) is not tileable. im2col's gather map is the case that
+/// needs this: tiling its K dim by a tile that is not a multiple of the
+/// kernel window made batch-1 convolutions read the wrong pixels.
+static TiledDimUse analyzeTiledDimUse(AffineExpr expr, unsigned dim) {
+  TiledDimUse use;
+  if (auto d = dyn_cast<AffineDimExpr>(expr)) {
+    use.shifts = d.getPosition() == dim;
+    return use;
+  }
+  auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!binary)
+    return use; // a constant or a symbol
+  TiledDimUse lhs = analyzeTiledDimUse(binary.getLHS(), dim);
+  TiledDimUse rhs = analyzeTiledDimUse(binary.getRHS(), dim);
+  use.tileable = lhs.tileable && rhs.tileable;
+  use.multiple = std::lcm(lhs.multiple, rhs.multiple);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    use.shifts = lhs.shifts || rhs.shifts;
+    return use;
+  case AffineExprKind::Mul: {
+    // Affine: one side is a constant.
+    auto constant = dyn_cast<AffineConstantExpr>(binary.getRHS());
+    if (!constant)
+      constant = dyn_cast<AffineConstantExpr>(binary.getLHS());
+    use.shifts = lhs.shifts || rhs.shifts;
+    if (use.shifts && (!constant || constant.getValue() <= 0))
+      use.tileable = false;
+    return use;
+  }
+  case AffineExprKind::Mod:
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv: {
+    if (!lhs.shifts)
+      return use; // what it divides does not move with the tile
+    auto divisor = dyn_cast<AffineConstantExpr>(binary.getRHS());
+    auto lhsDim = dyn_cast<AffineDimExpr>(binary.getLHS());
+    if (!divisor || divisor.getValue() <= 0 || !lhsDim) {
+      use.tileable = false;
+      return use;
+    }
+    use.multiple = std::lcm(use.multiple, divisor.getValue());
+    use.shifts = expr.getKind() != AffineExprKind::Mod;
+    return use;
+  }
+  default:
+    use.tileable = false;
+    return use;
+  }
+}
+
+/// The multiple every tile size of loop `dim` of `op` must be for tiling
+/// to be correct, or std::nullopt if no tiling of it is (see
+/// analyzeTiledDimUse). Non-linear uses also need whole tiles: the caller
+/// must pick a size that divides the loop's range.
+static std::optional<int64_t> requiredTileMultiple(linalg::LinalgOp op,
+                                                   unsigned dim,
+                                                   bool &nonLinear) {
+  int64_t multiple = 1;
+  nonLinear = false;
+  for (AffineMap map : op.getIndexingMapsArray()) {
+    int64_t mapMultiple = 1;
+    for (AffineExpr result : map.getResults()) {
+      TiledDimUse use = analyzeTiledDimUse(result, dim);
+      if (!use.tileable)
+        return std::nullopt;
+      mapMultiple = std::lcm(mapMultiple, use.multiple);
+    }
+    multiple = std::lcm(multiple, mapMultiple);
+    // A non-linear map must map the origin to the origin: the slice starts
+    // at map(offset) and the tiled op adds map(local index) to it.
+    if (mapMultiple > 1) {
+      nonLinear = true;
+      SmallVector<int64_t> zeros(map.getNumDims(), 0);
+      SmallVector<int64_t> origin = map.compose(zeros);
+      if (llvm::any_of(origin, [](int64_t v) { return v != 0; }))
+        return std::nullopt;
+    }
+  }
+  return multiple;
+}
+
 static SmallVector<OpFoldResult> indexAttrs(OpBuilder &b,
                                             ArrayRef<int64_t> values) {
   return llvm::map_to_vector(values, [&](int64_t v) -> OpFoldResult {
     return b.getIndexAttr(v);
   });
+}
+
+/// Whether tiling `op` along any dim gives slices that hold every element
+/// the tiled op reads. Each slice's size is its map evaluated at the last
+/// index of every loop, which is the largest index only if each `d mod c`
+/// is evaluated at the end of a whole period: every dim used non-linearly
+/// must be tileable at all (see analyzeTiledDimUse) and span whole periods.
+static bool slicesAreExact(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (unsigned dim = 0; dim < op.getNumLoops(); ++dim) {
+    bool nonLinear;
+    std::optional<int64_t> multiple = requiredTileMultiple(op, dim, nonLinear);
+    if (!multiple ||
+        (nonLinear && (ShapedType::isDynamic(ranges[dim]) ||
+                       ranges[dim] % *multiple != 0)))
+      return false;
+  }
+  return true;
 }
 
 /// Tiles `op` with `tileSizes` (0 = untiled) into loops of `loopType` in
@@ -216,6 +340,14 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return "its shape is dynamic";
+  // Every loop is tiled (by 1 for K and the outer dims), which is only
+  // correct for maps linear in each (an im2col gather fused into the
+  // contraction would not be).
+  for (unsigned dim = 0; dim < op.getNumLoops(); ++dim) {
+    bool nonLinear;
+    if (!requiredTileMultiple(op, dim, nonLinear) || nonLinear)
+      return "an operand's indexing map is not linear in its loops";
+  }
   // The innermost M and N dims form the register tile; outer M and N dims
   // (a 3-d activation times a matrix) are stepped one at a time like batch
   // dims, and every K dim one step at a time.
@@ -329,7 +461,22 @@ void CPUTileAndVectorize::parallelizeOuterLoop(RewriterBase &rewriter,
       sizes[i] = 1;
       continue;
     }
-    sizes[i] = llvm::divideCeil(range, std::min(range, kBlocks));
+    bool nonLinear;
+    std::optional<int64_t> multiple = requiredTileMultiple(op, i, nonLinear);
+    // A dim that cannot be tiled stays whole; the next parallel dim may be.
+    if (!multiple)
+      continue;
+    if (!slicesAreExact(op))
+      return;
+    int64_t size = llvm::divideCeil(range, std::min(range, kBlocks));
+    size = llvm::divideCeil(size, *multiple) * *multiple;
+    // Non-linear uses need whole tiles: the smallest multiple of the
+    // period at least `size` that divides the range.
+    while (nonLinear && size < range && range % size != 0)
+      size += *multiple;
+    if (size >= range)
+      continue;
+    sizes[i] = size;
     (void)tileAndReplace(rewriter, cast<TilingInterface>(op.getOperation()),
                          sizes, scf::SCFTilingOptions::LoopType::ForallOp);
     return;

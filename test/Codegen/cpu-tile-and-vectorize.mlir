@@ -76,7 +76,7 @@ func.func @batch_matmul(%a: tensor<2x8x16xf32>, %b: tensor<2x16x32xf32>, %c: ten
 
 // Dynamic shapes are left to the scalar loops, and said so.
 // CHECK-LABEL: func.func @dynamic
-// CHECK-NOT: scf.forall
+// CHECK-NOT: scf.forall (
 // CHECK: linalg.matmul
 func.func @dynamic(%a: tensor<?x16xf32>, %b: tensor<16x8xf32>, %c: tensor<?x8xf32>) -> tensor<?x8xf32> {
   // expected-remark @below {{contraction left to the scalar loops: its shape is dynamic}}
@@ -102,4 +102,61 @@ func.func @elementwise(%x: tensor<256x256xf32>, %small: tensor<4x4xf32>) -> (ten
   %es = tensor.empty() : tensor<4x4xf32>
   %s = linalg.exp ins(%small : tensor<4x4xf32>) outs(%es : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %r, %s : tensor<256x256xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// im2col's gather (batch 1, 8 channels, a 3x3 window over 16x32): the batch
+// dim has one iteration, and K = 72 is indexed through floordiv 9, mod 9
+// and mod 3, so it is tiled only by whole windows (9, a multiple of every
+// period, dividing 72). A tile of 5 (72 / 16 rounded up) made the tiled op
+// read the wrong pixels: batch-1 convolutions were silently wrong.
+// CHECK-LABEL: func.func @im2col_batch1
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (1, 72) step (1, 9)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x18x34xf32>) outs(%{{.*}} : tensor<1x9x512xf32>)
+// CHECK-NOT: scf.forall (
+#im2col_in = affine_map<(d0, d1, d2) -> (d0, d1 floordiv 9, d2 floordiv 32 + (d1 mod 9) floordiv 3, d2 mod 32 + d1 mod 3)>
+#im2col_out = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @im2col_batch1(%x: tensor<1x8x18x34xf32>) -> tensor<1x72x512xf32> {
+  %e = tensor.empty() : tensor<1x72x512xf32>
+  %r = linalg.generic {indexing_maps = [#im2col_in, #im2col_out], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<1x8x18x34xf32>) outs(%e : tensor<1x72x512xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x72x512xf32>
+  return %r : tensor<1x72x512xf32>
+}
+
+// -----
+
+// Slices are sized by evaluating each map at the last index of every loop,
+// which for `d0 mod 7` over 20 rows gives 6 rows where 7 are read: an op
+// with a dim used non-linearly that does not span whole periods is not
+// tiled at all, and neither is a mod of a sum (tileable in neither dim).
+// Over 20 rows `d0 mod 4` is whole periods, so d0 is tiled by 4.
+// CHECK-LABEL: func.func @nonlinear_untileable
+// CHECK-NOT: scf.forall (
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<7x64xf32>) outs(%{{.*}} : tensor<20x64xf32>)
+// CHECK-NOT: scf.forall (
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3x64xf32>) outs(%{{.*}} : tensor<20x64xf32>)
+// CHECK: scf.forall (%{{.*}}) = (0) to (20) step (4)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<4x64xf32>) outs(%{{.*}} : tensor<4x64xf32>)
+#mod7 = affine_map<(d0, d1) -> (d0 mod 7, d1)>
+#mod4 = affine_map<(d0, d1) -> (d0 mod 4, d1)>
+#summod = affine_map<(d0, d1) -> ((d0 + d1) mod 3, d1)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @nonlinear_untileable(%x: tensor<7x64xf32>, %y: tensor<3x64xf32>, %z: tensor<4x64xf32>) -> (tensor<20x64xf32>, tensor<20x64xf32>, tensor<20x64xf32>) {
+  %e = tensor.empty() : tensor<20x64xf32>
+  %r = linalg.generic {indexing_maps = [#mod7, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<7x64xf32>) outs(%e : tensor<20x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<20x64xf32>
+  %s = linalg.generic {indexing_maps = [#summod, #id2], iterator_types = ["parallel", "parallel"]} ins(%y : tensor<3x64xf32>) outs(%e : tensor<20x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<20x64xf32>
+  %t = linalg.generic {indexing_maps = [#mod4, #id2], iterator_types = ["parallel", "parallel"]} ins(%z : tensor<4x64xf32>) outs(%e : tensor<20x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<20x64xf32>
+  return %r, %s, %t : tensor<20x64xf32>, tensor<20x64xf32>, tensor<20x64xf32>
 }
