@@ -88,3 +88,13 @@ ort_node_modules = os.path.join(config.mpc_obj_root, "reference",
 config.substitutions.append(("%ort_node_modules", ort_node_modules))
 if os.path.isdir(os.path.join(ort_node_modules, "onnxruntime-node")):
     config.available_features.add("onnxruntime")
+
+# The AVX2 code path (--cpu=x86-64-v3) runs where the CPU has AVX2 and FMA;
+# with AVX-512 the native build takes the other path, so both are tested.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu_flags = set(cpuinfo.read().split())
+except OSError:
+    cpu_flags = set()
+if {"avx2", "fma"} <= cpu_flags:
+    config.available_features.add("avx2")

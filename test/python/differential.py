@@ -1,0 +1,656 @@
+#!/usr/bin/env python3
+"""Differential testing of mpc's compiled numerics against numpy (float64).
+
+    differential.py --mpc-opt MPC_OPT [--seed N] [--cases N]
+                    [--precisions fp32,bf16,fp16] [--ops matmul,conv,...]
+                    [--cpu native|x86-64-v3|...] [--work DIR]
+    differential.py --mpc-opt MPC_OPT --case '<json>'     (one reproducer)
+
+Random cases of MatMul/Gemm, Conv, pooling, reductions, softmax, layer norm
+and broadcasting elementwise ops, over shapes chosen to break tiling and
+vectorization: batch 1 and more, odd and prime sizes, channel counts that
+are and are not multiples of the vector width, strides, pads, dilations,
+1x1/1xk/kx1 kernels, sizes above the threshold where loops go parallel.
+Each case is compiled (--mode=infer, in each precision) and run as an
+executable; its output is compared with numpy in float64 on the same fp32
+inputs and on the inputs rounded to the compute precision, the error
+normalised by the reference's largest magnitude and bounded per precision
+(fp32 1e-5, fp16 2^-9, bf16 2^-7, widened by sqrt(K)/16 for a K-term sum).
+
+Many cases share one ONNX model and one compilation; a batch that does not
+compile is retried case by case. Wrong numbers, a compiler or executable
+killed by a signal, a hang, and a rejection of a case mpc should support
+are failures; each is printed with a one-line reproducer (the case as
+JSON, with its data seed). Exit status 1 if any case failed.
+
+The seeded, bounded run is in the test suite (test/python/differential.test);
+scripts/differential-nightly.sh runs many more cases.
+"""
+import argparse
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+TOLERANCE = {"fp32": 1e-5, "fp16": 2.0 ** -9, "bf16": 2.0 ** -7}
+TIMEOUT = 600
+
+
+def round_to(x, precision):
+    """x (float64) rounded to `precision` the way a cast rounds (nearest
+    even), returned as float64."""
+    x32 = np.asarray(x, np.float32)
+    if precision == "fp16":
+        return x32.astype(np.float16).astype(np.float64)
+    if precision == "bf16":
+        bits = np.atleast_1d(x32).view(np.uint32).astype(np.uint64)
+        rounded = (bits + 0x7FFF + ((bits >> np.uint64(16)) & 1)) & 0xFFFF0000
+        return rounded.astype(np.uint32).view(np.float32).astype(
+            np.float64).reshape(x32.shape)
+    return x32.astype(np.float64)
+
+
+# ---------------------------------------------------------------------------
+# Shapes
+# ---------------------------------------------------------------------------
+
+PRIMES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
+
+
+def pick_size(rng, small=False):
+    """A size that stresses tiling: 1, a prime, an odd size, a multiple of a
+    vector width (8, 16, 32) or one off it."""
+    choices = [1, rng.choice(PRIMES), int(rng.integers(1, 20)) * 2 + 1,
+               int(rng.choice([8, 16, 32])), int(rng.choice([15, 17, 31, 33]))]
+    if small:
+        choices = [1, int(rng.choice(PRIMES[:6])), int(rng.integers(2, 10)),
+                   int(rng.choice([8, 16]))]
+    return int(choices[int(rng.integers(len(choices)))])
+
+
+def pick_channels(rng):
+    return int(rng.choice([1, 3, 6, 8, 12, 16, 20, 24, 32, 5, 7, 13]))
+
+
+def pick_batch(rng):
+    return int(rng.choice([1, 1, 2, 3]))
+
+
+# ---------------------------------------------------------------------------
+# Case generators: each returns a JSON-serialisable dict.
+# ---------------------------------------------------------------------------
+
+
+def gen_matmul(rng):
+    m, k, n = pick_size(rng), pick_size(rng), pick_size(rng)
+    lead = [[], [pick_batch(rng)], [pick_batch(rng), int(rng.integers(1, 4))]]
+    a_lead = lead[int(rng.integers(3))]
+    # B: a matrix (a weight, as initializer) or batched like A (an input),
+    # possibly broadcast over A's leading dims.
+    form = int(rng.integers(3))
+    b_lead = [] if form == 0 else (a_lead if form == 1 else
+                                   [1] * len(a_lead))
+    return {"op": "matmul", "a": a_lead + [m, k], "b": b_lead + [k, n],
+            "b_initializer": form == 0}
+
+
+def gen_matmul_large(rng):
+    """Contractions above the parallel threshold (8 x 32768 multiply-adds),
+    where B is packed and blocks run on threads: sizes on and off the
+    register tile (4 x 2 vectors), primes among them."""
+    size = lambda: int(rng.choice([64, 96, 127, 128, 131, 160, 193, 256]))
+    m, k, n = size(), size(), size()
+    lead = [[], [1], [2]][int(rng.integers(3))]
+    return {"op": "matmul", "a": lead + [m, k], "b": [k, n],
+            "b_initializer": bool(rng.integers(2))}
+
+
+def gen_gemm(rng):
+    m, k, n = pick_size(rng), pick_size(rng), pick_size(rng)
+    ta, tb = int(rng.integers(2)), int(rng.integers(2))
+    c = [[], [n], [m, n], [1, n], [m, 1]][int(rng.integers(5))]
+    return {"op": "gemm", "a": [k, m] if ta else [m, k],
+            "b": [n, k] if tb else [k, n], "c": c, "transA": ta,
+            "transB": tb, "alpha": float(rng.choice([1.0, 0.5, 2.0])),
+            "beta": float(rng.choice([1.0, 0.0, 0.25])) if c else 1.0}
+
+
+def gen_conv(rng):
+    n, c, f = pick_batch(rng), pick_channels(rng), pick_channels(rng)
+    kh, kw = [(1, 1), (3, 3), (1, 3), (3, 1), (5, 5), (2, 2), (1, 7)][
+        int(rng.integers(7))]
+    sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2]))
+    dh, dw = int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))
+    h = int(rng.integers(max(kh * dh, 2), 30))
+    w = int(rng.integers(max(kw * dw, 2), 34))
+    pads = [int(rng.integers(0, kh)), int(rng.integers(0, kw)),
+            int(rng.integers(0, kh)), int(rng.integers(0, kw))]
+    return {"op": "conv", "x": [n, c, h, w], "w": [f, c, kh, kw],
+            "strides": [sh, sw], "pads": pads, "dilations": [dh, dw],
+            "bias": bool(rng.integers(2))}
+
+
+def gen_conv_large(rng):
+    """Shapes of the size the batch-1 bug needed: im2col above the
+    parallel threshold (32768 elements), channels on and off 16."""
+    n = pick_batch(rng)
+    c = int(rng.choice([6, 8, 16, 20, 24]))
+    f = int(rng.choice([8, 10, 12, 16, 24, 40]))
+    kh, kw = [(3, 3), (1, 3), (5, 5), (3, 1)][int(rng.integers(4))]
+    h, w = int(rng.choice([16, 23, 28])), int(rng.choice([19, 28, 32]))
+    s = int(rng.choice([1, 2]))
+    p = [kh // 2, kw // 2, kh // 2, kw // 2]
+    return {"op": "conv", "x": [n, c, h, w], "w": [f, c, kh, kw],
+            "strides": [s, s], "pads": p, "dilations": [1, 1],
+            "bias": bool(rng.integers(2))}
+
+
+def gen_pool(rng):
+    kind = ["maxpool", "averagepool"][int(rng.integers(2))]
+    n, c = pick_batch(rng), pick_channels(rng)
+    kh, kw = [(2, 2), (3, 3), (1, 3), (3, 1), (2, 3)][int(rng.integers(5))]
+    s = [int(rng.choice([1, 2, 3])), int(rng.choice([1, 2]))]
+    h, w = int(rng.integers(kh, 26)), int(rng.integers(kw, 30))
+    pads = [int(rng.integers(0, kh)), int(rng.integers(0, kw)),
+            int(rng.integers(0, kh)), int(rng.integers(0, kw))]
+    case = {"op": kind, "x": [n, c, h, w], "kernel": [kh, kw],
+            "strides": s, "pads": pads,
+            "ceil_mode": int(rng.integers(2))}
+    if kind == "averagepool":
+        case["count_include_pad"] = int(rng.integers(2))
+    return case
+
+
+def gen_global_pool(rng):
+    return {"op": "globalaveragepool",
+            "x": [pick_batch(rng), pick_channels(rng), pick_size(rng, True),
+                  pick_size(rng, True)]}
+
+
+def gen_reduce(rng):
+    rank = int(rng.integers(1, 5))
+    shape = [pick_size(rng, small=rank > 2) for _ in range(rank)]
+    axes = sorted(set(int(a) for a in rng.choice(
+        rank, size=int(rng.integers(1, rank + 1)), replace=False)))
+    return {"op": ["reducesum", "reducemean", "reducemax"][
+        int(rng.integers(3))], "x": shape, "axes": axes,
+        "keepdims": int(rng.integers(2))}
+
+
+def gen_softmax(rng):
+    rank = int(rng.integers(1, 4))
+    shape = [pick_size(rng, small=rank > 2) for _ in range(rank)]
+    return {"op": ["softmax", "logsoftmax"][int(rng.integers(2))],
+            "x": shape, "axis": int(rng.integers(-rank, rank))}
+
+
+def gen_layernorm(rng):
+    rank = int(rng.integers(2, 4))
+    shape = [pick_size(rng, small=rank > 2) for _ in range(rank)]
+    axis = int(rng.integers(1, rank))
+    return {"op": "layernorm", "x": shape, "axis": axis,
+            "epsilon": float(rng.choice([1e-5, 1e-3]))}
+
+
+def broadcast_partner(rng, shape):
+    """A shape that broadcasts against `shape`: a suffix, with some dims
+    set to 1."""
+    suffix = shape[int(rng.integers(0, len(shape) + 1)):]
+    return [1 if rng.random() < 0.3 else d for d in suffix]
+
+
+def gen_binary(rng):
+    rank = int(rng.integers(1, 5))
+    shape = [pick_size(rng, small=rank > 2) for _ in range(rank)]
+    other = broadcast_partner(rng, shape)
+    if rng.random() < 0.5:
+        shape, other = other, shape
+    return {"op": str(rng.choice(["Add", "Sub", "Mul", "Div", "Max", "Min",
+                                  "Pow"])), "a": shape, "b": other}
+
+
+def gen_unary(rng):
+    rank = int(rng.integers(1, 4))
+    return {"op": str(rng.choice(["Relu", "Sigmoid", "Tanh", "Exp", "Erf",
+                                  "Sqrt", "Log", "Abs", "Neg", "Softplus",
+                                  "Reciprocal"])),
+            "x": [pick_size(rng, small=rank > 2) for _ in range(rank)]}
+
+
+GENERATORS = {
+    "matmul": gen_matmul, "matmul_large": gen_matmul_large, "gemm": gen_gemm, "conv": gen_conv,
+    "conv_large": gen_conv_large, "pool": gen_pool,
+    "globalpool": gen_global_pool, "reduce": gen_reduce,
+    "softmax": gen_softmax, "layernorm": gen_layernorm,
+    "binary": gen_binary, "unary": gen_unary,
+}
+# How often each family is drawn.
+WEIGHTS = {"matmul": 3, "matmul_large": 1, "gemm": 2, "conv": 4, "conv_large": 2, "pool": 3,
+           "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
+           "binary": 3, "unary": 1}
+
+
+# ---------------------------------------------------------------------------
+# Data, graph and reference for a case
+# ---------------------------------------------------------------------------
+
+
+def make_data(case):
+    """The case's input arrays (float32), from its own seed."""
+    return {k: np.asarray(v, np.float32) if v.dtype.kind == "f" else v
+            for k, v in draw_data(case).items()}
+
+
+def draw_data(case):
+    rng = np.random.default_rng(case["seed"])
+    op = case["op"]
+
+    def normal(shape, scale=1.0):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    if op == "matmul":
+        return {"a": normal(case["a"]), "b": normal(case["b"])}
+    if op == "gemm":
+        d = {"a": normal(case["a"]), "b": normal(case["b"])}
+        if case["c"]:
+            d["c"] = normal(case["c"])
+        return d
+    if op == "conv":
+        d = {"x": normal(case["x"]), "w": normal(case["w"])}
+        if case["bias"]:
+            d["bias"] = normal([case["w"][0]])
+        return d
+    if op == "layernorm":
+        norm = case["x"][case["axis"]:]
+        return {"x": normal(case["x"], 3.0) + 1.0, "scale": normal(norm),
+                "bias": normal(norm)}
+    if op in ("Add", "Sub", "Mul", "Max", "Min"):
+        return {"a": normal(case["a"]), "b": normal(case["b"])}
+    if op == "Div":
+        b = normal(case["b"])
+        return {"a": normal(case["a"]),
+                "b": (np.sign(b) + (b == 0)) * (0.5 + np.abs(b))}
+    if op == "Pow":
+        return {"a": np.abs(normal(case["a"])) + 0.1,
+                "b": normal(case["b"], 0.7)}
+    if op in ("Sqrt", "Log"):
+        return {"x": np.abs(normal(case["x"])) + 0.05}
+    if op == "Reciprocal":
+        x = normal(case["x"])
+        return {"x": (np.sign(x) + (x == 0)) * (0.5 + np.abs(x))}
+    if op in ("softmax", "logsoftmax"):
+        return {"x": normal(case["x"], 3.0)}
+    return {"x": normal(case["x"])}
+
+
+def out_dims(size, kernel, stride, pad_begin, pad_end, dilation, ceil):
+    span = size + pad_begin + pad_end - dilation * (kernel - 1) - 1
+    n = (-(-span // stride) if ceil else span // stride) + 1
+    # ONNX (and PyTorch): the last window must start inside the input or
+    # the leading padding.
+    if ceil and (n - 1) * stride >= size + pad_begin:
+        n -= 1
+    return n
+
+
+def ref_conv(x, w, bias, strides, pads, dilations):
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = out_dims(h, kh, strides[0], pads[0], pads[2], dilations[0], False)
+    ow = out_dims(wd, kw, strides[1], pads[1], pads[3], dilations[1], False)
+    y = np.zeros((n, f, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dilations[0], j * dilations[1]
+            patch = xp[:, :, r0:r0 + strides[0] * (oh - 1) + 1:strides[0],
+                       c0:c0 + strides[1] * (ow - 1) + 1:strides[1]]
+            y += np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j])
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def ref_pool(case, x):
+    kh, kw = case["kernel"]
+    sh, sw = case["strides"]
+    pads, ceil = case["pads"], case["ceil_mode"]
+    n, c, h, w = x.shape
+    oh = out_dims(h, kh, sh, pads[0], pads[2], 1, ceil)
+    ow = out_dims(w, kw, sw, pads[1], pads[3], 1, ceil)
+    is_max = case["op"] == "maxpool"
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * sh - pads[0], j * sw - pads[1]
+            r1, c1 = r0 + kh, c0 + kw
+            window = x[:, :, max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
+            if is_max:
+                y[:, :, i, j] = window.max(axis=(2, 3))
+                continue
+            if case.get("count_include_pad"):
+                # The window clipped to the padded input (ceil_mode's extra
+                # windows do not count positions past the padding).
+                count = ((min(r1, h + pads[2]) - r0) *
+                         (min(c1, w + pads[3]) - c0))
+            else:
+                count = window.shape[2] * window.shape[3]
+            y[:, :, i, j] = window.sum(axis=(2, 3)) / count
+    return y
+
+
+UNARY = {
+    "Relu": lambda x: np.maximum(x, 0), "Sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "Tanh": np.tanh, "Exp": np.exp,
+    "Erf": np.vectorize(math.erf), "Sqrt": np.sqrt, "Log": np.log,
+    "Abs": np.abs, "Neg": np.negative,
+    "Softplus": lambda x: np.log1p(np.exp(x)), "Reciprocal": lambda x: 1 / x,
+}
+BINARY = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
+          "Div": np.divide, "Max": np.maximum, "Min": np.minimum,
+          "Pow": np.power}
+
+
+def reference(case, d):
+    """The float64 result of `case` on inputs `d` (float64 arrays), and the
+    length of the longest sum in it (for the tolerance)."""
+    op = case["op"]
+    if op == "matmul":
+        return np.matmul(d["a"], d["b"]), case["a"][-1]
+    if op == "gemm":
+        a = d["a"].T if case["transA"] else d["a"]
+        b = d["b"].T if case["transB"] else d["b"]
+        y = case["alpha"] * (a @ b)
+        if "c" in d:
+            y = y + case["beta"] * d["c"]
+        return y, a.shape[1]
+    if op == "conv":
+        return (ref_conv(d["x"], d["w"], d.get("bias"), case["strides"],
+                         case["pads"], case["dilations"]),
+                int(np.prod(case["w"][1:])))
+    if op in ("maxpool", "averagepool"):
+        return ref_pool(case, d["x"]), int(np.prod(case["kernel"]))
+    if op == "globalaveragepool":
+        return (d["x"].mean(axis=(2, 3), keepdims=True),
+                case["x"][2] * case["x"][3])
+    if op.startswith("reduce"):
+        fn = {"reducesum": np.sum, "reducemean": np.mean,
+              "reducemax": np.max}[op]
+        k = int(np.prod([case["x"][a] for a in case["axes"]]))
+        return fn(d["x"], axis=tuple(case["axes"]),
+                  keepdims=bool(case["keepdims"])), k
+    if op in ("softmax", "logsoftmax"):
+        x = d["x"]
+        shifted = x - x.max(axis=case["axis"], keepdims=True)
+        log_sum = np.log(np.exp(shifted).sum(axis=case["axis"], keepdims=True))
+        y = shifted - log_sum
+        return (y if op == "logsoftmax" else np.exp(y)), case["x"][case["axis"]]
+    if op == "layernorm":
+        axes = tuple(range(case["axis"], len(case["x"])))
+        x = d["x"]
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        y = (x - mean) / np.sqrt(var + case["epsilon"])
+        return y * d["scale"] + d["bias"], int(np.prod(case["x"][case["axis"]:]))
+    if op in BINARY:
+        return BINARY[op](d["a"], d["b"]), 1
+    return UNARY[op](d["x"]), 1
+
+
+# Inputs that are initializers (weights) rather than graph inputs.
+INITIALIZERS = {"conv": ("w", "bias"), "layernorm": ("scale", "bias"),
+                "gemm": ("b", "c")}
+
+
+def graph_parts(case, prefix, data):
+    """ONNX nodes, graph inputs and initializers for `case`, its tensors
+    and node named with `prefix`; the output is PREFIX + 'y'."""
+    op = case["op"]
+    names = {k: prefix + k for k in data}
+    y = prefix + "y"
+    attrs = {}
+    if op == "matmul":
+        node_op, order = "MatMul", ["a", "b"]
+    elif op == "gemm":
+        node_op, order = "Gemm", ["a", "b"] + (["c"] if "c" in data else [])
+        attrs = {"transA": case["transA"], "transB": case["transB"],
+                 "alpha": case["alpha"], "beta": case["beta"]}
+    elif op == "conv":
+        node_op, order = "Conv", ["x", "w"] + (["bias"] if case["bias"] else [])
+        attrs = {"kernel_shape": case["w"][2:], "strides": case["strides"],
+                 "pads": case["pads"], "dilations": case["dilations"]}
+    elif op in ("maxpool", "averagepool"):
+        node_op = "MaxPool" if op == "maxpool" else "AveragePool"
+        order = ["x"]
+        attrs = {"kernel_shape": case["kernel"], "strides": case["strides"],
+                 "pads": case["pads"], "ceil_mode": case["ceil_mode"]}
+        if op == "averagepool":
+            attrs["count_include_pad"] = case["count_include_pad"]
+    elif op == "globalaveragepool":
+        node_op, order = "GlobalAveragePool", ["x"]
+    elif op.startswith("reduce"):
+        node_op = {"reducesum": "ReduceSum", "reducemean": "ReduceMean",
+                   "reducemax": "ReduceMax"}[op]
+        order = ["x"]
+        attrs = {"keepdims": case["keepdims"]}
+        if op == "reducesum":  # opset 13+: axes are an input
+            data = dict(data, axes=np.array(case["axes"], np.int64))
+            names["axes"] = prefix + "axes"
+            order = ["x", "axes"]
+        else:
+            attrs["axes"] = case["axes"]
+    elif op in ("softmax", "logsoftmax"):
+        node_op = "Softmax" if op == "softmax" else "LogSoftmax"
+        order, attrs = ["x"], {"axis": case["axis"]}
+    elif op == "layernorm":
+        node_op, order = "LayerNormalization", ["x", "scale", "bias"]
+        attrs = {"axis": case["axis"], "epsilon": case["epsilon"]}
+    elif op in BINARY:
+        node_op, order = op, ["a", "b"]
+    else:
+        node_op, order = op, ["x"]
+    initializer_keys = set(INITIALIZERS.get(op, ()))
+    if op == "matmul" and case.get("b_initializer"):
+        initializer_keys.add("b")
+    initializer_keys.add("axes")
+    node = helper.make_node(node_op, [names[k] for k in order], [y],
+                            name=prefix + node_op, **attrs)
+    inputs, initializers, feeds = [], [], {}
+    for k in order:
+        if k in initializer_keys:
+            initializers.append(numpy_helper.from_array(data[k], names[k]))
+        else:
+            inputs.append(helper.make_tensor_value_info(
+                names[k], TensorProto.FLOAT, list(data[k].shape)))
+            feeds[names[k]] = data[k]
+    return [node], inputs, initializers, feeds, y
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+
+def reproducer(args, case):
+    return "python3 test/python/differential.py --mpc-opt %s --case %s" % (
+        shlex.quote(args.mpc_opt), shlex.quote(json.dumps(case, sort_keys=True)))
+
+
+def run_tool(command):
+    """(returncode, combined output); returncode None on a hang."""
+    try:
+        p = subprocess.run(command, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        return p.returncode, (p.stdout + p.stderr)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after %d s" % TIMEOUT
+
+
+def compile_and_run(args, cases, work, tag):
+    """Compiles `cases` (same precision and cpu) as one model and runs it.
+    Returns ('ok', {index: output array}) or (kind, message) where kind is
+    'rejected' (mpc-opt's clean error), 'error' (the executable's), 'crash'
+    (a signal) or 'hang'."""
+    precision, cpu = cases[0]["precision"], cases[0]["cpu"]
+    nodes, inputs, initializers, outputs, feeds = [], [], [], [], {}
+    for i, case in enumerate(cases):
+        n, ins, inits, f, y = graph_parts(case, "c%d_" % i, make_data(case))
+        nodes += n
+        inputs += ins
+        initializers += inits
+        feeds.update(f)
+        outputs.append(helper.make_tensor_value_info(y, TensorProto.FLOAT, None))
+    graph = helper.make_graph(nodes, "differential", inputs, outputs,
+                              initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = onnx.shape_inference.infer_shapes(model)
+    d = os.path.join(work, tag)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    onnx.save(model, path)
+    exe = os.path.join(d, "run")
+    code, out = run_tool([args.mpc_opt, path, "--mode=infer",
+                          "--precision=" + precision, "--cpu=" + cpu,
+                          "-o", exe])
+    if code is None:
+        return "hang", "mpc-opt " + out
+    if code != 0:
+        kind = "rejected" if code == 1 and "error" in out else "crash"
+        return kind, "mpc-opt exit %d: %s" % (code, out.strip()[-600:])
+    command = [exe, "--output-dir", os.path.join(d, "out")]
+    for name, array in feeds.items():
+        np.save(os.path.join(d, name + ".npy"), array)
+        command += ["--input", "%s=%s" % (name, os.path.join(d, name + ".npy"))]
+    os.makedirs(os.path.join(d, "out"), exist_ok=True)
+    code, out = run_tool(command)
+    if code is None:
+        return "hang", "executable " + out
+    if code != 0:
+        kind = "error" if code == 1 and "error" in out else "crash"
+        return kind, "executable exit %d: %s" % (code, out.strip()[-600:])
+    return "ok", {i: np.load(os.path.join(d, "out", "c%d_y.npy" % i))
+                  for i in range(len(cases))}
+
+
+def check_output(case, got):
+    """None if `got` is right for `case`, else why not."""
+    data = {k: v.astype(np.float64) for k, v in make_data(case).items()}
+    expected, k = reference(case, data)
+    expected = np.asarray(expected, np.float64)
+    if got.shape != expected.shape:
+        return "shape %s, expected %s" % (list(got.shape), list(expected.shape))
+    if not np.all(np.isfinite(got)):
+        return "non-finite values in the output"
+    scale = max(np.abs(expected).max(initial=0.0), 1e-30)
+    errors = [np.abs(got - expected).max(initial=0.0) / scale]
+    precision = case["precision"]
+    if precision != "fp32":
+        # What a cast of the inputs to the compute type rounds away.
+        rounded = {key: round_to(v, precision) for key, v in data.items()}
+        alt = np.asarray(reference(case, rounded)[0], np.float64)
+        errors.append(np.abs(got - alt).max(initial=0.0) / scale)
+    bound = TOLERANCE[precision] * (1 + math.sqrt(k) / 16)
+    error = min(errors)
+    if error <= bound:
+        return None
+    return "error %.3g > bound %.3g (normalised by max |ref| %.3g)" % (
+        error, bound, scale)
+
+
+def run_cases(args, cases, work):
+    """Runs every case; returns a list of (case, failure) pairs."""
+    failures = []
+    groups = {}
+    for case in cases:
+        groups.setdefault((case["precision"], case["cpu"]), []).append(case)
+    batch_id = 0
+    for group in groups.values():
+        for start in range(0, len(group), args.batch):
+            batch = group[start:start + args.batch]
+            batch_id += 1
+            kind, result = compile_and_run(args, batch, work,
+                                           "batch%d" % batch_id)
+            if kind != "ok" and len(batch) > 1:
+                # Find which cases fail alone.
+                results = {}
+                for i, case in enumerate(batch):
+                    k, r = compile_and_run(args, [case], work,
+                                           "batch%d_%d" % (batch_id, i))
+                    results[i] = (k, r[0] if k == "ok" else r)
+            elif kind != "ok":
+                results = {0: (kind, result)}
+            else:
+                results = {i: ("ok", result[i]) for i in range(len(batch))}
+            for i, case in enumerate(batch):
+                k, r = results[i]
+                if k == "ok":
+                    why = check_output(case, r)
+                    if why:
+                        failures.append((case, "wrong numbers: " + why))
+                elif k == "rejected" and case.get("may_reject"):
+                    continue
+                else:
+                    failures.append((case, "%s: %s" % (k, r)))
+    return failures
+
+
+def generate(args):
+    rng = np.random.default_rng(args.seed)
+    families = [f for f in GENERATORS if not args.ops or f in args.ops]
+    weights = np.array([WEIGHTS[f] for f in families], np.float64)
+    cases = []
+    for i in range(args.cases):
+        family = families[int(rng.choice(len(families), p=weights / weights.sum()))]
+        case = GENERATORS[family](rng)
+        case["seed"] = int(rng.integers(1 << 31))
+        case["precision"] = args.precisions[i % len(args.precisions)]
+        case["cpu"] = args.cpu
+        cases.append(case)
+    return cases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mpc-opt", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", type=int, default=60)
+    parser.add_argument("--precisions", default="fp32,bf16,fp16")
+    parser.add_argument("--ops", default="",
+                        help="families to draw from: " + ",".join(GENERATORS))
+    parser.add_argument("--cpu", default="native")
+    parser.add_argument("--batch", type=int, default=24,
+                        help="cases compiled together in one model")
+    parser.add_argument("--work", default="")
+    parser.add_argument("--case", default="",
+                        help="run one case given as JSON (a reproducer)")
+    args = parser.parse_args()
+    args.precisions = args.precisions.split(",")
+    args.ops = [o for o in args.ops.split(",") if o]
+    unknown = [o for o in args.ops if o not in GENERATORS]
+    if unknown:
+        parser.error("unknown op families: " + ", ".join(unknown))
+
+    cases = [json.loads(args.case)] if args.case else generate(args)
+    work = args.work or tempfile.mkdtemp(prefix="mpc-differential-")
+    os.makedirs(work, exist_ok=True)
+    failures = run_cases(args, cases, work)
+    for case, why in failures:
+        print("FAIL %s %s: %s\n  reproduce: %s" % (
+            case["op"], case["precision"], why, reproducer(args, case)))
+    families = {}
+    for case in cases:
+        families[case["op"]] = families.get(case["op"], 0) + 1
+    print("cases by op: " + ", ".join("%s %d" % kv for kv in sorted(families.items())))
+    print("%d passed, %d failed" % (len(cases) - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
