@@ -100,6 +100,19 @@ func.func @windows(%x: tensor<1x6x4x4xf32>, %w: tensor<6x2x3x3xf32>)
   return %0, %1, %2, %3, %4 : tensor<1x2x9x9xf32>, tensor<1x6x2x2xf32>, tensor<1x6x3x3xf32>, tensor<1x6x1x1xf32>, tensor<1x6x4x4xf32>
 }
 
+// ceil_mode keeps a last window only if it starts inside the input or its
+// leading padding (PyTorch, onnxruntime): with one row of trailing padding
+// a 4x4 input pools to 2x2, not 3x3.
+// CHECK-LABEL: func.func @ceil_mode_trailing_pad
+// CHECK: mpc.max_pool {{.*}} -> tensor<1x6x2x2xf32>
+// CHECK: mpc.average_pool {{.*}} -> tensor<1x6x3x2xf32>
+func.func @ceil_mode_trailing_pad(%x: tensor<1x6x4x4xf32>) -> (tensor<1x6x2x2xf32>, tensor<1x6x3x2xf32>) {
+  %0 = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 1, 1>, ceil_mode} : (tensor<1x6x4x4xf32>) -> tensor<1x6x2x2xf32>
+  // With leading padding the extra window starts inside the input: kept.
+  %1 = mpc.average_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 1, 0, 0, 1>, ceil_mode} : (tensor<1x6x4x4xf32>) -> tensor<1x6x3x2xf32>
+  return %0, %1 : tensor<1x6x2x2xf32>, tensor<1x6x3x2xf32>
+}
+
 // CHECK-LABEL: func.func @normalisation
 func.func @normalisation(%x: tensor<?x5x16xf32>, %g: tensor<16xf32>, %img: tensor<4x3x2x2xf32>,
                          %c: tensor<3xf32>, %labels: tensor<4xi64>, %scores: tensor<4x10xf32>) {

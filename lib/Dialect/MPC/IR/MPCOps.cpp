@@ -277,7 +277,15 @@ static int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride,
   int64_t span = in + padBegin + padEnd - effectiveKernel;
   if (span < 0)
     return 0;
-  return (ceilMode ? ceilDiv(span, stride) : span / stride) + 1;
+  if (!ceilMode)
+    return span / stride + 1;
+  // ceil_mode's extra window must start inside the input or its leading
+  // padding, as PyTorch and onnxruntime compute it (ONNX's shape inference
+  // before 1.16 kept a window lying wholly in the trailing padding).
+  int64_t size = ceilDiv(span, stride) + 1;
+  if ((size - 1) * stride >= in + padBegin)
+    --size;
+  return size;
 }
 
 static LogicalResult inferWindowShape(std::optional<Location> loc,

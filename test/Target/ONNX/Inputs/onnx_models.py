@@ -258,6 +258,18 @@ def mismatched_shapes(path):
 
 
 @model
+def pool_ceil_declared(path):
+    # The output declared as ONNX's shape inference before 1.16 computes it
+    # (3x3: a ceil_mode window wholly in the trailing padding), where
+    # onnxruntime and PyTorch produce 2x2.
+    return make([
+        helper.make_node("MaxPool", ["x"], ["y"], name="/pool/MaxPool",
+                         kernel_shape=[2, 2], strides=[2, 2],
+                         pads=[0, 0, 1, 1], ceil_mode=1),
+    ], [vi("x", F, [1, 1, 4, 4])], [vi("y", F, [1, 1, 3, 3])], opset=17)
+
+
+@model
 def string_input(path):
     return make([helper.make_node("Identity", ["x"], ["y"], name="id")],
                 [vi("x", TensorProto.STRING, [2])],
