@@ -5,6 +5,8 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::mpc {
@@ -16,6 +18,25 @@ using namespace mlir;
 using namespace mlir::mpc;
 
 namespace {
+
+/// `value` with a rank-0 resource blob replaced by the dense attribute of
+/// its one element. Upstream's lowering of a rank-0 memref.global (to an
+/// LLVM scalar global, on the CPU and in GPU modules) reads that element
+/// through ElementsAttr's iterators, which resource blobs do not provide:
+/// a scalar float initializer crashed mpc-opt. A blob saves nothing at one
+/// element.
+ElementsAttr inlineScalarResource(ElementsAttr value) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+  if (!resource || resource.getType().getRank() != 0)
+    return value;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  // A blob the parser has not seen data for stays as it is (the verifier
+  // of the global reports it).
+  if (!blob)
+    return value;
+  return DenseElementsAttr::getFromRawBuffer(resource.getType(),
+                                             blob->getData());
+}
 
 struct ConvertMPCParametersToMemRef
     : mpc::impl::ConvertMPCParametersToMemRefBase<
@@ -31,7 +52,8 @@ struct ConvertMPCParametersToMemRef
       auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
       auto global = memref::GlobalOp::create(
           builder, parameter.getLoc(), parameter.getSymName(),
-          builder.getStringAttr("private"), memrefType, parameter.getValue(),
+          builder.getStringAttr("private"), memrefType,
+          inlineScalarResource(parameter.getValue()),
           /*constant=*/!parameter.getTrainable(),
           /*alignment=*/builder.getI64IntegerAttr(64));
       globals[parameter.getSymName()] = global;
