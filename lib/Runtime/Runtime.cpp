@@ -8,6 +8,8 @@
 #include "mpc/Runtime/Runtime.h"
 #include "mpc/Runtime/CUDA.h"
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mpc {
@@ -158,6 +161,45 @@ void writeNpy(const std::string &path, const Array &array) {
   writeFileAtomically(path, bytes);
 }
 
+std::string outputFileName(const std::string &name) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string file;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = name[i];
+    bool unreserved = std::isalnum(c) || c == '-' || c == '_' || c == '~' ||
+                      (c == '.' && i > 0);
+    if (unreserved && c < 0x80) {
+      file.push_back(c);
+    } else {
+      file.push_back('%');
+      file.push_back(hex[c >> 4]);
+      file.push_back(hex[c & 15]);
+    }
+  }
+  file += ".npy";
+  if (name.empty() || file.size() > 255)
+    throw Error("output '" + name.substr(0, 64) +
+                (name.size() > 64 ? "...'" : "'") +
+                (name.empty() ? " has an empty name"
+                              : " has a name too long for a file (" +
+                                    std::to_string(file.size()) +
+                                    " bytes encoded, at most 255)"));
+  return file;
+}
+
+void makeDirectories(const std::string &path) {
+  struct stat st;
+  if (path.empty() || (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+    return;
+  size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0)
+    makeDirectories(path.substr(0, slash));
+  if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
+    throw Error(path + ": cannot create directory: " + std::strerror(errno));
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(path + ": not a directory");
+}
+
 static void printHelp(const std::string &program,
                       const std::vector<Signature> &inputs,
                       const std::vector<Signature> &outputs) {
@@ -169,10 +211,12 @@ static void printHelp(const std::string &program,
   for (const Signature &s : inputs)
     std::cout << "  " << s.name << ": " << s.dtype << " " << formatShape(s.shape)
               << "\n";
-  std::cout << "outputs (written as DIR/<name>.npy):\n";
+  std::cout << "outputs (written to DIR as the name, bytes other than "
+               "A-Z a-z 0-9 - . _ ~ and a leading '.' percent-encoded, "
+               "plus .npy):\n";
   for (const Signature &s : outputs)
     std::cout << "  " << s.name << ": " << s.dtype << " " << formatShape(s.shape)
-              << "\n";
+              << " -> " << outputFileName(s.name) << "\n";
 }
 
 bool selectCUDA(const std::string &flag, const DeviceCode &code,
@@ -261,6 +305,9 @@ int runInference(int argc, char **argv, const std::string &programName,
     }
     if (outputDir.empty())
       throw Error("--output-dir is required (see --help)");
+    std::vector<std::string> outputFiles;
+    for (const Signature &s : outputs)
+      outputFiles.push_back(outputDir + "/" + outputFileName(s.name));
     std::vector<Array> arrays;
     for (const Signature &s : inputs) {
       auto it = files.find(s.name);
@@ -293,8 +340,9 @@ int runInference(int argc, char **argv, const std::string &programName,
     if (timed)
       std::cout << "latency: " << seconds / repeat * 1e3 << " ms per run ("
                 << repeat << " runs)\n";
+    makeDirectories(outputDir);
     for (size_t i = 0; i < outputs.size(); ++i)
-      writeNpy(outputDir + "/" + outputs[i].name + ".npy", results[i]);
+      writeNpy(outputFiles[i], results[i]);
     return 0;
   } catch (const std::exception &e) {
     std::cerr << programName << ": error: " << e.what() << "\n";

@@ -140,13 +140,6 @@ bool isDirectory(const std::string &path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-void makeDirectory(const std::string &path) {
-  if (isDirectory(path))
-    return;
-  if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
-    throw Error(path + ": cannot create directory: " + std::strerror(errno));
-}
-
 void removeTree(const std::string &path) {
   if (DIR *dir = opendir(path.c_str())) {
     while (dirent *entry = readdir(dir)) {
@@ -579,11 +572,11 @@ void Trainer::initializeState() {
 
 void Trainer::saveCheckpoint() {
   const std::string &root = options.checkpoint;
-  makeDirectory(root);
+  makeDirectories(root);
   std::string final = "ckpt-" + std::to_string(step);
   std::string temp = root + "/" + final + ".tmp-" + std::to_string(getpid());
   removeTree(temp);
-  makeDirectory(temp);
+  makeDirectories(temp);
   std::ostringstream json;
   json << "{\n  \"format\": \"mpc-checkpoint-1\",\n"
        << "  \"program\": " << jsonString(program.name) << ",\n"

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import weakref
 
 import numpy as np
@@ -17,6 +18,18 @@ from ._tool import find_tool
 PRECISIONS = ("fp32", "bf16", "fp16")
 MODES = ("train", "infer")
 
+
+
+def output_file_name(name):
+    """The file a compiled program writes output `name` to (the runtime's
+    rule, include/mpc/Runtime/Runtime.h): the name percent-encoded except
+    A-Z a-z 0-9 - . _ ~, a leading '.' as %2E, plus .npy. Model names are
+    untrusted; the file stays inside its directory, and
+    urllib.parse.unquote(file[:-4]) gives the name back."""
+    quoted = urllib.parse.quote(name, safe="")
+    if quoted.startswith("."):
+        quoted = "%2E" + quoted[1:]
+    return quoted + ".npy"
 
 class _WorkDir:
     """A temporary directory that lives as long as its owner."""
@@ -98,7 +111,9 @@ def _dynamic_batch_shapes(model_path, batch_size):
     return flags
 
 
-_SIGNATURE = re.compile(r"^  ([^:\s][^:]*): (\S+) \(([\d, ]*)\)$")
+# "  NAME: DTYPE (SHAPE)", outputs with " -> FILE"; NAME may hold ': '
+# (exporters write names like 'a/b:0'), so it runs to the last one.
+_SIGNATURE = re.compile(r"^  (\S.*): (\S+) \(([\d, ]*)\)(?: -> \S+)?$")
 
 
 def _signature(binary, section):
@@ -196,7 +211,7 @@ class Program:
     def _data_file(self, value, name):
         if isinstance(value, (str, os.PathLike)):
             return os.fspath(value)
-        path = self._work / (name + ".npy")
+        path = self._work / output_file_name(name)
         np.save(path, np.asarray(value))
         return str(path)
 
@@ -349,5 +364,5 @@ class Program:
             args += ["--input", "%s=%s" % (name, path)]
         args += ["--output-dir", out_dir]
         self._run(args, verbose)
-        return {name: np.load(out_dir / (name + ".npy"))
+        return {name: np.load(out_dir / output_file_name(name))
                 for name in self.outputs}

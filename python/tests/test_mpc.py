@@ -314,3 +314,27 @@ def test_pip_install_without_network(tmp_path):
     script = subprocess.run([venv / "bin" / "mpc", "--which"],
                             capture_output=True, text=True, env=env)
     assert script.returncode == 0 and "(from build tree)" in script.stdout
+
+
+def test_hostile_tensor_names_stay_in_their_directories(tmp_path):
+    # Names are the model's (untrusted): outputs come back under their own
+    # names, and nothing lands outside the program's directories.
+    names = ["a/b:0", "../../escaped", ".."]
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["../in"], [n], name="relu%d" % i)
+         for i, n in enumerate(names)], "hostile",
+        [helper.make_tensor_value_info("../in", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, 3])
+         for n in names])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    program = mpc.compile(model, precision="fp32", mode="infer",
+                          output=tmp_path / "run")
+    x = np.arange(-3, 3, dtype=np.float32).reshape(2, 3)
+    before = set(os.listdir(tmp_path))
+    assert list(program.inputs) == ["../in"]
+    out = program.infer(**{"../in": x})
+    assert sorted(out) == sorted(names)
+    assert all(np.array_equal(out[n], np.maximum(x, 0)) for n in names)
+    assert set(os.listdir(tmp_path)) == before
+    assert mpc._program.output_file_name("a/b:0") == "a%2Fb%3A0.npy"
+    assert mpc._program.output_file_name("..") == "%2E..npy"

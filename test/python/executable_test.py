@@ -54,6 +54,121 @@ def check_no_leak(mpc_opt, work):
           "peak %d KiB after 1 run, %d KiB after 200" % tuple(peaks))
 
 
+# Output names as exporters and attackers write them, each with the file
+# the runtime's rule gives it (percent-encoding; a leading '.' as %2E).
+HOSTILE_OUTPUTS = {
+    "../../escaped": "%2E.%2F..%2Fescaped.npy",
+    "a/b:0": "a%2Fb%3A0.npy",
+    "..": "%2E..npy",
+    ".hidden": "%2Ehidden.npy",
+    "/etc/passwd": "%2Fetc%2Fpasswd.npy",
+    "выход": "%D0%B2%D1%8B%D1%85%D0%BE%D0%B4.npy",
+    "x y%20": "x%20y%2520.npy",
+    "a%2Fb": "a%252Fb.npy",
+}
+
+
+def check_hostile_output_names(mpc_opt, work):
+    """Every output lands in --output-dir (created like mkdir -p) under the
+    documented, reversible name; nothing is written anywhere else."""
+    import urllib.parse
+    names = list(HOSTILE_OUTPUTS)
+    nodes = [helper.make_node("Mul", ["x", "k%d" % i], [name], name="mul%d" % i)
+             for i, name in enumerate(names)]
+    inits = [numpy_helper.from_array(np.array([i + 1.0], np.float32),
+                                     "k%d" % i) for i in range(len(names))]
+    graph = helper.make_graph(
+        nodes, "hostile", [helper.make_tensor_value_info(
+            "x", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [3])
+         for n in names], inits)
+    root = os.path.join(work, "hostile")
+    os.makedirs(root, exist_ok=True)
+    model = os.path.join(root, "hostile.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17)]), model)
+    exe = os.path.join(root, "run")
+    subprocess.run([mpc_opt, model, "--mode=infer", "-o", exe], check=True)
+    x = np.array([1.0, -2.0, 0.5], np.float32)
+    np.save(os.path.join(root, "x.npy"), x)
+    def tree():
+        return {os.path.join(d, f) for d, dirs, fs in os.walk(work)
+                for f in fs + dirs}
+    before = tree()
+    out_dir = os.path.join(root, "deep", "new", "out")
+    run = subprocess.run([exe, "--input", os.path.join(root, "x.npy"),
+                          "--output-dir", out_dir], capture_output=True,
+                         text=True)
+    files = sorted(os.listdir(out_dir)) if os.path.isdir(out_dir) else []
+    check("--output-dir is created", run.returncode == 0 and bool(files),
+          run.stderr.strip()[-200:])
+    created = tree() - before
+    expected = {os.path.join(root, "deep"), os.path.join(root, "deep", "new"),
+                out_dir} | {os.path.join(out_dir, f)
+                            for f in HOSTILE_OUTPUTS.values()}
+    check("hostile output names stay inside --output-dir",
+          files == sorted(HOSTILE_OUTPUTS.values()) and created == expected,
+          "created outside: %s" % sorted(created - expected))
+    values_ok = all(
+        np.array_equal(np.load(os.path.join(out_dir, file)), x * (i + 1))
+        and urllib.parse.unquote(file[:-4]) == name
+        for i, (name, file) in enumerate(HOSTILE_OUTPUTS.items()))
+    check("each file holds its output; unquote gives the name", values_ok)
+    help_text = subprocess.run([exe, "--help"], capture_output=True,
+                               text=True).stdout
+    check("--help names each output's file",
+          "a/b:0: <f4 (3,) -> a%2Fb%3A0.npy" in help_text, help_text[-300:])
+    # A regular file where the directory should be: a clear error.
+    blocker = os.path.join(root, "blocker")
+    open(blocker, "w").close()
+    run = subprocess.run([exe, "--input", os.path.join(root, "x.npy"),
+                          "--output-dir", os.path.join(blocker, "out")],
+                         capture_output=True, text=True)
+    check("--output-dir under a file is an error", run.returncode == 1 and
+          "blocker" in run.stderr, run.stderr.strip()[-200:])
+
+
+def check_scalar_initializers(mpc_opt, work):
+    """A 0-d float initializer (a scalar weight, stored as a resource blob)
+    used by an elementwise op: it crashed mpc-opt in every mode (upstream's
+    rank-0 global lowering iterates the value). Rank 1 and 2 singletons
+    too; each build runs and matches numpy."""
+    root = os.path.join(work, "scalar")
+    os.makedirs(root, exist_ok=True)
+    x = np.random.default_rng(5).standard_normal((2, 3)).astype(np.float32)
+    np.save(os.path.join(root, "x.npy"), x)
+    for shape in ((), (1,), (3,), (2, 1)):
+        c = np.linspace(-0.5, 0.5, int(np.prod(shape))).reshape(shape).astype(
+            np.float32)
+        graph = helper.make_graph(
+            [helper.make_node("Max", ["x", "c"], ["y"], name="max")], "scalar",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+            [numpy_helper.from_array(c, "c")])
+        model = os.path.join(root, "max.onnx")
+        onnx.save(helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 17)]), model)
+        ok, detail = True, ""
+        for flags in (["--precision=fp32"], ["--precision=bf16"],
+                      ["--precision=fp16"]):
+            exe = os.path.join(root, "run")
+            built = subprocess.run([mpc_opt, model, "--mode=infer", "-o", exe]
+                                   + flags, capture_output=True, text=True)
+            ran = built.returncode == 0 and subprocess.run(
+                [exe, "--input", os.path.join(root, "x.npy"), "--output-dir",
+                 os.path.join(root, "out")], capture_output=True).returncode == 0
+            got = np.load(os.path.join(root, "out", "y.npy")) if ran else None
+            if not ran or np.abs(got - np.maximum(x, c)).max() > 1e-2:
+                ok, detail = False, "%s %s: %s" % (shape, flags,
+                                                   built.stderr[-200:])
+        ptx = subprocess.run([mpc_opt, model, "--mode=infer", "--target=cuda",
+                              "--emit=ptx", "-o", os.path.join(root, "k.ptx")],
+                             capture_output=True, text=True)
+        if ptx.returncode != 0:
+            ok, detail = False, "%s PTX: %s" % (shape, ptx.stderr[-200:])
+        check("scalar initializer %s" % (shape,), ok, detail)
+
+
 def main():
     mpc_opt, model, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
@@ -149,6 +264,8 @@ def main():
             head = f.read(16)
         check("--emit=" + emit, built.returncode == 0 and head.startswith(magic))
     check_no_leak(mpc_opt, work)
+    check_hostile_output_names(mpc_opt, work)
+    check_scalar_initializers(mpc_opt, work)
     print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
     return 0 if all(results) else 1
 

@@ -46,6 +46,19 @@ Array readNpy(const std::string &path);
 /// Writes `array` to `path` atomically (temporary file + rename).
 void writeNpy(const std::string &path, const Array &array);
 
+/// The file name (without directory) an output named `name` is written
+/// to: `name` with every byte outside RFC 3986's unreserved characters
+/// (A-Z a-z 0-9 - . _ ~) written as %XX, a leading '.' as %2E, then
+/// ".npy". Output names come from the model, which is untrusted: the rule
+/// keeps every file inside the output directory (no '/', no '.' or '..'),
+/// maps distinct names to distinct files, and is reversed by Python's
+/// urllib.parse.unquote (`a/b:0` -> `a%2Fb%3A0.npy`). Throws for a name
+/// whose file name would exceed 255 bytes.
+std::string outputFileName(const std::string &name);
+
+/// Creates directory `path` and its missing parents (mkdir -p).
+void makeDirectories(const std::string &path);
+
 /// One input or output of a compiled function.
 struct Signature {
   std::string name;
