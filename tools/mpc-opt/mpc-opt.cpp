@@ -730,6 +730,16 @@ int main(int argc, char **argv) {
       registry);
   if (!renderReportFlag.empty())
     return renderReport(renderReportFlag, outputFilename);
+  // Like cc -o, the output's directory must exist; say so before any work
+  // (the linker would otherwise fail on its temporary file's name).
+  if (outputFilename != "-") {
+    StringRef directory = llvm::sys::path::parent_path(outputFilename);
+    if (!directory.empty() && !llvm::sys::fs::is_directory(directory)) {
+      llvm::errs() << "mpc-opt: error: cannot write '" << outputFilename
+                   << "': directory '" << directory << "' does not exist\n";
+      return 1;
+    }
+  }
   std::string mode = modeFlag;
   if (mode != "auto" && mode != "opt" && mode != "infer" && mode != "train") {
     llvm::errs() << "mpc-opt: error: --mode must be train, infer or opt, got '"
