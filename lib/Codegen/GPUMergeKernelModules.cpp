@@ -5,6 +5,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUMERGEKERNELMODULES
@@ -16,6 +18,20 @@ using namespace mlir;
 namespace {
 
 constexpr int64_t kSharedAlignment = 16;
+
+/// `name` as a PTX identifier: bytes other than [A-Za-z0-9_] become '_',
+/// and a leading digit gets a '_' in front. Symbols come from the model
+/// (parameter names such as PyTorch's `0.weight`, TensorFlow's `a/b:0`),
+/// and LLVM's NVPTX backend only rewrites some characters: `0.weight`
+/// became `0_$_weight`, which ptxas rejects.
+std::string ptxIdentifier(StringRef name) {
+  std::string id;
+  for (char c : name)
+    id.push_back(llvm::isAlnum(c) || c == '_' ? c : '_');
+  if (id.empty() || llvm::isDigit(id.front()))
+    id.insert(id.begin(), '_');
+  return id;
+}
 
 struct GPUMergeKernelModules
     : mpc::impl::MPCGPUMergeKernelModulesBase<GPUMergeKernelModules> {
@@ -83,6 +99,30 @@ struct GPUMergeKernelModules
         op.moveBefore(&body, body.end());
       }
       kernels.erase();
+    }
+    // Every symbol of the merged module gets a legal PTX identifier,
+    // unique after the mapping (`a/b:0` and `a_b_0` both map to a_b_0).
+    llvm::StringSet<> taken;
+    SmallVector<SymbolOpInterface> toRename;
+    for (Operation &op : body.without_terminator()) {
+      auto symbol = cast<SymbolOpInterface>(op);
+      if (ptxIdentifier(symbol.getName()) == symbol.getName())
+        taken.insert(symbol.getName());
+      else
+        toRename.push_back(symbol);
+    }
+    for (SymbolOpInterface symbol : toRename) {
+      std::string base = ptxIdentifier(symbol.getName()), id = base;
+      for (int suffix = 1; taken.contains(id); ++suffix)
+        id = base + "_" + std::to_string(suffix);
+      taken.insert(id);
+      StringAttr oldName = symbol.getNameAttr(), newName = b.getStringAttr(id);
+      if (failed(SymbolTable::replaceAllSymbolUses(symbol, newName, merged)))
+        return signalPassFailure();
+      symbol.setName(newName);
+      for (auto &entry : renamed)
+        if (entry.second == oldName)
+          entry.second = newName;
     }
     module.walk([&](gpu::LaunchFuncOp launch) {
       SymbolRefAttr kernel = launch.getKernel();

@@ -64,6 +64,26 @@ def mlp(path):
 
 
 @model
+def sequential_names(path):
+    # Parameter names as PyTorch's nn.Sequential and TensorFlow write them,
+    # plus names that collide once made identifiers (a/b:0 and a_b_0).
+    return make([
+        helper.make_node("Gemm", ["x", "0.weight", "0.bias"], ["h"],
+                         name="/0/Gemm", transB=1),
+        helper.make_node("Relu", ["h"], ["r"], name="/1/Relu"),
+        helper.make_node("Gemm", ["r", "2.weight", "a/b:0"], ["g"],
+                         name="/2/Gemm", transB=1),
+        helper.make_node("Add", ["g", "a_b_0"], ["s"], name="/add"),
+        helper.make_node("Mul", ["s", "\u0432\u0435\u0441::k"], ["y"],
+                         name="/mul"),
+    ], [vi("x", F, ["N", 64])], [vi("y", F, ["N", 10])],
+        [init("0.weight", weights(32, 64)), init("0.bias", weights(32)),
+         init("2.weight", weights(10, 32)), init("a/b:0", weights(10)),
+         init("a_b_0", weights(10)), init("\u0432\u0435\u0441::k",
+                                             weights(10))])
+
+
+@model
 def nameless(path):
     return make([
         helper.make_node("Relu", ["x"], ["a"]),
