@@ -861,6 +861,21 @@ struct StaticReshapeLowering : OpConversionPattern<OpTy> {
       return rank == 0 ? SmallVector<ReassociationIndices>{}
                        : SmallVector<ReassociationIndices>{group};
     };
+    // A 0-d side is one element: the other side is all ones, reached by
+    // one reshape with no groups (through 1-d, a 0-d input would stay 0-d
+    // and its expansion would get a group it has no dim for).
+    if (inputType.getRank() == 0 || resultType.getRank() == 0) {
+      Value result =
+          inputType.getRank() == 0
+              ? Value(tensor::ExpandShapeOp::create(
+                    rewriter, loc, resultType, input,
+                    SmallVector<ReassociationIndices>{}))
+              : Value(tensor::CollapseShapeOp::create(
+                    rewriter, loc, resultType, input,
+                    SmallVector<ReassociationIndices>{}));
+      rewriter.replaceOp(op, result);
+      return success();
+    }
     Value flat = input;
     if (inputType.getRank() != 1)
       flat = tensor::CollapseShapeOp::create(rewriter, loc, input,

@@ -275,3 +275,19 @@ func.func @unscale_gradients(%g: tensor<5xf32>, %scale: tensor<f32>) -> (tensor<
   %u, %finite = mpc.unscale_gradients %g, %scale : (tensor<5xf32>, tensor<f32>) -> (tensor<5xf32>, tensor<i1>)
   return %u, %finite : tensor<5xf32>, tensor<i1>
 }
+
+// -----
+
+// A 0-d tensor reshapes to and from all ones with one reshape of no groups
+// (MSE's loss scale into the loss gradient's shape; through 1-d the
+// expansion got a group for a dim the 0-d value does not have).
+// CHECK-LABEL: func.func @reshape_rank0
+// CHECK: tensor.expand_shape %arg0 [] output_shape [1, 1] : tensor<f32> into tensor<1x1xf32>
+// CHECK: tensor.collapse_shape %arg1 [] : tensor<1x1x1xf32> into tensor<f32>
+func.func @reshape_rank0(%s: tensor<f32>, %t: tensor<1x1x1xf32>) -> (tensor<1x1xf32>, tensor<f32>) {
+  %shape = mpc.constant dense<[1, 1]> : tensor<2xi64>
+  %0 = mpc.reshape %s, %shape : (tensor<f32>, tensor<2xi64>) -> tensor<1x1xf32>
+  %empty = mpc.constant dense<> : tensor<0xi64>
+  %1 = mpc.reshape %t, %empty : (tensor<1x1x1xf32>, tensor<0xi64>) -> tensor<f32>
+  return %0, %1 : tensor<1x1xf32>, tensor<f32>
+}
