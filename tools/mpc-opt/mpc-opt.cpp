@@ -629,7 +629,19 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
                        : diag.getSeverity() == DiagnosticSeverity::Warning
                            ? "warning"
                            : "note";
-      llvm::errs() << inputFilename << ": " << kind << ": " << diag.str()
+      // Ops keep their ONNX node's name as location: a lowering or
+      // verifier error then says which node it is about.
+      std::string node;
+      diag.getLocation()->walk([&](Location loc) {
+        if (auto name = dyn_cast<NameLoc>(loc); name && node.empty())
+          node = name.getName().str();
+        return WalkResult::advance();
+      });
+      std::string message = diag.str();
+      if (!node.empty() &&
+          !StringRef(message).contains("node '" + node + "'"))
+        message = "node '" + node + "': " + message;
+      llvm::errs() << inputFilename << ": " << kind << ": " << message
                    << "\n";
       for (const Diagnostic &note : diag.getNotes())
         llvm::errs() << inputFilename << ": note: " << note.str() << "\n";

@@ -42,8 +42,38 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
   Type from = value.getType();
   if (from == to)
     return value;
+  // arith takes signless integers only: ONNX's uint32 (ui32) and the like
+  // are viewed as signless of their width here and converted back after.
+  if (auto fromInt = dyn_cast<IntegerType>(from); fromInt && !fromInt.isSignless()) {
+    auto signless = b.getIntegerType(fromInt.getWidth());
+    Value view = UnrealizedConversionCastOp::create(b, loc, signless, value)
+                     .getResult(0);
+    if (fromInt.isUnsigned() && isa<FloatType>(to))
+      return arith::UIToFPOp::create(b, loc, to, view);
+    if (fromInt.isUnsigned() && isa<IntegerType>(to) &&
+        to.getIntOrFloatBitWidth() > fromInt.getWidth())
+      return convertScalar(
+          b, loc, arith::ExtUIOp::create(b, loc, b.getIntegerType(
+                                                     to.getIntOrFloatBitWidth()),
+                                         view),
+          to);
+    return convertScalar(b, loc, view, to);
+  }
+  if (auto toInt = dyn_cast<IntegerType>(to); toInt && !toInt.isSignless()) {
+    auto signless = b.getIntegerType(toInt.getWidth());
+    Value result =
+        isa<FloatType>(from) && toInt.isUnsigned()
+            ? Value(arith::FPToUIOp::create(b, loc, signless, value))
+            : convertScalar(b, loc, value, signless);
+    return UnrealizedConversionCastOp::create(b, loc, to, result).getResult(0);
+  }
   auto fromFloat = dyn_cast<FloatType>(from);
   auto toFloat = dyn_cast<FloatType>(to);
+  // f16 <-> bf16: same width, neither extends the other; through f32 (both
+  // convert to it exactly).
+  if (fromFloat && toFloat && fromFloat.getWidth() == toFloat.getWidth())
+    return arith::TruncFOp::create(
+        b, loc, to, arith::ExtFOp::create(b, loc, b.getF32Type(), value));
   if (fromFloat && toFloat)
     return fromFloat.getWidth() < toFloat.getWidth()
                ? Value(arith::ExtFOp::create(b, loc, to, value))
@@ -343,9 +373,8 @@ struct ConvertLowering : OpConversionPattern<OpTy> {
                   ConversionPatternRewriter &rewriter) const override {
     Type from = getElementTypeOrSelf(adaptor.getInput());
     Type to = getElementTypeOrSelf(op.getType());
-    if ((!from.isSignlessIntOrFloat() && !isa<FloatType>(from)) ||
-        (!to.isSignlessIntOrFloat() && !isa<FloatType>(to)))
-      return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
+    if (!from.isIntOrFloat() || !to.isIntOrFloat())
+      return rewriter.notifyMatchFailure(op, "not a scalar element type");
     return replaceWithResult(rewriter, op, buildElementwise(
         rewriter, op, {adaptor.getInput()},
         cast<RankedTensorType>(op.getType()), nullptr,

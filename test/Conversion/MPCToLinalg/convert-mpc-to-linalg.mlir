@@ -291,3 +291,21 @@ func.func @reshape_rank0(%s: tensor<f32>, %t: tensor<1x1x1xf32>) -> (tensor<1x1x
   %1 = mpc.reshape %t, %empty : (tensor<1x1x1xf32>, tensor<0xi64>) -> tensor<f32>
   return %0, %1 : tensor<1x1xf32>, tensor<f32>
 }
+
+// -----
+
+// f16 and bf16 have one width, so neither extends the other: through f32.
+// Unsigned integers are viewed as signless for arith (uitofp) and back.
+// CHECK-LABEL: func.func @convert_same_width_and_unsigned
+// CHECK: %[[E:.+]] = arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.truncf %[[E]] : f32 to bf16
+// CHECK: %[[V:.+]] = builtin.unrealized_conversion_cast %{{.*}} : ui32 to i32
+// CHECK: arith.uitofp %[[V]] : i32 to f32
+// CHECK: %[[U:.+]] = arith.fptoui %{{.*}} : f32 to i32
+// CHECK: builtin.unrealized_conversion_cast %[[U]] : i32 to ui32
+func.func @convert_same_width_and_unsigned(%h: tensor<4xf16>, %u: tensor<4xui32>, %f: tensor<4xf32>) -> (tensor<4xbf16>, tensor<4xf32>, tensor<4xui32>) {
+  %0 = mpc.cast %h : tensor<4xf16> to tensor<4xbf16>
+  %1 = mpc.convert %u : tensor<4xui32> to tensor<4xf32>
+  %2 = mpc.convert %f : tensor<4xf32> to tensor<4xui32>
+  return %0, %1, %2 : tensor<4xbf16>, tensor<4xf32>, tensor<4xui32>
+}

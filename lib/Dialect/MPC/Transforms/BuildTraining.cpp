@@ -221,6 +221,19 @@ BuildTraining::buildGradients(OpBuilder &b, Block &block, Value lossValue,
                   : grad;
     }
   }
+  // Training that cannot change the loss is a mistake in the model or the
+  // loss choice, not a program to build (its loss scaling has no gradient
+  // to scale).
+  if (!params.empty() && llvm::none_of(paramValues, [&](Value value) {
+        return grads.lookup(value) != nullptr;
+      })) {
+    params.front()->getParentOfType<ModuleOp>().emitError()
+        << "mpc-build-training: no trainable parameter affects the loss ("
+        << params.size() << " parameter" << (params.size() == 1 ? "" : "s")
+        << ", e.g. '" << params.front().getSymName()
+        << "'); check the loss output";
+    return failure();
+  }
   SmallVector<Value> result;
   for (auto [param, value] : llvm::zip(params, paramValues)) {
     Value grad = grads.lookup(value);

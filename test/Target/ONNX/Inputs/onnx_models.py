@@ -290,6 +290,17 @@ def pool_ceil_declared(path):
 
 
 @model
+def loss_weight_only(path):
+    # The model's own loss whose only trainable parameter is the class
+    # weight, which has no gradient: nothing can be trained.
+    return make([
+        helper.make_node("SoftmaxCrossEntropyLoss", ["scores", "labels", "w"],
+                         ["loss"], name="sce", reduction="mean"),
+    ], [vi("scores", F, [8, 10]), vi("labels", I64, [8])],
+        [vi("loss", F, [])], [init("w", weights(10))])
+
+
+@model
 def string_input(path):
     return make([helper.make_node("Identity", ["x"], ["y"], name="id")],
                 [vi("x", TensorProto.STRING, [2])],
