@@ -74,6 +74,16 @@ float readF32(const Array &a, int64_t i = 0) {
   return v;
 }
 
+/// A counter of the state (skipped steps): i64 as the compiler makes it.
+int64_t readCounter(const Array &a) {
+  if (a.dtype != "<i8")
+    throw Error("a step counter of the state has dtype " + a.dtype +
+                ", expected <i8 (a binary from an older mpc?)");
+  int64_t v;
+  std::memcpy(&v, a.data.data(), 8);
+  return v;
+}
+
 std::string jsonNumber(double v) {
   if (!std::isfinite(v))
     return "null";
@@ -734,7 +744,7 @@ void Trainer::printProgress(bool final) {
     line << "  scale " << std::setprecision(0)
          << readF32(hostState(*lossScaleSlot));
   if (skippedSlot)
-    line << "  skipped " << std::setprecision(0) << readF32(hostState(*skippedSlot));
+    line << "  skipped " << readCounter(hostState(*skippedSlot));
   line << "  " << std::setprecision(0) << rate << " samples/s";
   if (terminal) {
     int width = 24;
@@ -759,7 +769,8 @@ void Trainer::writeMetrics(const Evaluation &val) {
        << (lossScaleSlot ? jsonNumber(readF32(hostState(*lossScaleSlot)))
                          : std::string("null"))
        << ",\n  \"skipped_steps\": "
-       << (skippedSlot ? jsonNumber(readF32(hostState(*skippedSlot))) : "0")
+       << (skippedSlot ? std::to_string(readCounter(hostState(*skippedSlot)))
+                       : std::string("0"))
        << ",\n  \"samples_per_second\": "
        << jsonNumber(trainSeconds > 0 ? trainedSamples / trainSeconds : NAN)
        << ",\n  \"precision\": " << jsonString(program.precision)
@@ -925,8 +936,7 @@ int Trainer::run() {
                 << 100 * valResult.accuracy << "%";
   }
   if (skippedSlot)
-    std::cout << ", skipped steps " << std::setprecision(0)
-              << readF32(hostState(*skippedSlot));
+    std::cout << ", skipped steps " << readCounter(hostState(*skippedSlot));
   std::cout << std::setprecision(0) << ", "
             << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
             << " samples/s\n";

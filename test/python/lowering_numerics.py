@@ -303,7 +303,7 @@ def case_gpu_flattened_adamw():
     mw, mb = RNG.standard_normal((2, 3)) * 0.1, RNG.standard_normal((3,)) * 0.1
     vw, vb = RNG.random((2, 3)) * 0.1, RNG.random((3,)) * 0.1
     gw, gb = RNG.standard_normal((2, 3)) * 8, RNG.standard_normal((3,)) * 8
-    step, scale, lr, wd = 3.0, 8.0, 0.01, 0.1
+    step, scale, lr, wd = 3, 8.0, 0.01, 0.1
     t = lambda shape: tensor_type(shape)
     state = [("param:w", w), ("param:b", b), ("adam_m:w", mw),
              ("adam_m:b", mb), ("adam_v:w", vw), ("adam_v:b", vb)]
@@ -312,23 +312,23 @@ def case_gpu_flattened_adamw():
     results = ", ".join('%s {mpc.state = "%s"}' % (t(v.shape), n)
                         for n, v in state)
     source = """func.func private @printMemrefF32(tensor<*xf32>)
-func.func @kernel(%s, %%step: tensor<f32> {mpc.state = "step"}, %%scale: tensor<f32> {mpc.state = "loss_scale"}, %%gw: tensor<2x3xf32>, %%gb: tensor<3xf32>, %%lr: tensor<f32>, %%wd: tensor<f32>) -> (%s, tensor<f32> {mpc.state = "step"}) {
+func.func @kernel(%s, %%step: tensor<i64> {mpc.state = "step"}, %%scale: tensor<f32> {mpc.state = "loss_scale"}, %%gw: tensor<2x3xf32>, %%gb: tensor<3xf32>, %%lr: tensor<f32>, %%wd: tensor<f32>) -> (%s, tensor<i64> {mpc.state = "step"}) {
   %%u:2, %%finite = mpc.unscale_gradients %%gw, %%gb, %%scale : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<i1>)
-  %%pw, %%nmw, %%nvw = mpc.adam_update %%s0, %%u#0, %%s2, %%s4, %%lr, %%step, %%wd {decoupled} : tensor<2x3xf32>, tensor<f32>
-  %%pb, %%nmb, %%nvb = mpc.adam_update %%s1, %%u#1, %%s3, %%s5, %%lr, %%step, %%wd {decoupled} : tensor<3xf32>, tensor<f32>
+  %%pw, %%nmw, %%nvw = mpc.adam_update %%s0, %%u#0, %%s2, %%s4, %%lr, %%step, %%wd {decoupled} : tensor<2x3xf32>, tensor<f32>, tensor<i64>
+  %%pb, %%nmb, %%nvb = mpc.adam_update %%s1, %%u#1, %%s3, %%s5, %%lr, %%step, %%wd {decoupled} : tensor<3xf32>, tensor<f32>, tensor<i64>
   %%k0 = mpc.where %%finite, %%pw, %%s0 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   %%k1 = mpc.where %%finite, %%pb, %%s1 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   %%k2 = mpc.where %%finite, %%nmw, %%s2 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   %%k3 = mpc.where %%finite, %%nmb, %%s3 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   %%k4 = mpc.where %%finite, %%nvw, %%s4 : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   %%k5 = mpc.where %%finite, %%nvb, %%s5 : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-  %%one = mpc.constant dense<1.0> : tensor<f32>
-  %%next = mpc.add %%step, %%one : (tensor<f32>, tensor<f32>) -> tensor<f32>
-  return %%k0, %%k1, %%k2, %%k3, %%k4, %%k5, %%next : %s, tensor<f32>
+  %%one = mpc.constant dense<1> : tensor<i64>
+  %%next = mpc.add %%step, %%one : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  return %%k0, %%k1, %%k2, %%k3, %%k4, %%k5, %%next : %s, tensor<i64>
 }
 func.func @main() {
   %s
-  %%r:7 = call @kernel(%s) : (%s) -> (%s, tensor<f32>)
+  %%r:7 = call @kernel(%s) : (%s) -> (%s, tensor<i64>)
   %%u = tensor.cast %%r#1 : tensor<3xf32> to tensor<*xf32>
   call @printMemrefF32(%%u) : (tensor<*xf32>) -> ()
   return
@@ -336,14 +336,14 @@ func.func @main() {
 """ % (args, results, ", ".join(t(v.shape) for _, v in state),
        "\n  ".join(["%%c%d = arith.constant %s : %s" % (i, dense(v), t(v.shape))
                     for i, (_, v) in enumerate(state)] +
-                   ["%%c%d = arith.constant %s : %s" % (6 + i, dense(v), t(np.shape(v)))
-                    for i, v in enumerate([np.float32(step), np.float32(scale)])] +
+                   ["%%c6 = arith.constant dense<%d> : tensor<i64>" % step,
+                    "%%c7 = arith.constant %s : tensor<f32>" % dense(np.float32(scale))] +
                    ["%%c8 = arith.constant %s : tensor<2x3xf32>" % dense(gw),
                     "%%c9 = arith.constant %s : tensor<3xf32>" % dense(gb),
                     "%%c10 = arith.constant %s : tensor<f32>" % dense(np.float32(lr)),
                     "%%c11 = arith.constant %s : tensor<f32>" % dense(np.float32(wd))]),
        ", ".join("%%c%d" % i for i in range(12)),
-       ", ".join([t(v.shape) for _, v in state] + ["tensor<f32>"] * 2 +
+       ", ".join([t(v.shape) for _, v in state] + ["tensor<i64>", "tensor<f32>"] +
                  ["tensor<2x3xf32>", "tensor<3xf32>", "tensor<f32>", "tensor<f32>"]),
        ", ".join(t(v.shape) for _, v in state))
     f = lambda v: np.float64(np.float32(v))

@@ -173,6 +173,19 @@ def main():
           resumed)
     check("resuming at step 57 gives the uninterrupted run's weights",
           open(full, "rb").read() == open(resumed, "rb").read())
+    # The step counters are i64: an optimizer at step 2^24 goes on to
+    # 2^24 + 1 (an f32 counter stays at 2^24, freezing the bias correction).
+    with open(os.path.join(part, "latest")) as f:
+        directory = os.path.join(part, f.read().strip())
+    with open(os.path.join(directory, "trainer.json")) as f:
+        step_file = {e["name"]: e["file"] for e in json.load(f)["state"]}["step"]
+    np.save(os.path.join(directory, step_file), np.array(2 ** 24, np.int64))
+    train(exe, data, "--steps", "58", "--resume", part, "--checkpoint", part)
+    counted = state(part, "step")
+    check("the optimizer's step counts past 2^24 (an i64 counter)",
+          counted.dtype == np.int64 and int(counted) == 2 ** 24 + 1 and
+          state(part, "skipped_steps").dtype == np.int64,
+          "%s %s" % (counted.dtype, counted))
     killed = os.path.join(work, "ckpt_killed")
     proc = subprocess.Popen([exe, "--inputs", data["train_images"],
                              "--labels", data["train_labels"], "--steps",

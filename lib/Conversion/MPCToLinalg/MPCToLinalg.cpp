@@ -1666,8 +1666,9 @@ struct MomentumUpdateLowering : OpConversionPattern<MomentumUpdateOp> {
                   Value d = arith::AddFOp::create(
                       b, l, a[1], arith::MulFOp::create(b, l, a[5], p));
                   // torch: the first step's buffer is the gradient itself.
-                  Value first = arith::CmpFOp::create(
-                      b, l, arith::CmpFPredicate::OEQ, step, f32Const(b, l, 0));
+                  Value first = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::eq, step,
+                      arith::ConstantIntOp::create(b, l, step.getType(), 0));
                   Value blended = arith::AddFOp::create(
                       b, l, arith::MulFOp::create(b, l, f32Const(b, l, momentum), buf),
                       arith::MulFOp::create(b, l, f32Const(b, l, 1 - dampening), d));
@@ -1710,7 +1711,12 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
             rewriter, op.getLoc(), type.getShape(), {f32, f32, f32}, in.inputs,
             in.maps, [&](OpBuilder &b, Location l, ValueRange a) {
               Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4];
-              Value t = arith::AddFOp::create(b, l, a[5], f32Const(b, l, 1.0));
+              // This step's number, counted in i64 and converted once.
+              Value t = arith::SIToFPOp::create(
+                  b, l, b.getF32Type(),
+                  arith::AddIOp::create(
+                      b, l, a[5],
+                      arith::ConstantIntOp::create(b, l, a[5].getType(), 1)));
               auto c = [&](double x) { return f32Const(b, l, x); };
               auto mul = [&](Value x, Value y) {
                 return Value(arith::MulFOp::create(b, l, x, y));
@@ -1824,24 +1830,23 @@ struct UpdateLossScaleLowering : OpConversionPattern<UpdateLossScaleOp> {
                   ConversionPatternRewriter &rewriter) const override {
     double growth = op.getGrowthFactor().convertToDouble();
     double backoff = op.getBackoffFactor().convertToDouble();
-    double interval = static_cast<double>(
-        static_cast<int64_t>(op.getGrowthInterval()));
+    int64_t interval = op.getGrowthInterval();
     double maxScale = op.getMaxScale().convertToDouble();
-    Type f32 = rewriter.getF32Type();
+    Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
     rewriter.replaceOp(
         op, buildGeneric(
-                rewriter, op.getLoc(), {}, {f32, f32},
+                rewriter, op.getLoc(), {}, {f32, i64},
                 {adaptor.getScale(), adaptor.getCleanSteps(), adaptor.getFinite()},
                 {scalarMap(rewriter, 0), scalarMap(rewriter, 0),
                  scalarMap(rewriter, 0)},
                 [&](OpBuilder &b, Location l, ValueRange a) {
                   Value scale = a[0], clean = a[1], finite = a[2];
-                  Value zero = f32Const(b, l, 0.0);
-                  Value next =
-                      arith::AddFOp::create(b, l, clean, f32Const(b, l, 1.0));
-                  Value grow = arith::CmpFOp::create(
-                      b, l, arith::CmpFPredicate::OGE, next,
-                      f32Const(b, l, interval));
+                  Value zero = arith::ConstantIntOp::create(b, l, i64, 0);
+                  Value next = arith::AddIOp::create(
+                      b, l, clean, arith::ConstantIntOp::create(b, l, i64, 1));
+                  Value grow = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::sge, next,
+                      arith::ConstantIntOp::create(b, l, i64, interval));
                   Value grown = arith::MinimumFOp::create(
                       b, l,
                       arith::MulFOp::create(b, l, scale, f32Const(b, l, growth)),

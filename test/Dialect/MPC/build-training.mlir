@@ -18,8 +18,8 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<f32> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x4xf32> {mpc.name = "x"}, %[[Y:[^:]+]]: tensor<2xi64> {mpc.name = "labels"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<f32> {mpc.state = "step"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x4xf32> {mpc.name = "x"}, %[[Y:[^:]+]]: tensor<2xi64> {mpc.name = "labels"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"}, tensor<f32> {mpc.name = "loss"})
 // CHECK-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 1.000000e-03 : f32, name = "sgd", weight_decay = 0.000000e+00 : f32}
 // The forward reads the state, not the parameter symbols.
 // CHECK-NOT: mpc.get_parameter
@@ -39,7 +39,8 @@ module {
 // CHECK-NOT: mpc.gemm
 // CHECK: %[[NW:.+]] = mpc.sgd_update %[[W]], %[[DW]], %[[LR]], %[[WD]] : tensor<3x4xf32>, tensor<f32>
 // CHECK: %[[NB:.+]] = mpc.sgd_update %[[B]], %[[DB]], %[[LR]], %[[WD]] : tensor<3xf32>, tensor<f32>
-// CHECK: %[[NS:.+]] = mpc.add %[[STEP]], %{{.+}}
+// The step counter is an i64 (an f32 stops counting at 2^24).
+// CHECK: %[[NS:.+]] = mpc.add %[[STEP]], %{{.+}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
 // CHECK: return %[[NW]], %[[NB]], %[[NS]], %[[LOSS]]
 
 // Evaluation: one loss per sample, so padding can be masked.
@@ -49,10 +50,10 @@ module {
 // CHECK-NOT: _update
 
 // CHECK-LABEL: func.func @init()
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<f32> {mpc.state = "step"})
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"})
 // CHECK-DAG: %[[IW:.+]] = mpc.get_parameter @w1
 // CHECK-DAG: %[[IB:.+]] = mpc.get_parameter @b1
-// CHECK-DAG: %[[ZERO:.+]] = mpc.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[ZERO:.+]] = mpc.constant dense<0> : tensor<i64>
 // CHECK: return %[[IW]], %[[IB]], %[[ZERO]]
 
 // AdamW: two fp32 slots per parameter, decoupled decay (default 0.01).
@@ -60,8 +61,8 @@ module {
 // ADAMW-SAME: {mpc.state = "adam_m:w1"}
 // ADAMW-SAME: {mpc.state = "adam_v:b1"}
 // ADAMW-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 0.00999999977 : f32, name = "adamw", weight_decay = 0.00999999977 : f32}
-// ADAMW: %{{.+}}, %{{.+}}, %{{.+}} = mpc.adam_update %arg0, %{{.+}}, %arg2, %arg4, %arg{{[0-9]+}}, %arg6, %arg{{[0-9]+}} {decoupled} : tensor<3x4xf32>, tensor<f32>
-// ADAMW: mpc.adam_update %arg1, %{{.+}}, %arg3, %arg5, %{{.+}} {decoupled} : tensor<3xf32>, tensor<f32>
+// ADAMW: %{{.+}}, %{{.+}}, %{{.+}} = mpc.adam_update %arg0, %{{.+}}, %arg2, %arg4, %arg{{[0-9]+}}, %arg6, %arg{{[0-9]+}} {decoupled} : tensor<3x4xf32>, tensor<f32>, tensor<i64>
+// ADAMW: mpc.adam_update %arg1, %{{.+}}, %arg3, %arg5, %{{.+}} {decoupled} : tensor<3xf32>, tensor<f32>, tensor<i64>
 // ADAMW-LABEL: func.func @init()
 // ADAMW: mpc.constant dense<0.000000e+00> : tensor<3x4xf32>
 

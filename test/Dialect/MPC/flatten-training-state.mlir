@@ -7,16 +7,16 @@
 // back in place. The unchanged loss scale is not written.
 // CHECK: module attributes {mpc.state_layout = {elements = 320 : i64, kinds = {adam_m = 64 : i64, adam_v = 128 : i64, loss_scale = 256 : i64, param = 0 : i64, step = 192 : i64}, slots = {"adam_m:b" = 70 : i64, "adam_m:w" = 64 : i64, "adam_v:b" = 134 : i64, "adam_v:w" = 128 : i64, loss_scale = 256 : i64, "param:b" = 6 : i64, "param:w" = 0 : i64, step = 192 : i64}}}
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[P:[^:]+]]: tensor<9xf32> {mpc.state_kind = "param"}, %[[M:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_m"}, %[[V:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_v"}, %[[STEP:[^:]+]]: tensor<1xf32> {mpc.state_kind = "step"}, %[[SCALE:[^:]+]]: tensor<1xf32> {mpc.state_kind = "loss_scale"}, %[[GW:[^:]+]]: tensor<2x3xf32> {mpc.name = "gw"}, %[[GB:[^:]+]]: tensor<3xf32> {mpc.name = "gb"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
-// CHECK-SAME: -> (tensor<9xf32> {mpc.state_kind = "param"}, tensor<9xf32> {mpc.state_kind = "adam_m"}, tensor<9xf32> {mpc.state_kind = "adam_v"}, tensor<1xf32> {mpc.state_kind = "step"}, tensor<1xf32> {mpc.state_kind = "loss_scale"})
+// CHECK-SAME: (%[[P:[^:]+]]: tensor<9xf32> {mpc.state_kind = "param"}, %[[M:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_m"}, %[[V:[^:]+]]: tensor<9xf32> {mpc.state_kind = "adam_v"}, %[[STEP:[^:]+]]: tensor<1xi64> {mpc.state_kind = "step"}, %[[SCALE:[^:]+]]: tensor<1xf32> {mpc.state_kind = "loss_scale"}, %[[GW:[^:]+]]: tensor<2x3xf32> {mpc.name = "gw"}, %[[GB:[^:]+]]: tensor<3xf32> {mpc.name = "gb"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
+// CHECK-SAME: -> (tensor<9xf32> {mpc.state_kind = "param"}, tensor<9xf32> {mpc.state_kind = "adam_m"}, tensor<9xf32> {mpc.state_kind = "adam_v"}, tensor<1xi64> {mpc.state_kind = "step"}, tensor<1xf32> {mpc.state_kind = "loss_scale"})
 // Each gradient goes into the flat buffer where it is defined.
 // CHECK: %[[G0:.+]] = tensor.empty() : tensor<9xf32>
 // CHECK: %[[GW1:.+]] = tensor.collapse_shape %[[GW]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
 // CHECK: %[[G1:.+]] = tensor.insert_slice %[[GW1]] into %[[G0]][0] [6] [1]
 // CHECK: %[[G:.+]] = tensor.insert_slice %[[GB]] into %[[G1]][6] [3] [1]
-// CHECK: %[[S:.+]] = tensor.collapse_shape %{{.+}} [] : tensor<1xf32> into tensor<f32>
+// CHECK: %[[S:.+]] = tensor.collapse_shape %{{.+}} [] : tensor<1xi64> into tensor<i64>
 // CHECK: %[[U:.+]], %[[FINITE:.+]] = mpc.unscale_gradients %[[G]], %{{.+}} : (tensor<9xf32>, tensor<f32>) -> (tensor<9xf32>, tensor<i1>)
-// CHECK: %[[NP:.+]], %[[NM:.+]], %[[NV:.+]] = mpc.adam_update %[[P]], %[[U]], %[[M]], %[[V]], %[[LR]], %[[S]], %[[WD]] {decoupled} : tensor<9xf32>, tensor<f32>
+// CHECK: %[[NP:.+]], %[[NM:.+]], %[[NV:.+]] = mpc.adam_update %[[P]], %[[U]], %[[M]], %[[V]], %[[LR]], %[[S]], %[[WD]] {decoupled} : tensor<9xf32>, tensor<f32>, tensor<i64>
 // CHECK-NOT: mpc.adam_update
 // CHECK: %[[KP:.+]] = mpc.where %[[FINITE]], %[[NP]], %[[P]] : (tensor<i1>, tensor<9xf32>, tensor<9xf32>) -> tensor<9xf32>
 // CHECK: %[[KM:.+]] = mpc.where %[[FINITE]], %[[NM]], %[[M]]
@@ -24,26 +24,26 @@
 // CHECK: %[[RP:.+]] = bufferization.materialize_in_destination %[[KP]] in %[[P]]
 // CHECK: %[[RM:.+]] = bufferization.materialize_in_destination %[[KM]] in %[[M]]
 // CHECK: %[[RV:.+]] = bufferization.materialize_in_destination %[[KV]] in %[[V]]
-// CHECK: %[[RS:.+]] = bufferization.materialize_in_destination %{{.+}} in %[[STEP]] : (tensor<1xf32>, tensor<1xf32>)
+// CHECK: %[[RS:.+]] = bufferization.materialize_in_destination %{{.+}} in %[[STEP]] : (tensor<1xi64>, tensor<1xi64>)
 // CHECK: return %[[RP]], %[[RM]], %[[RV]], %[[RS]], %[[SCALE]] :
 // Evaluation reads the parameters from their kind's buffer.
 // CHECK-LABEL: func.func @eval_step
 // CHECK-SAME: (%[[EP:[^:]+]]: tensor<9xf32> {mpc.state_kind = "param"}, %{{.+}}: tensor<3xf32>) -> tensor<3xf32>
 // CHECK: tensor.extract_slice %[[EP]][6] [3] [1] : tensor<9xf32> to tensor<3xf32>
 module {
-  func.func @train_step(%w: tensor<2x3xf32> {mpc.state = "param:w"}, %b: tensor<3xf32> {mpc.state = "param:b"}, %mw: tensor<2x3xf32> {mpc.state = "adam_m:w"}, %mb: tensor<3xf32> {mpc.state = "adam_m:b"}, %vw: tensor<2x3xf32> {mpc.state = "adam_v:w"}, %vb: tensor<3xf32> {mpc.state = "adam_v:b"}, %step: tensor<f32> {mpc.state = "step"}, %scale: tensor<f32> {mpc.state = "loss_scale"}, %gw: tensor<2x3xf32> {mpc.name = "gw"}, %gb: tensor<3xf32> {mpc.name = "gb"}, %lr: tensor<f32> {mpc.name = "lr"}, %wd: tensor<f32> {mpc.name = "weight_decay"}) -> (tensor<2x3xf32> {mpc.state = "param:w"}, tensor<3xf32> {mpc.state = "param:b"}, tensor<2x3xf32> {mpc.state = "adam_m:w"}, tensor<3xf32> {mpc.state = "adam_m:b"}, tensor<2x3xf32> {mpc.state = "adam_v:w"}, tensor<3xf32> {mpc.state = "adam_v:b"}, tensor<f32> {mpc.state = "step"}, tensor<f32> {mpc.state = "loss_scale"}) {
+  func.func @train_step(%w: tensor<2x3xf32> {mpc.state = "param:w"}, %b: tensor<3xf32> {mpc.state = "param:b"}, %mw: tensor<2x3xf32> {mpc.state = "adam_m:w"}, %mb: tensor<3xf32> {mpc.state = "adam_m:b"}, %vw: tensor<2x3xf32> {mpc.state = "adam_v:w"}, %vb: tensor<3xf32> {mpc.state = "adam_v:b"}, %step: tensor<i64> {mpc.state = "step"}, %scale: tensor<f32> {mpc.state = "loss_scale"}, %gw: tensor<2x3xf32> {mpc.name = "gw"}, %gb: tensor<3xf32> {mpc.name = "gb"}, %lr: tensor<f32> {mpc.name = "lr"}, %wd: tensor<f32> {mpc.name = "weight_decay"}) -> (tensor<2x3xf32> {mpc.state = "param:w"}, tensor<3xf32> {mpc.state = "param:b"}, tensor<2x3xf32> {mpc.state = "adam_m:w"}, tensor<3xf32> {mpc.state = "adam_m:b"}, tensor<2x3xf32> {mpc.state = "adam_v:w"}, tensor<3xf32> {mpc.state = "adam_v:b"}, tensor<i64> {mpc.state = "step"}, tensor<f32> {mpc.state = "loss_scale"}) {
     %u:2, %finite = mpc.unscale_gradients %gw, %gb, %scale : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<i1>)
-    %pw, %nmw, %nvw = mpc.adam_update %w, %u#0, %mw, %vw, %lr, %step, %wd {decoupled} : tensor<2x3xf32>, tensor<f32>
-    %pb, %nmb, %nvb = mpc.adam_update %b, %u#1, %mb, %vb, %lr, %step, %wd {decoupled} : tensor<3xf32>, tensor<f32>
+    %pw, %nmw, %nvw = mpc.adam_update %w, %u#0, %mw, %vw, %lr, %step, %wd {decoupled} : tensor<2x3xf32>, tensor<f32>, tensor<i64>
+    %pb, %nmb, %nvb = mpc.adam_update %b, %u#1, %mb, %vb, %lr, %step, %wd {decoupled} : tensor<3xf32>, tensor<f32>, tensor<i64>
     %sw = mpc.where %finite, %pw, %w : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
     %sb = mpc.where %finite, %pb, %b : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
     %smw = mpc.where %finite, %nmw, %mw : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
     %smb = mpc.where %finite, %nmb, %mb : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
     %svw = mpc.where %finite, %nvw, %vw : (tensor<i1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
     %svb = mpc.where %finite, %nvb, %vb : (tensor<i1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-    %one = mpc.constant dense<1.0> : tensor<f32>
-    %next = mpc.add %step, %one : (tensor<f32>, tensor<f32>) -> tensor<f32>
-    return %sw, %sb, %smw, %smb, %svw, %svb, %next, %scale : tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<f32>, tensor<f32>
+    %one = mpc.constant dense<1> : tensor<i64>
+    %next = mpc.add %step, %one : (tensor<i64>, tensor<i64>) -> tensor<i64>
+    return %sw, %sb, %smw, %smb, %svw, %svb, %next, %scale : tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<i64>, tensor<f32>
   }
   func.func @eval_step(%w: tensor<2x3xf32> {mpc.state = "param:w"}, %b: tensor<3xf32> {mpc.state = "param:b"}, %x: tensor<3xf32>) -> tensor<3xf32> {
     %0 = mpc.add %b, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
@@ -98,10 +98,18 @@ module {
 
 // -----
 
-// The flattened state holds fp32 only.
-// expected-error @+1 {{mpc-flatten-training-state: state 'param:h' has type 'tensor<4xf16>'; the flattened state holds statically shaped f32 tensors}}
+// The flattened state holds fp32 tensors and i64 counters only.
+// expected-error @+1 {{mpc-flatten-training-state: state 'param:h' has type 'tensor<4xf16>'; the flattened state holds statically shaped f32 or i64 tensors}}
 func.func @half(%h: tensor<4xf16> {mpc.state = "param:h"}) -> tensor<4xf16> {
   return %h : tensor<4xf16>
+}
+
+// -----
+
+// The slots of one kind share one element type (one buffer holds them).
+// expected-error @+1 {{mpc-flatten-training-state: state 'param:n' has element type 'i64' but its kind 'param' holds 'f32'}}
+func.func @mixed(%w: tensor<4xf32> {mpc.state = "param:w"}, %n: tensor<i64> {mpc.state = "param:n"}) -> tensor<4xf32> {
+  return %w : tensor<4xf32>
 }
 
 // -----

@@ -18,8 +18,8 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<f32> {mpc.state = "step"}, %[[SCALE:[^:]+]]: tensor<f32> {mpc.state = "loss_scale"}, %[[CLEAN:[^:]+]]: tensor<f32> {mpc.state = "loss_scale_clean_steps"}, %[[SKIPPED:[^:]+]]: tensor<f32> {mpc.state = "skipped_steps"}, %{{[^:]+}}: tensor<2x4xf32> {mpc.name = "x"}
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<f32> {mpc.state = "step"}, tensor<f32> {mpc.state = "loss_scale"}, tensor<f32> {mpc.state = "loss_scale_clean_steps"}, tensor<f32> {mpc.state = "skipped_steps"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[SCALE:[^:]+]]: tensor<f32> {mpc.state = "loss_scale"}, %[[CLEAN:[^:]+]]: tensor<i64> {mpc.state = "loss_scale_clean_steps"}, %[[SKIPPED:[^:]+]]: tensor<i64> {mpc.state = "skipped_steps"}, %{{[^:]+}}: tensor<2x4xf32> {mpc.name = "x"}
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"}, tensor<f32> {mpc.state = "loss_scale"}, tensor<i64> {mpc.state = "loss_scale_clean_steps"}, tensor<i64> {mpc.state = "skipped_steps"}, tensor<f32> {mpc.name = "loss"})
 // CHECK: %[[LOSS:[^,]+]], %[[LOGP:.+]] = mpc.softmax_cross_entropy_loss
 // The loss's gradient seed is the scale: every gradient is scaled.
 // CHECK-NOT: mpc.loss_seed
@@ -35,7 +35,7 @@ module {
 // CHECK: %[[KW:.+]] = mpc.where %[[FINITE]], %[[NW]], %[[W]]
 // CHECK: %[[KB:.+]] = mpc.where %[[FINITE]], %[[NB]], %[[B]]
 // CHECK: %[[KS:.+]] = mpc.where %[[FINITE]], %[[NS]], %[[STEP]]
-// CHECK: %[[NEWSCALE:.+]], %[[NEWCLEAN:.+]] = mpc.update_loss_scale %[[SCALE]], %[[CLEAN]], %[[FINITE]] {growth_interval = 3 : i64} : tensor<f32>, tensor<i1>
+// CHECK: %[[NEWSCALE:.+]], %[[NEWCLEAN:.+]] = mpc.update_loss_scale %[[SCALE]], %[[CLEAN]], %[[FINITE]] {growth_interval = 3 : i64} : tensor<f32>, tensor<i64>, tensor<i1>
 // CHECK: %[[INC:.+]] = mpc.add %[[SKIPPED]]
 // CHECK: %[[NSKIP:.+]] = mpc.where %[[FINITE]], %[[SKIPPED]], %[[INC]]
 // CHECK: return %[[KW]], %[[KB]], %[[KS]], %[[NEWSCALE]], %[[NEWCLEAN]], %[[NSKIP]], %[[LOSS]] :
@@ -46,8 +46,8 @@ module {
 
 // CHECK-LABEL: func.func @init()
 // CHECK: %[[INIT:.+]] = mpc.constant dense<1.024000e+03> : tensor<f32>
-// CHECK: %[[Z1:.+]] = mpc.constant dense<0.000000e+00> : tensor<f32>
-// CHECK: %[[Z2:.+]] = mpc.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: %[[Z1:.+]] = mpc.constant dense<0> : tensor<i64>
+// CHECK: %[[Z2:.+]] = mpc.constant dense<0> : tensor<i64>
 // CHECK: return %{{.+}}, %{{.+}}, %{{.+}}, %[[INIT]], %[[Z1]], %[[Z2]] :
 
 // Static: the scale never changes, non-finite steps are still skipped.

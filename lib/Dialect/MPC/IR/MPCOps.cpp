@@ -1576,3 +1576,12 @@ GetParameterOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 
 #define GET_OP_CLASSES
 #include "mpc/Dialect/MPC/IR/MPCOps.cpp.inc"
+
+Value mpc::createScalarConstant(OpBuilder &b, Location loc, Type element,
+                                double value) {
+  auto type = RankedTensorType::get({}, element);
+  Attribute scalar = isa<FloatType>(element)
+                         ? Attribute(b.getFloatAttr(element, value))
+                         : Attribute(b.getIntegerAttr(element, int64_t(value)));
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, scalar));
+}

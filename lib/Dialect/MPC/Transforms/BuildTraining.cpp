@@ -46,9 +46,12 @@ static Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type) {
 }
 
 static Value scalarF32(OpBuilder &b, Location loc, double value) {
-  auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+  return createScalarConstant(b, loc, b.getF32Type(), value);
+}
+
+/// Counters (steps, skipped steps) are i64: an f32 stops counting at 2^24.
+static Value scalarI64(OpBuilder &b, Location loc, int64_t value) {
+  return createScalarConstant(b, loc, b.getI64Type(), value);
 }
 
 namespace {
@@ -358,7 +361,7 @@ void BuildTraining::runOnOperation() {
   for (StringRef kind : kinds)
     for (ParameterOp p : params)
       state.push_back({kind.str() + ":" + p.getSymName().str(), p.getType()});
-  state.push_back({"step", cast<RankedTensorType>(f32Scalar)});
+  state.push_back({"step", RankedTensorType::get({}, b.getI64Type())});
 
   // @train_step(state..., inputs..., [labels], lr, weight_decay)
   //   -> (state..., loss)
@@ -450,7 +453,7 @@ void BuildTraining::runOnOperation() {
     }
   }
   newState[numState - 1] =
-      AddOp::create(b, loc, step, scalarF32(b, loc, 1.0), nullptr);
+      AddOp::create(b, loc, step, scalarI64(b, loc, 1), nullptr);
   SmallVector<Value> results(newState);
   results.push_back(*lossValue);
   func::ReturnOp::create(b, loc, results);
@@ -513,6 +516,6 @@ void BuildTraining::runOnOperation() {
         GetParameterOp::create(b, loc, p.getType(), p.getSymName()));
   for (unsigned i = numParams; i < numState - 1; ++i)
     initial.push_back(zerosLike(b, loc, state[i].type));
-  initial.push_back(scalarF32(b, loc, 0.0));
+  initial.push_back(scalarI64(b, loc, 0));
   func::ReturnOp::create(b, loc, initial);
 }

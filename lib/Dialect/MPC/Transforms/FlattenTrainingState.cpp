@@ -38,7 +38,7 @@ using namespace mlir::mpc;
 static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
 static constexpr llvm::StringLiteral kKindAttr = "mpc.state_kind";
 static constexpr llvm::StringLiteral kLayoutAttr = "mpc.state_layout";
-/// Each kind starts on a 256-byte boundary (in f32 elements): the start of
+/// Each kind starts on a 256-byte boundary (in 4-byte units): the start of
 /// every flattened kernel's range is aligned for vector and cp.async access.
 static constexpr int64_t kKindAlignment = 64;
 
@@ -55,7 +55,13 @@ struct Slot {
 
 struct Kind {
   std::string name;
+  /// The slots' element type: f32, or i64 for the counters.
+  Type element;
+  /// Offset in the region in 4-byte units; size in elements.
   int64_t offset = 0, size = 0;
+  int64_t unitsPerElement() const {
+    return element.getIntOrFloatBitWidth() / 32;
+  }
   SmallVector<unsigned> slots;
   /// The first kind with the same slot shapes in the same order (Adam's
   /// moments and the parameters): their ranges are laid out alike, so one
@@ -69,8 +75,10 @@ struct Layout {
   llvm::DenseMap<StringAttr, unsigned> byName;
   int64_t elements = 0;
 
+  /// In 4-byte units from the region's start.
   int64_t offsetOf(const Slot &slot) const {
-    return kinds[slot.kind].offset + slot.offsetInKind;
+    const Kind &kind = kinds[slot.kind];
+    return kind.offset + slot.offsetInKind * kind.unitsPerElement();
   }
   const Slot &slotOf(unsigned kind, unsigned index) const {
     return slots[kinds[kind].slots[index]];
@@ -125,7 +133,7 @@ private:
                    ArrayRef<unsigned> resultKinds);
   RankedTensorType kindType(unsigned kind) {
     return RankedTensorType::get({layout.kinds[kind].size},
-                                 Float32Type::get(&getContext()));
+                                 layout.kinds[kind].element);
   }
   DictionaryAttr kindAttrs(unsigned kind) {
     Builder b(&getContext());
@@ -218,11 +226,13 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
                      Type type) -> LogicalResult {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !tensor.hasStaticShape() ||
-        !tensor.getElementType().isF32())
+        !(tensor.getElementType().isF32() ||
+          tensor.getElementType().isSignlessInteger(64)))
       return func.emitError()
              << "mpc-flatten-training-state: state '" << name.getValue()
              << "' has type " << type
-             << "; the flattened state holds statically shaped f32 tensors";
+             << "; the flattened state holds statically shaped f32 or i64 "
+                "tensors";
     auto [it, added] = layout.byName.try_emplace(name, layout.slots.size());
     if (!added) {
       if (layout.slots[it->second].type != tensor)
@@ -235,8 +245,13 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
     auto [kindIt, newKind] = kindByName.try_emplace(
         kindOfSlotName(name.getValue()), layout.kinds.size());
     if (newKind)
-      layout.kinds.push_back({kindIt->first().str()});
+      layout.kinds.push_back({kindIt->first().str(), tensor.getElementType()});
     Kind &kind = layout.kinds[kindIt->second];
+    if (kind.element != tensor.getElementType())
+      return func.emitError()
+             << "mpc-flatten-training-state: state '" << name.getValue()
+             << "' has element type " << tensor.getElementType()
+             << " but its kind '" << kind.name << "' holds " << kind.element;
     layout.slots.push_back({name, tensor, kindIt->second,
                             unsigned(kind.slots.size()), kind.size});
     kind.slots.push_back(it->second);
@@ -269,7 +284,7 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
   int64_t cursor = 0;
   for (Kind &kind : layout.kinds) {
     kind.offset = llvm::alignTo(cursor, kKindAlignment);
-    cursor = kind.offset + kind.size;
+    cursor = kind.offset + kind.size * kind.unitsPerElement();
   }
   layout.elements = llvm::alignTo(cursor, kKindAlignment);
   return success();
@@ -590,7 +605,7 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
                      [&](unsigned slot) { return argOfSlot.count(slot); })) {
       for (auto [index, slot] : llvm::enumerate(kind.slots))
         argOfSlot[slot].replaceAllUsesWith(
-            slotValue(b, loc, kindArg[k], k, index, b.getF32Type()));
+            slotValue(b, loc, kindArg[k], k, index, kind.element));
       continue;
     }
     for (unsigned slot : kind.slots)
@@ -710,7 +725,7 @@ void FlattenTrainingState::rewriteCall(func::CallOp call, func::FuncOp callee,
   SmallVector<Value> operands;
   for (unsigned k : takenKinds) {
     Value flat = tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{layout.kinds[k].size}, b.getF32Type());
+        b, loc, ArrayRef<int64_t>{layout.kinds[k].size}, layout.kinds[k].element);
     for (unsigned i : stateArgs) {
       const Slot &slot = layout.slots[layout.byName.lookup(
           callee.getArgAttrOfType<StringAttr>(i, kStateAttr))];

@@ -25,9 +25,12 @@ using namespace mlir::mpc;
 static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
 
 static Value scalarF32(OpBuilder &b, Location loc, double value) {
-  auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+  return createScalarConstant(b, loc, b.getF32Type(), value);
+}
+
+/// Counters (steps, skipped steps) are i64: an f32 stops counting at 2^24.
+static Value scalarI64(OpBuilder &b, Location loc, int64_t value) {
+  return createScalarConstant(b, loc, b.getI64Type(), value);
 }
 
 /// The number of leading arguments (and results) that are training state.
@@ -95,16 +98,18 @@ void LossScaling::runOnOperation() {
   OpBuilder b(module.getContext());
   Location loc = train.getLoc();
   auto scalar = RankedTensorType::get({}, b.getF32Type());
+  auto counter = RankedTensorType::get({}, b.getI64Type());
   unsigned numState = countStateArguments(train);
-  // The new state: scale, clean steps, skipped steps.
+  // The new state: scale, clean steps, skipped steps (the counters i64).
   static constexpr llvm::StringLiteral names[] = {
       "loss_scale", "loss_scale_clean_steps", "skipped_steps"};
   for (unsigned i = 0; i < 3; ++i) {
     DictionaryAttr attrs = b.getDictionaryAttr(
         b.getNamedAttr(kStateAttr, b.getStringAttr(names[i])));
-    if (failed(train.insertArgument(numState + i, scalar, attrs, loc)) ||
-        failed(train.insertResult(numState + i, scalar, attrs)) ||
-        failed(init.insertResult(numState + i, scalar, attrs)))
+    RankedTensorType type = i == 0 ? scalar : counter;
+    if (failed(train.insertArgument(numState + i, type, attrs, loc)) ||
+        failed(train.insertResult(numState + i, type, attrs)) ||
+        failed(init.insertResult(numState + i, type, attrs)))
       return signalPassFailure();
   }
   Block &block = train.getBody().front();
@@ -147,7 +152,7 @@ void LossScaling::runOnOperation() {
   }
   Value newSkipped = WhereOp::create(
       b, loc, finite, skipped,
-      AddOp::create(b, loc, skipped, scalarF32(b, loc, 1.0), nullptr));
+      AddOp::create(b, loc, skipped, scalarI64(b, loc, 1), nullptr));
   // The function type already has the three new results; the return
   // gets them in the same place.
   results.insert(results.begin() + numState, {newScale, newClean, newSkipped});
@@ -158,7 +163,7 @@ void LossScaling::runOnOperation() {
   b.setInsertionPoint(initRet);
   SmallVector<Value> initial(initRet.getOperands());
   initial.insert(initial.begin() + numState,
-                 {scalarF32(b, loc, initScale), scalarF32(b, loc, 0.0),
-                  scalarF32(b, loc, 0.0)});
+                 {scalarF32(b, loc, initScale), scalarI64(b, loc, 0),
+                  scalarI64(b, loc, 0)});
   initRet->setOperands(initial);
 }

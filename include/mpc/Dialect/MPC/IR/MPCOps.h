@@ -58,6 +58,12 @@ LogicalResult broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
 /// it is out of [-rank, rank).
 FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// An mpc.constant 0-d tensor of `element` (a float or integer type)
+/// holding `value`: the training program's scalars (step counters, loss
+/// scale, hyperparameters).
+Value createScalarConstant(OpBuilder &b, Location loc, Type element,
+                           double value);
+
 } // namespace mpc
 } // namespace mlir
 

@@ -441,7 +441,7 @@ def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure,
 
 def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
     AllTypesMatch<["param", "grad", "buffer", "new_param", "new_buffer"]>,
-    AllTypesMatch<["lr", "step", "weight_decay"]>]> {
+    AllTypesMatch<["lr", "weight_decay"]>]> {
   let summary = "SGD with momentum (and nesterov), as torch.optim.SGD";
   let description = [{
     `d = grad + weight_decay * param`; `buffer = momentum * buffer +
@@ -450,21 +450,24 @@ def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
   }];
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        MPC_FloatTensor:$buffer, 0DTensorOf<[F32]>:$lr,
-                       0DTensorOf<[F32]>:$step,
+                       0DTensorOf<[I64]>:$step,
                        0DTensorOf<[F32]>:$weight_decay,
                        DefaultValuedAttr<F32Attr, "0.9">:$momentum,
                        DefaultValuedAttr<F32Attr, "0.0">:$dampening,
                        UnitAttr:$nesterov);
   let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_buffer);
-  let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
+  let assemblyFormat =
+      "operands attr-dict `:` type($param) `,` type($lr) `,` type($step)";
 }
 
 def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
     AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
-    AllTypesMatch<["lr", "step", "weight_decay"]>]> {
+    AllTypesMatch<["lr", "weight_decay"]>]> {
   let summary = "Adam / AdamW step with bias correction, as torch.optim";
   let description = [{
-    `step` counts completed steps (this one is `step + 1`). Adam adds
+    `step` counts completed steps (this one is `step + 1`), an integer so
+    that it counts past 2^24 (where an f32 counter stops and the bias
+    correction would freeze). Adam adds
     `weight_decay * param` to the gradient; with `decoupled` (AdamW) the
     parameter decays by `lr * weight_decay` instead.
     `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g^2`,
@@ -472,7 +475,7 @@ def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
   }];
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        MPC_FloatTensor:$m, MPC_FloatTensor:$v,
-                       0DTensorOf<[F32]>:$lr, 0DTensorOf<[F32]>:$step,
+                       0DTensorOf<[F32]>:$lr, 0DTensorOf<[I64]>:$step,
                        0DTensorOf<[F32]>:$weight_decay,
                        DefaultValuedAttr<F32Attr, "0.9">:$beta1,
                        DefaultValuedAttr<F32Attr, "0.999">:$beta2,
@@ -480,7 +483,8 @@ def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
                        UnitAttr:$decoupled);
   let results = (outs MPC_FloatTensor:$new_param, MPC_FloatTensor:$new_m,
                       MPC_FloatTensor:$new_v);
-  let assemblyFormat = "operands attr-dict `:` type($param) `,` type($lr)";
+  let assemblyFormat =
+      "operands attr-dict `:` type($param) `,` type($lr) `,` type($step)";
 }
 
 def MPC_UnscaleGradientsOp : MPC_Op<"unscale_gradients", [Pure,
@@ -500,7 +504,8 @@ def MPC_UnscaleGradientsOp : MPC_Op<"unscale_gradients", [Pure,
 }
 
 def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
-    AllTypesMatch<["scale", "clean_steps", "new_scale", "new_clean_steps"]>]> {
+    AllTypesMatch<["scale", "new_scale"]>,
+    AllTypesMatch<["clean_steps", "new_clean_steps"]>]> {
   let summary = "dynamic loss scale: back off on overflow, grow when clean";
   let description = [{
     Not finite: `scale * backoff_factor`, clean steps reset to 0. Finite:
@@ -508,15 +513,16 @@ def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
     by `growth_factor` (capped at `max_scale`) and they reset to 0.
   }];
   let arguments = (ins 0DTensorOf<[F32]>:$scale,
-                       0DTensorOf<[F32]>:$clean_steps,
+                       0DTensorOf<[I64]>:$clean_steps,
                        0DTensorOf<[I1]>:$finite,
                        DefaultValuedAttr<F32Attr, "2.0">:$growth_factor,
                        DefaultValuedAttr<F32Attr, "0.5">:$backoff_factor,
                        DefaultValuedAttr<I64Attr, "2000">:$growth_interval,
                        DefaultValuedAttr<F32Attr, "16777216.0">:$max_scale);
   let results = (outs 0DTensorOf<[F32]>:$new_scale,
-                      0DTensorOf<[F32]>:$new_clean_steps);
-  let assemblyFormat = "operands attr-dict `:` type($scale) `,` type($finite)";
+                      0DTensorOf<[I64]>:$new_clean_steps);
+  let assemblyFormat = "operands attr-dict `:` type($scale) `,` "
+                       "type($clean_steps) `,` type($finite)";
 }
 
 def MPC_DropoutOp : MPC_ComputeOp<"dropout", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
