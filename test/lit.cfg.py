@@ -98,3 +98,9 @@ except OSError:
     cpu_flags = set()
 if {"avx2", "fma"} <= cpu_flags:
     config.available_features.add("avx2")
+
+# openWakeWord's pretrained models (scripts/reference.sh fetches them).
+openwakeword = os.path.join(config.mpc_obj_root, "reference", "openwakeword")
+config.substitutions.append(("%openwakeword", openwakeword))
+if os.path.isfile(os.path.join(openwakeword, "embedding_model.onnx")):
+    config.available_features.add("openwakeword")
