@@ -246,6 +246,48 @@ def opset17_cases(m):
 
 
 
+def conv2d(x, w, strides, pads, dilations, bias=None):
+    """ONNX Conv (2-d, group 1) in numpy."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    f, _, kh, kw = w.shape
+    oh = (xp.shape[2] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (xp.shape[3] - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    y = np.zeros((x.shape[0], f, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dilations[0], j * dilations[1]
+            patch = xp[:, :, r:r + strides[0] * (oh - 1) + 1:strides[0],
+                       c:c + strides[1] * (ow - 1) + 1:strides[1]]
+            y = y + np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j])
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv_cases(m):
+    """Conv's input, weight and bias gradients: padding, strides (with rows
+    of the padded input no window reaches), dilations, 1x1 and 1xk/kx1
+    kernels, batch 1 and 2."""
+    for name, xs, ws, strides, pads, dilations, bias in (
+            ("conv_pad", (1, 2, 5, 6), (3, 2, 3, 3), [1, 1], [1, 1, 1, 1],
+             [1, 1], True),
+            ("conv_stride", (2, 3, 7, 5), (2, 3, 2, 3), [2, 1], [0, 1, 1, 0],
+             [1, 2], False),
+            ("conv_1x1", (1, 1, 6, 7), (2, 1, 1, 1), [2, 3], [0, 0, 0, 0],
+             [1, 1], True),
+            ("conv_dilated", (1, 2, 8, 7), (2, 2, 3, 2), [3, 2], [2, 0, 0, 1],
+             [2, 1], True),
+            ("conv_1xk", (2, 2, 4, 9), (3, 2, 1, 4), [1, 2], [0, 2, 0, 1],
+             [1, 1], False)):
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws)]
+        if bias:
+            inputs.append(m.param(name + "_b", (ws[0],)))
+        m.case("Conv", inputs,
+               lambda p, n=name, s=strides, q=pads, d=dilations, b=bias:
+               conv2d(p[n + "_x"], p[n + "_w"], s, q, d,
+                      p[n + "_b"] if b else None),
+               kernel_shape=list(ws[2:]), strides=strides, pads=pads,
+               dilations=dilations)
+
+
 def opset20_cases(m):
     """Ops newer than opset 17 (ONNX's checker at 17 rejects them)."""
     m.case("Gelu", [m.param("gelu", (2, 3), -2, 2)],
@@ -318,7 +360,8 @@ def main():
     parser.add_argument("--mpc-opt", required=True)
     args = parser.parse_args()
     failures = total = 0
-    for add_cases, opset in ((opset17_cases, 17), (opset20_cases, 20)):
+    for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
+                             (opset20_cases, 20)):
         model = Model()
         onnx_model, loss = build(model, add_cases, opset)
         failures += check(args.mpc_opt, model, onnx_model, loss)

@@ -26,13 +26,6 @@ RankedTensorType tensorTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-/// A 0-d constant of `element` holding `value` (broadcasts in mpc ops).
-Value scalarConstant(OpBuilder &b, Location loc, Type element, double value) {
-  auto type = RankedTensorType::get({}, element);
-  return ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(element, value)));
-}
-
 Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
   auto type = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
   return ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, shape));
@@ -158,9 +151,9 @@ LogicalResult ReluOp::buildGradients(OpBuilder &b, ValueRange grads,
   // PyTorch.
   Location loc = getLoc();
   Type element = getElementTypeOrSelf(getInput());
-  Value zero = scalarConstant(b, loc, element, 0.0);
+  Value zero = createScalarConstant(b, loc, element, 0.0);
   Value positive = GreaterOp::create(b, loc, getInput(), zero);
-  Value zeroGrad = scalarConstant(b, loc, getElementTypeOrSelf(grads[0]), 0.0);
+  Value zeroGrad = createScalarConstant(b, loc, getElementTypeOrSelf(grads[0]), 0.0);
   out.push_back(WhereOp::create(b, loc, positive, grads[0], zeroGrad));
   return success();
 }
@@ -170,7 +163,7 @@ LogicalResult SigmoidOp::buildGradients(OpBuilder &b, ValueRange grads,
   // g * y * (1 - y)
   Location loc = getLoc();
   Value y = getOutput();
-  Value one = scalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
+  Value one = createScalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
   Value slope = MulOp::create(b, loc, y, SubOp::create(b, loc, one, y, nullptr),
                               nullptr);
   out.push_back(MulOp::create(b, loc, grads[0], slope, nullptr));
@@ -182,7 +175,7 @@ LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange grads,
   // g * (1 - y^2)
   Location loc = getLoc();
   Value y = getOutput();
-  Value one = scalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
+  Value one = createScalarConstant(b, loc, getElementTypeOrSelf(y), 1.0);
   Value slope = SubOp::create(b, loc, one,
                               MulOp::create(b, loc, y, y, nullptr), nullptr);
   out.push_back(MulOp::create(b, loc, grads[0], slope, nullptr));
@@ -205,7 +198,7 @@ LogicalResult SqrtOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
   // g / (2 y)
   Location loc = getLoc();
-  Value two = scalarConstant(b, loc, getElementTypeOrSelf(getOutput()), 2.0);
+  Value two = createScalarConstant(b, loc, getElementTypeOrSelf(getOutput()), 2.0);
   out.push_back(DivOp::create(
       b, loc, grads[0], MulOp::create(b, loc, two, getOutput(), nullptr),
       nullptr));
@@ -252,6 +245,119 @@ LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
   return success();
 }
 
+/// The spatial dims of a 4-d tensor (2 and 3) reversed: the kernel of the
+/// input gradient's correlation.
+static Value flipSpatial(OpBuilder &b, Location loc, Value value) {
+  for (int64_t axis : {2, 3}) {
+    int64_t size = tensorTypeOf(value).getDimSize(axis);
+    SmallVector<int64_t> reversed;
+    for (int64_t i = size - 1; i >= 0; --i)
+      reversed.push_back(i);
+    value = GatherOp::create(b, loc, value, shapeConstant(b, loc, reversed),
+                             axis);
+  }
+  return value;
+}
+
+/// Dims 2 and 3 of a 4-d tensor sliced to [0, sizes).
+static Value cropSpatial(OpBuilder &b, Location loc, Value value,
+                         ArrayRef<int64_t> starts, ArrayRef<int64_t> sizes) {
+  auto type = tensorTypeOf(value);
+  if (starts[0] == 0 && starts[1] == 0 && type.getDimSize(2) == sizes[0] &&
+      type.getDimSize(3) == sizes[1])
+    return value;
+  return SliceOp::create(b, loc, value, starts,
+                         ArrayRef<int64_t>{starts[0] + sizes[0],
+                                           starts[1] + sizes[1]},
+                         ArrayRef<int64_t>{2, 3}, ArrayRef<int64_t>{1, 1});
+}
+
+LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  auto inputType = tensorTypeOf(getInput());
+  if (inputType.getRank() != 4)
+    return emitOpError("gradient of a convolution with ")
+           << inputType.getRank() - 2
+           << " spatial dims is not implemented (2-d only)";
+  if (getGroup() != 1)
+    return emitOpError("gradient of a grouped convolution (group ")
+           << getGroup() << ") is not implemented";
+  if (getAutoPad() != AutoPad::NotSet)
+    return emitOpError("gradient of a convolution with auto_pad is not "
+                       "implemented (explicit pads only)");
+  Location loc = getLoc();
+  Value dy = grads[0];
+  auto weightType = tensorTypeOf(getWeight());
+  auto dyType = tensorTypeOf(dy);
+  ArrayRef<int64_t> strides = getStrides(), dilations = getDilations(),
+                    pads = getPads();
+  SmallVector<int64_t> kernel(weightType.getShape().drop_front(2));
+  SmallVector<int64_t> spatial(inputType.getShape().drop_front(2));
+  SmallVector<int64_t> outSpatial(dyType.getShape().drop_front(2));
+  SmallVector<int64_t> swapNC = {1, 0, 2, 3};
+
+  // dX: the padded input's gradient is the full correlation of dY, with
+  // stride-1 zeros between its elements, and the weight flipped and with
+  // its channel dims swapped (a transposed convolution, built from
+  // convolutions so it shares their lowering and tensor cores); then the
+  // forward pads are cropped away. Positions of the padded input no window
+  // reached get zeros from extra end padding.
+  Value z = dy;
+  if (strides[0] > 1 || strides[1] > 1) {
+    // [N,F,OH,OW] -> [N,F,OH,1,OW,1] -> pad the unit dims to the strides ->
+    // [N,F,OH*sh,OW*sw] -> the first (OH-1)*sh+1 x (OW-1)*sw+1.
+    int64_t n = dyType.getDimSize(0), f = dyType.getDimSize(1);
+    auto unitType = RankedTensorType::get(
+        {n, f, outSpatial[0], 1, outSpatial[1], 1}, dyType.getElementType());
+    z = reshapeTo(b, loc, z, unitType);
+    z = PadOp::create(b, loc, z,
+                      ArrayRef<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        strides[0] - 1, 0, strides[1] - 1},
+                      PadMode::Constant, llvm::APFloat(0.0), nullptr);
+    z = reshapeTo(b, loc, z,
+                  RankedTensorType::get({n, f, outSpatial[0] * strides[0],
+                                         outSpatial[1] * strides[1]},
+                                        dyType.getElementType()));
+    z = cropSpatial(b, loc, z, {0, 0},
+                    {(outSpatial[0] - 1) * strides[0] + 1,
+                     (outSpatial[1] - 1) * strides[1] + 1});
+  }
+  SmallVector<int64_t> fullPads(4);
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t padded = spatial[i] + pads[i] + pads[i + 2];
+    int64_t reach = dilations[i] * (kernel[i] - 1);
+    int64_t covered = (outSpatial[i] - 1) * strides[i] + 1 + reach;
+    fullPads[i] = reach;
+    fullPads[i + 2] = reach + (padded - covered);
+  }
+  Value flipped = flipSpatial(
+      b, loc, TransposeOp::create(b, loc, getWeight(), swapNC));
+  Value dxPadded = ConvOp::create(
+      b, loc, z, flipped, /*bias=*/nullptr, kernel, ArrayRef<int64_t>{1, 1},
+      fullPads, dilations, /*group=*/1, AutoPad::NotSet, nullptr);
+  out.push_back(
+      cropSpatial(b, loc, dxPadded, {pads[0], pads[1]}, spatial));
+
+  // dW[f,c,i,j] = sum over n and the output positions of dY[n,f,oh,ow] *
+  // Xpad[n,c,oh*s+i*d,ow*s+j*d]: a convolution of X with channels and batch
+  // swapped by dY likewise, strides and dilations exchanged, cropped to the
+  // kernel (rows of the padded input no window used add nothing).
+  Value dw = ConvOp::create(
+      b, loc, TransposeOp::create(b, loc, getInput(), swapNC),
+      TransposeOp::create(b, loc, dy, swapNC), /*bias=*/nullptr, outSpatial,
+      dilations, pads, strides, /*group=*/1, AutoPad::NotSet, nullptr);
+  dw = cropSpatial(b, loc, dw, {0, 0}, kernel);
+  out.push_back(TransposeOp::create(b, loc, dw, swapNC));
+
+  if (getBias())
+    out.push_back(ReduceSumOp::create(b, loc, dy, ArrayRef<int64_t>{0, 2, 3},
+                                      /*keepdims=*/false,
+                                      /*precision=*/nullptr));
+  return success();
+}
+
 LogicalResult GemmOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
@@ -278,7 +384,7 @@ LogicalResult GemmOp::buildGradients(OpBuilder &b, ValueRange grads,
     if (!getBetaAttr().getValue().isExactlyValue(1.0))
       dC = MulOp::create(
           b, loc, g,
-          scalarConstant(b, loc, getElementTypeOrSelf(g),
+          createScalarConstant(b, loc, getElementTypeOrSelf(g),
                          getBetaAttr().getValueAsDouble()),
           nullptr);
     out.push_back(unbroadcast(b, loc, dC, tensorTypeOf(c)));
@@ -334,7 +440,7 @@ static Value broadcastReduced(OpBuilder &b, Location loc, Value grad,
                       RankedTensorType::get(kept, getElementTypeOrSelf(grad)));
   if (scale != 1.0)
     g = MulOp::create(b, loc, g,
-                      scalarConstant(b, loc, getElementTypeOrSelf(grad), scale),
+                      createScalarConstant(b, loc, getElementTypeOrSelf(grad), scale),
                       nullptr);
   return ExpandOp::create(b, loc, g, shapeConstant(b, loc, inputType.getShape()));
 }
@@ -418,7 +524,7 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y) {
   return MulOp::create(b, loc, x, y, nullptr);
 }
 Value constantLike(OpBuilder &b, Location loc, Value like, double value) {
-  return scalarConstant(b, loc, getElementTypeOrSelf(like), value);
+  return createScalarConstant(b, loc, getElementTypeOrSelf(like), value);
 }
 /// `grad` where `condition` holds, else 0.
 Value gradWhere(OpBuilder &b, Location loc, Value condition, Value grad) {

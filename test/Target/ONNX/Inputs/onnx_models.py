@@ -84,6 +84,41 @@ def sequential_names(path):
 
 
 @model
+def cnn_digits(path):
+    # A BatchNorm-free CNN for the 8x8 digits: padded and strided 3x3
+    # convolutions (the training gradients of Conv), global average pooling
+    # and a classifier; He-initialised from a fixed seed.
+    rng = np.random.default_rng(0)
+
+    def he(shape, fan):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(
+            np.float32)
+    return make([
+        helper.make_node("Reshape", ["image", "shape"], ["x4"],
+                         name="/reshape"),
+        helper.make_node("Conv", ["x4", "c1.w", "c1.b"], ["h1"],
+                         name="/c1/Conv", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["h1"], ["r1"], name="/r1"),
+        helper.make_node("Conv", ["r1", "c2.w", "c2.b"], ["h2"],
+                         name="/c2/Conv", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["h2"], ["r2"], name="/r2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="/gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="/flatten"),
+        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"],
+                         name="/fc/Gemm", transB=1),
+    ], [vi("image", F, ["N", 8, 8])], [vi("logits", F, ["N", 10])],
+        [init("shape", np.array([-1, 1, 8, 8], np.int64)),
+         init("c1.w", he((12, 1, 3, 3), 9)),
+         init("c1.b", np.zeros(12, np.float32)),
+         init("c2.w", he((24, 12, 3, 3), 108)),
+         init("c2.b", np.zeros(24, np.float32)),
+         init("fc.w", he((10, 24), 24)),
+         init("fc.b", np.zeros(10, np.float32))])
+
+
+@model
 def nameless(path):
     return make([
         helper.make_node("Relu", ["x"], ["a"]),

@@ -224,7 +224,7 @@ def MPC_GemmOp : MPC_AccumulatingOp<"gemm", [DeclareOpInterfaceMethods<MPC_Gradi
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_ConvOp : MPC_AccumulatingOp<"conv"> {
+def MPC_ConvOp : MPC_AccumulatingOp<"conv", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "N-d convolution (1 to 3 spatial dims), NC... layout";
   let description = [{
     `pads` holds begin pads of every spatial dim followed by end pads, as in
