@@ -288,6 +288,25 @@ def conv_cases(m):
                dilations=dilations)
 
 
+def batchnorm_cases(m):
+    """BatchNormalization with frozen statistics (an eval-mode export):
+    input, scale and bias gradients, 4-d and 2-d."""
+    for name, shape in (("bn4", (2, 3, 4, 5)), ("bn2", (3, 4))):
+        c = shape[1]
+        mean = rng.uniform(-0.5, 0.5, c).astype(np.float32)
+        var = rng.uniform(0.5, 2.0, c).astype(np.float32)
+        inputs = [m.param(name + "_x", shape), m.param(name + "_scale", (c,)),
+                  m.param(name + "_bias", (c,)),
+                  m.const(name + "_mean", mean), m.const(name + "_var", var)]
+        per_channel = (1, c) + (1,) * (len(shape) - 2)
+
+        def fn(p, n=name, mu=mean, v=var, s=per_channel):
+            xhat = (p[n + "_x"] - mu.reshape(s)) / np.sqrt(
+                v.astype(np.float64).reshape(s) + 1e-3)
+            return xhat * p[n + "_scale"].reshape(s) + p[n + "_bias"].reshape(s)
+        m.case("BatchNormalization", inputs, fn, epsilon=1e-3)
+
+
 def opset20_cases(m):
     """Ops newer than opset 17 (ONNX's checker at 17 rejects them)."""
     m.case("Gelu", [m.param("gelu", (2, 3), -2, 2)],
@@ -361,7 +380,7 @@ def main():
     args = parser.parse_args()
     failures = total = 0
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
-                             (opset20_cases, 20)):
+                             (batchnorm_cases, 17), (opset20_cases, 20)):
         model = Model()
         onnx_model, loss = build(model, add_cases, opset)
         failures += check(args.mpc_opt, model, onnx_model, loss)

@@ -159,3 +159,44 @@ module {
     return %y : tensor<1x2x6x6xf32>
   }
 }
+
+// -----
+
+// Batch normalization trains with frozen statistics (an eval-mode export);
+// batch statistics, and gradients through the statistics results, are
+// refused.
+module {
+  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @b trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @m = dense<0.0> : tensor<3xf32>
+  mpc.parameter @v = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
+    %s = mpc.get_parameter @s : tensor<3xf32>
+    %b = mpc.get_parameter @b : tensor<3xf32>
+    %m = mpc.get_parameter @m : tensor<3xf32>
+    %v = mpc.get_parameter @v : tensor<3xf32>
+    // expected-error @+1 {{'mpc.batch_norm' op gradient of batch normalization in training mode (batch statistics) is not implemented; export the model in eval mode to train with frozen statistics}}
+    %y, %rm, %rv = mpc.batch_norm %x, %s, %b, %m, %v {training} : (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>)
+    return %y : tensor<2x3x4x4xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @b trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @m trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @v = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3x4x4xf32>) -> tensor<2x3xf32> {
+    %s = mpc.get_parameter @s : tensor<3xf32>
+    %b = mpc.get_parameter @b : tensor<3xf32>
+    %m = mpc.get_parameter @m : tensor<3xf32>
+    %v = mpc.get_parameter @v : tensor<3xf32>
+    // expected-error @+1 {{'mpc.batch_norm' op gradient through the running statistics results is not implemented}}
+    %y, %rm, %rv = mpc.batch_norm %x, %s, %b, %m, %v : (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>)
+    %p = mpc.reduce_mean %y {axes = array<i64: 2, 3>, keepdims = false} : (tensor<2x3x4x4xf32>) -> tensor<2x3xf32>
+    %logits = mpc.add %p, %rm : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    return %logits : tensor<2x3xf32>
+  }
+}

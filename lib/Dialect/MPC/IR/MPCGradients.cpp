@@ -759,6 +759,65 @@ LogicalResult ConvertOp::buildGradients(OpBuilder &b, ValueRange grads,
 // Normalisation, pooling, reductions
 //===----------------------------------------------------------------------===//
 
+LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // Batch statistics (training mode) make the output depend on the whole
+  // batch; that rule, with the running statistics as state, is not built
+  // yet.
+  if (getTraining())
+    return emitOpError("gradient of batch normalization in training mode "
+                       "(batch statistics) is not implemented; export the "
+                       "model in eval mode to train with frozen statistics");
+  if (grads.size() > 1 && (grads[1] || grads[2]))
+    return emitOpError("gradient through the running statistics results is "
+                       "not implemented");
+  // Frozen statistics: y = (x - mean) * invstd * scale + bias per channel
+  // (dim 1), invstd = 1 / sqrt(var + eps). dx = dy * scale * invstd;
+  // dscale = sum(dy * xhat); dbias = sum(dy), over every dim but 1. The
+  // statistics are constants (the importer freezes running statistics).
+  Location loc = getLoc();
+  Value dy = grads[0];
+  auto type = tensorTypeOf(getInput());
+  int64_t rank = type.getRank(), channels = type.getDimSize(1);
+  SmallVector<int64_t> perChannel(rank, 1);
+  perChannel[1] = channels;
+  auto channelType = [&](Value v) {
+    return RankedTensorType::get(perChannel, getElementTypeOrSelf(v));
+  };
+  auto broadcastable = [&](Value v) {
+    return reshapeTo(b, loc, v, channelType(v));
+  };
+  SmallVector<int64_t> axes = {0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  Value var = getVariance();
+  Value invstd = DivOp::create(
+      b, loc, constantLike(b, loc, var, 1.0),
+      SqrtOp::create(b, loc,
+                     AddOp::create(b, loc, var,
+                                   constantLike(b, loc, var,
+                                                getEpsilon().convertToDouble()),
+                                   nullptr),
+                     nullptr),
+      nullptr);
+  Value scaleInvstd = mul(b, loc, getScale(), invstd);
+  out.push_back(mul(b, loc, dy, broadcastable(scaleInvstd)));
+  Value xhat = mul(b, loc,
+                   SubOp::create(b, loc, getInput(),
+                                 broadcastable(getMean()), nullptr),
+                   broadcastable(invstd));
+  out.push_back(ReduceSumOp::create(b, loc, mul(b, loc, dy, xhat), axes,
+                                    /*keepdims=*/false, nullptr));
+  out.push_back(ReduceSumOp::create(b, loc, dy, axes, /*keepdims=*/false,
+                                    nullptr));
+  // The statistics take no gradient.
+  out.push_back(nullptr);
+  out.push_back(nullptr);
+  return success();
+}
+
 LogicalResult LayerNormOp::buildGradients(OpBuilder &b, ValueRange grads,
                                           SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))

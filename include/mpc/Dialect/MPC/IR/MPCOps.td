@@ -357,7 +357,7 @@ def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm", [DeclareOpInterfaceMethod
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm"> {
+def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "batch normalisation over the channel dim (dim 1)";
   let description = [{
     In inference mode the results are `(y, mean, var)` with the running
