@@ -200,3 +200,30 @@ module {
     return %logits : tensor<2x3xf32>
   }
 }
+
+// -----
+
+// Max pooling gradients cover 2-d pooling with explicit pads.
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<1x2x8xf32>
+  func.func @main(%x: tensor<1x2x8xf32>) -> tensor<1x2x4xf32> {
+    %w = mpc.get_parameter @w : tensor<1x2x8xf32>
+    %a = mpc.add %x, %w : (tensor<1x2x8xf32>, tensor<1x2x8xf32>) -> tensor<1x2x8xf32>
+    // expected-error @+1 {{'mpc.max_pool' op gradient of max pooling with 1 spatial dims is not implemented (2-d only)}}
+    %y = mpc.max_pool %a {kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x2x8xf32>) -> tensor<1x2x4xf32>
+    return %y : tensor<1x2x4xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<1x2x4x4xf32>
+  func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+    %w = mpc.get_parameter @w : tensor<1x2x4x4xf32>
+    %a = mpc.add %x, %w : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+    // expected-error @+1 {{'mpc.max_pool' op gradient of max pooling with auto_pad is not implemented (explicit pads only)}}
+    %y = mpc.max_pool %a {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, auto_pad = #mpc<auto_pad same_upper>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+    return %y : tensor<1x2x4x4xf32>
+  }
+}

@@ -272,6 +272,31 @@ static Value cropSpatial(OpBuilder &b, Location loc, Value value,
                          ArrayRef<int64_t>{2, 3}, ArrayRef<int64_t>{1, 1});
 }
 
+/// `value` [N,C,H,W] with strides-1 zeros between its elements along
+/// dims 2 and 3: [N,C,(H-1)*sh+1,(W-1)*sw+1], so that element (h,w) lands
+/// where a window of stride s starts. Built as [N,C,H,1,W,1] padded to the
+/// strides, reshaped and cropped.
+static Value insertZeros(OpBuilder &b, Location loc, Value value,
+                         ArrayRef<int64_t> strides) {
+  if (strides[0] == 1 && strides[1] == 1)
+    return value;
+  auto type = tensorTypeOf(value);
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
+          h = type.getDimSize(2), w = type.getDimSize(3);
+  Type element = type.getElementType();
+  value = reshapeTo(b, loc, value,
+                    RankedTensorType::get({n, c, h, 1, w, 1}, element));
+  value = PadOp::create(b, loc, value,
+                        ArrayRef<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          strides[0] - 1, 0, strides[1] - 1},
+                        PadMode::Constant, llvm::APFloat(0.0), nullptr);
+  value = reshapeTo(
+      b, loc, value,
+      RankedTensorType::get({n, c, h * strides[0], w * strides[1]}, element));
+  return cropSpatial(b, loc, value, {0, 0},
+                     {(h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1});
+}
+
 LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
@@ -304,26 +329,7 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   // convolutions so it shares their lowering and tensor cores); then the
   // forward pads are cropped away. Positions of the padded input no window
   // reached get zeros from extra end padding.
-  Value z = dy;
-  if (strides[0] > 1 || strides[1] > 1) {
-    // [N,F,OH,OW] -> [N,F,OH,1,OW,1] -> pad the unit dims to the strides ->
-    // [N,F,OH*sh,OW*sw] -> the first (OH-1)*sh+1 x (OW-1)*sw+1.
-    int64_t n = dyType.getDimSize(0), f = dyType.getDimSize(1);
-    auto unitType = RankedTensorType::get(
-        {n, f, outSpatial[0], 1, outSpatial[1], 1}, dyType.getElementType());
-    z = reshapeTo(b, loc, z, unitType);
-    z = PadOp::create(b, loc, z,
-                      ArrayRef<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                        strides[0] - 1, 0, strides[1] - 1},
-                      PadMode::Constant, llvm::APFloat(0.0), nullptr);
-    z = reshapeTo(b, loc, z,
-                  RankedTensorType::get({n, f, outSpatial[0] * strides[0],
-                                         outSpatial[1] * strides[1]},
-                                        dyType.getElementType()));
-    z = cropSpatial(b, loc, z, {0, 0},
-                    {(outSpatial[0] - 1) * strides[0] + 1,
-                     (outSpatial[1] - 1) * strides[1] + 1});
-  }
+  Value z = insertZeros(b, loc, dy, strides);
   SmallVector<int64_t> fullPads(4);
   for (int64_t i = 0; i < 2; ++i) {
     int64_t padded = spatial[i] + pads[i] + pads[i + 2];
@@ -815,6 +821,74 @@ LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
   // The statistics take no gradient.
   out.push_back(nullptr);
   out.push_back(nullptr);
+  return success();
+}
+
+LogicalResult MaxPoolOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  auto inputType = tensorTypeOf(getInput());
+  if (inputType.getRank() != 4)
+    return emitOpError("gradient of max pooling with ")
+           << inputType.getRank() - 2
+           << " spatial dims is not implemented (2-d only)";
+  if (getAutoPad() != AutoPad::NotSet)
+    return emitOpError("gradient of max pooling with auto_pad is not "
+                       "implemented (explicit pads only)");
+  // The gradient goes to the first maximum of each window in scan order,
+  // as PyTorch routes it: for each window position (i, j), the strided
+  // slice of the (-inf padded) input that position reads equals the output
+  // where it holds a maximum, and takes dy there unless an earlier
+  // position did; its share is put back at (i, j) with zeros between
+  // (the stride), and the shares add up (overlapping windows).
+  Location loc = getLoc();
+  Value dy = grads[0], y = getOutput();
+  ArrayRef<int64_t> kernel = getKernelShape(), strides = getStrides(),
+                    pads = getPads(), dilations = getDilations();
+  SmallVector<int64_t> out2(tensorTypeOf(y).getShape().drop_front(2));
+  SmallVector<int64_t> in2(inputType.getShape().drop_front(2));
+  // Padding, with ceil_mode's extra end padding for a last window that
+  // runs past it.
+  SmallVector<int64_t> padded(2), allPads(8, 0);
+  for (int64_t d = 0; d < 2; ++d) {
+    int64_t need = (out2[d] - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1;
+    padded[d] = std::max(in2[d] + pads[d] + pads[d + 2], need);
+    allPads[2 + d] = pads[d];
+    allPads[6 + d] = padded[d] - in2[d] - pads[d];
+  }
+  Value xp = PadOp::create(
+      b, loc, getInput(), allPads, PadMode::Constant,
+      llvm::APFloat::getInf(llvm::APFloat::IEEEdouble(), /*Negative=*/true),
+      nullptr);
+  Value one = constantLike(b, loc, y, 1.0), zero = constantLike(b, loc, y, 0.0);
+  Value taken;
+  Value dxp;
+  int64_t spanH = (out2[0] - 1) * strides[0] + 1,
+          spanW = (out2[1] - 1) * strides[1] + 1;
+  for (int64_t i = 0; i < kernel[0]; ++i) {
+    for (int64_t j = 0; j < kernel[1]; ++j) {
+      int64_t r = i * dilations[0], c = j * dilations[1];
+      Value window = SliceOp::create(
+          b, loc, xp, ArrayRef<int64_t>{r, c},
+          ArrayRef<int64_t>{r + spanH, c + spanW}, ArrayRef<int64_t>{2, 3},
+          ArrayRef<int64_t>{strides[0], strides[1]});
+      Value isMax = WhereOp::create(
+          b, loc, EqualOp::create(b, loc, window, y), one, zero);
+      Value first = taken ? mul(b, loc, isMax,
+                                SubOp::create(b, loc, one, taken, nullptr))
+                          : isMax;
+      taken = taken ? AddOp::create(b, loc, taken, first, nullptr) : first;
+      Value share = insertZeros(b, loc, mul(b, loc, dy, first), strides);
+      share = PadOp::create(
+          b, loc, share,
+          ArrayRef<int64_t>{0, 0, r, c, 0, 0, padded[0] - r - spanH,
+                            padded[1] - c - spanW},
+          PadMode::Constant, llvm::APFloat(0.0), nullptr);
+      dxp = dxp ? AddOp::create(b, loc, dxp, share, nullptr) : share;
+    }
+  }
+  out.push_back(cropSpatial(b, loc, dxp, {pads[0], pads[1]}, in2));
   return success();
 }
 

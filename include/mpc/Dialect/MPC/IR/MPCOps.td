@@ -260,7 +260,7 @@ def MPC_ConvTransposeOp : MPC_AccumulatingOp<"conv_transpose"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool"> {
+def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_NumericTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape,
                        DenseI64ArrayAttr:$strides,
