@@ -119,6 +119,57 @@ def cnn_digits(path):
 
 
 @model
+def cnn_bn_pool_digits(path):
+    # A ResNet-style stem for the 8x8 digits as an eval-mode export would
+    # have it: Conv, BatchNormalization with running statistics (frozen),
+    # Relu, MaxPool, then Conv, BatchNormalization, Relu, global average
+    # pooling and a classifier.
+    rng = np.random.default_rng(1)
+
+    def he(shape, fan):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(
+            np.float32)
+
+    def bn(prefix, c):
+        return [init(prefix + ".weight", np.ones(c, np.float32)),
+                init(prefix + ".bias", np.zeros(c, np.float32)),
+                init(prefix + ".running_mean",
+                     rng.uniform(-0.1, 0.1, c).astype(np.float32)),
+                init(prefix + ".running_var",
+                     rng.uniform(0.8, 1.2, c).astype(np.float32))]
+
+    def bn_node(prefix, x, y):
+        return helper.make_node(
+            "BatchNormalization",
+            [x] + [prefix + s for s in (".weight", ".bias", ".running_mean",
+                                        ".running_var")], [y],
+            name="/%s/BatchNormalization" % prefix, epsilon=1e-5)
+    return make([
+        helper.make_node("Reshape", ["image", "shape"], ["x4"],
+                         name="/reshape"),
+        helper.make_node("Conv", ["x4", "c1.w"], ["h1"], name="/c1/Conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        bn_node("bn1", "h1", "b1"),
+        helper.make_node("Relu", ["b1"], ["r1"], name="/r1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="/pool/MaxPool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "c2.w"], ["h2"], name="/c2/Conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        bn_node("bn2", "h2", "b2"),
+        helper.make_node("Relu", ["b2"], ["r2"], name="/r2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="/gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="/flatten"),
+        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"],
+                         name="/fc/Gemm", transB=1),
+    ], [vi("image", F, ["N", 8, 8])], [vi("logits", F, ["N", 10])],
+        [init("shape", np.array([-1, 1, 8, 8], np.int64)),
+         init("c1.w", he((16, 1, 3, 3), 9))] + bn("bn1", 16) +
+        [init("c2.w", he((24, 16, 3, 3), 144))] + bn("bn2", 24) +
+        [init("fc.w", he((10, 24), 24)),
+         init("fc.b", np.zeros(10, np.float32))])
+
+
+@model
 def nameless(path):
     return make([
         helper.make_node("Relu", ["x"], ["a"]),
