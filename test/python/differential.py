@@ -137,6 +137,24 @@ def gen_conv(rng):
             "bias": bool(rng.integers(2))}
 
 
+def gen_conv_grouped(rng):
+    """Grouped and depthwise convolutions (MobileNet's, PaddleOCR's): the
+    channels split into G groups, G = C for depthwise."""
+    n = pick_batch(rng)
+    g = int(rng.choice([2, 3, 4, 8]))
+    c = g * int(rng.choice([1, 1, 2, 3]))
+    f = g * int(rng.choice([1, 2, 3]))
+    kh, kw = [(3, 3), (1, 1), (5, 5), (1, 3), (3, 1)][int(rng.integers(5))]
+    s = [int(rng.choice([1, 2])), int(rng.choice([1, 2]))]
+    dil = [int(rng.choice([1, 1, 2])), 1]
+    h = int(rng.integers(max(kh * dil[0], 2), 24))
+    w = int(rng.integers(kw, 26))
+    pads = [kh // 2, kw // 2, int(rng.integers(0, kh)), kw // 2]
+    return {"op": "conv", "x": [n, c, h, w], "w": [f, c // g, kh, kw],
+            "strides": s, "pads": pads, "dilations": dil, "group": g,
+            "bias": bool(rng.integers(2))}
+
+
 def gen_conv_large(rng):
     """Shapes of the size the batch-1 bug needed: im2col above the
     parallel threshold (32768 elements), channels on and off 16."""
@@ -226,13 +244,15 @@ def gen_unary(rng):
 
 GENERATORS = {
     "matmul": gen_matmul, "matmul_large": gen_matmul_large, "gemm": gen_gemm, "conv": gen_conv,
-    "conv_large": gen_conv_large, "pool": gen_pool,
+    "conv_large": gen_conv_large, "conv_grouped": gen_conv_grouped,
+    "pool": gen_pool,
     "globalpool": gen_global_pool, "reduce": gen_reduce,
     "softmax": gen_softmax, "layernorm": gen_layernorm,
     "binary": gen_binary, "unary": gen_unary,
 }
 # How often each family is drawn.
-WEIGHTS = {"matmul": 3, "matmul_large": 1, "gemm": 2, "conv": 4, "conv_large": 2, "pool": 3,
+WEIGHTS = {"matmul": 3, "matmul_large": 1, "gemm": 2, "conv": 4, "conv_large": 2,
+           "conv_grouped": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
            "binary": 3, "unary": 1}
 
@@ -300,7 +320,14 @@ def out_dims(size, kernel, stride, pad_begin, pad_end, dilation, ceil):
     return n
 
 
-def ref_conv(x, w, bias, strides, pads, dilations):
+def ref_conv(x, w, bias, strides, pads, dilations, group=1):
+    if group > 1:
+        # Each group's channels convolved with its filters, side by side.
+        xs = np.split(x, group, axis=1)
+        ws = np.split(w, group, axis=0)
+        y = np.concatenate([ref_conv(xg, wg, None, strides, pads, dilations)
+                            for xg, wg in zip(xs, ws)], axis=1)
+        return y if bias is None else y + bias.reshape(1, -1, 1, 1)
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
@@ -373,7 +400,7 @@ def reference(case, d):
         return y, a.shape[1]
     if op == "conv":
         return (ref_conv(d["x"], d["w"], d.get("bias"), case["strides"],
-                         case["pads"], case["dilations"]),
+                         case["pads"], case["dilations"], case.get("group", 1)),
                 int(np.prod(case["w"][1:])))
     if op in ("maxpool", "averagepool"):
         return ref_pool(case, d["x"]), int(np.prod(case["kernel"]))
@@ -425,7 +452,8 @@ def graph_parts(case, prefix, data):
     elif op == "conv":
         node_op, order = "Conv", ["x", "w"] + (["bias"] if case["bias"] else [])
         attrs = {"kernel_shape": case["w"][2:], "strides": case["strides"],
-                 "pads": case["pads"], "dilations": case["dilations"]}
+                 "pads": case["pads"], "dilations": case["dilations"],
+                 "group": case.get("group", 1)}
     elif op in ("maxpool", "averagepool"):
         node_op = "MaxPool" if op == "maxpool" else "AveragePool"
         order = ["x"]

@@ -249,8 +249,13 @@ def opset17_cases(m):
 
 
 
-def conv2d(x, w, strides, pads, dilations, bias=None):
-    """ONNX Conv (2-d, group 1) in numpy."""
+def conv2d(x, w, strides, pads, dilations, bias=None, group=1):
+    """ONNX Conv (2-d) in numpy."""
+    if group > 1:
+        y = np.concatenate([conv2d(xg, wg, strides, pads, dilations)
+                            for xg, wg in zip(np.split(x, group, 1),
+                                              np.split(w, group, 0))], 1)
+        return y if bias is None else y + bias.reshape(1, -1, 1, 1)
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
     f, _, kh, kw = w.shape
     oh = (xp.shape[2] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
@@ -269,26 +274,32 @@ def conv_cases(m):
     """Conv's input, weight and bias gradients: padding, strides (with rows
     of the padded input no window reaches), dilations, 1x1 and 1xk/kx1
     kernels, batch 1 and 2."""
-    for name, xs, ws, strides, pads, dilations, bias in (
+    for name, xs, ws, strides, pads, dilations, bias, group in (
             ("conv_pad", (1, 2, 5, 6), (3, 2, 3, 3), [1, 1], [1, 1, 1, 1],
-             [1, 1], True),
+             [1, 1], True, 1),
             ("conv_stride", (2, 3, 7, 5), (2, 3, 2, 3), [2, 1], [0, 1, 1, 0],
-             [1, 2], False),
+             [1, 2], False, 1),
             ("conv_1x1", (1, 1, 6, 7), (2, 1, 1, 1), [2, 3], [0, 0, 0, 0],
-             [1, 1], True),
+             [1, 1], True, 1),
             ("conv_dilated", (1, 2, 8, 7), (2, 2, 3, 2), [3, 2], [2, 0, 0, 1],
-             [2, 1], True),
+             [2, 1], True, 1),
             ("conv_1xk", (2, 2, 4, 9), (3, 2, 1, 4), [1, 2], [0, 2, 0, 1],
-             [1, 1], False)):
+             [1, 1], False, 1),
+            ("conv_grouped", (2, 4, 6, 5), (6, 2, 3, 3), [1, 1], [1, 1, 1, 1],
+             [1, 1], True, 2),
+            ("conv_depthwise", (1, 3, 7, 6), (3, 1, 3, 3), [2, 1],
+             [1, 0, 0, 1], [1, 2], True, 3),
+            ("conv_depthmult", (2, 2, 5, 5), (4, 1, 2, 2), [1, 2],
+             [0, 0, 1, 1], [1, 1], False, 2)):
         inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws)]
         if bias:
             inputs.append(m.param(name + "_b", (ws[0],)))
         m.case("Conv", inputs,
-               lambda p, n=name, s=strides, q=pads, d=dilations, b=bias:
+               lambda p, n=name, s=strides, q=pads, d=dilations, b=bias, g=group:
                conv2d(p[n + "_x"], p[n + "_w"], s, q, d,
-                      p[n + "_b"] if b else None),
+                      p[n + "_b"] if b else None, g),
                kernel_shape=list(ws[2:]), strides=strides, pads=pads,
-               dilations=dilations)
+               dilations=dilations, group=group)
 
 
 def maxpool2d(x, kernel, strides, pads, dilations, ceil=False):

@@ -1029,8 +1029,10 @@ Value padSpatial(OpBuilder &b, Location loc, Value input,
       high, padValue);
 }
 
-/// Conv with 2 spatial dims and group 1: pad, linalg.conv_2d_nchw_fchw
-/// accumulating in the precision's accumulate type, bias, one rounding.
+/// Conv with 2 spatial dims: pad, linalg.conv_2d_nchw_fchw (group 1) or
+/// conv_2d_ngchw_gfchw over the channels split into groups (grouped and
+/// depthwise convolutions), accumulating in the precision's accumulate
+/// type, bias, one rounding.
 struct ConvLowering : OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1039,10 +1041,13 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    if (inputType.getRank() != 4 || op.getGroup() != 1 ||
-        op.getAutoPad() != AutoPad::NotSet)
+    if (inputType.getRank() != 4 || op.getAutoPad() != AutoPad::NotSet)
       return rewriter.notifyMatchFailure(
-          op, "only 2-d, group 1 convolutions with explicit pads");
+          op, "only 2-d convolutions with explicit pads");
+    int64_t group = op.getGroup();
+    auto weightType = cast<RankedTensorType>(adaptor.getWeight().getType());
+    if (group > 1 && (inputType.isDynamicDim(1) || !weightType.hasStaticShape()))
+      return rewriter.notifyMatchFailure(op, "grouped with dynamic channels");
     Type acc = accumulatorType(op, inputType.getElementType());
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getPads(),
                              rewriter.getZeroAttr(inputType.getElementType()));
@@ -1056,14 +1061,60 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     if (resultType.isDynamicDim(2) || resultType.isDynamicDim(3))
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
     auto accType = RankedTensorType::get(resultType.getShape(), acc);
-    Value init = zeroAccumulator(rewriter, loc, accType, sizes);
-    Value conv =
-        linalg::Conv2DNchwFchwOp::create(
-            rewriter, loc, TypeRange{accType},
-            ValueRange{input, adaptor.getWeight()}, ValueRange{init},
-            {rewriter.getNamedAttr("strides", i64Vector(rewriter, op.getStrides())),
-             rewriter.getNamedAttr("dilations", i64Vector(rewriter, op.getDilations()))})
-            .getResult(0);
+    SmallVector<NamedAttribute> windowAttrs = {
+        rewriter.getNamedAttr("strides", i64Vector(rewriter, op.getStrides())),
+        rewriter.getNamedAttr("dilations",
+                              i64Vector(rewriter, op.getDilations()))};
+    Value conv;
+    if (group == 1) {
+      Value init = zeroAccumulator(rewriter, loc, accType, sizes);
+      conv = linalg::Conv2DNchwFchwOp::create(
+                 rewriter, loc, TypeRange{accType},
+                 ValueRange{input, adaptor.getWeight()}, ValueRange{init},
+                 windowAttrs)
+                 .getResult(0);
+    } else {
+      // [N, G*C, H, W] -> [N, G, C, H, W]; [G*F, C, kh, kw] ->
+      // [G, F, C, kh, kw]; the result [N, G, F, OH, OW] -> [N, G*F, OH, OW].
+      auto paddedType = cast<RankedTensorType>(input.getType());
+      int64_t channels = paddedType.getDimSize(1);
+      int64_t filters = weightType.getDimSize(0);
+      SmallVector<int64_t> groupedInput = {paddedType.getDimSize(0), group,
+                                           channels / group,
+                                           paddedType.getDimSize(2),
+                                           paddedType.getDimSize(3)};
+      SmallVector<int64_t> groupedWeight = {group, filters / group,
+                                            weightType.getDimSize(1),
+                                            weightType.getDimSize(2),
+                                            weightType.getDimSize(3)};
+      SmallVector<int64_t> groupedResult = {
+          resultType.getDimSize(0), group, filters / group,
+          resultType.getDimSize(2), resultType.getDimSize(3)};
+      SmallVector<ReassociationIndices> splitDim1 = {{0}, {1, 2}, {3}, {4}};
+      SmallVector<ReassociationIndices> splitDim0 = {{0, 1}, {2}, {3}, {4}};
+      Value groupedIn = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get(groupedInput, paddedType.getElementType()),
+          input, splitDim1);
+      Value groupedW = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get(groupedWeight, weightType.getElementType()),
+          adaptor.getWeight(), splitDim0);
+      SmallVector<OpFoldResult> groupedSizes = {sizes[0]};
+      groupedSizes.push_back(rewriter.getIndexAttr(group));
+      groupedSizes.push_back(rewriter.getIndexAttr(filters / group));
+      groupedSizes.append({sizes[2], sizes[3]});
+      Value init = zeroAccumulator(
+          rewriter, loc, RankedTensorType::get(groupedResult, acc),
+          groupedSizes);
+      Value grouped =
+          linalg::Conv2DNgchwGfchwOp::create(
+              rewriter, loc, TypeRange{init.getType()},
+              ValueRange{groupedIn, groupedW}, ValueRange{init}, windowAttrs)
+              .getResult(0);
+      conv = tensor::CollapseShapeOp::create(rewriter, loc, accType, grouped,
+                                             splitDim1);
+    }
     SmallVector<Value> operands = {conv};
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
     if (Value bias = adaptor.getBias()) {

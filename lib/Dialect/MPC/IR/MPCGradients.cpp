@@ -306,9 +306,6 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
     return emitOpError("gradient of a convolution with ")
            << inputType.getRank() - 2
            << " spatial dims is not implemented (2-d only)";
-  if (getGroup() != 1)
-    return emitOpError("gradient of a grouped convolution (group ")
-           << getGroup() << ") is not implemented";
   if (getAutoPad() != AutoPad::NotSet)
     return emitOpError("gradient of a convolution with auto_pad is not "
                        "implemented (explicit pads only)");
@@ -322,6 +319,15 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   SmallVector<int64_t> spatial(inputType.getShape().drop_front(2));
   SmallVector<int64_t> outSpatial(dyType.getShape().drop_front(2));
   SmallVector<int64_t> swapNC = {1, 0, 2, 3};
+  // Grouped convolutions (depthwise: a group per channel) differentiate
+  // into grouped convolutions: with G groups of C/G input and F/G output
+  // channels, both backward convolutions below have G groups too.
+  int64_t g = getGroup(), n = inputType.getDimSize(0);
+  int64_t cg = inputType.getDimSize(1) / g, fg = weightType.getDimSize(0) / g;
+  auto shaped = [&](Value v, ArrayRef<int64_t> shape) {
+    return reshapeTo(b, loc, v,
+                     RankedTensorType::get(shape, getElementTypeOrSelf(v)));
+  };
 
   // dX: the padded input's gradient is the full correlation of dY, with
   // stride-1 zeros between its elements, and the weight flipped and with
@@ -338,11 +344,19 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
     fullPads[i] = reach;
     fullPads[i + 2] = reach + (padded - covered);
   }
-  Value flipped = flipSpatial(
-      b, loc, TransposeOp::create(b, loc, getWeight(), swapNC));
+  // The weight per group with its channel dims swapped:
+  // [G*F/G, C/G, kh, kw] -> [G, F/G, C/G, ..] -> [G, C/G, F/G, ..] ->
+  // [G*C/G, F/G, kh, kw], flipped.
+  Value swapped = shaped(
+      TransposeOp::create(
+          b, loc,
+          shaped(getWeight(), {g, fg, cg, kernel[0], kernel[1]}),
+          ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+      {g * cg, fg, kernel[0], kernel[1]});
+  Value flipped = flipSpatial(b, loc, swapped);
   Value dxPadded = ConvOp::create(
       b, loc, z, flipped, /*bias=*/nullptr, kernel, ArrayRef<int64_t>{1, 1},
-      fullPads, dilations, /*group=*/1, AutoPad::NotSet, nullptr);
+      fullPads, dilations, g, AutoPad::NotSet, nullptr);
   out.push_back(
       cropSpatial(b, loc, dxPadded, {pads[0], pads[1]}, spatial));
 
@@ -350,10 +364,22 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   // Xpad[n,c,oh*s+i*d,ow*s+j*d]: a convolution of X with channels and batch
   // swapped by dY likewise, strides and dilations exchanged, cropped to the
   // kernel (rows of the padded input no window used add nothing).
-  Value dw = ConvOp::create(
-      b, loc, TransposeOp::create(b, loc, getInput(), swapNC),
-      TransposeOp::create(b, loc, dy, swapNC), /*bias=*/nullptr, outSpatial,
-      dilations, pads, strides, /*group=*/1, AutoPad::NotSet, nullptr);
+  // With groups: X [N, G*C/G, H, W] -> [C/G, G*N, H, W] (the group's
+  // channel as batch, its batch as channels) and dY [N, G*F/G, ..] ->
+  // [G*F/G, N, ..], a G-group convolution giving [C/G, G*F/G, kh, kw].
+  int64_t h = inputType.getDimSize(2), w = inputType.getDimSize(3);
+  Value xt = shaped(
+      TransposeOp::create(b, loc, shaped(getInput(), {n, g, cg, h, w}),
+                          ArrayRef<int64_t>{2, 1, 0, 3, 4}),
+      {cg, g * n, h, w});
+  Value dyt = shaped(
+      TransposeOp::create(b, loc,
+                          shaped(dy, {n, g, fg, outSpatial[0], outSpatial[1]}),
+                          ArrayRef<int64_t>{1, 2, 0, 3, 4}),
+      {g * fg, n, outSpatial[0], outSpatial[1]});
+  Value dw = ConvOp::create(b, loc, xt, dyt, /*bias=*/nullptr, outSpatial,
+                            dilations, pads, strides, g, AutoPad::NotSet,
+                            nullptr);
   dw = cropSpatial(b, loc, dw, {0, 0}, kernel);
   out.push_back(TransposeOp::create(b, loc, dw, swapNC));
 
