@@ -393,6 +393,28 @@ def batchnorm_cases(m):
         m.case("BatchNormalization", inputs, fn, epsilon=1e-3)
 
 
+def hard_activation_cases(m):
+    """HardSigmoid (ONNX's alpha/beta and PyTorch's 1/6, 1/2) and HardSwish
+    on inputs away from their kinks (where finite differences straddle)."""
+    def away_from(name, kinks):
+        v = m.params[name]
+        for k in kinks:
+            v = np.where(np.abs(v - k) < 0.2, k + 0.5, v)
+        m.params[name] = v.astype(np.float32)
+        m.inits[-1] = numpy_helper.from_array(m.params[name], name)
+        return name
+    hs = away_from(m.param("hardsigmoid", (3, 5), -4, 4), [-2.5, 2.5])
+    m.case("HardSigmoid", [hs],
+           lambda p: np.clip(0.2 * p["hardsigmoid"] + 0.5, 0, 1))
+    hs6 = away_from(m.param("hardsigmoid6", (3, 5), -5, 5), [-3, 3])
+    m.case("HardSigmoid", [hs6],
+           lambda p: np.clip(p["hardsigmoid6"] / 6 + 0.5, 0, 1),
+           alpha=1.0 / 6, beta=0.5)
+    hw = away_from(m.param("hardswish", (3, 5), -5, 5), [-3, 3])
+    m.case("HardSwish", [hw],
+           lambda p: p["hardswish"] * np.clip(p["hardswish"] / 6 + 0.5, 0, 1))
+
+
 def opset20_cases(m):
     """Ops newer than opset 17 (ONNX's checker at 17 rejects them)."""
     m.case("Gelu", [m.param("gelu", (2, 3), -2, 2)],
@@ -469,6 +491,7 @@ def main():
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
                              (batchnorm_cases, 17), (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
+                             (hard_activation_cases, 17),
                              (opset20_cases, 20)):
         model = Model()
         onnx_model, loss = build(model, add_cases, opset)

@@ -2,14 +2,14 @@
 
 // An op on the path from a parameter to the loss without a gradient rule.
 module {
-  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
-  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
-    %w = mpc.get_parameter @w : tensor<2x2xf32>
-    %m = mpc.matmul %x, %w : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x3x4x4xf32>
+  func.func @main(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x2x2xf32> {
+    %w = mpc.get_parameter @w : tensor<2x3x4x4xf32>
+    %m = mpc.mul %x, %w : (tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
     // The error is on the node's copy in @train_step, located by its name.
-    // expected-error @unknown {{node 'act1' (mpc.hard_swish) lies between a trainable parameter and the loss but has no gradient rule}}
-    %c = mpc.hard_swish %m : tensor<2x2xf32> -> tensor<2x2xf32> loc("act1")
-    return %c : tensor<2x2xf32>
+    // expected-error @unknown {{node 'pool1' (mpc.average_pool) lies between a trainable parameter and the loss but has no gradient rule}}
+    %c = mpc.average_pool %m {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3x4x4xf32>) -> tensor<2x3x2x2xf32> loc("pool1")
+    return %c : tensor<2x3x2x2xf32>
   }
 }
 

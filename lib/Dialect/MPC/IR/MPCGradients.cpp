@@ -660,6 +660,40 @@ LogicalResult GeluOp::buildGradients(OpBuilder &b, ValueRange grads,
   return success();
 }
 
+LogicalResult HardSigmoidOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                            SmallVectorImpl<Value> &out) {
+  // alpha * g strictly inside 0 < alpha x + beta < 1 (PyTorch's
+  // hardsigmoid_backward), else 0.
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  double alpha = getAlpha().convertToDouble(), beta = getBeta().convertToDouble();
+  Value t = AddOp::create(b, loc, mul(b, loc, x, constantLike(b, loc, x, alpha)),
+                          constantLike(b, loc, x, beta), nullptr);
+  Value inside = mul(b, loc, g, constantLike(b, loc, g, alpha));
+  inside = gradWhere(b, loc, GreaterOp::create(b, loc, t, constantLike(b, loc, t, 0)),
+                     inside);
+  out.push_back(gradWhere(
+      b, loc, LessOp::create(b, loc, t, constantLike(b, loc, t, 1)), inside));
+  return success();
+}
+
+LogicalResult HardSwishOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  // PyTorch's hardswish_backward: 0 below -3, g (x / 3 + 1/2) up to 3
+  // (inclusive), g above.
+  Location loc = getLoc();
+  Value x = getInput(), g = grads[0];
+  Value ramp = mul(b, loc, g,
+                   AddOp::create(b, loc,
+                                 mul(b, loc, x, constantLike(b, loc, x, 1.0 / 3)),
+                                 constantLike(b, loc, x, 0.5), nullptr));
+  Value upper = WhereOp::create(
+      b, loc, GreaterOp::create(b, loc, x, constantLike(b, loc, x, 3)), g, ramp);
+  out.push_back(gradUnless(
+      b, loc, LessOp::create(b, loc, x, constantLike(b, loc, x, -3)), upper));
+  return success();
+}
+
 LogicalResult ClipOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
   // The gradient passes inside [min, max] (bounds included, as PyTorch).

@@ -85,7 +85,7 @@ def MPC_ErfOp : MPC_UnaryOp<"erf", MPC_FloatTensor, [DeclareOpInterfaceMethods<M
 def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_TanhOp : MPC_UnaryOp<"tanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_SoftplusOp : MPC_UnaryOp<"softplus", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish">;
+def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
 def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
@@ -96,7 +96,7 @@ def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu", MPC_FloatTensor, [DeclareOpInter
                        MPC_OptPrecision:$precision);
 }
 
-def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid"> {
+def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "max(0, min(1, alpha * x + beta))";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "0.2">:$alpha,
