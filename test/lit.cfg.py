@@ -104,3 +104,9 @@ openwakeword = os.path.join(config.mpc_obj_root, "reference", "openwakeword")
 config.substitutions.append(("%openwakeword", openwakeword))
 if os.path.isfile(os.path.join(openwakeword, "embedding_model.onnx")):
     config.available_features.add("openwakeword")
+
+# PaddleOCR's orientation classifier (scripts/reference.sh fetches it).
+paddleocr = os.path.join(config.mpc_obj_root, "reference", "paddleocr")
+config.substitutions.append(("%paddleocr", paddleocr))
+if os.path.isfile(os.path.join(paddleocr, "ch_ppocr_mobile_v2.0_cls_infer.onnx")):
+    config.available_features.add("paddleocr")

@@ -31,9 +31,10 @@ import tempfile
 import onnx
 from onnx import TensorProto, numpy_helper
 
-INTERNAL = re.compile(r"error: (node '[^']*': )?'(arith|tensor|linalg|memref|"
-                      r"scf|vector|llvm|func|bufferization|affine|math|gpu|"
-                      r"nvvm)\.")
+_UPSTREAM = (r"(arith|tensor|linalg|memref|scf|vector|llvm|func|"
+             r"bufferization|affine|math|gpu|nvvm)\.")
+INTERNAL = re.compile(r"error: (node '[^']*' \(%s|'%s)" % (_UPSTREAM,
+                                                          _UPSTREAM))
 DEFAULT_DATA = pathlib.Path("/usr/share/libonnx-testdata/data/node")
 INFER_RUNS = (["--mode=infer", "--precision=bf16"],
               ["--mode=infer", "--precision=fp16"])

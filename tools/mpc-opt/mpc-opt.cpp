@@ -145,6 +145,13 @@ static llvm::cl::opt<int64_t> batchSizeFlag(
     llvm::cl::desc("batch size for inputs with a dynamic first dim "
                    "(--mode=train; --input-shape pins others)"),
     llvm::cl::init(32), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<bool> trainableConstantsFlag(
+    "trainable-constants",
+    llvm::cl::desc("float Constant nodes of rank > 0 become trainable "
+                   "parameters, like initializers (for exporters such as "
+                   "Paddle2ONNX that write weights as Constant nodes); "
+                   "--save-onnx writes them back as initializers"),
+    llvm::cl::init(false), llvm::cl::cat(trainingCategory));
 static llvm::cl::opt<std::string> lossScalingFlag(
     "loss-scaling",
     llvm::cl::desc("auto (dynamic for fp16, none otherwise), dynamic, static "
@@ -571,7 +578,8 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
       if (state.getValue().starts_with("param:"))
         parameters.push_back(state.getValue().drop_front(6).str());
   FailureOr<mpc::ONNXWeightTemplate> onnx =
-      mpc::buildONNXWeightTemplate(modelPath, parameters, llvm::errs());
+      mpc::buildONNXWeightTemplate(modelPath, parameters,
+                                   trainableConstantsFlag, llvm::errs());
   if (failed(onnx))
     return 1;
   program.onnx = std::move(*onnx);
@@ -612,6 +620,7 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
   }
   if (mode == "train")
     options.batchSize = batchSizeFlag;
+  options.trainableConstants = trainableConstantsFlag;
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module =
       mpc::importONNXModel(inputFilename, &context, options, llvm::errs());
@@ -637,10 +646,20 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
           node = name.getName().str();
         return WalkResult::advance();
       });
+      // As the importer writes it: node 'NAME' (op): reason.
       std::string message = diag.str();
       if (!node.empty() &&
-          !StringRef(message).contains("node '" + node + "'"))
-        message = "node '" + node + "': " + message;
+          !StringRef(message).contains("node '" + node + "'")) {
+        StringRef text = message, opName;
+        if (text.starts_with("'") && text.drop_front().contains("' op ")) {
+          opName = text.drop_front().split("' op ").first;
+          text = text.drop_front().split("' op ").second;
+        }
+        message = "node '" + node + "'" +
+                  (opName.empty() ? std::string()
+                                  : " (" + opName.str() + ")") +
+                  ": " + text.str();
+      }
       llvm::errs() << inputFilename << ": " << kind << ": " << message
                    << "\n";
       for (const Diagnostic &note : diag.getNotes())

@@ -173,6 +173,13 @@ std::optional<int64_t> getFirstUnsupportedOpsetAfter17(StringRef opType);
 /// graph) are emitted at `loc`.
 LogicalResult loadModel(StringRef path, onnx::ModelProto &model, Location loc);
 
+/// Turns every float `Constant` node of the main graph holding a tensor of
+/// rank > 0 into an initializer named like its output (a graph input too,
+/// for IR versions before 4), so that it imports as a trainable parameter:
+/// exporters such as Paddle2ONNX write all weights as Constant nodes.
+/// Returns how many were promoted.
+int64_t promoteFloatConstants(onnx::ModelProto &model);
+
 } // namespace onnx_import
 } // namespace mpc
 } // namespace mlir

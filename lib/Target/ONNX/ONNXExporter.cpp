@@ -11,7 +11,7 @@ using namespace mlir::mpc;
 
 FailureOr<ONNXWeightTemplate>
 mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
-                             raw_ostream &errors) {
+                             bool trainableConstants, raw_ostream &errors) {
   MLIRContext context;
   onnx::ModelProto model;
   Location loc = FileLineColLoc::get(&context, path, 0, 0);
@@ -23,6 +23,9 @@ mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
     if (failed(onnx_import::loadModel(path, model, loc)))
       return failure();
   }
+  // Trained Constant-node weights are written back as initializers.
+  if (trainableConstants)
+    onnx_import::promoteFloatConstants(model);
   llvm::StringSet<> trained;
   for (const std::string &name : parameters)
     trained.insert(name);

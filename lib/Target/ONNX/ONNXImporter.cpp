@@ -1001,6 +1001,51 @@ struct ProtobufLogSilencer {
 };
 } // namespace
 
+int64_t mpc::onnx_import::promoteFloatConstants(onnx::ModelProto &model) {
+  onnx::GraphProto *graph = model.mutable_graph();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  int64_t promoted = 0;
+  for (onnx::NodeProto &node : *graph->mutable_node()) {
+    const onnx::TensorProto *value = nullptr;
+    onnx::TensorProto fromList;
+    if (node.op_type() == "Constant" && node.domain().empty() &&
+        node.output_size() == 1)
+      for (const auto &attr : node.attribute()) {
+        if (attr.name() == "value" && attr.has_t())
+          value = &attr.t();
+        // value_floats: a 1-d float tensor.
+        if (attr.name() == "value_floats") {
+          fromList.set_data_type(onnx::TensorProto::FLOAT);
+          fromList.add_dims(attr.floats_size());
+          for (float f : attr.floats())
+            fromList.add_float_data(f);
+          value = &fromList;
+        }
+      }
+    bool isFloat = value && (value->data_type() == onnx::TensorProto::FLOAT ||
+                             value->data_type() == onnx::TensorProto::FLOAT16 ||
+                             value->data_type() == onnx::TensorProto::BFLOAT16);
+    if (!isFloat || value->dims_size() == 0) {
+      *kept.Add() = std::move(node);
+      continue;
+    }
+    onnx::TensorProto *tensor = graph->add_initializer();
+    *tensor = *value;
+    tensor->set_name(node.output(0));
+    if (model.ir_version() < 4) {
+      onnx::ValueInfoProto *input = graph->add_input();
+      input->set_name(node.output(0));
+      auto *type = input->mutable_type()->mutable_tensor_type();
+      type->set_elem_type(value->data_type());
+      for (int64_t dim : value->dims())
+        type->mutable_shape()->add_dim()->set_dim_value(dim);
+    }
+    ++promoted;
+  }
+  graph->mutable_node()->Swap(&kept);
+  return promoted;
+}
+
 LogicalResult mpc::onnx_import::loadModel(StringRef path,
                                           onnx::ModelProto &model,
                                           Location loc) {
@@ -1067,6 +1112,8 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
   onnx::ModelProto model;
   if (failed(loadModel(path, model, fileLoc)))
     return nullptr;
+  if (options.trainableConstants)
+    onnx_import::promoteFloatConstants(model);
 
   // Opset of the default domain.
   int64_t opset = -1;

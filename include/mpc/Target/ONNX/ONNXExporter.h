@@ -40,12 +40,14 @@ struct ONNXWeightTemplate {
 };
 
 /// Splits the model at `path` for the trained `parameters` (initializer
-/// names). Fails with an error on `errors` when the model cannot be read or
-/// a parameter is not an initializer of the graph.
+/// names; with `trainableConstants`, float Constant nodes count as
+/// initializers, as the importer promoted them, and are written back as
+/// initializers). Fails with an error on `errors` when the model cannot be
+/// read or a parameter is not an initializer of the graph.
 FailureOr<ONNXWeightTemplate>
 buildONNXWeightTemplate(llvm::StringRef path,
                         llvm::ArrayRef<std::string> parameters,
-                        llvm::raw_ostream &errors);
+                        bool trainableConstants, llvm::raw_ostream &errors);
 
 } // namespace mpc
 } // namespace mlir

@@ -28,6 +28,9 @@ struct ONNXImportOptions {
   int64_t batchSize = 0;
   /// Name of the function holding the graph.
   std::string functionName = "main";
+  /// Float Constant nodes of rank > 0 become trainable parameters, like
+  /// initializers (`--trainable-constants`; see promoteFloatConstants).
+  bool trainableConstants = false;
 };
 
 /// Parses one `--input-shape` value (`NAME:DxDx...`, `NAME:` for a scalar)

@@ -344,8 +344,19 @@ void BuildTraining::runOnOperation() {
     if (param.getTrainable() && used.contains(param.getSymName()))
       params.push_back(param);
   if (params.empty()) {
-    main.emitError("mpc-build-training: the model has no trainable "
-                   "parameters");
+    // Exporters such as Paddle2ONNX write weights as Constant nodes.
+    int64_t floatConstants = 0;
+    main.walk([&](ConstantOp constant) {
+      auto type = dyn_cast<RankedTensorType>(constant.getType());
+      floatConstants += type && type.getRank() > 0 &&
+                        isa<FloatType>(type.getElementType());
+    });
+    InFlightDiagnostic diag = main.emitError(
+        "mpc-build-training: the model has no trainable parameters");
+    if (floatConstants > 0)
+      diag << " (it has " << floatConstants
+           << " float constant tensors: weights written as Constant nodes "
+              "train with --trainable-constants)";
     return signalPassFailure();
   }
 
