@@ -83,16 +83,18 @@ def sequential_names(path):
                                              weights(10))])
 
 
+def he_normal(rng, shape, fan):
+    """He-initialised float32 weights drawn from `rng`."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(np.float32)
+
+
 @model
 def cnn_digits(path):
     # A BatchNorm-free CNN for the 8x8 digits: padded and strided 3x3
     # convolutions (the training gradients of Conv), global average pooling
     # and a classifier; He-initialised from a fixed seed.
     rng = np.random.default_rng(0)
-
-    def he(shape, fan):
-        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(
-            np.float32)
+    he = lambda shape, fan: he_normal(rng, shape, fan)
     return make([
         helper.make_node("Reshape", ["image", "shape"], ["x4"],
                          name="/reshape"),
@@ -125,10 +127,7 @@ def cnn_bn_pool_digits(path):
     # Relu, MaxPool, then Conv, BatchNormalization, Relu, global average
     # pooling and a classifier.
     rng = np.random.default_rng(1)
-
-    def he(shape, fan):
-        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(
-            np.float32)
+    he = lambda shape, fan: he_normal(rng, shape, fan)
 
     def bn(prefix, c):
         return [init(prefix + ".weight", np.ones(c, np.float32)),
