@@ -1751,10 +1751,29 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
     double eps = op.getEpsilon().convertToDouble();
     bool decoupled = op.getDecoupled();
     Type f32 = type.getElementType();
+    // The bias corrections 1 - beta^t of this step (t = step + 1), once per
+    // update rather than per element: a pow per element was most of the
+    // code LLVM had to compile for a model of many small parameters.
+    SmallVector<Value> corrections = buildGeneric(
+        rewriter, op.getLoc(), {}, {f32, f32}, {adaptor.getStep()},
+        {scalarMap(rewriter, 0)}, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value t = arith::SIToFPOp::create(
+              b, l, b.getF32Type(),
+              arith::AddIOp::create(
+                  b, l, a[0],
+                  arith::ConstantIntOp::create(b, l, a[0].getType(), 1)));
+          auto correction = [&](double beta) -> Value {
+            return arith::SubFOp::create(
+                b, l, f32Const(b, l, 1.0),
+                math::PowFOp::create(b, l, f32Const(b, l, beta), t));
+          };
+          return SmallVector<Value>{correction(b1), correction(b2)};
+        });
     OptimizerOperands in = optimizerOperands(
         rewriter,
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV()},
-        {adaptor.getLr(), adaptor.getStep(), adaptor.getWeightDecay()},
+        {adaptor.getLr(), corrections[0], corrections[1],
+         adaptor.getWeightDecay()},
         type.getRank());
     rewriter.replaceOp(
         op,
@@ -1762,12 +1781,7 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
             rewriter, op.getLoc(), type.getShape(), {f32, f32, f32}, in.inputs,
             in.maps, [&](OpBuilder &b, Location l, ValueRange a) {
               Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4];
-              // This step's number, counted in i64 and converted once.
-              Value t = arith::SIToFPOp::create(
-                  b, l, b.getF32Type(),
-                  arith::AddIOp::create(
-                      b, l, a[5],
-                      arith::ConstantIntOp::create(b, l, a[5].getType(), 1)));
+              Value correction1 = a[5], correction2 = a[6];
               auto c = [&](double x) { return f32Const(b, l, x); };
               auto mul = [&](Value x, Value y) {
                 return Value(arith::MulFOp::create(b, l, x, y));
@@ -1778,17 +1792,13 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
               auto sub = [&](Value x, Value y) {
                 return Value(arith::SubFOp::create(b, l, x, y));
               };
-              Value decay = a[6];
+              Value decay = a[7];
               if (decoupled)
                 p = mul(p, sub(c(1.0), mul(lr, decay)));
               else
                 g = add(g, mul(decay, a[0]));
               Value newM = add(mul(c(b1), m), mul(c(1 - b1), g));
               Value newV = add(mul(c(b2), v), mul(c(1 - b2), mul(g, g)));
-              Value correction1 =
-                  sub(c(1.0), math::PowFOp::create(b, l, c(b1), t));
-              Value correction2 =
-                  sub(c(1.0), math::PowFOp::create(b, l, c(b2), t));
               Value mHat = arith::DivFOp::create(b, l, newM, correction1);
               Value vHat = arith::DivFOp::create(b, l, newV, correction2);
               Value denom = add(math::SqrtOp::create(b, l, vHat), c(eps));
