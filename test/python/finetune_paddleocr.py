@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ort_agreement import ort_available, run_ort  # noqa: E402
+from ort_agreement import ort_accuracy, ort_available  # noqa: E402
 
 results = []
 
@@ -100,13 +100,11 @@ def main():
           "%.1f%% -> %.1f%%" % (accuracy["pretrained"], accuracy["fine-tuned"]))
     if ort_available(args.ort):
         images, labels = np.load(path("val_x.npy")), np.load(path("val_y.npy"))
-        outputs, _ = run_ort(args.ort, path("finetuned.onnx"), {"x": images},
-                             args.work)
-        probabilities = list(outputs.values())[0]
-        ort_accuracy = (probabilities.argmax(1) == labels).mean() * 100
+        ort_percent = ort_accuracy(args.ort, path("finetuned.onnx"),
+                                   {"x": images}, labels, path("ort"))
         check("the saved model in onnxruntime matches",
-              abs(ort_accuracy - accuracy["fine-tuned"]) < 1e-6,
-              "%.1f%% vs the binary's %.1f%%" % (ort_accuracy,
+              abs(ort_percent - accuracy["fine-tuned"]) < 1e-6,
+              "%.1f%% vs the binary's %.1f%%" % (ort_percent,
                                                  accuracy["fine-tuned"]))
     print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
     return 0 if all(results) else 1

@@ -97,6 +97,15 @@ def run_mpc(mpc_opt, model, input_name, x, precision, work, repeat=0):
     return np.load(os.path.join(out_dir, "output.npy")), ran.stdout
 
 
+def ort_accuracy(node_modules, model, inputs, labels, work):
+    """Percent of `labels` that the model's only output (scores per class,
+    along dim 1) gets right in onnxruntime on `inputs`."""
+    os.makedirs(work, exist_ok=True)
+    outputs, _ = run_ort(node_modules, model, inputs, work)
+    (scores,) = outputs.values()
+    return float((scores.argmax(1) == labels).mean() * 100)
+
+
 def ort_available(node_modules):
     return node_modules and os.path.isdir(
         os.path.join(node_modules, "onnxruntime-node"))

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ort_agreement import ort_available, run_ort  # noqa: E402
+from ort_agreement import ort_accuracy, ort_available  # noqa: E402
 
 results = []
 
@@ -74,14 +74,12 @@ def main():
             images = np.load(d("val_images")).astype(np.float32)
             labels = np.load(d("val_labels"))
             trained = os.path.join(args.work, "%s_fp32.trained.onnx" % model_name)
-            ort_work = os.path.join(args.work, model_name + "_ort")
-            os.makedirs(ort_work, exist_ok=True)
-            outputs, _ = run_ort(args.ort, trained, {"image": images},
-                                 ort_work)
-            ort_accuracy = (outputs["logits"].argmax(1) == labels).mean() * 100
+            ort_percent = ort_accuracy(
+                args.ort, trained, {"image": images}, labels,
+                os.path.join(args.work, model_name + "_ort"))
             check("%s saved model in onnxruntime matches" % model_name,
-                  abs(ort_accuracy - accuracy["fp32"]) < 1e-6,
-                  "%.2f%% vs the binary's %.2f%%" % (ort_accuracy,
+                  abs(ort_percent - accuracy["fp32"]) < 1e-6,
+                  "%.2f%% vs the binary's %.2f%%" % (ort_percent,
                                                      accuracy["fp32"]))
     print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
     return 0 if all(results) else 1

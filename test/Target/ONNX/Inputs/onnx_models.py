@@ -88,6 +88,16 @@ def he_normal(rng, shape, fan):
     return (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype(np.float32)
 
 
+def pooled_classifier(features):
+    """The head of the digit CNNs: global average pooling of `features`,
+    flattened, and a Gemm with fc.w, fc.b to `logits`."""
+    return [
+        helper.make_node("GlobalAveragePool", [features], ["g"], name="/gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="/flatten"),
+        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"],
+                         name="/fc/Gemm", transB=1)]
+
+
 @model
 def cnn_digits(path):
     # A BatchNorm-free CNN for the 8x8 digits: padded and strided 3x3
@@ -106,11 +116,8 @@ def cnn_digits(path):
                          name="/c2/Conv", kernel_shape=[3, 3],
                          pads=[1, 1, 1, 1], strides=[2, 2]),
         helper.make_node("Relu", ["h2"], ["r2"], name="/r2"),
-        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="/gap"),
-        helper.make_node("Flatten", ["g"], ["f"], name="/flatten"),
-        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"],
-                         name="/fc/Gemm", transB=1),
-    ], [vi("image", F, ["N", 8, 8])], [vi("logits", F, ["N", 10])],
+    ] + pooled_classifier("r2"), [vi("image", F, ["N", 8, 8])],
+        [vi("logits", F, ["N", 10])],
         [init("shape", np.array([-1, 1, 8, 8], np.int64)),
          init("c1.w", he((12, 1, 3, 3), 9)),
          init("c1.b", np.zeros(12, np.float32)),
@@ -156,11 +163,8 @@ def cnn_bn_pool_digits(path):
                          kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         bn_node("bn2", "h2", "b2"),
         helper.make_node("Relu", ["b2"], ["r2"], name="/r2"),
-        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="/gap"),
-        helper.make_node("Flatten", ["g"], ["f"], name="/flatten"),
-        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"],
-                         name="/fc/Gemm", transB=1),
-    ], [vi("image", F, ["N", 8, 8])], [vi("logits", F, ["N", 10])],
+    ] + pooled_classifier("r2"), [vi("image", F, ["N", 8, 8])],
+        [vi("logits", F, ["N", 10])],
         [init("shape", np.array([-1, 1, 8, 8], np.int64)),
          init("c1.w", he((16, 1, 3, 3), 9))] + bn("bn1", 16) +
         [init("c2.w", he((24, 16, 3, 3), 144))] + bn("bn2", 24) +
