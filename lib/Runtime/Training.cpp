@@ -378,7 +378,10 @@ private:
   }
 
   // Positions in the signatures.
-  size_t numState = 0, numParams = 0;
+  size_t numState = 0, numEvalState = 0;
+  /// The train-state slot each state input of the eval step reads
+  /// (parameters and running statistics, by name).
+  std::vector<size_t> evalStateSlots;
   std::vector<size_t> trainInputSlots, evalInputSlots; // model inputs
   std::optional<size_t> trainLabelSlot, evalLabelSlot;
   std::vector<std::string> inputNames;
@@ -413,11 +416,20 @@ void Trainer::classifyEntryPoints() {
   const auto &in = program.train.inputs;
   while (numState < in.size() && in[numState].state)
     ++numState;
-  for (const Signature &s : program.eval.inputs)
-    numParams += s.state ? 1 : 0;
   if (in.size() < numState + 3 || program.train.outputs.size() != numState + 1)
     throw Error("internal: the train step's signature is not (state..., "
                 "inputs..., lr, weight_decay) -> (state..., loss)");
+  for (const Signature &s : program.eval.inputs) {
+    if (!s.state)
+      break;
+    auto slot = std::find_if(in.begin(), in.begin() + numState,
+                             [&](const Signature &t) { return t.name == s.name; });
+    if (slot == in.begin() + numState)
+      throw Error("internal: the eval step reads state '" + s.name +
+                  "' that the train step does not carry");
+    evalStateSlots.push_back(slot - in.begin());
+  }
+  numEvalState = evalStateSlots.size();
   size_t end = in.size() - 2; // lr, weight_decay
   bool labelled = program.loss != "model";
   if (labelled)
@@ -427,9 +439,9 @@ void Trainer::classifyEntryPoints() {
     inputNames.push_back(in[i].name);
   }
   for (size_t i = 0; i < trainInputSlots.size(); ++i)
-    evalInputSlots.push_back(numParams + i);
+    evalInputSlots.push_back(numEvalState + i);
   if (labelled)
-    evalLabelSlot = numParams + trainInputSlots.size();
+    evalLabelSlot = numEvalState + trainInputSlots.size();
   batch = in[trainInputSlots.front()].shape.empty()
               ? 1
               : in[trainInputSlots.front()].shape[0];
@@ -571,6 +583,16 @@ void Trainer::initializeState() {
   std::vector<Array> results;
   initKernel({}, results);
   state = std::move(results);
+  // Dropout's mask counter starts at the seed's own range of 2^32 steps.
+  // A new array (not the init result's storage) so that a device copy of
+  // the slot is replaced.
+  for (size_t i = 0; i < numState; ++i)
+    if (program.train.inputs[i].name == "dropout_rng") {
+      Array counter{"<i8", {}, std::vector<char>(8)};
+      int64_t value = int64_t(seed << 32);
+      std::memcpy(counter.data.data(), &value, 8);
+      state[i] = std::move(counter);
+    }
 }
 
 //===----------------------------------------------------------------------===//
@@ -676,8 +698,8 @@ Trainer::Evaluation Trainer::evaluate(const Dataset &data) {
     int64_t valid = std::min(batch, data.samples - first);
     gatherBatch(data, order, first, valid);
     std::vector<const Array *> args;
-    for (size_t i = 0; i < numParams; ++i)
-      args.push_back(&state[i]);
+    for (size_t slot : evalStateSlots)
+      args.push_back(&state[slot]);
     for (const Array &a : batchInputs)
       args.push_back(&a);
     if (batchLabels)
@@ -943,8 +965,8 @@ int Trainer::run() {
 
   if (!options.saveOnnx.empty()) {
     std::map<std::string, const Array *> byName;
-    for (size_t i = 0; i < numParams; ++i)
-      byName[program.train.inputs[i].name] = &hostState(i);
+    for (size_t slot : evalStateSlots)
+      byName[program.train.inputs[slot].name] = &hostState(slot);
     writeFileAtomically(options.saveOnnx,
                         serializeTrainedModel(program, byName));
     std::cout << "wrote " << options.saveOnnx << "\n";

@@ -220,14 +220,16 @@ def test_tool_errors_carry_the_node_and_op(tmp_path):
 
 
 def test_missing_rule_and_missing_file(repo, tmp_path):
-    cnn = repo / "test" / "Target" / "ONNX" / "Inputs" / "cnn_bn.onnx"
-    with pytest.raises(mpc.MpcError,
-                       match="gradient of batch normalization in training "
-                             "mode") as error:
-        mpc.compile(cnn, precision="bf16")
-    assert error.value.node == "/bn2/BatchNormalization"
-    assert error.value.op_type == "mpc.batch_norm"
-    assert error.value.file.endswith("cnn_bn.onnx")
+    # ConvTranspose has no gradient rule.
+    deconv = tmp_path / "deconv.onnx"
+    subprocess.run([sys.executable, str(repo / "test" / "Target" / "ONNX" /
+                                        "Inputs" / "onnx_models.py"),
+                    "conv_transpose_output_shape", str(deconv)], check=True)
+    with pytest.raises(mpc.MpcError, match="has no gradient rule") as error:
+        mpc.compile(deconv, precision="bf16")
+    assert error.value.node == "deconv"
+    assert error.value.op_type == "mpc.conv_transpose"
+    assert error.value.file.endswith("deconv.onnx")
     with pytest.raises(mpc.MpcError, match="no such model file"):
         mpc.compile(tmp_path / "absent.onnx")
 

@@ -44,6 +44,9 @@ class Model:
         # Parameters whose gradient is given exactly (not differentiable
         # there): name -> fn(params, loss weights) -> gradient.
         self.exact = {}
+        # Non-trainable state the step updates (BatchNorm's running
+        # statistics): slot name -> fn(params) -> its value after the step.
+        self.state_updates = {}
         self.x = rng.uniform(0.5, 1.5, (BATCH, 3))
 
     def param(self, name, shape, low=-1.0, high=1.0):
@@ -393,6 +396,52 @@ def batchnorm_cases(m):
         m.case("BatchNormalization", inputs, fn, epsilon=1e-3)
 
 
+def batchnorm_training_cases(m):
+    """BatchNormalization in training mode (a TrainingMode.TRAINING
+    export): batch statistics, gradients through them to the input, scale
+    and bias, 4-d and 2-d; the running statistics (initializers, not
+    trained) move by the momentum towards the batch's (population
+    variance, as ONNX specifies)."""
+    for name, shape in (("bnt4", (2, 3, 4, 5)), ("bnt2", (5, 4))):
+        c = shape[1]
+        mean, var = name + "_mean", name + "_var"
+        running = {mean: rng.uniform(-0.5, 0.5, c).astype(np.float32),
+                   var: rng.uniform(0.5, 2.0, c).astype(np.float32)}
+        for stat, value in running.items():
+            m.inits.append(numpy_helper.from_array(value, stat))
+        inputs = [m.param(name + "_x", shape), m.param(name + "_scale", (c,)),
+                  m.param(name + "_bias", (c,)), mean, var]
+        per_channel = (1, c) + (1,) * (len(shape) - 2)
+        axes = (0,) + tuple(range(2, len(shape)))
+
+        def batch_stats(p, n=name, a=axes):
+            x = p[n + "_x"].astype(np.float64)
+            return x, x.mean(axis=a, keepdims=True), x.var(axis=a, keepdims=True)
+
+        def fn(p, n=name, s=per_channel, stats=batch_stats):
+            x, mu, v = stats(p)
+            xhat = (x - mu) / np.sqrt(v + 1e-3)
+            return xhat * p[n + "_scale"].reshape(s) + p[n + "_bias"].reshape(s)
+        m.case("BatchNormalization", inputs, fn, outputs=3, epsilon=1e-3,
+               momentum=0.8, training_mode=1)
+        for stat, index in ((mean, 1), (var, 2)):
+            m.state_updates["stat:" + stat] = (
+                lambda p, r=running[stat], i=index, stats=batch_stats:
+                0.8 * r + 0.2 * stats(p)[i].reshape(-1))
+
+
+def gather_cases(m):
+    """Gather of a trainable table (an embedding): repeated and negative
+    indices accumulate into their rows, on axis 0 and on a middle axis."""
+    ids = np.array([[1, 3, 1], [6, -1, 1]], np.int64)
+    m.case("Gather", [m.param("embedding", (7, 4)), m.const("ids", ids)],
+           lambda p: np.take(p["embedding"], ids, axis=0))
+    cols = np.array([4, 0, 4, -2], np.int64)
+    m.case("Gather", [m.param("gather_axis1", (3, 5, 2)),
+                      m.const("cols", cols)],
+           lambda p: np.take(p["gather_axis1"], cols, axis=1), axis=1)
+
+
 def hard_activation_cases(m):
     """HardSigmoid (ONNX's alpha/beta and PyTorch's 1/6, 1/2) and HardSwish
     on inputs away from their kinks (where finite differences straddle)."""
@@ -489,7 +538,10 @@ def main():
     args = parser.parse_args()
     failures = total = 0
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
-                             (batchnorm_cases, 17), (maxpool_cases, 17),
+                             (batchnorm_cases, 17),
+                             (batchnorm_training_cases, 17),
+                             (gather_cases, 17),
+                             (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
                              (hard_activation_cases, 17),
                              (opset20_cases, 20)):
@@ -541,6 +593,16 @@ def check(mpc_opt, model, onnx_model, loss):
             failures += not ok
             print("%-12s %-10s max rel err %.2e %s" % (
                 name, "x".join(map(str, before.shape)), err,
+                "ok" if ok else "FAIL"))
+        for slot, expected in model.state_updates.items():
+            got = np.load(os.path.join(directory, files[slot]))
+            want = expected(model.params)
+            err = float(np.abs(got - want).max()) / max(
+                1.0, float(np.abs(want).max()))
+            ok = err < 2e-6
+            failures += not ok
+            print("%-12s %-10s max rel err %.2e %s" % (
+                slot, "x".join(map(str, got.shape)), err,
                 "ok" if ok else "FAIL"))
         return failures
 

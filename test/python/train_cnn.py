@@ -4,11 +4,13 @@ statistics) and MaxPool gradient rules.
 
     train_cnn.py MPC_OPT MODELS_PY DATA_DIR WORK [--ort NODE_MODULES]
 
-Two models for the bundled 8x8 digits (test/Target/ONNX/Inputs/
+Three models for the bundled 8x8 digits (test/Target/ONNX/Inputs/
 onnx_models.py): `cnn_digits` (padded and strided convolutions, global
-average pooling) and `cnn_bn_pool_digits` (a ResNet-style stem as an
-eval-mode export has it: Conv, BatchNormalization with running statistics,
-Relu, MaxPool). Each trains 6 epochs from the same initial weights in fp32,
+average pooling), `cnn_bn_pool_digits` (a ResNet-style stem as an
+eval-mode export has it: Conv, BatchNormalization with frozen running
+statistics, Relu, MaxPool) and `cnn_bn_train_digits` (the same stem as a
+TrainingMode.TRAINING export has it: batch statistics, running statistics
+updated as training state, Dropout). Each trains 6 epochs from the same initial weights in fp32,
 bf16 and fp16 (dynamic loss scaling); fp32 must reach 88% validation
 accuracy and the low-precision runs come within 2.5 points of it (360
 samples: one is 0.28 points). The fp32 run's --save-onnx model, evaluated
@@ -27,6 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ort_agreement import ort_accuracy, ort_available  # noqa: E402
 
 results = []
+# With batch statistics, AdamW at 0.02 leaves the last steps' weights
+# oscillating against the running statistics: validation accuracy after 6
+# epochs spreads 85 to 94% over seeds in fp32 and bf16 alike. At 0.005 it
+# is 95 to 97% for both.
+LEARNING_RATE = {"cnn_bn_train_digits": "0.005"}
 
 
 def check(name, ok, detail=""):
@@ -44,7 +51,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     d = lambda name: os.path.join(args.data, name + ".npy")
-    for model_name in ("cnn_digits", "cnn_bn_pool_digits"):
+    for model_name in ("cnn_digits", "cnn_bn_pool_digits",
+                       "cnn_bn_train_digits"):
         model = os.path.join(args.work, model_name + ".onnx")
         subprocess.run([sys.executable, args.models_py, model_name, model],
                        check=True)
@@ -57,7 +65,8 @@ def main():
             command = [exe, "--inputs", d("train_images"), "--labels",
                        d("train_labels"), "--val-inputs", d("val_images"),
                        "--val-labels", d("val_labels"), "--epochs", "6",
-                       "--lr", "0.02", "--seed", "0", "--log-every", "100000",
+                       "--lr", LEARNING_RATE.get(model_name, "0.02"),
+                       "--seed", "0", "--log-every", "100000",
                        "--metrics-json", metrics]
             if precision == "fp32":
                 command += ["--save-onnx", exe + ".trained.onnx"]

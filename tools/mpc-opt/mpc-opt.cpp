@@ -572,13 +572,15 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
       optimizer.getAs<FloatAttr>("lr").getValue().convertToFloat();
   program.defaultWeightDecay =
       optimizer.getAs<FloatAttr>("weight_decay").getValue().convertToFloat();
-  std::vector<std::string> parameters;
-  for (unsigned i = 0; i < train.getNumArguments(); ++i)
-    if (auto state = train.getArgAttrOfType<StringAttr>(i, "mpc.state"))
-      if (state.getValue().starts_with("param:"))
-        parameters.push_back(state.getValue().drop_front(6).str());
+  // The eval step's state (parameters, running statistics) is what the
+  // written model holds.
+  std::vector<std::string> modelState;
+  auto eval = module->lookupSymbol<func::FuncOp>("eval_step");
+  for (unsigned i = 0; i < eval.getNumArguments(); ++i)
+    if (auto state = eval.getArgAttrOfType<StringAttr>(i, "mpc.state"))
+      modelState.push_back(state.getValue().str());
   FailureOr<mpc::ONNXWeightTemplate> onnx =
-      mpc::buildONNXWeightTemplate(modelPath, parameters,
+      mpc::buildONNXWeightTemplate(modelPath, modelState,
                                    trainableConstantsFlag, llvm::errs());
   if (failed(onnx))
     return 1;

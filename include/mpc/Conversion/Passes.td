@@ -25,6 +25,7 @@ def ConvertMPCToLinalg : Pass<"convert-mpc-to-linalg", "::mlir::func::FuncOp"> {
     "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -936,7 +937,7 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (op.getTraining())
-      return rewriter.notifyMatchFailure(op, "training-mode dropout");
+      return lowerTraining(op, adaptor, rewriter);
     auto maskType = cast<RankedTensorType>(op.getMask().getType());
     Value trueValue = arith::ConstantOp::create(rewriter, op.getLoc(),
                                                 rewriter.getBoolAttr(true));
@@ -950,6 +951,90 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
                                         ValueRange{trueValue}, ValueRange{empty})
                      .getResult(0);
     rewriter.replaceOp(op, {adaptor.getInput(), mask});
+    return success();
+  }
+
+  /// The mask from SplitMix64's output function of key * golden +
+  /// stream * c + linear index: a counter-based generator, so every
+  /// element is independent of the order (and the thread) it is computed
+  /// in. The top 24 bits of the hash against ratio * 2^24 keep an element
+  /// with probability 1 - ratio (to 2^-24).
+  static LogicalResult lowerTraining(DropoutOp op, OpAdaptor adaptor,
+                                     ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    if (!adaptor.getKey())
+      return op.emitOpError(
+          "in training mode draws a random mask and needs a key: it runs "
+          "in a training program (mpc-build-training), not in inference");
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    if (!type.hasStaticShape())
+      return op.emitOpError("in training mode needs a static shape");
+    int64_t rank = type.getRank();
+    Type i64 = rewriter.getI64Type(), f32 = rewriter.getF32Type();
+    Type element = type.getElementType();
+    double ratio = op.getRatio().convertToDouble();
+    auto i64Constant = [&](OpBuilder &b, Location l, uint64_t v) {
+      return Value(arith::ConstantOp::create(
+          b, l, b.getIntegerAttr(i64, static_cast<int64_t>(v))));
+    };
+    Value key = tensor::ExtractOp::create(rewriter, loc, adaptor.getKey(),
+                                          ValueRange{});
+    Value base = arith::AddIOp::create(
+        rewriter, loc,
+        arith::MulIOp::create(rewriter, loc, key,
+                              i64Constant(rewriter, loc, 0x9E3779B97F4A7C15ull)),
+        i64Constant(rewriter, loc,
+                    uint64_t(op.getStream()) * 0xD1B54A32D192ED03ull));
+    Value output = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                           element);
+    Value mask = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         rewriter.getI1Type());
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<int64_t> strides(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+    uint64_t threshold = uint64_t(std::llround(ratio * double(1 << 24)));
+    double scale = 1.0 / (1.0 - ratio);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{output.getType(), mask.getType()},
+        ValueRange{x}, ValueRange{output, mask}, {id, id, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        "", "", [&](OpBuilder &b, Location l, ValueRange args) {
+          Value linear = i64Constant(b, l, 0);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value index = arith::IndexCastOp::create(
+                b, l, i64, linalg::IndexOp::create(b, l, d));
+            linear = arith::AddIOp::create(
+                b, l, linear,
+                arith::MulIOp::create(b, l, index,
+                                      i64Constant(b, l, strides[d])));
+          }
+          Value z = arith::AddIOp::create(b, l, base, linear);
+          auto mix = [&](Value v, uint64_t shift, uint64_t multiplier) {
+            Value x = arith::XOrIOp::create(
+                b, l, v, arith::ShRUIOp::create(b, l, v, i64Constant(b, l, shift)));
+            return multiplier
+                       ? Value(arith::MulIOp::create(
+                             b, l, x, i64Constant(b, l, multiplier)))
+                       : x;
+          };
+          z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
+          z = mix(z, 27, 0x94D049BB133111EBull);
+          z = mix(z, 31, 0);
+          Value draw =
+              arith::ShRUIOp::create(b, l, z, i64Constant(b, l, 40));
+          Value keep = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge,
+                                             draw, i64Constant(b, l, threshold));
+          Value scaled = arith::MulFOp::create(
+              b, l, convertScalar(b, l, args[0], f32),
+              floatConstant(b, l, f32, scale));
+          Value kept = arith::SelectOp::create(
+              b, l, keep, scaled, floatConstant(b, l, f32, 0.0));
+          linalg::YieldOp::create(
+              b, l, ValueRange{convertScalar(b, l, kept, element), keep});
+        });
+    rewriter.replaceOp(op, generic.getResults());
     return success();
   }
 };
@@ -2105,6 +2190,113 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+/// The scatter-add of an embedding's gradient: a loop over the gathered
+/// rows that adds each [O, I] slice of the gradient into its row of the
+/// zero-filled table, in the accumulator type. Rows are visited in order,
+/// so repeated indices accumulate deterministically; the slice add is a
+/// vectorisable generic, and bufferization updates the table in place
+/// (the slice read and written at the same offsets). A loop rather than
+/// one generic: every row of the result would otherwise have to scan all
+/// K indices (a one-hot matmul, O(V K I) instead of O(K I)).
+struct GatherGradLowering : OpConversionPattern<GatherGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value grad = adaptor.getGrad(), indices = adaptor.getIndices();
+    auto gradType = cast<RankedTensorType>(grad.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!gradType.hasStaticShape())
+      return op.emitOpError("needs static shapes");
+    int64_t outer = gradType.getDimSize(0), count = gradType.getDimSize(1);
+    int64_t inner = gradType.getDimSize(2);
+    int64_t rows = resultType.getDimSize(1);
+    Type acc = mathType(accumulatorType(op, gradType.getElementType()));
+    Value zero = floatConstant(rewriter, loc, acc, 0.0);
+    Value table = linalg::FillOp::create(
+                      rewriter, loc, ValueRange{zero},
+                      ValueRange{tensor::EmptyOp::create(
+                          rewriter, loc, resultType.getShape(), acc)})
+                      .getResult(0);
+    auto sliceType = RankedTensorType::get({outer, inner}, acc);
+    auto gradSliceType =
+        RankedTensorType::get({outer, inner}, gradType.getElementType());
+    auto index = [&](OpBuilder &b, int64_t v) {
+      return Value(arith::ConstantIndexOp::create(b, loc, v));
+    };
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(outer),
+                                       rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(inner)};
+    SmallVector<OpFoldResult> unit(3, rewriter.getIndexAttr(1));
+    auto loop = scf::ForOp::create(
+        rewriter, loc, index(rewriter, 0), index(rewriter, count),
+        index(rewriter, 1), ValueRange{table},
+        [&](OpBuilder &b, Location l, Value k, ValueRange iter) {
+          Value row = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              tensor::ExtractOp::create(b, l, indices, ValueRange{k}));
+          Value negative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, row, index(b, 0));
+          row = arith::SelectOp::create(
+              b, l, negative, arith::AddIOp::create(b, l, row, index(b, rows)),
+              row);
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, row,
+                                    index(b, 0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, row,
+                                    index(b, rows)));
+          auto added = scf::IfOp::create(
+              b, l, inRange,
+              [&](OpBuilder &t, Location tl) {
+                SmallVector<OpFoldResult> at = {t.getIndexAttr(0), row,
+                                                t.getIndexAttr(0)};
+                SmallVector<OpFoldResult> from = {t.getIndexAttr(0), k,
+                                                  t.getIndexAttr(0)};
+                Value current = tensor::ExtractSliceOp::create(
+                    t, tl, sliceType, iter[0], at, sizes, unit);
+                Value update = tensor::ExtractSliceOp::create(
+                    t, tl, gradSliceType, grad, from, sizes, unit);
+                AffineMap id = t.getMultiDimIdentityMap(2);
+                Value sum =
+                    linalg::GenericOp::create(
+                        t, tl, TypeRange{sliceType}, ValueRange{update},
+                        ValueRange{current}, SmallVector<AffineMap>{id, id},
+                        SmallVector<utils::IteratorType>(
+                            2, utils::IteratorType::parallel),
+                        "", "",
+                        [&](OpBuilder &g, Location gl, ValueRange a) {
+                          linalg::YieldOp::create(
+                              g, gl,
+                              Value(arith::AddFOp::create(
+                                  g, gl, convertScalar(g, gl, a[0], acc),
+                                  a[1])));
+                        })
+                        .getResult(0);
+                scf::YieldOp::create(
+                    t, tl,
+                    Value(tensor::InsertSliceOp::create(t, tl, sum, iter[0],
+                                                        at, sizes, unit)));
+              },
+              [&](OpBuilder &e, Location el) {
+                scf::YieldOp::create(e, el, iter[0]);
+              });
+          scf::YieldOp::create(b, l, added.getResult(0));
+        });
+    Value result = loop.getResult(0);
+    if (acc != resultType.getElementType())
+      result = mapGeneric(rewriter, loc, result, resultType.getElementType(),
+                          {result}, {rewriter.getMultiDimIdentityMap(3)},
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return convertScalar(b, l, a[0],
+                                                 resultType.getElementType());
+                          });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// Expand with a static result shape: a broadcasting copy.
 struct ExpandLowering : OpConversionPattern<ExpandOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -2160,7 +2352,8 @@ struct ConvertMPCToLinalg
     MLIRContext *context = &getContext();
     ConversionTarget target(*context);
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect>();
+                           arith::ArithDialect, math::MathDialect,
+                           scf::SCFDialect>();
     target.addIllegalDialect<MPCDialect>();
     target.addLegalOp<GetParameterOp, ParameterOp, UnrealizedConversionCastOp>();
     RewritePatternSet patterns(context);
@@ -2327,6 +2520,7 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                NegativeLogLikelihoodLossLowering,
                SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
                SplitLowering, PowLowering, SoftmaxCrossEntropyLossGradLowering,
+               GatherGradLowering,
                SGDUpdateLowering, MomentumUpdateLowering, AdamUpdateLowering,
                UnscaleGradientsLowering, UpdateLossScaleLowering>(context);
 }

@@ -9,8 +9,32 @@
 using namespace mlir;
 using namespace mlir::mpc;
 
+/// The written model is for inference, as the binary's eval step runs it:
+/// BatchNormalization in training mode normalises with its running
+/// statistics (the trained ones written with the weights) and Dropout is
+/// the identity.
+static void switchToInference(onnx::GraphProto &graph) {
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    if (node.op_type() == "BatchNormalization") {
+      bool training = false;
+      for (onnx::AttributeProto &attr : *node.mutable_attribute())
+        if (attr.name() == "training_mode" && attr.i() != 0) {
+          attr.set_i(0);
+          training = true;
+        }
+      // Before opset 14 the extra outputs are what make it training; from
+      // 14 on they must be absent in inference mode.
+      if (training || node.output_size() > 1)
+        node.mutable_output()->DeleteSubrange(1, node.output_size() - 1);
+    } else if (node.op_type() == "Dropout" && node.input_size() > 2) {
+      // An absent training_mode input is false.
+      node.mutable_input()->DeleteSubrange(2, node.input_size() - 2);
+    }
+  }
+}
+
 FailureOr<ONNXWeightTemplate>
-mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
+mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> stateSlots,
                              bool trainableConstants, raw_ostream &errors) {
   MLIRContext context;
   onnx::ModelProto model;
@@ -26,8 +50,12 @@ mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
   // Trained Constant-node weights are written back as initializers.
   if (trainableConstants)
     onnx_import::promoteFloatConstants(model);
+  // "param:NAME" and "stat:NAME" slots hold initializer NAME.
+  SmallVector<std::pair<std::string, std::string>> written;
+  for (const std::string &slot : stateSlots)
+    written.push_back({StringRef(slot).split(':').second.str(), slot});
   llvm::StringSet<> trained;
-  for (const std::string &name : parameters)
+  for (const auto &[name, slot] : written)
     trained.insert(name);
 
   ONNXWeightTemplate result;
@@ -35,7 +63,7 @@ mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
   llvm::StringMap<const onnx::TensorProto *> byName;
   for (const onnx::TensorProto &tensor : graph->initializer())
     byName[tensor.name()] = &tensor;
-  for (const std::string &name : parameters) {
+  for (const auto &[name, slot] : written) {
     auto it = byName.find(name);
     if (it == byName.end()) {
       errors << path << ": error: trained parameter '" << name
@@ -45,9 +73,10 @@ mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> parameters,
     }
     const onnx::TensorProto &tensor = *it->second;
     result.weights.push_back(
-        {name, "param:" + name, tensor.data_type(),
+        {name, slot, tensor.data_type(),
          std::vector<int64_t>(tensor.dims().begin(), tensor.dims().end())});
   }
+  switchToInference(*graph);
   // Initializers that stay (constants, non-trainable) keep their data; one
   // held in an external file stays there, referenced relative to the
   // written model as in the original.

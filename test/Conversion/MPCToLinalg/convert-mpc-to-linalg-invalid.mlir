@@ -27,8 +27,10 @@ func.func @integer_relu(%x: tensor<4xi32>) -> tensor<4xi32> {
 
 // -----
 
-// Training-mode dropout needs random numbers: not lowered yet.
+// Training-mode dropout draws its mask from the key a training program
+// passes: an inference program has none.
 func.func @training_dropout(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{'mpc.dropout' op in training mode draws a random mask and needs a key: it runs in a training program (mpc-build-training), not in inference}}
   // expected-error @+1 {{failed to legalize operation 'mpc.dropout' that was explicitly marked illegal}}
   %0:2 = mpc.dropout %x {training} : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi1>)
   return %0#0 : tensor<4xf32>

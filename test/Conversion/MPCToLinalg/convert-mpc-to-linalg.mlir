@@ -309,3 +309,67 @@ func.func @convert_same_width_and_unsigned(%h: tensor<4xf16>, %u: tensor<4xui32>
   %2 = mpc.convert %f : tensor<4xf32> to tensor<4xui32>
   return %0, %1, %2 : tensor<4xbf16>, tensor<4xf32>, tensor<4xui32>
 }
+
+// -----
+
+// Training-mode dropout: a counter-based mask (SplitMix64's output function
+// of the key, the stream and the linear index), its top 24 bits against
+// ratio * 2^24, kept elements scaled by 1 / (1 - ratio) in f32.
+// CHECK-LABEL: func.func @training_dropout
+// CHECK-DAG: %[[KEY:.+]] = tensor.extract %{{.+}}[] : tensor<i64>
+// CHECK-DAG: %[[GOLDEN:.+]] = arith.constant -7046029254386353131 : i64
+// CHECK-DAG: %[[STREAM:.+]] = arith.constant -6671356733746193914 : i64
+// CHECK: %[[MIXED:.+]] = arith.muli %[[KEY]], %[[GOLDEN]] : i64
+// CHECK: %[[BASE:.+]] = arith.addi %[[MIXED]], %[[STREAM]] : i64
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<2x3xbf16>, tensor<2x3xi1>)
+// CHECK: linalg.index 0
+// CHECK: arith.constant 3 : i64
+// CHECK: linalg.index 1
+// CHECK: %[[Z:.+]] = arith.addi %[[BASE]], %{{.+}} : i64
+// CHECK: arith.shrui %[[Z]], %{{.+}} : i64
+// CHECK: arith.constant -4658895280553007687 : i64
+// CHECK: arith.constant -7723592293110705685 : i64
+// CHECK: %[[TOP:.+]] = arith.constant 40 : i64
+// CHECK: %[[DRAW:.+]] = arith.shrui %{{.+}}, %[[TOP]] : i64
+// CHECK: %[[THRESHOLD:.+]] = arith.constant 4194304 : i64
+// CHECK: %[[KEEP:.+]] = arith.cmpi uge, %[[DRAW]], %[[THRESHOLD]] : i64
+// CHECK: %[[SCALE:.+]] = arith.constant 1.33333337 : f32
+// CHECK: %[[WIDE:.+]] = arith.extf %{{.+}} : bf16 to f32
+// CHECK: %[[SCALED:.+]] = arith.mulf %[[WIDE]], %[[SCALE]] : f32
+// CHECK: %[[KEPT:.+]] = arith.select %[[KEEP]], %[[SCALED]], %{{.+}} : f32
+// CHECK: %[[NARROW:.+]] = arith.truncf %[[KEPT]] : f32 to bf16
+// CHECK: linalg.yield %[[NARROW]], %[[KEEP]] : bf16, i1
+func.func @training_dropout(%x: tensor<2x3xbf16>, %key: tensor<i64>) -> (tensor<2x3xbf16>, tensor<2x3xi1>) {
+  %0:2 = mpc.dropout %x, %key {ratio = 0.25 : f32, training, stream = 2 : i64} : (tensor<2x3xbf16>, tensor<i64>) -> (tensor<2x3xbf16>, tensor<2x3xi1>)
+  return %0#0, %0#1 : tensor<2x3xbf16>, tensor<2x3xi1>
+}
+
+// -----
+
+// An embedding's gradient: the fp32 table zero-filled, then one slice add
+// per gathered row into the row its index names (negative ones from the
+// end; out of range ones add nothing), the rows in order.
+// CHECK-LABEL: func.func @gather_grad
+// CHECK-SAME: (%[[G:.+]]: tensor<2x3x4xbf16>, %[[IDS:.+]]: tensor<3xi64>)
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x7x4xf32>)
+// CHECK: %[[TABLE:.+]] = scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ZERO]]) -> (tensor<2x7x4xf32>)
+// CHECK: %[[ID:.+]] = tensor.extract %[[IDS]][%[[K]]] : tensor<3xi64>
+// CHECK: %[[ROW0:.+]] = arith.index_cast %[[ID]] : i64 to index
+// CHECK: %[[WRAPPED:.+]] = arith.addi %[[ROW0]], %{{.+}} : index
+// CHECK: %[[ROW:.+]] = arith.select %{{.+}}, %[[WRAPPED]], %[[ROW0]] : index
+// CHECK: %[[IN:.+]] = arith.andi
+// CHECK: scf.if %[[IN]] -> (tensor<2x7x4xf32>)
+// CHECK: %[[CUR:.+]] = tensor.extract_slice %[[ACC]][0, %[[ROW]], 0] [2, 1, 4] [1, 1, 1] : tensor<2x7x4xf32> to tensor<2x4xf32>
+// CHECK: %[[UPD:.+]] = tensor.extract_slice %[[G]][0, %[[K]], 0] [2, 1, 4] [1, 1, 1] : tensor<2x3x4xbf16> to tensor<2x4xbf16>
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}} ins(%[[UPD]] : tensor<2x4xbf16>) outs(%[[CUR]] : tensor<2x4xf32>)
+// CHECK: arith.extf %{{.+}} : bf16 to f32
+// CHECK: arith.addf
+// CHECK: tensor.insert_slice %[[SUM]] into %[[ACC]][0, %[[ROW]], 0] [2, 1, 4] [1, 1, 1]
+// CHECK: } else {
+// CHECK: scf.yield %[[ACC]]
+// CHECK: return %[[TABLE]]
+func.func @gather_grad(%g: tensor<2x3x4xbf16>, %ids: tensor<3xi64>) -> tensor<2x7x4xf32> {
+  %0 = mpc.gather_grad %g, %ids {num_rows = 7 : i64, precision = #mpc.precision<bf16, f32, f32>} : (tensor<2x3x4xbf16>, tensor<3xi64>) -> tensor<2x7x4xf32>
+  return %0 : tensor<2x7x4xf32>
+}

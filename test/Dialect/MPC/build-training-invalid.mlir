@@ -150,27 +150,6 @@ module {
 
 // -----
 
-// Batch normalization trains with frozen statistics (an eval-mode export);
-// batch statistics, and gradients through the statistics results, are
-// refused.
-module {
-  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
-  mpc.parameter @b trainable = dense<0.0> : tensor<3xf32>
-  mpc.parameter @m = dense<0.0> : tensor<3xf32>
-  mpc.parameter @v = dense<1.0> : tensor<3xf32>
-  func.func @main(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
-    %s = mpc.get_parameter @s : tensor<3xf32>
-    %b = mpc.get_parameter @b : tensor<3xf32>
-    %m = mpc.get_parameter @m : tensor<3xf32>
-    %v = mpc.get_parameter @v : tensor<3xf32>
-    // expected-error @+1 {{'mpc.batch_norm' op gradient of batch normalization in training mode (batch statistics) is not implemented; export the model in eval mode to train with frozen statistics}}
-    %y, %rm, %rv = mpc.batch_norm %x, %s, %b, %m, %v {training} : (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>)
-    return %y : tensor<2x3x4x4xf32>
-  }
-}
-
-// -----
-
 module {
   mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
   mpc.parameter @b trainable = dense<0.0> : tensor<3xf32>
@@ -213,5 +192,49 @@ module {
     // expected-error @+1 {{'mpc.max_pool' op gradient of max pooling with auto_pad is not implemented (explicit pads only)}}
     %y = mpc.max_pool %a {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, auto_pad = #mpc<auto_pad same_upper>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
     return %y : tensor<1x2x4x4xf32>
+  }
+}
+
+// -----
+
+// A running statistic kept as state has one BatchNorm node updating it.
+module {
+  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @rm = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rv = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    %s = mpc.get_parameter @s : tensor<3xf32>
+    %m = mpc.get_parameter @rm : tensor<3xf32>
+    %v = mpc.get_parameter @rv : tensor<3xf32>
+    %y:3 = mpc.batch_norm %x, %s, %s, %m, %v {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    // expected-error @+1 {{mpc-build-training: (mpc.batch_norm) and (mpc.batch_norm) both update the running statistic 'rm'; a statistic has one BatchNorm node}}
+    %z:3 = mpc.batch_norm %y#0, %s, %s, %m, %v {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    return %z#0 : tensor<2x3xf32>
+  }
+}
+
+// -----
+
+// Running statistics that are not initializers have nowhere to be kept.
+module {
+  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    %s = mpc.get_parameter @s : tensor<3xf32>
+    %m = mpc.constant dense<0.0> : tensor<3xf32>
+    // expected-error @+1 {{mpc-build-training: (mpc.batch_norm) runs in training mode but its running statistics are not initializers; they cannot be kept as training state}}
+    %y:3 = mpc.batch_norm %x, %s, %s, %m, %m {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    return %y#0 : tensor<2x3xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @s trainable = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    %s = mpc.get_parameter @s : tensor<3xf32>
+    // expected-error @+1 {{mpc-build-training: running statistic 's' of (mpc.batch_norm) is also a trainable weight}}
+    %y:3 = mpc.batch_norm %x, %s, %s, %s, %s {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    return %y#0 : tensor<2x3xf32>
   }
 }

@@ -80,3 +80,73 @@ module {
 // MSE: mpc.reduce_mean %[[SQ]] {axes = array<i64: 0, 1>, keepdims = false}
 // MSE-LABEL: func.func @eval_step
 // MSE: mpc.reduce_mean %{{.+}} {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<2xf32>
+
+// -----
+
+// Training-mode BatchNorm keeps its running statistics as state ("stat:")
+// that the forward updates; Dropout draws from a counter ("dropout_rng")
+// each step advances, one stream per node. The eval step reads the
+// statistics and runs both ops in inference mode.
+module {
+  mpc.parameter @scale trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @bias trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rmean = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rvar = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3xf32> {mpc.name = "x"}) -> (tensor<2x3xf32> {mpc.name = "logits"}) {
+    %s = mpc.get_parameter @scale : tensor<3xf32>
+    %b = mpc.get_parameter @bias : tensor<3xf32>
+    %m = mpc.get_parameter @rmean : tensor<3xf32>
+    %v = mpc.get_parameter @rvar : tensor<3xf32>
+    %y, %nm, %nv = mpc.batch_norm %x, %s, %b, %m, %v {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    %d, %mask = mpc.dropout %y {ratio = 0.25 : f32, training} : (tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xi1>)
+    %e, %mask2 = mpc.dropout %d {ratio = 0.5 : f32, training} : (tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xi1>)
+    return %e : tensor<2x3xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<3xf32> {mpc.state = "param:scale"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:bias"}, %[[RM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[RNG:[^:]+]]: tensor<i64> {mpc.state = "dropout_rng"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
+// CHECK: %[[Y:[^,]+]], %[[NEWMEAN:[^,]+]], %[[NEWVAR:[^ ]+]] = mpc.batch_norm %[[X]], %[[S]], %[[B]], %[[RM]], %[[RV]] {training}
+// CHECK: %[[D:[^,]+]], %{{.+}} = mpc.dropout %[[Y]], %[[RNG]] {ratio = 2.500000e-01 : f32, training}
+// CHECK: mpc.dropout %[[D]], %[[RNG]] {stream = 1 : i64, training}
+// The input gradient is not needed; the scale's goes through the batch
+// statistics recomputed from the input.
+// CHECK: %[[MU:.+]] = mpc.reduce_mean %[[X]] {axes = array<i64: 0>}
+// CHECK: %[[CENTRED:.+]] = mpc.sub %[[X]], %[[MU]]
+// CHECK: mpc.mul %[[CENTRED]], %[[CENTRED]]
+// CHECK: %[[NEWS:.+]] = mpc.sgd_update %[[S]]
+// CHECK: %[[NEWB:.+]] = mpc.sgd_update %[[B]]
+// CHECK: %[[NEWRNG:.+]] = mpc.add %[[RNG]], %{{.+}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+// CHECK: %[[NEWSTEP:.+]] = mpc.add %[[STEP]]
+// CHECK: return %[[NEWS]], %[[NEWB]], %[[NEWMEAN]], %[[NEWVAR]], %[[NEWRNG]], %[[NEWSTEP]], %{{.+}} :
+// CHECK-LABEL: func.func @eval_step
+// CHECK-SAME: (%[[ES:[^:]+]]: tensor<3xf32> {mpc.state = "param:scale"}, %[[EB:[^:]+]]: tensor<3xf32> {mpc.state = "param:bias"}, %[[ERM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[ERV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[EX:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
+// CHECK: mpc.batch_norm %[[EX]], %[[ES]], %[[EB]], %[[ERM]], %[[ERV]] :
+// CHECK-NOT: training
+// CHECK-LABEL: func.func @init
+// CHECK-SAME: {mpc.state = "stat:rmean"}, tensor<3xf32> {mpc.state = "stat:rvar"}, tensor<i64> {mpc.state = "dropout_rng"}, tensor<i64> {mpc.state = "step"})
+// CHECK-DAG: %[[IRM:.+]] = mpc.get_parameter @rmean
+// CHECK-DAG: %[[IRV:.+]] = mpc.get_parameter @rvar
+// CHECK: return %{{.+}}, %{{.+}}, %[[IRM]], %[[IRV]], %{{.+}}, %{{.+}} :
+
+// -----
+
+// An embedding (Gather of a trainable table): the gradient is a scatter-add
+// over the [before, indices, after] view, reshaped back to the table.
+module {
+  mpc.parameter @table trainable = dense<0.5> : tensor<10x4xf32>
+  func.func @main(%ids: tensor<2x3xi64> {mpc.name = "ids"}) -> (tensor<2x3x4xf32> {mpc.name = "logits"}) {
+    %t = mpc.get_parameter @table : tensor<10x4xf32>
+    %e = mpc.gather %t, %ids : (tensor<10x4xf32>, tensor<2x3xi64>) -> tensor<2x3x4xf32>
+    return %e : tensor<2x3x4xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[T:[^:]+]]: tensor<10x4xf32> {mpc.state = "param:table"}, %{{[^:]+}}: tensor<i64> {mpc.state = "step"}, %[[IDS:[^:]+]]: tensor<2x3xi64>
+// CHECK: %[[G:.+]] = mpc.softmax_cross_entropy_loss_grad
+// CHECK: %[[G3:.+]] = mpc.reshape %[[G]], %{{.+}} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<1x6x4xf32>
+// CHECK: %[[I1:.+]] = mpc.reshape %[[IDS]], %{{.+}} : (tensor<2x3xi64>, tensor<1xi64>) -> tensor<6xi64>
+// CHECK: %[[DT:.+]] = mpc.gather_grad %[[G3]], %[[I1]] {num_rows = 10 : i64} : (tensor<1x6x4xf32>, tensor<6xi64>) -> tensor<1x10x4xf32>
+// CHECK: %[[D:.+]] = mpc.reshape %[[DT]], %{{.+}} : (tensor<1x10x4xf32>, tensor<2xi64>) -> tensor<10x4xf32>
+// CHECK: mpc.sgd_update %[[T]], %[[D]]

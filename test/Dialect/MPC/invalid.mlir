@@ -800,3 +800,21 @@ func.func @softmax_negative_axis(%x: tensor<2x3xf32>) {
   %0 = mpc.softmax %x {axis = -3} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return
 }
+
+// -----
+
+func.func @gather_grad_shapes(%g: tensor<2x3x4xf32>, %ids: tensor<4xi64>) {
+  // expected-error @+2 {{grad has 3 gathered rows, indices 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.gather_grad %g, %ids {num_rows = 7 : i64} : (tensor<2x3x4xf32>, tensor<4xi64>) -> tensor<2x7x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_grad_rank(%g: tensor<3x4xf32>, %ids: tensor<3xi64>) {
+  // expected-error @+2 {{expects grad [O, K, I] and indices [K], got 'tensor<3x4xf32>' and 'tensor<3xi64>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.gather_grad %g, %ids {num_rows = 7 : i64} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<7x4xf32>
+  return
+}

@@ -1,6 +1,7 @@
 // RUN: mpc-opt %s --mpc-build-training=optimizer=sgd --mpc-loss-scaling="growth-interval=3 init=1024" | FileCheck %s
 // RUN: mpc-opt %s --mpc-build-training=optimizer=sgd --mpc-loss-scaling="mode=static init=128" | FileCheck %s --check-prefix=STATIC
 // RUN: mpc-opt %s --mpc-build-training=optimizer=sgd --mpc-loss-scaling=mode=none | FileCheck %s --check-prefix=NONE
+// RUN: mpc-opt %S/Inputs/batchnorm-dropout.mlir --mpc-build-training=optimizer=sgd --mpc-loss-scaling | FileCheck %s --check-prefix=STATE
 
 // Loss scaling of a Gemm + Relu + cross-entropy step, as ops: the seed is
 // the scale, gradients are unscaled in fp32 with one finite check before
@@ -62,3 +63,16 @@ module {
 // NONE-NOT: loss_scale
 // NONE: mpc.constant {mpc.loss_seed} dense<1.000000e+00>
 // NONE-NOT: mpc.unscale_gradients
+
+// A skipped step keeps the running statistics too (a non-finite forward
+// would poison them), but the Dropout counter advances: the next step
+// draws new masks.
+// STATE-LABEL: func.func @train_step
+// STATE-SAME: %[[RM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[RNG:[^:]+]]: tensor<i64> {mpc.state = "dropout_rng"}
+// STATE: %{{.+}}, %[[NM:[^,]+]], %[[NV:[^ ]+]] = mpc.batch_norm
+// STATE: %{{.+}}, %[[FINITE:[^ ]+]] = mpc.unscale_gradients
+// STATE: %[[NRNG:.+]] = mpc.add %[[RNG]]
+// STATE: %[[KM:.+]] = mpc.where %[[FINITE]], %[[NM]], %[[RM]]
+// STATE: %[[KV:.+]] = mpc.where %[[FINITE]], %[[NV]], %[[RV]]
+// STATE-NOT: mpc.where %[[FINITE]], %[[NRNG]]
+// STATE: return %{{.+}}, %{{.+}}, %[[KM]], %[[KV]], %[[NRNG]],

@@ -24,7 +24,7 @@ namespace mlir {
 namespace mpc {
 
 /// One trained initializer: its ONNX name, the training-state slot that
-/// holds it ("param:NAME"), its ONNX data type and dims.
+/// holds it ("param:NAME", "stat:NAME"), its ONNX data type and dims.
 struct ONNXTrainableWeight {
   std::string name, stateName;
   int32_t dataType = 1;
@@ -39,14 +39,18 @@ struct ONNXWeightTemplate {
   std::vector<ONNXTrainableWeight> weights;
 };
 
-/// Splits the model at `path` for the trained `parameters` (initializer
-/// names; with `trainableConstants`, float Constant nodes count as
-/// initializers, as the importer promoted them, and are written back as
-/// initializers). Fails with an error on `errors` when the model cannot be
-/// read or a parameter is not an initializer of the graph.
+/// Splits the model at `path` for the training-state slots that hold its
+/// initializers (`stateSlots`: "param:NAME" for trained weights,
+/// "stat:NAME" for BatchNorm running statistics; with
+/// `trainableConstants`, float Constant nodes count as initializers, as
+/// the importer promoted them, and are written back as initializers). The
+/// graph is written for inference: training-mode BatchNormalization and
+/// Dropout nodes are switched to inference mode. Fails with an error on
+/// `errors` when the model cannot be read or a slot's name is not an
+/// initializer of the graph.
 FailureOr<ONNXWeightTemplate>
 buildONNXWeightTemplate(llvm::StringRef path,
-                        llvm::ArrayRef<std::string> parameters,
+                        llvm::ArrayRef<std::string> stateSlots,
                         bool trainableConstants, llvm::raw_ostream &errors);
 
 } // namespace mpc

@@ -829,16 +829,11 @@ LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
                                           SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
     return failure();
-  // Batch statistics (training mode) make the output depend on the whole
-  // batch; that rule, with the running statistics as state, is not built
-  // yet.
-  if (getTraining())
-    return emitOpError("gradient of batch normalization in training mode "
-                       "(batch statistics) is not implemented; export the "
-                       "model in eval mode to train with frozen statistics");
   if (grads.size() > 1 && (grads[1] || grads[2]))
     return emitOpError("gradient through the running statistics results is "
                        "not implemented");
+  if (getTraining())
+    return buildTrainingGradients(b, grads[0], out);
   // Frozen statistics: y = (x - mean) * invstd * scale + bias per channel
   // (dim 1), invstd = 1 / sqrt(var + eps). dx = dy * scale * invstd;
   // dscale = sum(dy * xhat); dbias = sum(dy), over every dim but 1. The
@@ -879,6 +874,62 @@ LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
   out.push_back(ReduceSumOp::create(b, loc, dy, axes, /*keepdims=*/false,
                                     nullptr));
   // The statistics take no gradient.
+  out.push_back(nullptr);
+  out.push_back(nullptr);
+  return success();
+}
+
+/// Batch statistics: y = xhat * scale + bias with xhat = (x - mean) rstd,
+/// mean and rstd = 1 / sqrt(var + eps) over every dim but the channel's.
+/// The output depends on the whole batch through them, so (as for
+/// LayerNorm over its own dims)
+///   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy scale.
+/// The statistics are recomputed here from the input rather than carried
+/// from the forward as extra results: two reductions per step and layer,
+/// which keeps the op's results those of ONNX.
+LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
+                                                  SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value x = getInput();
+  auto type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes = {0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  SmallVector<int64_t> perChannel(rank, 1);
+  perChannel[1] = type.getDimSize(1);
+  auto sub = [&](Value l, Value r) {
+    return Value(SubOp::create(b, loc, l, r, nullptr));
+  };
+  auto mean = [&](Value v) {
+    return Value(ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true,
+                                      nullptr));
+  };
+  Value centred = sub(x, mean(x));
+  Value variance = mean(mul(b, loc, centred, centred));
+  Value rstd = DivOp::create(
+      b, loc, constantLike(b, loc, variance, 1.0),
+      SqrtOp::create(b, loc,
+                     AddOp::create(b, loc, variance,
+                                   constantLike(b, loc, variance,
+                                                getEpsilon().convertToDouble()),
+                                   nullptr),
+                     nullptr),
+      nullptr);
+  Value xhat = mul(b, loc, centred, rstd);
+  Value scale = reshapeTo(
+      b, loc, getScale(),
+      RankedTensorType::get(perChannel, getElementTypeOrSelf(getScale())));
+  Value dxhat = mul(b, loc, dy, scale);
+  out.push_back(mul(b, loc, rstd,
+                    sub(sub(dxhat, mean(dxhat)),
+                        mul(b, loc, xhat, mean(mul(b, loc, dxhat, xhat))))));
+  out.push_back(ReduceSumOp::create(b, loc, mul(b, loc, dy, xhat), axes,
+                                    /*keepdims=*/false, nullptr));
+  out.push_back(ReduceSumOp::create(b, loc, dy, axes, /*keepdims=*/false,
+                                    nullptr));
+  // The running statistics are state the forward updates, not inputs of
+  // the loss.
   out.push_back(nullptr);
   out.push_back(nullptr);
   return success();
@@ -1128,6 +1179,45 @@ LogicalResult UnsqueezeOp::buildGradients(OpBuilder &b, ValueRange grads,
   if (failed(requireStatic(*this)))
     return failure();
   out.push_back(reshapeTo(b, getLoc(), grads[0], tensorTypeOf(getInput())));
+  return success();
+}
+
+LogicalResult GatherOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // The transpose of the gather: a scatter-add of the gradient rows into
+  // a zero table (mpc.gather_grad), over the [before, indices, after]
+  // view of the gradient that collapses every dim into three.
+  Location loc = getLoc();
+  auto tableType = tensorTypeOf(getInput());
+  auto indicesType = tensorTypeOf(getIndices());
+  int64_t rank = tableType.getRank();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += rank;
+  auto product = [](ArrayRef<int64_t> dims) {
+    int64_t n = 1;
+    for (int64_t d : dims)
+      n *= d;
+    return n;
+  };
+  ArrayRef<int64_t> shape = tableType.getShape();
+  int64_t before = product(shape.take_front(axis));
+  int64_t after = product(shape.drop_front(axis + 1));
+  int64_t count = indicesType.getNumElements();
+  Type element = getElementTypeOrSelf(grads[0]);
+  Value grad = reshapeTo(
+      b, loc, grads[0], RankedTensorType::get({before, count, after}, element));
+  Value indices = reshapeTo(
+      b, loc, getIndices(),
+      RankedTensorType::get({count}, indicesType.getElementType()));
+  Value table = GatherGradOp::create(b, loc, grad, indices,
+                                     b.getI64IntegerAttr(shape[axis]),
+                                     /*precision=*/nullptr);
+  out.push_back(
+      reshapeTo(b, loc, table, RankedTensorType::get(shape, element)));
+  out.push_back(nullptr); // the indices
   return success();
 }
 

@@ -791,6 +791,29 @@ LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
 }
 bool SoftmaxCrossEntropyLossGradOp::isAccumulating() { return true; }
 
+LogicalResult GatherGradOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  auto grad = cast<RankedTensorType>(adaptor.getGrad().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  if (grad.getRank() != 3 || indices.getRank() != 1)
+    return emitOptionalError(loc, "expects grad [O, K, I] and indices [K], "
+                                  "got ", grad, " and ", indices);
+  if (grad.getDimSize(1) != indices.getDimSize(0))
+    return emitOptionalError(loc, "grad has ", grad.getDimSize(1),
+                             " gathered rows, indices ", indices.getDimSize(0));
+  int64_t rows = static_cast<int64_t>(adaptor.getNumRows());
+  if (rows < 1)
+    return emitOptionalError(loc, "num_rows must be positive, got ", rows);
+  inferred.push_back(RankedTensorType::get(
+      {grad.getDimSize(0), rows, grad.getDimSize(2)},
+      computeResultElementType(grad.getElementType(),
+                               adaptor.getPrecisionAttr())));
+  return success();
+}
+bool GatherGradOp::isAccumulating() { return true; }
+
 LogicalResult UnscaleGradientsOp::verify() {
   if (getGradients().getTypes() != getUnscaled().getTypes())
     return emitOpError("unscaled gradients must have the gradients' types");

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -69,10 +70,19 @@ public:
 
 private:
   LogicalResult validateOptions(ModuleOp module);
-  /// Clones @main's body into `block` with trainable parameters read from
-  /// `params`; returns @main's outputs.
+  /// Clones @main's body into `block` with the parameters named in
+  /// `stateValues` read from those values; returns @main's outputs. For
+  /// evaluation (`inference`), training-mode BatchNorm uses its running
+  /// statistics and Dropout is the identity; otherwise `updatedStats`
+  /// receives each running statistic's new value.
   SmallVector<Value> cloneForward(OpBuilder &b, func::FuncOp main,
-                                  ValueRange inputs, ValueRange params);
+                                  ValueRange inputs,
+                                  const llvm::StringMap<Value> &stateValues,
+                                  bool inference,
+                                  llvm::StringMap<Value> *updatedStats);
+  /// The parameters training-mode BatchNorm keeps its running statistics
+  /// in (non-trainable state the forward pass updates).
+  LogicalResult collectRunningStatistics(ModuleOp module, func::FuncOp main);
   /// The mean loss, or with `perSample` one loss per sample (per element
   /// of the label) for evaluation, which masks padded samples out.
   FailureOr<Value> buildLoss(OpBuilder &b, Location loc, Value output,
@@ -84,6 +94,11 @@ private:
   SmallVector<StringRef> slotKinds() const;
 
   SmallVector<ParameterOp> params;
+  SmallVector<ParameterOp> runningStats;
+  /// The random key of this step's Dropout masks, when the model has
+  /// training-mode Dropout.
+  Value dropoutKey;
+  uint64_t dropoutStreams = 0;
   unsigned outputIndex = 0;
   Type labelType;
 };
@@ -111,15 +126,53 @@ SmallVector<StringRef> BuildTraining::slotKinds() const {
   return {};
 }
 
-SmallVector<Value> BuildTraining::cloneForward(OpBuilder &b,
-                                               func::FuncOp main,
-                                               ValueRange inputs,
-                                               ValueRange paramValues) {
+LogicalResult BuildTraining::collectRunningStatistics(ModuleOp module,
+                                                     func::FuncOp main) {
+  SymbolTable symbols(module);
+  llvm::DenseMap<ParameterOp, Operation *> owner;
+  WalkResult walk = main.walk([&](BatchNormOp bn) -> WalkResult {
+    if (!bn.getTraining())
+      return WalkResult::advance();
+    for (Value stat : {bn.getMean(), bn.getVariance()}) {
+      auto get = stat.getDefiningOp<GetParameterOp>();
+      auto parameter =
+          get ? symbols.lookup<ParameterOp>(get.getName()) : ParameterOp();
+      if (!parameter) {
+        bn.emitError() << "mpc-build-training: " << describeNode(bn)
+                       << " runs in training mode but its running "
+                          "statistics are not initializers; they cannot be "
+                          "kept as training state";
+        return WalkResult::interrupt();
+      }
+      auto [it, added] = owner.try_emplace(parameter, bn);
+      if (!added) {
+        bn.emitError() << "mpc-build-training: " << describeNode(bn)
+                       << " and " << describeNode(it->second)
+                       << " both update the running statistic '"
+                       << parameter.getSymName()
+                       << "'; a statistic has one BatchNorm node";
+        return WalkResult::interrupt();
+      }
+      if (parameter.getTrainable()) {
+        bn.emitError() << "mpc-build-training: running statistic '"
+                       << parameter.getSymName() << "' of "
+                       << describeNode(bn) << " is also a trainable weight";
+        return WalkResult::interrupt();
+      }
+      runningStats.push_back(parameter);
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+SmallVector<Value> BuildTraining::cloneForward(
+    OpBuilder &b, func::FuncOp main, ValueRange inputs,
+    const llvm::StringMap<Value> &stateValues, bool inference,
+    llvm::StringMap<Value> *updatedStats) {
   IRMapping mapping;
   mapping.map(main.getArguments(), inputs);
-  llvm::StringMap<Value> trainable;
-  for (auto [param, value] : llvm::zip(params, paramValues))
-    trainable[param.getSymName()] = value;
+  const llvm::StringMap<Value> &trainable = stateValues;
   SmallVector<Value> outputs;
   for (Operation &op : main.getBody().front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -134,7 +187,30 @@ SmallVector<Value> BuildTraining::cloneForward(OpBuilder &b,
         continue;
       }
     }
-    b.clone(op, mapping);
+    Operation *clone = b.clone(op, mapping);
+    if (auto bn = dyn_cast<BatchNormOp>(clone); bn && bn.getTraining()) {
+      if (inference) {
+        bn.setTraining(false);
+      } else if (updatedStats) {
+        auto original = cast<BatchNormOp>(op);
+        auto nameOf = [](Value stat) {
+          return stat.getDefiningOp<GetParameterOp>().getName();
+        };
+        (*updatedStats)[nameOf(original.getMean())] = bn.getRunningMean();
+        (*updatedStats)[nameOf(original.getVariance())] =
+            bn.getRunningVariance();
+      }
+    }
+    if (auto dropout = dyn_cast<DropoutOp>(clone);
+        dropout && dropout.getTraining()) {
+      if (inference) {
+        dropout.setTraining(false);
+      } else {
+        // One stream per Dropout node: layers draw different masks.
+        dropout.getKeyMutable().assign(dropoutKey);
+        dropout.setStream(dropoutStreams++);
+      }
+    }
   }
   return outputs;
 }
@@ -360,18 +436,42 @@ void BuildTraining::runOnOperation() {
     return signalPassFailure();
   }
 
+  if (failed(collectRunningStatistics(module, main)))
+    return signalPassFailure();
+  for (ParameterOp stat : runningStats)
+    if (!stat.getType().getElementType().isF32()) {
+      stat.emitError() << "mpc-build-training: running statistic '"
+                       << stat.getSymName() << "' has type " << stat.getType()
+                       << "; running statistics are kept in f32";
+      return signalPassFailure();
+    }
+
   OpBuilder b(module.getContext());
   Location loc = main.getLoc();
   Type f32Scalar = RankedTensorType::get({}, b.getF32Type());
   SmallVector<StringRef> kinds = slotKinds();
 
-  // The state: parameters, then each optimizer slot kind, then the step.
+  // The state: parameters, each optimizer slot kind, the running
+  // statistics, then the step.
   SmallVector<StateSlot> state;
   for (ParameterOp p : params)
     state.push_back({"param:" + p.getSymName().str(), p.getType()});
   for (StringRef kind : kinds)
     for (ParameterOp p : params)
       state.push_back({kind.str() + ":" + p.getSymName().str(), p.getType()});
+  unsigned firstStat = state.size();
+  for (ParameterOp p : runningStats)
+    state.push_back({"stat:" + p.getSymName().str(), p.getType()});
+  // Training-mode Dropout draws its masks from a counter the runtime seeds
+  // (--seed) and every step advances, kept with the state so that a
+  // resumed run draws the masks an uninterrupted one would.
+  bool hasDropout = false;
+  main.walk([&](DropoutOp op) { hasDropout |= op.getTraining(); });
+  std::optional<unsigned> rngSlot;
+  if (hasDropout) {
+    rngSlot = state.size();
+    state.push_back({"dropout_rng", RankedTensorType::get({}, b.getI64Type())});
+  }
   state.push_back({"step", RankedTensorType::get({}, b.getI64Type())});
 
   // @train_step(state..., inputs..., [labels], lr, weight_decay)
@@ -427,7 +527,16 @@ void BuildTraining::runOnOperation() {
   Value lr = args[args.size() - 2];
   Value decayArg = args.back();
   Value step = args[numState - 1];
-  SmallVector<Value> outputs = cloneForward(b, main, inputArgs, paramArgs);
+  llvm::StringMap<Value> trainState;
+  for (auto [param, value] : llvm::zip(params, paramArgs))
+    trainState[param.getSymName()] = value;
+  for (auto [i, stat] : llvm::enumerate(runningStats))
+    trainState[stat.getSymName()] = args[firstStat + i];
+  llvm::StringMap<Value> updatedStats;
+  if (rngSlot)
+    dropoutKey = args[*rngSlot];
+  SmallVector<Value> outputs = cloneForward(b, main, inputArgs, trainState,
+                                            /*inference=*/false, &updatedStats);
   FailureOr<Value> lossValue = buildLoss(b, loc, outputs[outputIndex], labelArg);
   if (failed(lossValue))
     return signalPassFailure();
@@ -463,6 +572,11 @@ void BuildTraining::runOnOperation() {
       newState[2 * numParams + i] = update.getNewV();
     }
   }
+  for (auto [i, stat] : llvm::enumerate(runningStats))
+    newState[firstStat + i] = updatedStats.lookup(stat.getSymName());
+  if (rngSlot)
+    newState[*rngSlot] =
+        AddOp::create(b, loc, args[*rngSlot], scalarI64(b, loc, 1), nullptr);
   newState[numState - 1] =
       AddOp::create(b, loc, step, scalarI64(b, loc, 1), nullptr);
   SmallVector<Value> results(newState);
@@ -474,11 +588,15 @@ void BuildTraining::runOnOperation() {
     if (isOpTriviallyDead(&op))
       op.erase();
 
-  // @eval_step(params..., inputs..., [labels]) -> (loss, output): the loss
-  // per sample where it has one, so that the runtime can mask padding.
+  // @eval_step(params..., stats..., inputs..., [labels]) -> (loss, output):
+  // the loss per sample where it has one, so that the runtime can mask
+  // padding.
   SmallVector<Type> evalArgs;
   for (ParameterOp p : params)
     evalArgs.push_back(p.getType());
+  for (ParameterOp p : runningStats)
+    evalArgs.push_back(p.getType());
+  unsigned numEvalState = params.size() + runningStats.size();
   llvm::append_range(evalArgs, mainType.getInputs());
   if (labelType)
     evalArgs.push_back(labelType);
@@ -489,17 +607,26 @@ void BuildTraining::runOnOperation() {
   Block *evalBlock = eval.addEntryBlock();
   for (unsigned i = 0; i < numParams; ++i)
     eval.setArgAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+  for (unsigned i = 0; i < runningStats.size(); ++i)
+    eval.setArgAttr(numParams + i, kStateAttr,
+                    b.getStringAttr(state[firstStat + i].name));
   for (unsigned i = 0; i < numInputs; ++i)
-    eval.setArgAttr(numParams + i, kNameAttr, b.getStringAttr(argName(i)));
+    eval.setArgAttr(numEvalState + i, kNameAttr, b.getStringAttr(argName(i)));
   if (labelType)
-    eval.setArgAttr(numParams + numInputs, kNameAttr, b.getStringAttr(label));
+    eval.setArgAttr(numEvalState + numInputs, kNameAttr,
+                    b.getStringAttr(label));
   eval.setResultAttr(0, kNameAttr, b.getStringAttr("loss"));
   eval.setResultAttr(1, kNameAttr, b.getStringAttr(outputNames[outputIndex]));
   b.setInsertionPointToStart(evalBlock);
   ValueRange evalArgValues = evalBlock->getArguments();
-  SmallVector<Value> evalOutputs =
-      cloneForward(b, main, evalArgValues.slice(numParams, numInputs),
-                   evalArgValues.take_front(numParams));
+  llvm::StringMap<Value> evalState;
+  for (auto [i, param] : llvm::enumerate(params))
+    evalState[param.getSymName()] = evalArgValues[i];
+  for (auto [i, stat] : llvm::enumerate(runningStats))
+    evalState[stat.getSymName()] = evalArgValues[numParams + i];
+  SmallVector<Value> evalOutputs = cloneForward(
+      b, main, evalArgValues.slice(numEvalState, numInputs), evalState,
+      /*inference=*/true, /*updatedStats=*/nullptr);
   FailureOr<Value> evalLoss =
       buildLoss(b, loc, evalOutputs[outputIndex],
                 labelType ? evalArgValues.back() : Value(),
@@ -525,8 +652,13 @@ void BuildTraining::runOnOperation() {
   for (ParameterOp p : params)
     initial.push_back(
         GetParameterOp::create(b, loc, p.getType(), p.getSymName()));
-  for (unsigned i = numParams; i < numState - 1; ++i)
+  for (unsigned i = numParams; i < firstStat; ++i)
     initial.push_back(zerosLike(b, loc, state[i].type));
+  for (ParameterOp p : runningStats)
+    initial.push_back(
+        GetParameterOp::create(b, loc, p.getType(), p.getSymName()));
+  if (rngSlot)
+    initial.push_back(scalarI64(b, loc, 0));
   initial.push_back(scalarI64(b, loc, 0));
   func::ReturnOp::create(b, loc, initial);
 }

@@ -134,13 +134,18 @@ void LossScaling::runOnOperation() {
     op->setOperand(1, unscaled);
   Value finite = unscale.getFinite();
 
-  // A step with a non-finite gradient keeps the old state.
+  // A step with a non-finite gradient keeps the old state, except the
+  // Dropout counter: the step that follows draws new masks.
   auto ret = cast<func::ReturnOp>(block.getTerminator());
   b.setInsertionPoint(ret);
   SmallVector<Value> results(ret.getOperands());
-  for (unsigned i = 0; i < numState; ++i)
+  for (unsigned i = 0; i < numState; ++i) {
+    auto name = train.getArgAttrOfType<StringAttr>(i, kStateAttr);
+    if (name && name.getValue() == "dropout_rng")
+      continue;
     results[i] =
         WhereOp::create(b, loc, finite, results[i], block.getArgument(i));
+  }
   Value newScale = scale, newClean = clean;
   if (mode == "dynamic") {
     auto update = UpdateLossScaleOp::create(

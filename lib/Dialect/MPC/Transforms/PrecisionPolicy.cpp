@@ -72,6 +72,7 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.softmax", "Softmax"},
       {"mpc.softmax_cross_entropy_loss", "SoftmaxCrossEntropyLoss"},
       {"mpc.softmax_cross_entropy_loss_grad", "SoftmaxCrossEntropyLossGrad"},
+      {"mpc.gather_grad", "GatherGrad"},
       {"mpc.softplus", "Softplus"},
       {"mpc.sgd_update", "SGDUpdate"},
       {"mpc.momentum_update", "MomentumUpdate"},
@@ -127,6 +128,10 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
        "ReduceMean", "ReduceProd", "ReduceL2", "ReduceLogSumExp", "CumSum",
        "LayerNormalization", "GroupNormalization", "LpNormalization",
        "SoftmaxCrossEntropyLoss", "SoftmaxCrossEntropyLossGrad",
+       // An embedding's gradient sums the rows of repeated tokens, in
+       // fp32: autocast leaves embeddings (and so their backward) on the
+       // fp32 table.
+       "GatherGrad",
        "NegativeLogLikelihoodLoss", "MSE",
        "MeanSquaredError", "Range", "Resize"});
   // The optimizer and the loss-scale bookkeeping work on the fp32 master

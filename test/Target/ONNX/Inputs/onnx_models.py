@@ -127,12 +127,14 @@ def cnn_digits(path):
          init("fc.b", np.zeros(10, np.float32))])
 
 
-@model
-def cnn_bn_pool_digits(path):
-    # A ResNet-style stem for the 8x8 digits as an eval-mode export would
-    # have it: Conv, BatchNormalization with running statistics (frozen),
-    # Relu, MaxPool, then Conv, BatchNormalization, Relu, global average
-    # pooling and a classifier.
+def bn_pool_cnn(training):
+    """A ResNet-style stem for the 8x8 digits: Conv, BatchNormalization,
+    Relu, MaxPool, then Conv, BatchNormalization, Relu, global average
+    pooling and a classifier. `training` writes BatchNormalization as
+    PyTorch's TrainingMode.TRAINING export does (training_mode=1, the
+    updated running statistics as extra outputs) and a Dropout with
+    training_mode=true before the classifier; otherwise as an eval-mode
+    export (running statistics frozen, no Dropout)."""
     rng = np.random.default_rng(1)
     he = lambda shape, fan: he_normal(rng, shape, fan)
 
@@ -145,11 +147,25 @@ def cnn_bn_pool_digits(path):
                      rng.uniform(0.8, 1.2, c).astype(np.float32))]
 
     def bn_node(prefix, x, y):
+        outputs = [y]
+        attrs = {}
+        if training:
+            outputs += [prefix + ".running_mean_out",
+                        prefix + ".running_var_out"]
+            attrs = {"training_mode": 1, "momentum": 0.9}
         return helper.make_node(
             "BatchNormalization",
             [x] + [prefix + s for s in (".weight", ".bias", ".running_mean",
-                                        ".running_var")], [y],
-            name="/%s/BatchNormalization" % prefix, epsilon=1e-5)
+                                        ".running_var")], outputs,
+            name="/%s/BatchNormalization" % prefix, epsilon=1e-5, **attrs)
+    head = [bn_node("bn2", "h2", "b2"),
+            helper.make_node("Relu", ["b2"], ["r2"], name="/r2")]
+    inits = []
+    if training:
+        head += [helper.make_node("Dropout", ["r2", "ratio", "training"],
+                                  ["d2"], name="/dropout/Dropout")]
+        inits = [init("ratio", np.array(0.1, np.float32)),
+                 init("training", np.array(True))]
     return make([
         helper.make_node("Reshape", ["image", "shape"], ["x4"],
                          name="/reshape"),
@@ -161,15 +177,26 @@ def cnn_bn_pool_digits(path):
                          kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Conv", ["p1", "c2.w"], ["h2"], name="/c2/Conv",
                          kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-        bn_node("bn2", "h2", "b2"),
-        helper.make_node("Relu", ["b2"], ["r2"], name="/r2"),
-    ] + pooled_classifier("r2"), [vi("image", F, ["N", 8, 8])],
-        [vi("logits", F, ["N", 10])],
+    ] + head + pooled_classifier("d2" if training else "r2"),
+        [vi("image", F, ["N", 8, 8])], [vi("logits", F, ["N", 10])],
         [init("shape", np.array([-1, 1, 8, 8], np.int64)),
          init("c1.w", he((16, 1, 3, 3), 9))] + bn("bn1", 16) +
         [init("c2.w", he((24, 16, 3, 3), 144))] + bn("bn2", 24) +
         [init("fc.w", he((10, 24), 24)),
-         init("fc.b", np.zeros(10, np.float32))])
+         init("fc.b", np.zeros(10, np.float32))] + inits)
+
+
+@model
+def cnn_bn_pool_digits(path):
+    # As an eval-mode export has it.
+    return bn_pool_cnn(training=False)
+
+
+@model
+def cnn_bn_train_digits(path):
+    # As a TrainingMode.TRAINING export has it: batch statistics, running
+    # statistics updated, Dropout.
+    return bn_pool_cnn(training=True)
 
 
 @model

@@ -376,6 +376,12 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethod
   let results = (outs MPC_FloatTensor:$output, MPC_FloatTensor:$running_mean,
                       MPC_FloatTensor:$running_variance);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    /// The gradient rule with batch statistics (`training`).
+    ::mlir::LogicalResult buildTrainingGradients(
+        ::mlir::OpBuilder &b, ::mlir::Value dy,
+        ::llvm::SmallVectorImpl<::mlir::Value> &out);
+  }];
 }
 
 def MPC_SoftmaxCrossEntropyLossOp
@@ -401,6 +407,24 @@ def MPC_NegativeLogLikelihoodLossOp
                        OptionalAttr<I64Attr>:$ignore_index,
                        MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$loss);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_GatherGradOp : MPC_AccumulatingOp<"gather_grad"> {
+  let summary = "gradient of a gather with respect to its table: scatter-add";
+  let description = [{
+    The transpose of gathering along the middle dim: for a gather of
+    `num_rows` rows, `grad` is [O, K, I] (O the dims before the gathered
+    axis, K the indices, I the dims after it) and the result [O, num_rows,
+    I] is zero but for `result[o, indices[k], i] += grad[o, k, i]`, rows
+    gathered several times accumulating every gradient (an embedding's
+    repeated tokens). Negative indices count from the end; an index out
+    of range adds nothing. The gradient rule of `mpc.gather` reshapes to
+    and from this form.
+  }];
+  let arguments = (ins MPC_FloatTensor:$grad, MPC_IndexTensor:$indices,
+                       I64Attr:$num_rows, MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$table_grad);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
@@ -527,10 +551,23 @@ def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
 
 def MPC_DropoutOp : MPC_ComputeOp<"dropout", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "dropout; identity with an all-true mask unless `training`";
+  let description = [{
+    With `training`, element i is kept with probability 1 - `ratio` and
+    scaled by 1 / (1 - ratio). The mask is a counter-based random function
+    of (`key`, `stream`, i): SplitMix64's output function over the
+    element's linear index, offset by the key and the stream. A training
+    program passes a key that changes every step (from its seed and step
+    count, both training state) and gives each Dropout its own `stream`,
+    so masks differ per step and per layer, and a resumed run draws the
+    same masks as an uninterrupted one. `seed` is ONNX's attribute, kept
+    for the record: the training program's seed decides.
+  }];
   let arguments = (ins MPC_FloatTensor:$input,
+                       Optional<0DTensorOf<[I64]>>:$key,
                        DefaultValuedAttr<F32Attr, "0.5">:$ratio,
                        UnitAttr:$training,
                        OptionalAttr<I64Attr>:$seed,
+                       DefaultValuedAttr<I64Attr, "0">:$stream,
                        MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$output, MPC_BoolTensor:$mask);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
@@ -603,7 +640,7 @@ def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze", [DeclareOpInterfaceMethods<MPC_Gra
   let hasFolder = 1;
 }
 
-def MPC_GatherOp : MPC_DataOp<"gather"> {
+def MPC_GatherOp : MPC_DataOp<"gather", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "gather slices along `axis`; negative indices count from the end";
   let arguments = (ins MPC_Tensor:$input, MPC_IndexTensor:$indices,
                        DefaultValuedAttr<I64Attr, "0">:$axis);
