@@ -78,6 +78,12 @@ if ptxas:
 
 if python_has("torch"):
     config.available_features.add("torch")
+if python_has("torchvision"):
+    config.available_features.add("torchvision")
+# The real Fashion-MNIST, Debian's dataset-fashion-mnist.
+if os.path.isfile("/usr/share/datasets/fashion-mnist/"
+                  "train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 

@@ -303,6 +303,20 @@ class Program:
     def outputs(self):
         return _signature(self.path, "outputs")
 
+    @property
+    def state(self):
+        """{slot: (dtype, shape)} of a training binary's state: "param:NAME"
+        (trained weights), optimizer slots, "stat:NAME" (BatchNorm running
+        statistics), counters."""
+        return _signature(self.path, "training state")
+
+    @property
+    def parameters(self):
+        """{name: shape} of the weights a training binary trains."""
+        return {name[len("param:"):]: shape
+                for name, (_, shape) in self.state.items()
+                if name.startswith("param:")}
+
     def infer(self, *args, verbose=False, device=None, **named):
         """Runs an inference build on numpy arrays (positional in input
         order, or by name) and returns {output name: array}. Inputs whose

@@ -262,6 +262,39 @@ def test_from_torch_exports_a_trainable_model(tmp_path):
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
+def test_from_torch_training_export_keeps_every_parameter(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    # Two fresh LayerNorms have equal weights and biases, which an
+    # eval-mode export merges into one initializer; BatchNorm and Dropout
+    # keep their training forms.
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
+        torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 8),
+        torch.nn.LayerNorm(8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 8),
+        torch.nn.LayerNorm(8), torch.nn.Linear(8, 3))
+    module.eval()
+    path = mpc.from_torch(module, torch.zeros(2, 1, 4, 4), tmp_path / "m.onnx")
+    assert not module.training  # the module's mode is left as it was
+    model = onnx.load(str(path))
+    ops = {n.op_type: n for n in model.graph.node}
+    bn = {a.name: a.i for a in ops["BatchNormalization"].attribute}
+    assert bn.get("training_mode") == 1
+    assert "Dropout" in ops
+    program = mpc.compile(path, precision="bf16", batch_size=2)
+    trained = sum(int(np.prod(shape)) for shape in program.parameters.values())
+    assert trained == sum(p.numel() for p in module.parameters())
+    stats = [n for n in program.state if n.startswith("stat:")]
+    assert len(stats) == 2  # BatchNorm's running mean and variance
+    # For inference, the eval-mode export.
+    module.train()
+    infer_path = mpc.from_torch(module, torch.zeros(2, 1, 4, 4),
+                                tmp_path / "i.onnx", training=False)
+    assert module.training
+    assert "Dropout" not in {n.op_type for n in onnx.load(str(infer_path))
+                             .graph.node}
+
+
 # --- command line -----------------------------------------------------------
 
 def run_cli(*args):

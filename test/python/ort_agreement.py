@@ -55,13 +55,17 @@ def check(name, ok, detail=""):
 
 
 def run_ort(node_modules, model, inputs, work, repeat=0):
-    """Outputs of onnxruntime-node for `inputs` (name -> float32 array),
-    and the printed latency line when repeat > 0."""
+    """Outputs of onnxruntime-node for `inputs` (name -> float32 array, or
+    int64 for integer arrays), and the printed latency line when
+    repeat > 0."""
     request = {"inputs": {}, "output_dir": work, "repeat": repeat}
     for name, value in inputs.items():
-        path = os.path.join(work, name + ".in.f32")
-        np.ascontiguousarray(value, np.float32).tofile(path)
-        request["inputs"][name] = {"shape": list(value.shape), "file": path}
+        dtype = (np.int64 if np.issubdtype(np.asarray(value).dtype, np.integer)
+                 else np.float32)
+        path = os.path.join(work, name + ".in")
+        np.ascontiguousarray(value, dtype).tofile(path)
+        request["inputs"][name] = {"shape": list(value.shape), "file": path,
+                                   "dtype": np.dtype(dtype).name}
     request_path = os.path.join(work, "request.json")
     with open(request_path, "w") as f:
         json.dump(request, f)

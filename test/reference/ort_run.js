@@ -3,9 +3,10 @@
 //
 //   node ort_run.js MODEL.onnx REQUEST.json
 //
-// REQUEST.json: {"inputs": {NAME: {"shape": [...], "file": "x.f32"}},
+// REQUEST.json: {"inputs": {NAME: {"shape": [...], "file": "x.f32",
+//                                   "dtype": "float32" | "int64"}},
 //                "repeat": N, "output_dir": DIR}
-// Inputs are raw little-endian float32 files. Each output is written to
+// Inputs are raw little-endian float32 (or int64: token ids) files. Each output is written to
 // DIR/NAME.f32 with DIR/outputs.json listing shapes; with repeat > 0 the
 // mean latency of `repeat` further runs is printed as "latency: X ms".
 // onnxruntime-node is found through NODE_PATH (scripts/reference.sh
@@ -24,6 +25,12 @@ async function main() {
   const feeds = {};
   for (const [name, input] of Object.entries(request.inputs)) {
     const bytes = fs.readFileSync(input.file);
+    if (input.dtype === 'int64') {
+      const data = new BigInt64Array(bytes.buffer.slice(
+          bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      feeds[name] = new ort.Tensor('int64', data, input.shape);
+      continue;
+    }
     const data = new Float32Array(bytes.buffer, bytes.byteOffset,
                                   bytes.byteLength / 4);
     feeds[name] = new ort.Tensor('float32', Float32Array.from(data),
