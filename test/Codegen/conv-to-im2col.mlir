@@ -24,3 +24,25 @@ func.func @conv_dynamic(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %o: te
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) outs(%o : tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
   return %r : tensor<?x4x6x6xf32>
 }
+
+// -----
+
+// Dilated NCHW (the weight gradient of a strided convolution is one):
+// upstream's rewrite takes no dilations, mpc's own keeps the same two ops
+// with the taps 2 apart in the copy's map; bf16 operands widen to the f32
+// accumulator in the contraction.
+// CHECK-DAG: #[[COLS_MAP:.+]] = affine_map<(d0, d1, d2) -> (d0, d1 floordiv 9, d2 floordiv 5 + ((d1 mod 9) floordiv 3) * 2, d2 mod 5 + (d1 mod 3) * 2)>
+// CHECK-LABEL: func.func @conv_nchw_dilated
+// CHECK: %[[FILTER:.+]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<8x4x3x3xbf16> into tensor<8x36xbf16>
+// CHECK: %[[OUT:.+]] = tensor.collapse_shape %arg2 {{\[}}[0], [1], [2, 3]] : tensor<1x8x5x5xf32> into tensor<1x8x25xf32>
+// CHECK: %[[COLS:.+]] = linalg.generic {indexing_maps = [#[[COLS_MAP]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg0 : tensor<1x4x9x9xbf16>) outs(%{{.+}} : tensor<1x36x25xbf16>)
+// CHECK: %[[MM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[FILTER]], %[[COLS]] : tensor<8x36xbf16>, tensor<1x36x25xbf16>) outs(%[[OUT]] : tensor<1x8x25xf32>)
+// CHECK: arith.extf %{{.+}} : bf16 to f32
+// CHECK: arith.extf %{{.+}} : bf16 to f32
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.expand_shape %[[MM]] {{.*}} into tensor<1x8x5x5xf32>
+func.func @conv_nchw_dilated(%x: tensor<1x4x9x9xbf16>, %w: tensor<8x4x3x3xbf16>, %o: tensor<1x8x5x5xf32>) -> tensor<1x8x5x5xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x4x9x9xbf16>, tensor<8x4x3x3xbf16>) outs(%o : tensor<1x8x5x5xf32>) -> tensor<1x8x5x5xf32>
+  return %r : tensor<1x8x5x5xf32>
+}
