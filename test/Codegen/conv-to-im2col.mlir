@@ -1,15 +1,22 @@
 // RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-conv-to-im2col))' | FileCheck %s
 
-// NCHW: the filter becomes a 4 x 27 matrix, the image a 2 x 27 x 36
-// im2col tensor (27 = 3 channels x 3 x 3 taps, 36 = 6 x 6 output pixels),
-// and the convolution a contraction over the 27.
+// NCHW, a batch: the filter becomes a 4 x 27 matrix, the images one
+// 27 x 72 im2col matrix (27 = 3 channels x 3 x 3 taps, 72 = 2 images x
+// 6 x 6 output pixels), and the convolution one matmul over the 27 into
+// [4, 72], with the accumulator transposed from NCHW to [F, N, OH, OW]
+// and back.
+// CHECK-DAG: #[[FIELDS:.+]] = affine_map<(d0, d1) -> (d1 floordiv 36, d0 floordiv 9, (d1 mod 36) floordiv 6 + (d0 mod 9) floordiv 3, d1 mod 6 + d0 mod 3)>
 // CHECK-LABEL: func.func @conv_nchw
-// CHECK: tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<4x3x3x3xf32> into tensor<4x27xf32>
-// CHECK: %[[COLS:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x3x8x8xf32>) outs(%{{.*}} : tensor<2x27x36xf32>)
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %[[COLS]] : tensor<4x27xf32>, tensor<2x27x36xf32>)
+// CHECK: %[[FILTER:.+]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<4x3x3x3xf32> into tensor<4x27xf32>
+// CHECK: %[[COLS:.*]] = linalg.generic {indexing_maps = [#[[FIELDS]], #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%arg0 : tensor<2x3x8x8xf32>) outs(%{{.*}} : tensor<27x72xf32>)
+// CHECK: %[[FN:.+]] = linalg.transpose ins(%arg2 : tensor<2x4x6x6xf32>) outs(%{{.+}} : tensor<4x2x6x6xf32>) permutation = [1, 0, 2, 3]
+// CHECK: %[[ACC:.+]] = tensor.collapse_shape %[[FN]] {{\[}}[0], [1, 2, 3]] : tensor<4x2x6x6xf32> into tensor<4x72xf32>
+// CHECK: %[[MM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%[[FILTER]], %[[COLS]] : tensor<4x27xf32>, tensor<27x72xf32>) outs(%[[ACC]] : tensor<4x72xf32>)
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: tensor.expand_shape {{.*}} into tensor<2x4x6x6xf32>
+// CHECK: %[[E:.+]] = tensor.expand_shape %[[MM]] {{.*}} into tensor<4x2x6x6xf32>
+// CHECK: %[[Y:.+]] = linalg.transpose ins(%[[E]] : tensor<4x2x6x6xf32>) outs(%{{.+}} : tensor<2x4x6x6xf32>) permutation = [1, 0, 2, 3]
+// CHECK: return %[[Y]]
 func.func @conv_nchw(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %o: tensor<2x4x6x6xf32>) -> tensor<2x4x6x6xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>) outs(%o : tensor<2x4x6x6xf32>) -> tensor<2x4x6x6xf32>
   return %r : tensor<2x4x6x6xf32>
