@@ -430,6 +430,52 @@ def batchnorm_training_cases(m):
                 0.8 * r + 0.2 * stats(p)[i].reshape(-1))
 
 
+def avgpool2d(x, kernel, strides, pads, ceil=False, include_pad=False):
+    """ONNX AveragePool in fp64: windows over the zero-padded input, each
+    divided by its elements inside the input (or the padded input with
+    count_include_pad), never counting ceil_mode's extra part."""
+    n, c, h, w = x.shape
+    size = [h, w]
+    out = []
+    for i in range(2):
+        span = size[i] + pads[i] + pads[i + 2] - kernel[i]
+        o = (-(-span // strides[i]) if ceil else span // strides[i]) + 1
+        if ceil and (o - 1) * strides[i] >= size[i] + pads[i]:
+            o -= 1
+        out.append(o)
+    y = np.zeros((n, c, out[0], out[1]))
+    for oh in range(out[0]):
+        for ow in range(out[1]):
+            r0, c0 = oh * strides[0] - pads[0], ow * strides[1] - pads[1]
+            lo = (-pads[0], -pads[1]) if include_pad else (0, 0)
+            hi = ((h + pads[2], w + pads[3]) if include_pad else (h, w))
+            rows = range(max(r0, lo[0]), min(r0 + kernel[0], hi[0]))
+            cols = range(max(c0, lo[1]), min(c0 + kernel[1], hi[1]))
+            total = 0.0
+            for r in rows:
+                for q in cols:
+                    if 0 <= r < h and 0 <= q < w:
+                        total = total + x[:, :, r, q]
+            y[:, :, oh, ow] = total / (len(rows) * len(cols))
+    return y
+
+
+def avgpool_cases(m):
+    """AveragePool: overlapping windows, padding counted and not, ceil_mode
+    (its extra window part never counted), strides."""
+    for name, shape, kernel, strides, pads, ceil, include in (
+            ("ap_overlap", (2, 3, 5, 5), (3, 3), (1, 1), (0, 0, 0, 0), 0, 0),
+            ("ap_pad", (1, 2, 5, 6), (3, 3), (2, 2), (1, 1, 1, 1), 0, 0),
+            ("ap_pad_count", (1, 2, 5, 6), (3, 3), (2, 2), (1, 1, 1, 1), 0, 1),
+            ("ap_ceil", (1, 2, 6, 7), (2, 3), (2, 2), (0, 1, 0, 0), 1, 0),
+            ("ap_ceil_count", (1, 2, 6, 7), (3, 3), (2, 2), (1, 1, 1, 1), 1, 1)):
+        m.case("AveragePool", [m.param(name, shape)],
+               lambda p, n=name, k=kernel, s=strides, q=pads, c=ceil,
+               i=include: avgpool2d(p[n].astype(np.float64), k, s, q, c, i),
+               kernel_shape=list(kernel), strides=list(strides),
+               pads=list(pads), ceil_mode=ceil, count_include_pad=include)
+
+
 def gather_cases(m):
     """Gather of a trainable table (an embedding): repeated and negative
     indices accumulate into their rows, on axis 0 and on a middle axis."""
@@ -541,6 +587,7 @@ def main():
                              (batchnorm_cases, 17),
                              (batchnorm_training_cases, 17),
                              (gather_cases, 17),
+                             (avgpool_cases, 17),
                              (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
                              (hard_activation_cases, 17),

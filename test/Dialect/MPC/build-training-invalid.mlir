@@ -2,14 +2,13 @@
 
 // An op on the path from a parameter to the loss without a gradient rule.
 module {
-  mpc.parameter @w trainable = dense<1.0> : tensor<2x3x4x4xf32>
-  func.func @main(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x2x2xf32> {
-    %w = mpc.get_parameter @w : tensor<2x3x4x4xf32>
-    %m = mpc.mul %x, %w : (tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  mpc.parameter @w trainable = dense<1.0> : tensor<2x3x3x3xf32>
+  func.func @main(%x: tensor<1x2x3x3xf32>) -> tensor<1x3x5x5xf32> {
+    %w = mpc.get_parameter @w : tensor<2x3x3x3xf32>
     // The error is on the node's copy in @train_step, located by its name.
-    // expected-error @unknown {{node 'pool1' (mpc.average_pool) lies between a trainable parameter and the loss but has no gradient rule}}
-    %c = mpc.average_pool %m {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3x4x4xf32>) -> tensor<2x3x2x2xf32> loc("pool1")
-    return %c : tensor<2x3x2x2xf32>
+    // expected-error @unknown {{node 'deconv1' (mpc.conv_transpose) lies between a trainable parameter and the loss but has no gradient rule}}
+    %c = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>} : (tensor<1x2x3x3xf32>, tensor<2x3x3x3xf32>) -> tensor<1x3x5x5xf32> loc("deconv1")
+    return %c : tensor<1x3x5x5xf32>
   }
 }
 
@@ -236,5 +235,31 @@ module {
     // expected-error @+1 {{mpc-build-training: running statistic 's' of (mpc.batch_norm) is also a trainable weight}}
     %y:3 = mpc.batch_norm %x, %s, %s, %s, %s {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
     return %y#0 : tensor<2x3xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<1x2x8xf32>
+  func.func @main(%x: tensor<1x2x8xf32>) -> tensor<1x2x4xf32> {
+    %w = mpc.get_parameter @w : tensor<1x2x8xf32>
+    %a = mpc.add %x, %w : (tensor<1x2x8xf32>, tensor<1x2x8xf32>) -> tensor<1x2x8xf32>
+    // expected-error @+1 {{'mpc.average_pool' op gradient of average pooling with 1 spatial dims is not implemented (2-d only)}}
+    %y = mpc.average_pool %a {kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>} : (tensor<1x2x8xf32>) -> tensor<1x2x4xf32>
+    return %y : tensor<1x2x4xf32>
+  }
+}
+
+// -----
+
+module {
+  mpc.parameter @w trainable = dense<1.0> : tensor<1x2x4x4xf32>
+  func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+    %w = mpc.get_parameter @w : tensor<1x2x4x4xf32>
+    %a = mpc.add %x, %w : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+    // expected-error @+1 {{'mpc.average_pool' op gradient of average pooling with auto_pad is not implemented (explicit pads only)}}
+    %y = mpc.average_pool %a {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, auto_pad = #mpc<auto_pad same_upper>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+    return %y : tensor<1x2x4x4xf32>
   }
 }

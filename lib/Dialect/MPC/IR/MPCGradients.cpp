@@ -935,6 +935,74 @@ LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
   return success();
 }
 
+LogicalResult AveragePoolOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                            SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  auto inputType = tensorTypeOf(getInput());
+  if (inputType.getRank() != 4)
+    return emitOpError("gradient of average pooling with ")
+           << inputType.getRank() - 2
+           << " spatial dims is not implemented (2-d only)";
+  if (getAutoPad() != AutoPad::NotSet)
+    return emitOpError("gradient of average pooling with auto_pad is not "
+                       "implemented (explicit pads only)");
+  // y = (sum of the window) / count, count per output position: the
+  // window's elements inside the input, or inside the padded input with
+  // count_include_pad (never the part ceil_mode adds past the padding,
+  // as ONNX and PyTorch count). The sum is a depthwise convolution with a
+  // ones kernel; its input gradient, of dy / count, is the pooling's.
+  Location loc = getLoc();
+  Value dy = grads[0];
+  auto outType = tensorTypeOf(getOutput());
+  ArrayRef<int64_t> kernel = getKernelShape(), strides = getStrides(),
+                    pads = getPads();
+  int64_t channels = inputType.getDimSize(1);
+  SmallVector<int64_t> convPads(pads);
+  SmallVector<SmallVector<double>> counts(2);
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t size = inputType.getDimSize(i + 2);
+    int64_t outSize = outType.getDimSize(i + 2);
+    // ceil_mode: the last window may reach past the end padding.
+    int64_t reach = (outSize - 1) * strides[i] + kernel[i];
+    convPads[i + 2] = std::max(pads[i + 2], reach - size - pads[i]);
+    int64_t low = getCountIncludePad() ? -pads[i] : 0;
+    int64_t high = getCountIncludePad() ? size + pads[i + 2] : size;
+    for (int64_t o = 0; o < outSize; ++o) {
+      int64_t begin = o * strides[i] - pads[i];
+      int64_t inside = std::min(begin + kernel[i], high) - std::max(begin, low);
+      counts[i].push_back(double(std::max<int64_t>(inside, 1)));
+    }
+  }
+  SmallVector<float> reciprocal;
+  for (double rows : counts[0])
+    for (double cols : counts[1])
+      reciprocal.push_back(float(1.0 / (rows * cols)));
+  Type element = getElementTypeOrSelf(dy);
+  auto countType = RankedTensorType::get(
+      {1, 1, outType.getDimSize(2), outType.getDimSize(3)}, b.getF32Type());
+  Value scale = ConstantOp::create(
+      b, loc, DenseElementsAttr::get(countType, ArrayRef<float>(reciprocal)));
+  if (!element.isF32())
+    scale = ConvertOp::create(
+        b, loc, RankedTensorType::get(countType.getShape(), element), scale);
+  Value ones = ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({channels, 1, kernel[0], kernel[1]}, element),
+          b.getFloatAttr(element, 1.0)));
+  auto sum = ConvOp::create(b, loc, getInput(), ones, /*bias=*/nullptr,
+                            kernel, strides, convPads,
+                            ArrayRef<int64_t>{1, 1}, channels, AutoPad::NotSet,
+                            nullptr);
+  SmallVector<Value> convGrads;
+  if (failed(sum.buildGradients(b, mul(b, loc, dy, scale), convGrads)))
+    return failure();
+  // Only the input's: the ones kernel and the forward sum are dead.
+  out.push_back(convGrads[0]);
+  return success();
+}
+
 LogicalResult MaxPoolOp::buildGradients(OpBuilder &b, ValueRange grads,
                                         SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))

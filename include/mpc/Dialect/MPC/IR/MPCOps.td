@@ -274,7 +274,7 @@ def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool", [DeclareOpInterfaceMethods<MPC_Gra
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool"> {
+def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_FloatTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape,
                        DenseI64ArrayAttr:$strides,
