@@ -9,10 +9,14 @@
    decay 0.01), batch 32, same epochs; validation accuracy of each, and the
    largest gap to PyTorch (goal: within 2 points).
 2. Step time: training steps per second of mpc (fp32, bf16) and PyTorch
-   (fp32, torch.autocast bf16) on the digits MLP and a wider MLP
-   (512-1024-1024-10, batch 128, synthetic data), measured in one run and
-   reported as ratios (goals: mpc fp32 no slower than PyTorch fp32; mpc
-   bf16 at least 4x PyTorch's CPU autocast bf16).
+   (fp32, torch.autocast bf16) on the digits MLP, a wider MLP
+   (512-1024-1024-10, batch 128, synthetic data), the Fashion-MNIST CNN
+   example (examples/cnn_fashion_mnist, batch 64, the real images when
+   dataset-fashion-mnist is installed) and the text classifier of
+   test/python/train_families.py (embeddings + 2-layer TransformerEncoder,
+   batch 32), measured in one run and reported as ratios (goals: mpc fp32
+   no slower than PyTorch fp32 -- for the CNN too; mpc bf16 at least 4x
+   PyTorch's CPU autocast bf16).
 
 Needs Debian's python3-torch; without it the script says so and exits 0.
 """
@@ -114,6 +118,52 @@ def torch_train(model, x, y, epochs, batch, lr, seed, autocast=False,
     return (done - timed_from) / (time.perf_counter() - start)
 
 
+def model_family_cases(work, rng):
+    """The Fashion-MNIST CNN example and the text classifier: exported by
+    mpc.from_torch in training mode, each PyTorch run from the same
+    seeded initialisation."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    sys.path.insert(0, os.path.join(ROOT, "examples", "cnn_fashion_mnist"))
+    sys.path.insert(0, os.path.join(ROOT, "test", "python"))
+    import mpc
+    import make_model as cnn_example
+    import train_families
+
+    def seeded(build):
+        def make():
+            torch.manual_seed(0)
+            return build()
+        return make
+
+    cases = []
+    cnn = os.path.join(work, "cnn_fashion_mnist.onnx")
+    mpc.from_torch(seeded(cnn_example.model)(), torch.zeros(2, 1, 28, 28), cnn,
+                   input_names=["image"], output_names=["logits"])
+    fashion = "/usr/share/datasets/fashion-mnist"
+    if os.path.isdir(fashion):
+        (cx, cy), _ = train_families.fashion_mnist(fashion, 4096, 1)
+    else:
+        cx = rng.normal(size=(4096, 1, 28, 28)).astype(np.float32)
+        cy = rng.integers(0, 10, 4096).astype(np.int64)
+    np.save(os.path.join(work, "cx.npy"), cx)
+    np.save(os.path.join(work, "cy.npy"), cy)
+    cases.append(("Fashion-MNIST CNN, b64", cnn, seeded(cnn_example.model),
+                  cx, cy, os.path.join(work, "cx.npy"),
+                  os.path.join(work, "cy.npy"), 64))
+    text = os.path.join(work, "text.onnx")
+    mpc.from_torch(seeded(train_families.TextClassifier)(),
+                   torch.zeros(2, 16, dtype=torch.int64), text,
+                   input_names=["ids"], output_names=["logits"])
+    tx, ty = train_families.token_task(4096, 0)
+    np.save(os.path.join(work, "tx.npy"), tx)
+    np.save(os.path.join(work, "ty.npy"), ty)
+    cases.append(("text transformer, b32", text,
+                  seeded(train_families.TextClassifier), tx, ty,
+                  os.path.join(work, "tx.npy"), os.path.join(work, "ty.npy"),
+                  32))
+    return cases
+
+
 def torch_accuracy(model, x, y):
     with torch.no_grad():
         return float((model(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
@@ -185,21 +235,24 @@ def main():
         wy = rng.integers(0, 10, 4096).astype(np.int64)
         np.save(os.path.join(work, "wx.npy"), wx)
         np.save(os.path.join(work, "wy.npy"), wy)
+        wide_layers = [("fc%d.weight" % i, "fc%d.bias" % i) for i in range(3)]
         cases = [
-            ("digits MLP, batch 32", digits, digits_layers, x_train, y_train,
-             paths[0], paths[1], 32),
+            ("digits MLP, batch 32", digits,
+             lambda: torch_mlp(initializers(digits), digits_layers), x_train,
+             y_train, paths[0], paths[1], 32),
             ("wide MLP, batch 128", wide,
-             [("fc%d.weight" % i, "fc%d.bias" % i) for i in range(3)], wx,
+             lambda: torch_mlp(initializers(wide), wide_layers), wx,
              wy, os.path.join(work, "wx.npy"), os.path.join(work, "wy.npy"),
              128),
         ]
+        cases += model_family_cases(work, rng)
         print("%-22s %10s %10s %10s %10s %9s %9s" % (
             "model", "torch fp32", "torch bf16", "mpc fp32", "mpc bf16",
             "fp32 x", "bf16 x"))
-        for name, path, layers, x, y, xp, yp, batch in cases:
+        for name, path, factory, x, y, xp, yp, batch in cases:
             rates = {}
             for autocast in (False, True):
-                model = torch_mlp(initializers(path), layers)
+                model = factory()
                 rates["torch bf16" if autocast else "torch fp32"] = torch_train(
                     model, x, y, 0, batch, 1e-3, seed=1, autocast=autocast,
                     steps=args.steps)

@@ -161,6 +161,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
 
 namespace {
 struct ConvToIm2Col : mpc::impl::MPCConvToIm2ColBase<ConvToIm2Col> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> convs;
     getOperation().walk([&](linalg::LinalgOp op) {
@@ -178,7 +179,7 @@ struct ConvToIm2Col : mpc::impl::MPCConvToIm2ColBase<ConvToIm2Col> {
       // 28 x 28 batch of 32 where one [F, N*OH*OW] matmul runs at 24.
       if (auto nchw = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
         auto type = cast<RankedTensorType>(nchw.getOutputs()[0].getType());
-        if (type.getDimSize(0) > 1 &&
+        if (mergeBatch && type.getDimSize(0) > 1 &&
             succeeded(rewriteNchwInIm2Col(rewriter, nchw, /*mergeBatch=*/true)))
           continue;
       }

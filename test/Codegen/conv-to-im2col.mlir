@@ -1,4 +1,5 @@
 // RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-conv-to-im2col))' | FileCheck %s
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-conv-to-im2col{merge-batch=false}))' | FileCheck %s --check-prefix=PERIMAGE
 
 // NCHW, a batch: the filter becomes a 4 x 27 matrix, the images one
 // 27 x 72 im2col matrix (27 = 3 channels x 3 x 3 taps, 72 = 2 images x
@@ -17,6 +18,12 @@
 // CHECK: %[[E:.+]] = tensor.expand_shape %[[MM]] {{.*}} into tensor<4x2x6x6xf32>
 // CHECK: %[[Y:.+]] = linalg.transpose ins(%[[E]] : tensor<4x2x6x6xf32>) outs(%{{.+}} : tensor<2x4x6x6xf32>) permutation = [1, 0, 2, 3]
 // CHECK: return %[[Y]]
+// Per image (the GPU's form): upstream's [N, 27, 36] fields and a
+// batched contraction.
+// PERIMAGE-LABEL: func.func @conv_nchw
+// PERIMAGE: %[[COLS:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x3x8x8xf32>) outs(%{{.*}} : tensor<2x27x36xf32>)
+// PERIMAGE: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %[[COLS]] : tensor<4x27xf32>, tensor<2x27x36xf32>)
+// PERIMAGE-NOT: linalg.transpose
 func.func @conv_nchw(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %o: tensor<2x4x6x6xf32>) -> tensor<2x4x6x6xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>) outs(%o : tensor<2x4x6x6xf32>) -> tensor<2x4x6x6xf32>
   return %r : tensor<2x4x6x6xf32>

@@ -86,8 +86,14 @@ def MPCConvToIm2Col : Pass<"mpc-conv-to-im2col", "::mlir::func::FuncOp"> {
     `mpc-cpu-tile-and-vectorize` then packs, tiles and vectorizes like any
     matmul. The copy costs one pass over the image times the kernel area;
     the scalar convolution loops it replaces ran 10-50x slower than the
-    vectorized matmul.
+    vectorized matmul. With `merge-batch` (the CPU's choice) a batch of NCHW
+    images is one matmul over all their receptive fields; the GPU keeps
+    one per image, the batched form its tensor-core mapping takes.
   }];
+  let options = [
+    Option<"mergeBatch", "merge-batch", "bool", /*default=*/"true",
+           "NCHW batches as one [F, N*OH*OW] matmul">,
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",

@@ -80,8 +80,8 @@ void mpc::buildGPUTiledLoopsPipeline(OpPassManager &pm) {
   // subset insertions leave.
   std::string stages =
       "mpc-flatten-training-state,convert-mpc-parameters-to-memref,"
-      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise,"
-      "canonicalize,mpc-reshape-empty-inits),"
+      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col{merge-batch=false},"
+      "mpc-fuse-elementwise,canonicalize,mpc-reshape-empty-inits),"
       "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
