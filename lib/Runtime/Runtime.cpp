@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
@@ -248,8 +249,16 @@ bool selectCUDA(const std::string &flag, const DeviceCode &code,
   }
 }
 
+void keepBuffersMapped() {
+  // glibc's largest mmap threshold (32 MiB on 64-bit); buffers below it
+  // come from the heap, which is never trimmed back to the system.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, -1);
+}
+
 int runInference(int argc, char **argv, const std::string &programName,
                  const EntryPoint &entry, const DeviceCode &code) {
+  keepBuffersMapped();
   const std::vector<Signature> &inputs = entry.inputs, &outputs = entry.outputs;
   try {
     std::map<std::string, std::string> files;

@@ -1027,6 +1027,7 @@ void printTrainingHelp(const TrainingProgram &program) {
 } // namespace
 
 int runTraining(int argc, char **argv, const TrainingProgram &program) {
+  keepBuffersMapped();
   try {
     Options options;
     std::vector<std::string> inputNames;

@@ -138,6 +138,12 @@ int runTraining(int argc, char **argv, const TrainingProgram &program);
 /// Writes `bytes` to `path` atomically (temporary file + rename).
 void writeFileAtomically(const std::string &path, const std::string &bytes);
 
+/// Keeps the buffers compiled functions allocate and free on every call in
+/// the process: glibc would map allocations over its threshold (128 KiB)
+/// anew and unmap them on free, so every step page-faulted its
+/// activations back in. Called once at the start of the binary.
+void keepBuffersMapped();
+
 } // namespace runtime
 } // namespace mpc
 
