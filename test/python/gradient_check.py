@@ -482,6 +482,12 @@ def gather_cases(m):
     ids = np.array([[1, 3, 1], [6, -1, 1]], np.int64)
     m.case("Gather", [m.param("embedding", (7, 4)), m.const("ids", ids)],
            lambda p: np.take(p["embedding"], ids, axis=0))
+    # One initializer read by several nodes (a tied embedding and output
+    # projection, say): one parameter, its gradients summed.
+    tied = m.param("tied", (3, 4))
+    m.case("Mul", [tied, tied], lambda p: p["tied"] * p["tied"])
+    m.case("Gather", [tied, m.const("tied_ids", np.array([2, 2, 0], np.int64))],
+           lambda p: np.take(p["tied"], [2, 2, 0], axis=0))
     cols = np.array([4, 0, 4, -2], np.int64)
     m.case("Gather", [m.param("gather_axis1", (3, 5, 2)),
                       m.const("cols", cols)],
