@@ -2129,6 +2129,17 @@ struct SoftmaxCrossEntropyLossLowering
   }
 };
 
+/// A Gather index as an `index`, negative ones counted from the end of a
+/// dim of `size`.
+static Value gatherIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  return arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
+}
+
 /// Gather along `axis`: one generic over the result reads the index
 /// (negative ones count from the end) and extracts the input element.
 struct GatherLowering : OpConversionPattern<GatherOp> {
@@ -2164,17 +2175,11 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
         ValueRange{init},
         SmallVector<AffineMap>{indexMap, rewriter.getMultiDimIdentityMap(rank)},
         iterators, "", "", [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index =
-              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
           Value size =
               ShapedType::isDynamic(axisSize)
                   ? Value(tensor::DimOp::create(b, l, input, axis))
                   : Value(arith::ConstantIndexOp::create(b, l, axisSize));
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value negative = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, index, zero);
-          index = arith::SelectOp::create(
-              b, l, negative, arith::AddIOp::create(b, l, index, size), index);
+          Value index = gatherIndex(b, l, args[0], size);
           SmallVector<Value> at;
           for (int64_t d = 0; d < axis; ++d)
             at.push_back(linalg::IndexOp::create(b, l, d));
@@ -2233,14 +2238,9 @@ struct GatherGradLowering : OpConversionPattern<GatherGradOp> {
         rewriter, loc, index(rewriter, 0), index(rewriter, count),
         index(rewriter, 1), ValueRange{table},
         [&](OpBuilder &b, Location l, Value k, ValueRange iter) {
-          Value row = arith::IndexCastOp::create(
-              b, l, b.getIndexType(),
-              tensor::ExtractOp::create(b, l, indices, ValueRange{k}));
-          Value negative = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, row, index(b, 0));
-          row = arith::SelectOp::create(
-              b, l, negative, arith::AddIOp::create(b, l, row, index(b, rows)),
-              row);
+          Value row = gatherIndex(
+              b, l, tensor::ExtractOp::create(b, l, indices, ValueRange{k}),
+              index(b, rows));
           Value inRange = arith::AndIOp::create(
               b, l,
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, row,

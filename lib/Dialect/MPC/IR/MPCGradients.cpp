@@ -825,6 +825,16 @@ LogicalResult ConvertOp::buildGradients(OpBuilder &b, ValueRange grads,
 // Normalisation, pooling, reductions
 //===----------------------------------------------------------------------===//
 
+/// 1 / sqrt(variance + epsilon), BatchNorm's normalising factor.
+static Value inverseStdDev(OpBuilder &b, Location loc, Value variance,
+                           double epsilon) {
+  Value shifted = AddOp::create(b, loc, variance,
+                                constantLike(b, loc, variance, epsilon),
+                                nullptr);
+  return DivOp::create(b, loc, constantLike(b, loc, variance, 1.0),
+                       SqrtOp::create(b, loc, shifted, nullptr), nullptr);
+}
+
 LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
                                           SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
@@ -854,15 +864,8 @@ LogicalResult BatchNormOp::buildGradients(OpBuilder &b, ValueRange grads,
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
   Value var = getVariance();
-  Value invstd = DivOp::create(
-      b, loc, constantLike(b, loc, var, 1.0),
-      SqrtOp::create(b, loc,
-                     AddOp::create(b, loc, var,
-                                   constantLike(b, loc, var,
-                                                getEpsilon().convertToDouble()),
-                                   nullptr),
-                     nullptr),
-      nullptr);
+  Value invstd =
+      inverseStdDev(b, loc, var, getEpsilon().convertToDouble());
   Value scaleInvstd = mul(b, loc, getScale(), invstd);
   out.push_back(mul(b, loc, dy, broadcastable(scaleInvstd)));
   Value xhat = mul(b, loc,
@@ -907,15 +910,8 @@ LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
   };
   Value centred = sub(x, mean(x));
   Value variance = mean(mul(b, loc, centred, centred));
-  Value rstd = DivOp::create(
-      b, loc, constantLike(b, loc, variance, 1.0),
-      SqrtOp::create(b, loc,
-                     AddOp::create(b, loc, variance,
-                                   constantLike(b, loc, variance,
-                                                getEpsilon().convertToDouble()),
-                                   nullptr),
-                     nullptr),
-      nullptr);
+  Value rstd =
+      inverseStdDev(b, loc, variance, getEpsilon().convertToDouble());
   Value xhat = mul(b, loc, centred, rstd);
   Value scale = reshapeTo(
       b, loc, getScale(),
