@@ -386,7 +386,7 @@ private:
   std::optional<size_t> trainLabelSlot, evalLabelSlot;
   std::vector<std::string> inputNames;
   int64_t batch = 0;
-  std::optional<size_t> lossScaleSlot, skippedSlot;
+  std::optional<size_t> lossScaleSlot, skippedSlot, dropoutRngSlot;
 
   std::vector<Array> state;
   std::vector<Array> batchInputs;
@@ -450,6 +450,8 @@ void Trainer::classifyEntryPoints() {
       lossScaleSlot = i;
     if (in[i].name == "skipped_steps")
       skippedSlot = i;
+    if (in[i].name == "dropout_rng")
+      dropoutRngSlot = i;
   }
   for (size_t slot : trainInputSlots)
     batchInputs.push_back(Array{in[slot].dtype, in[slot].shape,
@@ -586,13 +588,12 @@ void Trainer::initializeState() {
   // Dropout's mask counter starts at the seed's own range of 2^32 steps.
   // A new array (not the init result's storage) so that a device copy of
   // the slot is replaced.
-  for (size_t i = 0; i < numState; ++i)
-    if (program.train.inputs[i].name == "dropout_rng") {
-      Array counter{"<i8", {}, std::vector<char>(8)};
-      int64_t value = int64_t(seed << 32);
-      std::memcpy(counter.data.data(), &value, 8);
-      state[i] = std::move(counter);
-    }
+  if (dropoutRngSlot) {
+    Array counter{"<i8", {}, std::vector<char>(8)};
+    int64_t value = int64_t(seed << 32);
+    std::memcpy(counter.data.data(), &value, 8);
+    state[*dropoutRngSlot] = std::move(counter);
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -2218,12 +2218,9 @@ struct GatherGradLowering : OpConversionPattern<GatherGradOp> {
     int64_t inner = gradType.getDimSize(2);
     int64_t rows = resultType.getDimSize(1);
     Type acc = mathType(accumulatorType(op, gradType.getElementType()));
-    Value zero = floatConstant(rewriter, loc, acc, 0.0);
-    Value table = linalg::FillOp::create(
-                      rewriter, loc, ValueRange{zero},
-                      ValueRange{tensor::EmptyOp::create(
-                          rewriter, loc, resultType.getShape(), acc)})
-                      .getResult(0);
+    Value table = zeroAccumulator(
+        rewriter, loc, RankedTensorType::get(resultType.getShape(), acc),
+        getAsIndexOpFoldResult(op.getContext(), resultType.getShape()));
     auto sliceType = RankedTensorType::get({outer, inner}, acc);
     auto gradSliceType =
         RankedTensorType::get({outer, inner}, gradType.getElementType());
@@ -2284,14 +2281,9 @@ struct GatherGradLowering : OpConversionPattern<GatherGradOp> {
               });
           scf::YieldOp::create(b, l, added.getResult(0));
         });
-    Value result = loop.getResult(0);
-    if (acc != resultType.getElementType())
-      result = mapGeneric(rewriter, loc, result, resultType.getElementType(),
-                          {result}, {rewriter.getMultiDimIdentityMap(3)},
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return convertScalar(b, l, a[0],
-                                                 resultType.getElementType());
-                          });
+    Value result = roundTo(rewriter, op, loop.getResult(0), resultType);
+    if (!result)
+      return failure();
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -69,6 +69,23 @@ LogicalResult requireStatic(Operation *op) {
   return success();
 }
 
+/// The windowed ops' rules (convolution, pooling) cover 2 spatial dims
+/// with explicit pads; other forms are errors naming `what` and the form.
+static LogicalResult requireExplicit2d(Operation *op, Value input,
+                                       AutoPad autoPad, StringRef what) {
+  if (failed(requireStatic(op)))
+    return failure();
+  int64_t rank = tensorTypeOf(input).getRank();
+  if (rank != 4)
+    return op->emitOpError("gradient of ")
+           << what << " with " << rank - 2
+           << " spatial dims is not implemented (2-d only)";
+  if (autoPad != AutoPad::NotSet)
+    return op->emitOpError("gradient of ")
+           << what << " with auto_pad is not implemented (explicit pads only)";
+  return success();
+}
+
 SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
   SmallVector<int64_t> inverse(perm.size());
   for (auto [i, p] : llvm::enumerate(perm))
@@ -299,16 +316,10 @@ static Value insertZeros(OpBuilder &b, Location loc, Value value,
 
 LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
-  if (failed(requireStatic(*this)))
+  if (failed(requireExplicit2d(*this, getInput(), getAutoPad(),
+                               "a convolution")))
     return failure();
   auto inputType = tensorTypeOf(getInput());
-  if (inputType.getRank() != 4)
-    return emitOpError("gradient of a convolution with ")
-           << inputType.getRank() - 2
-           << " spatial dims is not implemented (2-d only)";
-  if (getAutoPad() != AutoPad::NotSet)
-    return emitOpError("gradient of a convolution with auto_pad is not "
-                       "implemented (explicit pads only)");
   Location loc = getLoc();
   Value dy = grads[0];
   auto weightType = tensorTypeOf(getWeight());
@@ -825,6 +836,25 @@ LogicalResult ConvertOp::buildGradients(OpBuilder &b, ValueRange grads,
 // Normalisation, pooling, reductions
 //===----------------------------------------------------------------------===//
 
+/// The input gradient of a normalisation xhat = (x - mean) rstd over
+/// `axes`, given dxhat: rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+/// (LayerNorm over its normalised dims, BatchNorm with batch statistics
+/// over all but the channel's).
+static Value normalizedInputGradient(OpBuilder &b, Location loc, Value xhat,
+                                     Value dxhat, Value rstd,
+                                     ArrayRef<int64_t> axes) {
+  auto sub = [&](Value l, Value r) {
+    return Value(SubOp::create(b, loc, l, r, nullptr));
+  };
+  auto mean = [&](Value v) {
+    return Value(ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true,
+                                      nullptr));
+  };
+  return mul(b, loc, rstd,
+             sub(sub(dxhat, mean(dxhat)),
+                 mul(b, loc, xhat, mean(mul(b, loc, dxhat, xhat)))));
+}
+
 /// 1 / sqrt(variance + epsilon), BatchNorm's normalising factor.
 static Value inverseStdDev(OpBuilder &b, Location loc, Value variance,
                            double epsilon) {
@@ -901,14 +931,11 @@ LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
     axes.push_back(d);
   SmallVector<int64_t> perChannel(rank, 1);
   perChannel[1] = type.getDimSize(1);
-  auto sub = [&](Value l, Value r) {
-    return Value(SubOp::create(b, loc, l, r, nullptr));
-  };
   auto mean = [&](Value v) {
     return Value(ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true,
                                       nullptr));
   };
-  Value centred = sub(x, mean(x));
+  Value centred = SubOp::create(b, loc, x, mean(x), nullptr);
   Value variance = mean(mul(b, loc, centred, centred));
   Value rstd =
       inverseStdDev(b, loc, variance, getEpsilon().convertToDouble());
@@ -916,10 +943,8 @@ LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
   Value scale = reshapeTo(
       b, loc, getScale(),
       RankedTensorType::get(perChannel, getElementTypeOrSelf(getScale())));
-  Value dxhat = mul(b, loc, dy, scale);
-  out.push_back(mul(b, loc, rstd,
-                    sub(sub(dxhat, mean(dxhat)),
-                        mul(b, loc, xhat, mean(mul(b, loc, dxhat, xhat))))));
+  out.push_back(normalizedInputGradient(b, loc, xhat, mul(b, loc, dy, scale),
+                                        rstd, axes));
   out.push_back(ReduceSumOp::create(b, loc, mul(b, loc, dy, xhat), axes,
                                     /*keepdims=*/false, nullptr));
   out.push_back(ReduceSumOp::create(b, loc, dy, axes, /*keepdims=*/false,
@@ -933,16 +958,10 @@ LogicalResult BatchNormOp::buildTrainingGradients(OpBuilder &b, Value dy,
 
 LogicalResult AveragePoolOp::buildGradients(OpBuilder &b, ValueRange grads,
                                             SmallVectorImpl<Value> &out) {
-  if (failed(requireStatic(*this)))
+  if (failed(requireExplicit2d(*this, getInput(), getAutoPad(),
+                               "average pooling")))
     return failure();
   auto inputType = tensorTypeOf(getInput());
-  if (inputType.getRank() != 4)
-    return emitOpError("gradient of average pooling with ")
-           << inputType.getRank() - 2
-           << " spatial dims is not implemented (2-d only)";
-  if (getAutoPad() != AutoPad::NotSet)
-    return emitOpError("gradient of average pooling with auto_pad is not "
-                       "implemented (explicit pads only)");
   // y = (sum of the window) / count, count per output position: the
   // window's elements inside the input, or inside the padded input with
   // count_include_pad (never the part ceil_mode adds past the padding,
@@ -1001,16 +1020,10 @@ LogicalResult AveragePoolOp::buildGradients(OpBuilder &b, ValueRange grads,
 
 LogicalResult MaxPoolOp::buildGradients(OpBuilder &b, ValueRange grads,
                                         SmallVectorImpl<Value> &out) {
-  if (failed(requireStatic(*this)))
+  if (failed(requireExplicit2d(*this, getInput(), getAutoPad(),
+                               "max pooling")))
     return failure();
   auto inputType = tensorTypeOf(getInput());
-  if (inputType.getRank() != 4)
-    return emitOpError("gradient of max pooling with ")
-           << inputType.getRank() - 2
-           << " spatial dims is not implemented (2-d only)";
-  if (getAutoPad() != AutoPad::NotSet)
-    return emitOpError("gradient of max pooling with auto_pad is not "
-                       "implemented (explicit pads only)");
   // The gradient goes to the first maximum of each window in scan order,
   // as PyTorch routes it: for each window position (i, j), the strided
   // slice of the (-inf padded) input that position reads equals the output
@@ -1085,19 +1098,10 @@ LogicalResult LayerNormOp::buildGradients(OpBuilder &b, ValueRange grads,
   if (axis < 0)
     axis += rank;
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
-  auto sub = [&](Value l, Value r) {
-    return Value(SubOp::create(b, loc, l, r, nullptr));
-  };
-  auto mean = [&](Value v) {
-    return Value(ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true,
-                                      nullptr));
-  };
-  Value xhat = mul(b, loc, sub(x, getMean()), getInvStdDev());
-  Value dxhat = mul(b, loc, g, getScale());
-  Value dx = mul(b, loc, getInvStdDev(),
-                 sub(sub(dxhat, mean(dxhat)),
-                     mul(b, loc, xhat, mean(mul(b, loc, dxhat, xhat)))));
-  out.push_back(dx);
+  Value xhat = mul(b, loc, SubOp::create(b, loc, x, getMean(), nullptr),
+                   getInvStdDev());
+  out.push_back(normalizedInputGradient(
+      b, loc, xhat, mul(b, loc, g, getScale()), getInvStdDev(), axes));
   out.push_back(unbroadcast(b, loc, mul(b, loc, g, xhat),
                             tensorTypeOf(getScale())));
   if (getBias())

@@ -71,15 +71,19 @@ public:
 private:
   LogicalResult validateOptions(ModuleOp module);
   /// Clones @main's body into `block` with the parameters named in
-  /// `stateValues` read from those values; returns @main's outputs. For
-  /// evaluation (`inference`), training-mode BatchNorm uses its running
-  /// statistics and Dropout is the identity; otherwise `updatedStats`
-  /// receives each running statistic's new value.
+  /// `stateValues` read from those values; returns @main's outputs. With
+  /// `updatedStats` (training) it receives each running statistic's new
+  /// value and Dropout draws from `dropoutKey`; without (evaluation),
+  /// training-mode BatchNorm uses its running statistics and Dropout is
+  /// the identity.
   SmallVector<Value> cloneForward(OpBuilder &b, func::FuncOp main,
                                   ValueRange inputs,
                                   const llvm::StringMap<Value> &stateValues,
-                                  bool inference,
                                   llvm::StringMap<Value> *updatedStats);
+  /// The parameters and running statistics by name, from their values in
+  /// state order.
+  llvm::StringMap<Value> stateByName(ValueRange paramValues,
+                                     ValueRange statValues);
   /// The parameters training-mode BatchNorm keeps its running statistics
   /// in (non-trainable state the forward pass updates).
   LogicalResult collectRunningStatistics(ModuleOp module, func::FuncOp main);
@@ -166,13 +170,24 @@ LogicalResult BuildTraining::collectRunningStatistics(ModuleOp module,
   return failure(walk.wasInterrupted());
 }
 
+llvm::StringMap<Value>
+BuildTraining::stateByName(ValueRange paramValues,
+                           ValueRange statValues) {
+  llvm::StringMap<Value> byName;
+  for (auto [param, value] : llvm::zip_equal(params, paramValues))
+    byName[param.getSymName()] = value;
+  for (auto [stat, value] : llvm::zip_equal(runningStats, statValues))
+    byName[stat.getSymName()] = value;
+  return byName;
+}
+
 SmallVector<Value> BuildTraining::cloneForward(
     OpBuilder &b, func::FuncOp main, ValueRange inputs,
-    const llvm::StringMap<Value> &stateValues, bool inference,
+    const llvm::StringMap<Value> &stateValues,
     llvm::StringMap<Value> *updatedStats) {
   IRMapping mapping;
   mapping.map(main.getArguments(), inputs);
-  const llvm::StringMap<Value> &trainable = stateValues;
+  bool inference = !updatedStats;
   SmallVector<Value> outputs;
   for (Operation &op : main.getBody().front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -181,8 +196,8 @@ SmallVector<Value> BuildTraining::cloneForward(
       continue;
     }
     if (auto get = dyn_cast<GetParameterOp>(op)) {
-      auto it = trainable.find(get.getName());
-      if (it != trainable.end()) {
+      auto it = stateValues.find(get.getName());
+      if (it != stateValues.end()) {
         mapping.map(get.getResult(), it->second);
         continue;
       }
@@ -191,7 +206,7 @@ SmallVector<Value> BuildTraining::cloneForward(
     if (auto bn = dyn_cast<BatchNormOp>(clone); bn && bn.getTraining()) {
       if (inference) {
         bn.setTraining(false);
-      } else if (updatedStats) {
+      } else {
         auto original = cast<BatchNormOp>(op);
         auto nameOf = [](Value stat) {
           return stat.getDefiningOp<GetParameterOp>().getName();
@@ -527,16 +542,13 @@ void BuildTraining::runOnOperation() {
   Value lr = args[args.size() - 2];
   Value decayArg = args.back();
   Value step = args[numState - 1];
-  llvm::StringMap<Value> trainState;
-  for (auto [param, value] : llvm::zip(params, paramArgs))
-    trainState[param.getSymName()] = value;
-  for (auto [i, stat] : llvm::enumerate(runningStats))
-    trainState[stat.getSymName()] = args[firstStat + i];
   llvm::StringMap<Value> updatedStats;
   if (rngSlot)
     dropoutKey = args[*rngSlot];
-  SmallVector<Value> outputs = cloneForward(b, main, inputArgs, trainState,
-                                            /*inference=*/false, &updatedStats);
+  SmallVector<Value> outputs = cloneForward(
+      b, main, inputArgs,
+      stateByName(paramArgs, args.slice(firstStat, runningStats.size())),
+      &updatedStats);
   FailureOr<Value> lossValue = buildLoss(b, loc, outputs[outputIndex], labelArg);
   if (failed(lossValue))
     return signalPassFailure();
@@ -619,14 +631,11 @@ void BuildTraining::runOnOperation() {
   eval.setResultAttr(1, kNameAttr, b.getStringAttr(outputNames[outputIndex]));
   b.setInsertionPointToStart(evalBlock);
   ValueRange evalArgValues = evalBlock->getArguments();
-  llvm::StringMap<Value> evalState;
-  for (auto [i, param] : llvm::enumerate(params))
-    evalState[param.getSymName()] = evalArgValues[i];
-  for (auto [i, stat] : llvm::enumerate(runningStats))
-    evalState[stat.getSymName()] = evalArgValues[numParams + i];
   SmallVector<Value> evalOutputs = cloneForward(
-      b, main, evalArgValues.slice(numEvalState, numInputs), evalState,
-      /*inference=*/true, /*updatedStats=*/nullptr);
+      b, main, evalArgValues.slice(numEvalState, numInputs),
+      stateByName(evalArgValues.take_front(numParams),
+                  evalArgValues.slice(numParams, runningStats.size())),
+      /*updatedStats=*/nullptr);
   FailureOr<Value> evalLoss =
       buildLoss(b, loc, evalOutputs[outputIndex],
                 labelType ? evalArgValues.back() : Value(),
