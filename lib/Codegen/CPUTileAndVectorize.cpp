@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
@@ -315,6 +316,87 @@ static linalg::GenericOp packContraction(RewriterBase &rewriter,
   return packed;
 }
 
+/// Contractions with fewer blocks than this get their K split (enough for
+/// the cores of the machines we target, and few enough partial sums).
+constexpr int64_t kMinParallelBlocks = 16;
+
+/// The number of chunks to split a reduction of `k` into: the smallest
+/// divisor of `k` that is at least `wanted` and leaves chunks of 64 or
+/// more, or 1 if there is none (up to 4 `wanted`).
+static int64_t splitRatio(int64_t k, int64_t wanted) {
+  for (int64_t ratio = std::max<int64_t>(wanted, 2); ratio <= 4 * wanted;
+       ++ratio)
+    if (k % ratio == 0 && k / ratio >= 64)
+      return ratio;
+  return 1;
+}
+
+/// Rewrites contraction `op` (C = A B, N the loop dim of B and C, M that
+/// of A and C) as C^T = B^T A^T: the operands swap places, so `n`
+/// becomes an M dim, and the output is computed with `m` and `n` swapped
+/// in its layout (into a transposed init, transposed back after), so
+/// that `m` is innermost and becomes the N dim. Returns the new
+/// contraction, or null when `op` does not have that form.
+static linalg::LinalgOp transposeContraction(RewriterBase &rewriter,
+                                             linalg::LinalgOp op, unsigned m,
+                                             unsigned n) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1 ||
+      !isa<linalg::GenericOp, linalg::MatmulOp>(op))
+    return nullptr;
+  OpOperand *init = op.getDpsInitOperand(0);
+  AffineMap map = op.getMatchingIndexingMap(init);
+  if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+    return nullptr;
+  std::optional<unsigned> mPos = map.getResultPosition(
+      getAffineDimExpr(m, op.getContext()));
+  std::optional<unsigned> nPos = map.getResultPosition(
+      getAffineDimExpr(n, op.getContext()));
+  if (!mPos || !nPos)
+    return nullptr;
+  SmallVector<int64_t> permutation =
+      llvm::to_vector(llvm::seq<int64_t>(0, map.getNumResults()));
+  std::swap(permutation[*mPos], permutation[*nPos]);
+  SmallVector<AffineExpr> results(map.getResults());
+  std::swap(results[*mPos], results[*nPos]);
+  SmallVector<AffineMap> oldMaps = op.getIndexingMapsArray();
+  SmallVector<AffineMap> maps = {
+      oldMaps[1], oldMaps[0],
+      AffineMap::get(map.getNumDims(), 0, results, op.getContext())};
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto type = cast<RankedTensorType>(init->get().getType());
+  auto transposedShape = applyPermutation(type.getShape(), permutation);
+  Value empty = tensor::EmptyOp::create(rewriter, loc, transposedShape,
+                                        type.getElementType());
+  Value transposedInit =
+      linalg::TransposeOp::create(rewriter, loc, init->get(), empty,
+                                  permutation)
+          ->getResult(0);
+  Block &body = op->getRegion(0).front();
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{transposedInit.getType()},
+      ValueRange{op.getDpsInputs()[1], op.getDpsInputs()[0]},
+      ValueRange{transposedInit}, maps, op.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location, ValueRange args) {
+        IRMapping mapping;
+        mapping.map(body.getArgument(0), args[1]);
+        mapping.map(body.getArgument(1), args[0]);
+        mapping.map(body.getArgument(2), args[2]);
+        for (Operation &inner : body)
+          b.clone(inner, mapping);
+      });
+  Value back = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                       type.getElementType());
+  Value result = linalg::TransposeOp::create(rewriter, loc,
+                                             generic->getResult(0), back,
+                                             permutation)
+                     ->getResult(0);
+  rewriter.replaceOp(op, result);
+  return generic;
+}
+
 namespace {
 struct CPUTileAndVectorize
     : mpc::impl::MPCCPUTileAndVectorizeBase<CPUTileAndVectorize> {
@@ -323,14 +405,18 @@ struct CPUTileAndVectorize
   void runOnOperation() override;
 
 private:
-  /// Why `op` is not tiled as a contraction, or the empty string.
-  std::string tileContraction(RewriterBase &rewriter, linalg::LinalgOp op);
+  /// Why `op` is not tiled as a contraction, or the empty string. With
+  /// `reshape`, a contraction of an unfavourable shape may first be
+  /// transposed or have its K split.
+  std::string tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                              bool reshape = true);
   void parallelizeOuterLoop(RewriterBase &rewriter, linalg::LinalgOp op);
 };
 } // namespace
 
 std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
-                                                 linalg::LinalgOp op) {
+                                                 linalg::LinalgOp op,
+                                                 bool reshape) {
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims))
@@ -357,7 +443,11 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   outer.append(dims->n.begin(), dims->n.end() - 1);
   llvm::sort(outer);
   int64_t mr = pickTileSize(ranges[m], registerTile[0]);
-  int64_t nr = pickTileSize(ranges[n], registerTile[1]);
+  // N tiles of whole vectors where N allows: a 24-wide tile of 144 is a
+  // vector and a half, and its halves cost more shuffles than FMAs.
+  int64_t vector = std::max<int64_t>(registerTile[1] / 2, 1);
+  int64_t nr = pickTileSize(ranges[n], registerTile[1],
+                            ranges[n] % vector == 0 ? vector : 1);
   int64_t mt = pickTileSize(ranges[m], parallelTile[0], mr);
   int64_t nt = pickTileSize(ranges[n], parallelTile[1], nr);
   // A small contraction is not worth a fork: one block holds all of it.
@@ -368,6 +458,39 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   if (!parallel) {
     mt = ranges[m];
     nt = ranges[n];
+  }
+
+  // A contraction whose N is narrower than a register tile and whose M is
+  // wider (a weight gradient [F, C*KH*KW] with C = 1 is [16, 9]) computes
+  // its transpose instead: the wide dim becomes the vectorized one.
+  if (reshape && ranges[n] < registerTile[1] && ranges[m] > ranges[n]) {
+    if (linalg::LinalgOp swapped = transposeContraction(rewriter, op, m, n))
+      return tileContraction(rewriter, swapped); // now N > M: no loop
+  }
+  // Few output blocks and a long K (a weight gradient reduces over every
+  // pixel of the batch into a few thousand weights): K is split into
+  // chunks that run in parallel into partial sums, added after.
+  int64_t blocks = (ranges[m] / mt) * (ranges[n] / nt);
+  for (unsigned b : outer)
+    blocks *= ranges[b];
+  if (reshape && parallel && blocks < kMinParallelBlocks &&
+      dims->k.size() == 1) {
+    int64_t k = ranges[dims->k.front()];
+    int64_t ratio = splitRatio(k, llvm::divideCeil(kMinParallelBlocks, blocks));
+    if (ratio > 1) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
+          rewriter, op, [&](linalg::LinalgOp) {
+            return linalg::SplitReductionOptions{ratio, /*index=*/0,
+                                                 /*innerParallel=*/false};
+          });
+      if (succeeded(split)) {
+        // The partial sums' combination is an M x N x ratio reduction:
+        // small next to the contraction, left to the loop lowering.
+        return tileContraction(rewriter, split->splitLinalgOp,
+                               /*reshape=*/false);
+      }
+    }
   }
 
   // Packed: the block dims count register tiles and the register tile is

@@ -38,12 +38,12 @@ func.func @matmul(%a: tensor<64x128xf32>, %b: tensor<128x96xf32>, %c: tensor<64x
 
 // -----
 
-// M = 37 and N = 40 take the largest tiles that divide them (1 and 10):
-// no tile is partial, so no vector needs a mask.
+// M = 37 and N = 40 take the largest tiles that divide them, N's in whole
+// vectors (1 and 8, not 10): no tile is partial, so no vector needs a mask.
 // CHECK-LABEL: func.func @uneven
-// CHECK: tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [24, 4, 10]
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (37, 4) step (1, 4)
-// CHECK: vector<1x1x1x1x10xf32>
+// CHECK: tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [24, 5, 8]
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (37, 5) step (1, 5)
+// CHECK: vector<1x1x1x1x8xf32>
 func.func @uneven(%a: tensor<37x24xf32>, %b: tensor<24x40xf32>, %c: tensor<37x40xf32>) -> tensor<37x40xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<37x24xf32>, tensor<24x40xf32>) outs(%c : tensor<37x40xf32>) -> tensor<37x40xf32>
   return %r : tensor<37x40xf32>
@@ -159,4 +159,27 @@ func.func @nonlinear_untileable(%x: tensor<7x64xf32>, %y: tensor<3x64xf32>, %z: 
     linalg.yield %in : f32
   } -> tensor<20x64xf32>
   return %r, %s, %t : tensor<20x64xf32>, tensor<20x64xf32>, tensor<20x64xf32>
+}
+
+// -----
+
+// A weight gradient's shape: N = 9 is narrower than a register tile and
+// M = 16 wider, so the transpose is computed (C^T = B^T A^T, into a
+// transposed init); its one 9 x 16 block would leave every core but one
+// idle, so K = 4096 is split into 16 chunks of 256 that run in parallel
+// into partial sums, added after and transposed back.
+// CHECK-LABEL: func.func @weight_gradient
+// CHECK-SAME: (%[[DY:.+]]: tensor<16x4096xf32>, %[[COLS:.+]]: tensor<4096x9xf32>, %[[C:.+]]: tensor<16x9xf32>)
+// CHECK: %[[CT:.+]] = linalg.transpose ins(%[[C]] : tensor<16x9xf32>) outs(%{{.+}} : tensor<9x16xf32>) permutation = [1, 0]
+// CHECK: tensor.expand_shape %[[COLS]] {{\[}}[0, 1], [2]] output_shape [16, 256, 9]
+// CHECK: tensor.expand_shape %[[DY]] {{\[}}[0], [1, 2]] output_shape [16, 16, 256]
+// CHECK: %[[PARTIAL0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<16x9x16xf32>)
+// CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) = (0, 0, 0) to (16, 1, 3) step (1, 1, 3)
+// CHECK: vector<1x1x1x1x3x16xf32>
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["reduction", "parallel", "parallel"]} ins(%{{.+}} : tensor<16x9x16xf32>) outs(%[[CT]] : tensor<9x16xf32>)
+// CHECK: %[[R:.+]] = linalg.transpose ins(%[[SUM]] : tensor<9x16xf32>) outs(%{{.+}} : tensor<16x9xf32>) permutation = [1, 0]
+// CHECK: return %[[R]]
+func.func @weight_gradient(%dy: tensor<16x4096xf32>, %cols: tensor<4096x9xf32>, %c: tensor<16x9xf32>) -> tensor<16x9xf32> {
+  %r = linalg.matmul ins(%dy, %cols : tensor<16x4096xf32>, tensor<4096x9xf32>) outs(%c : tensor<16x9xf32>) -> tensor<16x9xf32>
+  return %r : tensor<16x9xf32>
 }

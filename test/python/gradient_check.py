@@ -335,6 +335,9 @@ def maxpool_cases(m):
     padding, dilations, ceil_mode (random inputs: no ties)."""
     for name, xs, kernel, strides, pads, dilations, ceil in (
             ("mp_2x2", (2, 3, 6, 7), [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], 0),
+            # Windows that tile the input: mpc.max_pool_grad's own lowering.
+            ("mp_tiled", (3, 2, 6, 9), [2, 3], [2, 3], [0, 0, 0, 0], [1, 1],
+             0),
             ("mp_overlap", (1, 2, 7, 6), [3, 3], [1, 1], [1, 1, 1, 1],
              [1, 1], 0),
             ("mp_dilated", (1, 2, 9, 8), [3, 2], [2, 3], [1, 0, 1, 1],
@@ -375,6 +378,30 @@ def maxpool_tie_cases(m):
                 grad[0, 0, oh + i, ow + j] += dy[0, 0, oh, ow]
         return grad
     m.exact[name] = routed
+
+    # The same ties in windows that tile the input (stride 2: the
+    # max_pool_grad lowering): each window's gradient goes to its first
+    # maximum.
+    tiled = m.param("mp_ties_tiled", x.shape)
+    m.params[tiled] = x
+    m.inits[-1] = numpy_helper.from_array(x, tiled)
+    tiled_out = "out_%d" % len(m.terms)
+    m.case("MaxPool", [tiled],
+           lambda p: maxpool2d(p["mp_ties_tiled"], [2, 2], [2, 2],
+                               [0, 0, 0, 0], [1, 1]),
+           kernel_shape=[2, 2], strides=[2, 2])
+
+    def routed_tiled(p, weights):
+        grad = np.zeros(x.shape)
+        dy = weights[tiled_out]
+        for oh in range(2):
+            for ow in range(2):
+                window = p["mp_ties_tiled"][0, 0, 2 * oh:2 * oh + 2,
+                                            2 * ow:2 * ow + 2]
+                i, j = np.unravel_index(np.argmax(window), (2, 2))
+                grad[0, 0, 2 * oh + i, 2 * ow + j] += dy[0, 0, oh, ow]
+        return grad
+    m.exact[tiled] = routed_tiled
 
 
 def batchnorm_cases(m):

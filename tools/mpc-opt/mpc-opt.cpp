@@ -105,6 +105,13 @@ static llvm::cl::opt<std::string> devicePlanFlag(
                    "step, tensor-core FLOPs, device bytes): FILE (JSON) or - "
                    "(table)"),
     llvm::cl::init(""), llvm::cl::cat(programCategory));
+static llvm::cl::opt<bool> debugInfoFlag(
+    "debug-info",
+    llvm::cl::desc("with --mode=train/infer: line tables from the ops' "
+                   "locations, so that perf or gdb attribute the machine code "
+                   "to ops (compile an .mlir file to get its line numbers)"),
+    llvm::cl::init(false));
+
 static llvm::cl::opt<std::string> cpuFlag(
     "cpu",
     llvm::cl::desc("CPU the program runs on: native (default), x86-64-v3 "
@@ -285,6 +292,19 @@ static FailureOr<TargetBuilds> targetBuildsFromFlag() {
   return builds;
 }
 
+/// Line tables take file/line locations; an ONNX import's ops have their
+/// node names, which become the file names (line 1), so that a profile's
+/// source lines read as ONNX nodes.
+static void nameLocationsAsFiles(ModuleOp module) {
+  module.walk([](Operation *op) {
+    auto name = dyn_cast<NameLoc>(op->getLoc());
+    if (name && isa<UnknownLoc>(name.getChildLoc()))
+      op->setLoc(NameLoc::get(
+          name.getName(),
+          FileLineColLoc::get(name.getName(), /*line=*/1, /*column=*/1)));
+  });
+}
+
 /// The --emit kind; failure (reported) on a bad flag or a missing -o.
 static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
   if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
@@ -440,8 +460,11 @@ static int lowerAndEmit(
     if (failed(applyPassManagerCLOptions(lower)))
       return 1;
     mpc::stripStateAttributes(module);
+    if (debugInfoFlag)
+      nameLocationsAsFiles(module);
     mpc::CPUPipelineOptions cpuOptions;
     cpuOptions.vectorWidth = cpu.vectorWidth;
+    cpuOptions.debugInfo = debugInfoFlag;
     mpc::buildCPUPipeline(lower, cpuOptions);
     if (failed(lower.run(module)))
       return 1;

@@ -1275,6 +1275,115 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
   }
 };
 
+/// MaxPoolGrad: the input viewed as [N, C, OH, KH, OW, KW] (its windows
+/// tile it); one generic finds each window's first maximum in scan order
+/// (a reduction over KH, KW carrying the value and its position), a
+/// second writes the gradient where the position matches: two passes
+/// over the input, each parallel and contiguous.
+struct MaxPoolGradLowering : OpConversionPattern<MaxPoolGradOp> {
+  /// The scan position row * width + col (i32) of the window element at
+  /// loop dims `row` and `col`.
+  static Value windowPosition(OpBuilder &b, Location l, unsigned row,
+                              unsigned col, int64_t width) {
+    Value r = linalg::IndexOp::create(b, l, row);
+    Value c = linalg::IndexOp::create(b, l, col);
+    Value w = arith::ConstantIndexOp::create(b, l, width);
+    Value position =
+        arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, r, w), c);
+    return arith::IndexCastOp::create(b, l, b.getI32Type(), position);
+  }
+
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = op.getContext();
+    Value x = adaptor.getInput(), dy = adaptor.getGrad();
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto dyType = cast<RankedTensorType>(dy.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> kernel = op.getKernelShape();
+    int64_t n = dyType.getDimSize(0), c = dyType.getDimSize(1),
+            oh = dyType.getDimSize(2), ow = dyType.getDimSize(3);
+    SmallVector<int64_t> windows = {n, c, oh, kernel[0], ow, kernel[1]};
+    SmallVector<ReassociationIndices> split = {{0}, {1}, {2, 3}, {4, 5}};
+    Value x6 = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(windows, xType.getElementType()), x, split);
+    auto dims = [&](ArrayRef<unsigned> positions) {
+      return AffineMap::get(
+          6, 0,
+          llvm::map_to_vector(positions,
+                              [&](unsigned d) -> AffineExpr {
+                                return getAffineDimExpr(d, context);
+                              }),
+          context);
+    };
+    Type math = mathType(xType.getElementType());
+    Type i32 = rewriter.getI32Type();
+    auto fill = [&](Type element, TypedAttr value) {
+      Value empty = tensor::EmptyOp::create(
+          rewriter, loc, ArrayRef<int64_t>{n, c, oh, ow}, element);
+      Value constant = arith::ConstantOp::create(rewriter, loc, value);
+      return linalg::FillOp::create(rewriter, loc, ValueRange{constant},
+                                    ValueRange{empty})
+          .getResult(0);
+    };
+    Value lowest = fill(
+        math, rewriter.getFloatAttr(math, -std::numeric_limits<double>::infinity()));
+    Value first = fill(i32, rewriter.getI32IntegerAttr(0));
+    // Loops (n, c, oh, ow, kh, kw): the window's elements in scan order.
+    SmallVector<utils::IteratorType> reduceIterators(
+        4, utils::IteratorType::parallel);
+    reduceIterators.append(2, utils::IteratorType::reduction);
+    auto argmax = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{lowest.getType(), first.getType()},
+        ValueRange{x6}, ValueRange{lowest, first},
+        SmallVector<AffineMap>{dims({0, 1, 2, 4, 3, 5}), dims({0, 1, 2, 3}),
+                               dims({0, 1, 2, 3})},
+        reduceIterators, "", "",
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = convertScalar(b, l, args[0], math);
+          Value position = windowPosition(b, l, 4, 5, kernel[1]);
+          // PyTorch: the first element greater than all before it, or NaN.
+          Value greater =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+          Value nan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+          Value better = arith::OrIOp::create(b, l, greater, nan);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, better, v, args[1]),
+                         arith::SelectOp::create(b, l, better, position,
+                                                 args[2])});
+        });
+    Type resultElement = resultType.getElementType();
+    Value empty6 = tensor::EmptyOp::create(rewriter, loc, windows, resultElement);
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getFloatAttr(resultElement, 0.0));
+    // Loops (n, c, oh, kh, ow, kw): the input's order.
+    auto routed = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{empty6.getType()},
+        ValueRange{argmax.getResult(1), dy}, ValueRange{empty6},
+        SmallVector<AffineMap>{dims({0, 1, 2, 4}), dims({0, 1, 2, 4}),
+                               rewriter.getMultiDimIdentityMap(6)},
+        SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel), "",
+        "", [&](OpBuilder &b, Location l, ValueRange args) {
+          Value position = windowPosition(b, l, 3, 5, kernel[1]);
+          Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                             position, args[0]);
+          linalg::YieldOp::create(
+              b, l,
+              Value(arith::SelectOp::create(
+                  b, l, here, convertScalar(b, l, args[1], resultElement),
+                  zero)));
+        });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, resultType, routed.getResult(0), split);
+    return success();
+  }
+};
+
 /// GlobalAveragePool: the mean over the spatial dims, accumulated in fp32
 /// (or the accumulate type), kept as size-1 dims.
 struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
@@ -1378,19 +1487,26 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
       variance = batchVariance;
     }
     Type resultElement = getElementTypeOrSelf(op.getOutput().getType());
+    // Per channel: scale / sqrt(var + eps), once; per element a subtract
+    // and a multiply-add, (x - mean) keeping the cancellation exact-ish.
+    Value factor = mapGeneric(
+        rewriter, loc, mean, f32, {adaptor.getScale(), variance}, {vec, vec},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value std = math::SqrtOp::create(
+              b, l,
+              arith::AddFOp::create(b, l, convertScalar(b, l, a[1], f32),
+                                    floatConstant(b, l, f32, epsilon)));
+          return arith::DivFOp::create(b, l, convertScalar(b, l, a[0], f32),
+                                       std);
+        });
     Value y = mapGeneric(
         rewriter, loc, x, resultElement,
-        {x, adaptor.getScale(), adaptor.getBias(), mean, variance},
-        {id, channel, channel, channel, channel},
+        {x, factor, adaptor.getBias(), mean}, {id, channel, channel, channel},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           auto f = [&](Value v) { return convertScalar(b, l, v, f32); };
-          Value std = math::SqrtOp::create(
-              b, l, arith::AddFOp::create(b, l, f(a[4]),
-                                          floatConstant(b, l, f32, epsilon)));
-          Value normalised = arith::DivFOp::create(
-              b, l, arith::SubFOp::create(b, l, f(a[0]), f(a[3])), std);
+          Value centred = arith::SubFOp::create(b, l, f(a[0]), f(a[3]));
           Value v = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, normalised, f(a[1])), f(a[2]));
+              b, l, arith::MulFOp::create(b, l, centred, a[1]), f(a[2]));
           return convertScalar(b, l, v, resultElement);
         });
     rewriter.replaceOp(op, {y, runningMean, runningVariance});
@@ -2512,7 +2628,7 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                NegativeLogLikelihoodLossLowering,
                SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
                SplitLowering, PowLowering, SoftmaxCrossEntropyLossGradLowering,
-               GatherGradLowering,
+               GatherGradLowering, MaxPoolGradLowering,
                SGDUpdateLowering, MomentumUpdateLowering, AdamUpdateLowering,
                UnscaleGradientsLowering, UpdateLossScaleLowering>(context);
 }

@@ -373,3 +373,35 @@ func.func @gather_grad(%g: tensor<2x3x4xbf16>, %ids: tensor<3xi64>) -> tensor<2x
   %0 = mpc.gather_grad %g, %ids {num_rows = 7 : i64, precision = #mpc.precision<bf16, f32, f32>} : (tensor<2x3x4xbf16>, tensor<3xi64>) -> tensor<2x7x4xf32>
   return %0 : tensor<2x7x4xf32>
 }
+
+// -----
+
+// MaxPool's gradient where the windows tile the input: over the input
+// viewed as [N, C, OH, KH, OW, KW], a reduction over each window keeps the
+// value (in f32 for bf16) and the scan position of its first maximum (or
+// NaN); a parallel generic in the input's order routes the gradient there.
+// CHECK-DAG: #[[VIEW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4, d3, d5)>
+// CHECK-DAG: #[[OUT4:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[ID6:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-LABEL: func.func @max_pool_grad
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3x4x6xbf16>, %[[G:.+]]: tensor<2x3x2x2xbf16>)
+// CHECK: %[[X6:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3], [4, 5]] output_shape [2, 3, 2, 2, 2, 3]
+// CHECK: %[[LOW:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x3x2x2xf32>)
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : i32) outs(%{{.+}} : tensor<2x3x2x2xi32>)
+// CHECK: %[[ARG:.+]]:2 = linalg.generic {indexing_maps = [#[[VIEW]], #[[OUT4]], #[[OUT4]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%[[X6]] : tensor<2x3x2x2x2x3xbf16>) outs(%[[LOW]], %[[ZERO]] : tensor<2x3x2x2xf32>, tensor<2x3x2x2xi32>)
+// CHECK: arith.extf %{{.+}} : bf16 to f32
+// CHECK: %[[KH:.+]] = linalg.index 4
+// CHECK: %[[KW:.+]] = linalg.index 5
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf uno
+// CHECK: %[[ROUTED:.+]] = linalg.generic {indexing_maps = [#[[WIN]], #[[WIN]], #[[ID6]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[ARG]]#1, %[[G]] : tensor<2x3x2x2xi32>, tensor<2x3x2x2xbf16>) outs(%{{.+}} : tensor<2x3x2x2x2x3xbf16>)
+// CHECK: linalg.index 3
+// CHECK: linalg.index 5
+// CHECK: arith.cmpi eq
+// CHECK: %[[DX:.+]] = tensor.collapse_shape %[[ROUTED]] {{\[}}[0], [1], [2, 3], [4, 5]] : tensor<2x3x2x2x2x3xbf16> into tensor<2x3x4x6xbf16>
+// CHECK: return %[[DX]]
+func.func @max_pool_grad(%x: tensor<2x3x4x6xbf16>, %g: tensor<2x3x2x2xbf16>) -> tensor<2x3x4x6xbf16> {
+  %0 = mpc.max_pool_grad %x, %g {kernel_shape = array<i64: 2, 3>} : (tensor<2x3x4x6xbf16>, tensor<2x3x2x2xbf16>) -> tensor<2x3x4x6xbf16>
+  return %0 : tensor<2x3x4x6xbf16>
+}

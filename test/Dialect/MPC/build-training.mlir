@@ -150,3 +150,26 @@ module {
 // CHECK: %[[DT:.+]] = mpc.gather_grad %[[G3]], %[[I1]] {num_rows = 10 : i64} : (tensor<1x6x4xf32>, tensor<6xi64>) -> tensor<1x10x4xf32>
 // CHECK: %[[D:.+]] = mpc.reshape %[[DT]], %{{.+}} : (tensor<1x10x4xf32>, tensor<2xi64>) -> tensor<10x4xf32>
 // CHECK: mpc.sgd_update %[[T]], %[[D]]
+
+// -----
+
+// MaxPool: windows that tile the input take mpc.max_pool_grad; others
+// (here overlapping) the slices of the general rule.
+module {
+  mpc.parameter @w trainable = dense<0.5> : tensor<1x2x4x4xf32>
+  func.func @main(%x: tensor<1x2x4x4xf32> {mpc.name = "x"}) -> (tensor<1x2x1x1xf32> {mpc.name = "logits"}) {
+    %w = mpc.get_parameter @w : tensor<1x2x4x4xf32>
+    %a = mpc.mul %x, %w : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+    %p = mpc.max_pool %a {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+    %q = mpc.max_pool %p {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>) -> tensor<1x2x1x1xf32>
+    return %q : tensor<1x2x1x1xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: %[[A:.+]] = mpc.mul
+// CHECK: %[[P:.+]] = mpc.max_pool %[[A]] {{.+}}strides = array<i64: 2, 2>
+// CHECK: %[[Q:.+]] = mpc.max_pool %[[P]] {{.+}}strides = array<i64: 1, 1>
+// CHECK: mpc.slice
+// CHECK-NOT: mpc.max_pool_grad %[[P]]
+// CHECK: mpc.max_pool_grad %[[A]], %{{.+}} {kernel_shape = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32>

@@ -818,3 +818,21 @@ func.func @gather_grad_rank(%g: tensor<3x4xf32>, %ids: tensor<3xi64>) {
   %0 = mpc.gather_grad %g, %ids {num_rows = 7 : i64} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<7x4xf32>
   return
 }
+
+// -----
+
+func.func @max_pool_grad_not_tiled(%x: tensor<1x2x7x8xf32>, %g: tensor<1x2x3x4xf32>) {
+  // expected-error @+2 {{the kernel's windows must tile the input: input 'tensor<1x2x7x8xf32>', grad 'tensor<1x2x3x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.max_pool_grad %x, %g {kernel_shape = array<i64: 2, 2>} : (tensor<1x2x7x8xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x7x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_grad_rank(%x: tensor<2x8xf32>, %g: tensor<2x4xf32>) {
+  // expected-error @+2 {{expects static [N, C, H, W] input and grad and a 2-d kernel}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.max_pool_grad %x, %g {kernel_shape = array<i64: 2>} : (tensor<2x8xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+  return
+}

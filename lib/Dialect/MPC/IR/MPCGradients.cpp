@@ -1036,6 +1036,18 @@ LogicalResult MaxPoolOp::buildGradients(OpBuilder &b, ValueRange grads,
                     pads = getPads(), dilations = getDilations();
   SmallVector<int64_t> out2(tensorTypeOf(y).getShape().drop_front(2));
   SmallVector<int64_t> in2(inputType.getShape().drop_front(2));
+  // Windows that tile the input (MaxPool2d(2) on even sizes): one pass
+  // over the input, where the general form below takes a few per tap.
+  bool tiles = strides == kernel && llvm::all_of(pads, [](int64_t p) {
+    return p == 0;
+  }) && llvm::all_of(dilations, [](int64_t d) { return d == 1; });
+  for (int64_t d = 0; d < 2; ++d)
+    tiles &= out2[d] * kernel[d] == in2[d];
+  if (tiles && inputType.hasStaticShape()) {
+    out.push_back(MaxPoolGradOp::create(b, loc, getInput(), dy, kernel,
+                                        /*precision=*/nullptr));
+    return success();
+  }
   // Padding, with ceil_mode's extra end padding for a last window that
   // runs past it.
   SmallVector<int64_t> padded(2), allPads(8, 0);

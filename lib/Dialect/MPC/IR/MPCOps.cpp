@@ -583,6 +583,28 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult MaxPoolGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto grad = cast<RankedTensorType>(adaptor.getGrad().getType());
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape();
+  if (input.getRank() != 4 || grad.getRank() != 4 || kernel.size() != 2 ||
+      !input.hasStaticShape() || !grad.hasStaticShape())
+    return emitOptionalError(loc, "expects static [N, C, H, W] input and "
+                                  "grad and a 2-d kernel");
+  for (int64_t d = 0; d < 4; ++d) {
+    int64_t window = d < 2 ? 1 : kernel[d - 2];
+    if (window < 1 || grad.getDimSize(d) * window != input.getDimSize(d))
+      return emitOptionalError(loc, "the kernel's windows must tile the "
+                                    "input: input ", input, ", grad ", grad);
+  }
+  inferred.push_back(RankedTensorType::get(
+      input.getShape(), computeResultElementType(grad.getElementType(),
+                                                 adaptor.getPrecisionAttr())));
+  return success();
+}
+
 LogicalResult AveragePoolOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {

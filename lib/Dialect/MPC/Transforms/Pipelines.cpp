@@ -68,6 +68,9 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
       "convert-openmp-to-llvm,"
       "convert-cf-to-llvm,convert-func-to-llvm,convert-index-to-llvm,"
       "reconcile-unrealized-casts";
+  if (options.debugInfo)
+    stages += ",ensure-debug-info-scope-on-llvm-func{emission-kind="
+              "LineTablesOnly}";
   addStages(pm, stages, "mpc-cpu-pipeline");
 }
 

@@ -53,6 +53,7 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.matmul", "MatMul"},
       {"mpc.max", "Max"},
       {"mpc.max_pool", "MaxPool"},
+      {"mpc.max_pool_grad", "MaxPoolGrad"},
       {"mpc.min", "Min"},
       {"mpc.mul", "Mul"},
       {"mpc.neg", "Neg"},
@@ -146,7 +147,7 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
   // (TensorFlow's clear list).
   add(PrecisionClass::Clear,
       {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat",
-       "Slice", "Gather", "Expand", "Relu", "MaxPool", "Max", "Min", "Where",
+       "Slice", "Gather", "Expand", "Relu", "MaxPool", "MaxPoolGrad", "Max", "Min", "Where",
        "Identity", "Dropout", "Neg", "Abs", "ReduceMax", "Pad", "Split",
        "Equal", "Less", "Greater"});
   return policy;

@@ -274,6 +274,25 @@ def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool", [DeclareOpInterfaceMethods<MPC_Gra
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def MPC_MaxPoolGradOp : MPC_ComputeOp<"max_pool_grad"> {
+  let summary = "gradient of a 2-d max pooling whose windows tile the input";
+  let description = [{
+    For a max pooling of `input` [N, C, H, W] with kernel [KH, KW], the
+    stride equal to the kernel, no padding or dilation, and H = OH KH,
+    W = OW KW (the windows tile the input, as `MaxPool2d(2)` does on even
+    sizes), `grad` [N, C, OH, OW] goes to the first maximum of each window
+    in scan order, the element PyTorch routes it to (a NaN counts as the
+    maximum); every other element's gradient is 0. The gradient rule of
+    `mpc.max_pool` uses it for such poolings and builds the others'
+    (overlapping windows, padding) from slices.
+  }];
+  let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$input_grad);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let arguments = (ins MPC_FloatTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape,

@@ -43,6 +43,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes of the target's vector registers (8: AVX2, "
                      "16: AVX-512); sizes the register tiles"),
       llvm::cl::init(8)};
+  Option<bool> debugInfo{
+      *this, "debug-info",
+      llvm::cl::desc("line tables from the ops' locations (an .mlir input's "
+                     "lines, an ONNX import's node names): profilers and "
+                     "debuggers attribute the machine code to ops"),
+      llvm::cl::init(false)};
 };
 
 /// mpc (with explicit precisions) -> linalg -> tiled, vectorized and
