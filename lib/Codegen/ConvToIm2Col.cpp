@@ -72,17 +72,33 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
     return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
   };
   Type colElement = inputType.getElementType();
-  // x[b, k / (KH KW), oh sh + (k mod KH KW) / KW dh, ow sw + (k mod KW) dw]
-  // for the field k of output pixel (oh, ow) = (p / OW, p mod OW).
-  auto fieldMap = [&](AffineExpr b, AffineExpr k, AffineExpr p,
-                      unsigned dims) {
-    AffineExpr taps = k % (kh * kw);
-    return AffineMap::get(
-        dims, 0,
-        {b, k.floorDiv(kh * kw),
-         p.floorDiv(ow) * strides[0] + taps.floorDiv(kw) * dilations[0],
-         (p % ow) * strides[1] + (k % kw) * dilations[1]},
+  // The receptive fields, gathered by one generic over (c, kh, kw) and
+  // (b, oh, ow) as six loops, into the image matrix viewed with those six
+  // dims (collapsed after): every index is affine in the loops, with no
+  // division or remainder to recover them from a flattened row and column,
+  // and the innermost loop (ow) reads the image with the stride and
+  // writes contiguously, so it vectorizes. `order` places the six loops
+  // in the matrix's order; the input is x[b, c, oh sh + kh dh, ow sw + kw dw].
+  enum { C, KH, KW, B, OH, OW };
+  auto gatherFields = [&](ArrayRef<int64_t> shape, ArrayRef<unsigned> order,
+                          ArrayRef<ReassociationIndices> groups) {
+    AffineExpr dims[6]; // by role
+    for (unsigned i = 0; i < 6; ++i)
+      dims[order[i]] = getAffineDimExpr(i, context);
+    AffineMap input = AffineMap::get(
+        6, 0,
+        {dims[B], dims[C], dims[OH] * strides[0] + dims[KH] * dilations[0],
+         dims[OW] * strides[1] + dims[KW] * dilations[1]},
         context);
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, colElement);
+    Value fields =
+        linalg::GenericOp::create(
+            rewriter, loc, init.getType(), conv.getInputs()[0], init,
+            SmallVector<AffineMap>{input, rewriter.getMultiDimIdentityMap(6)},
+            SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+            copy)
+            .getResult(0);
+    return tensor::CollapseShapeOp::create(rewriter, loc, fields, groups);
   };
   AffineExpr d0 = getAffineDimExpr(0, context), d1 = getAffineDimExpr(1, context),
              d2 = getAffineDimExpr(2, context), d3 = getAffineDimExpr(3, context);
@@ -91,15 +107,9 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
     Value output = tensor::CollapseShapeOp::create(
         rewriter, loc, conv.getOutputs()[0],
         SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    Value colsInit = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{n, c * kh * kw, oh * ow}, colElement);
-    Value cols =
-        linalg::GenericOp::create(
-            rewriter, loc, colsInit.getType(), conv.getInputs()[0], colsInit,
-            SmallVector<AffineMap>{fieldMap(d0, d1, d2, 3),
-                                   rewriter.getMultiDimIdentityMap(3)},
-            parallel(3), copy)
-            .getResult(0);
+    // cols[b, (c, kh, kw), (oh, ow)]
+    Value cols = gatherFields({n, c, kh, kw, oh, ow}, {B, C, KH, KW, OH, OW},
+                              {{0}, {1, 2, 3}, {4, 5}});
     // out[b, f, p] += filter[f, k] * cols[b, k, p]
     auto iterators = parallel(3);
     iterators.push_back(utils::IteratorType::reduction);
@@ -114,18 +124,9 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
         rewriter, loc, outputType, matmul.getResult(0),
         SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
   } else {
-    int64_t pixels = oh * ow;
-    // cols[k, q] for q = (b, p) = (q / (OH OW), q mod (OH OW)).
-    Value colsInit = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{c * kh * kw, n * pixels}, colElement);
-    Value cols =
-        linalg::GenericOp::create(
-            rewriter, loc, colsInit.getType(), conv.getInputs()[0], colsInit,
-            SmallVector<AffineMap>{
-                fieldMap(d1.floorDiv(pixels), d0, d1 % pixels, 2),
-                rewriter.getMultiDimIdentityMap(2)},
-            parallel(2), copy)
-            .getResult(0);
+    // cols[(c, kh, kw), (b, oh, ow)]
+    Value cols = gatherFields({c, kh, kw, n, oh, ow}, {C, KH, KW, B, OH, OW},
+                              {{0, 1, 2}, {3, 4, 5}});
     // The accumulator [N, F, OH, OW] as [F, N*OH*OW] and back.
     Value init = conv.getOutputs()[0];
     Value fnInit = tensor::EmptyOp::create(

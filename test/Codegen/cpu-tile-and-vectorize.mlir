@@ -1,5 +1,14 @@
-// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 min-parallel-work=1 report-skipped}))' -verify-diagnostics | FileCheck %s
-// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 report-skipped}))' -verify-diagnostics | FileCheck %s --check-prefix=SMALL
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 min-parallel-work=1 min-packed-rows=1 report-skipped}))' -verify-diagnostics | FileCheck %s
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 min-packed-rows=1 report-skipped}))' -verify-diagnostics | FileCheck %s --check-prefix=SMALL
+// RUN: mpc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(mpc-cpu-tile-and-vectorize{register-tile=4,16 parallel-tile=32,48 min-parallel-work=1 report-skipped}))' -verify-diagnostics | FileCheck %s --check-prefix=UNPACKED
+
+// By default B is packed only for 128 rows or more: a 64-row matmul reads
+// B in place, its register tiles' rows 96 floats apart.
+// UNPACKED-LABEL: func.func @matmul
+// UNPACKED-NOT: linalg.transpose
+// UNPACKED: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 96) step (32, 48)
+// UNPACKED: vector.contract
+// UNPACKED-LABEL: func.func @uneven
 
 // The default threshold keeps small contractions (under 8 x 32768
 // multiply-adds) on one thread: one block, no scf.forall.
@@ -182,4 +191,31 @@ func.func @nonlinear_untileable(%x: tensor<7x64xf32>, %y: tensor<3x64xf32>, %z: 
 func.func @weight_gradient(%dy: tensor<16x4096xf32>, %cols: tensor<4096x9xf32>, %c: tensor<16x9xf32>) -> tensor<16x9xf32> {
   %r = linalg.matmul ins(%dy, %cols : tensor<16x4096xf32>, tensor<4096x9xf32>) outs(%c : tensor<16x9xf32>) -> tensor<16x9xf32>
   return %r : tensor<16x9xf32>
+}
+
+// -----
+
+// An unpacked contraction whose body widens bf16 operands (the im2col
+// matmul of a bf16 convolution): its register tile is a vector.contract of
+// the widened [4, 1] and [1, 16] vectors, as an f32 one's is, not a
+// broadcast of both to [4, 16, 1] (which LLVM scalarizes).
+// UNPACKED-LABEL: func.func @widening_contraction
+// UNPACKED: %[[A:.+]] = vector.transfer_read {{.+}} : tensor<4x1xbf16>, vector<4x1xbf16>
+// UNPACKED: %[[B:.+]] = vector.transfer_read {{.+}} : tensor<1x16xbf16>, vector<1x16xbf16>
+// UNPACKED: %[[WA:.+]] = arith.extf %[[A]] : vector<4x1xbf16> to vector<4x1xf32>
+// UNPACKED: %[[WB:.+]] = arith.extf %[[B]] : vector<1x16xbf16> to vector<1x16xf32>
+// UNPACKED: vector.contract {{.+}} %[[WA]], %[[WB]], %{{.+}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @widening_contraction(%f: tensor<32x144xbf16>, %cols: tensor<144x1024xbf16>, %o: tensor<32x1024xf32>) -> tensor<32x1024xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%f, %cols : tensor<32x144xbf16>, tensor<144x1024xbf16>) outs(%o : tensor<32x1024xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %0 = arith.extf %x : bf16 to f32
+    %1 = arith.extf %y : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %2, %acc : f32
+    linalg.yield %3 : f32
+  } -> tensor<32x1024xf32>
+  return %r : tensor<32x1024xf32>
 }

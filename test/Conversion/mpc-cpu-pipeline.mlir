@@ -2,12 +2,13 @@
 // RUN: mpc-opt %s --mpc-cpu-pipeline=vector-width=16 | FileCheck %s --check-prefix=AVX512
 
 // The CPU pipeline ends in the LLVM dialect: loops, no tensors, bf16
-// conversions expanded to integer operations.
+// conversions expanded to integer operations; the small bf16 matmul's
+// register tile multiplies the widened operands with f32 FMAs.
 // CHECK-LABEL: llvm.func @kernel
 // CHECK-NOT: tensor<
 // CHECK-NOT: linalg.
 // CHECK-NOT: arith.truncf
-// CHECK: llvm.fmul
+// CHECK: llvm.intr.fmuladd({{.+}}) : (vector<2xf32>, vector<2xf32>, vector<2xf32>) -> vector<2xf32>
 // CHECK: llvm.return
 func.func @kernel(%x: tensor<2x3xf32>, %w: tensor<3x2xf32>) -> tensor<2x2xf32> {
   %xb = mpc.cast %x : tensor<2x3xf32> to tensor<2x3xbf16>

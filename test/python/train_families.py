@@ -12,9 +12,11 @@ Families:
   a linear head, on a generated token task (the class token occurs three
   times among noise and two distractor class tokens).
 - `resnet`: torchvision's ResNet (BasicBlock, one block per stage: ResNet-10)
-  with a 3x3 stem for 1x28x28 inputs and no max pooling, BatchNorm with
-  batch statistics, on the first samples of the real Fashion-MNIST
-  (Debian's dataset-fashion-mnist).
+  with a 3x3 stride-2 stem for 1x28x28 inputs and no max pooling,
+  BatchNorm with batch statistics, on the first samples of the real
+  Fashion-MNIST (Debian's dataset-fashion-mnist).
+- `mobilenet`: torchvision's MobileNetV3-Small with a one-channel stem, on
+  the same data.
 
 PyTorch trains the same module from the same weights with the same
 hyper-parameters (AdamW, weight decay 0.01, the batch, the epochs) and,
@@ -132,10 +134,21 @@ def fashion_mnist(directory, train_samples, val_samples):
 
 
 def resnet10():
+    """torchvision's ResNet with one BasicBlock per stage, for 1x28x28:
+    a 3x3 stride-2 stem (14x14 into the first stage) and no max pooling."""
     model = torchvision.models.resnet.ResNet(
         torchvision.models.resnet.BasicBlock, [1, 1, 1, 1], num_classes=10)
-    model.conv1 = torch.nn.Conv2d(1, 64, 3, 1, 1, bias=False)
+    model.conv1 = torch.nn.Conv2d(1, 64, 3, 2, 1, bias=False)
     model.maxpool = torch.nn.Identity()
+    return model
+
+
+def mobilenet_v3_small():
+    """torchvision's MobileNetV3-Small (depthwise convolutions, squeeze and
+    excitation, Hardswish and Hardsigmoid, BatchNorm, Dropout 0.2 in the
+    classifier), its first convolution taking one channel."""
+    model = torchvision.models.mobilenet_v3_small(num_classes=10)
+    model.features[0][0] = torch.nn.Conv2d(1, 16, 3, 2, 1, bias=False)
     return model
 
 
@@ -147,7 +160,16 @@ def resnet_family(fashion_dir):
                 lr=0.002)
 
 
-FAMILIES = {"text": text_family, "resnet": resnet_family}
+def mobilenet_family(fashion_dir):
+    torch.manual_seed(0)
+    train, val = fashion_mnist(fashion_dir, 2048, 500)
+    return dict(module=mobilenet_v3_small(), example=torch.zeros(2, 1, 28, 28),
+                input="image", train=train, val=val, batch=32, epochs=2,
+                lr=0.002)
+
+
+FAMILIES = {"text": text_family, "resnet": resnet_family,
+            "mobilenet": mobilenet_family}
 
 
 # --- training ------------------------------------------------------------------

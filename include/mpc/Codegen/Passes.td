@@ -52,6 +52,10 @@ def MPCCPUTileAndVectorize
            /*default=*/"32768",
            "elements an elementwise op needs before it is split across "
            "threads (smaller ones are not worth a fork)">,
+    Option<"minPackedRows", "min-packed-rows", "int64_t", /*default=*/"128",
+           "rows (M) a contraction needs before its B operand is packed "
+           "into register-tile panels (fewer rows reuse B too little to pay "
+           "for the copy)">,
     Option<"reportSkipped", "report-skipped", "bool", /*default=*/"false",
            "emit a remark for each contraction left untiled, with the reason">,
   ];
