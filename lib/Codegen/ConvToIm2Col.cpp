@@ -80,11 +80,15 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
   // writes contiguously, so it vectorizes. `order` places the six loops
   // in the matrix's order; the input is x[b, c, oh sh + kh dh, ow sw + kw dw].
   enum { C, KH, KW, B, OH, OW };
-  auto gatherFields = [&](ArrayRef<int64_t> shape, ArrayRef<unsigned> order,
+  const int64_t sizeOf[] = {c, kh, kw, n, oh, ow}; // by role
+  auto gatherFields = [&](ArrayRef<unsigned> order,
                           ArrayRef<ReassociationIndices> groups) {
     AffineExpr dims[6]; // by role
-    for (unsigned i = 0; i < 6; ++i)
+    SmallVector<int64_t> shape;
+    for (unsigned i = 0; i < 6; ++i) {
       dims[order[i]] = getAffineDimExpr(i, context);
+      shape.push_back(sizeOf[order[i]]);
+    }
     AffineMap input = AffineMap::get(
         6, 0,
         {dims[B], dims[C], dims[OH] * strides[0] + dims[KH] * dilations[0],
@@ -95,8 +99,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
         linalg::GenericOp::create(
             rewriter, loc, init.getType(), conv.getInputs()[0], init,
             SmallVector<AffineMap>{input, rewriter.getMultiDimIdentityMap(6)},
-            SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-            copy)
+            parallel(6), copy)
             .getResult(0);
     return tensor::CollapseShapeOp::create(rewriter, loc, fields, groups);
   };
@@ -108,8 +111,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
         rewriter, loc, conv.getOutputs()[0],
         SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     // cols[b, (c, kh, kw), (oh, ow)]
-    Value cols = gatherFields({n, c, kh, kw, oh, ow}, {B, C, KH, KW, OH, OW},
-                              {{0}, {1, 2, 3}, {4, 5}});
+    Value cols = gatherFields({B, C, KH, KW, OH, OW}, {{0}, {1, 2, 3}, {4, 5}});
     // out[b, f, p] += filter[f, k] * cols[b, k, p]
     auto iterators = parallel(3);
     iterators.push_back(utils::IteratorType::reduction);
@@ -125,8 +127,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
         SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
   } else {
     // cols[(c, kh, kw), (b, oh, ow)]
-    Value cols = gatherFields({c, kh, kw, n, oh, ow}, {C, KH, KW, B, OH, OW},
-                              {{0, 1, 2}, {3, 4, 5}});
+    Value cols = gatherFields({C, KH, KW, B, OH, OW}, {{0, 1, 2}, {3, 4, 5}});
     // The accumulator [N, F, OH, OW] as [F, N*OH*OW] and back.
     Value init = conv.getOutputs()[0];
     Value fnInit = tensor::EmptyOp::create(

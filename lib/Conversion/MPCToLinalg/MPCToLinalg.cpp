@@ -218,6 +218,15 @@ DenseIntElementsAttr i64Vector(Builder &b, ArrayRef<int64_t> values) {
       RankedTensorType::get({(int64_t)values.size()}, b.getI64Type()), values);
 }
 
+/// A tensor of `sizes` filled with `value` (its element type the value's).
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{empty})
+      .getResult(0);
+}
+
 /// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
 /// in `acc`, each element converted to `acc` first.
 Value reduceDims(OpBuilder &b, Location loc, Value input,
@@ -227,15 +236,11 @@ Value reduceDims(OpBuilder &b, Location loc, Value input,
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (!llvm::is_contained(dims, i))
       keptSizes.push_back(tensor::getMixedSize(b, loc, input, i));
-  Value empty = tensor::EmptyOp::create(b, loc, keptSizes, acc);
   TypedAttr initValue =
       isMax ? TypedAttr(b.getFloatAttr(acc,
                                        -std::numeric_limits<double>::infinity()))
             : TypedAttr(b.getZeroAttr(acc));
-  Value initScalar = arith::ConstantOp::create(b, loc, acc, initValue);
-  Value init = linalg::FillOp::create(b, loc, ValueRange{initScalar},
-                                      ValueRange{empty})
-                   .getResult(0);
+  Value init = filledTensor(b, loc, keptSizes, initValue);
   return linalg::ReduceOp::create(
              b, loc, ValueRange{input}, ValueRange{init}, dims,
              [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -437,12 +442,7 @@ Type accumulatorType(Operation *op, Type element) {
 /// A zero-filled accumulator of `type` sized like `sources`.
 Value zeroAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
                       ArrayRef<OpFoldResult> sizes) {
-  Value empty =
-      tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
-  Value zero = arith::ConstantOp::create(
-      b, loc, type.getElementType(), b.getZeroAttr(type.getElementType()));
-  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
-      .getResult(0);
+  return filledTensor(b, loc, sizes, b.getZeroAttr(type.getElementType()));
 }
 
 /// Rounds an accumulator tensor to the result element type.
@@ -939,17 +939,12 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
     if (op.getTraining())
       return lowerTraining(op, adaptor, rewriter);
     auto maskType = cast<RankedTensorType>(op.getMask().getType());
-    Value trueValue = arith::ConstantOp::create(rewriter, op.getLoc(),
-                                                rewriter.getBoolAttr(true));
     SmallVector<OpFoldResult> sizes;
     for (int64_t i = 0; i < maskType.getRank(); ++i)
       sizes.push_back(
           tensor::getMixedSize(rewriter, op.getLoc(), adaptor.getInput(), i));
-    Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
-                                          rewriter.getI1Type());
-    Value mask = linalg::FillOp::create(rewriter, op.getLoc(),
-                                        ValueRange{trueValue}, ValueRange{empty})
-                     .getResult(0);
+    Value mask = filledTensor(rewriter, op.getLoc(), sizes,
+                              rewriter.getBoolAttr(true));
     rewriter.replaceOp(op, {adaptor.getInput(), mask});
     return success();
   }
@@ -1254,13 +1249,9 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
         tensor::getMixedSize(rewriter, loc, adaptor.getInput(), 1),
         rewriter.getIndexAttr(resultType.getDimSize(2)),
         rewriter.getIndexAttr(resultType.getDimSize(3))};
-    Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, element);
-    Value lowest = arith::ConstantOp::create(
-        rewriter, loc, element,
+    Value init = filledTensor(
+        rewriter, loc, sizes,
         rewriter.getFloatAttr(element, -std::numeric_limits<double>::infinity()));
-    Value init = linalg::FillOp::create(rewriter, loc, ValueRange{lowest},
-                                        ValueRange{empty})
-                     .getResult(0);
     Value window = tensor::EmptyOp::create(rewriter, loc, op.getKernelShape(),
                                            element);
     Value pooled =
@@ -1311,28 +1302,17 @@ struct MaxPoolGradLowering : OpConversionPattern<MaxPoolGradOp> {
     Value x6 = tensor::ExpandShapeOp::create(
         rewriter, loc,
         RankedTensorType::get(windows, xType.getElementType()), x, split);
-    auto dims = [&](ArrayRef<unsigned> positions) {
-      return AffineMap::get(
-          6, 0,
-          llvm::map_to_vector(positions,
-                              [&](unsigned d) -> AffineExpr {
-                                return getAffineDimExpr(d, context);
-                              }),
-          context);
+    auto dims = [&](ArrayRef<unsigned> targets) {
+      return AffineMap::getMultiDimMapWithTargets(6, targets, context);
     };
     Type math = mathType(xType.getElementType());
-    Type i32 = rewriter.getI32Type();
-    auto fill = [&](Type element, TypedAttr value) {
-      Value empty = tensor::EmptyOp::create(
-          rewriter, loc, ArrayRef<int64_t>{n, c, oh, ow}, element);
-      Value constant = arith::ConstantOp::create(rewriter, loc, value);
-      return linalg::FillOp::create(rewriter, loc, ValueRange{constant},
-                                    ValueRange{empty})
-          .getResult(0);
-    };
-    Value lowest = fill(
-        math, rewriter.getFloatAttr(math, -std::numeric_limits<double>::infinity()));
-    Value first = fill(i32, rewriter.getI32IntegerAttr(0));
+    SmallVector<OpFoldResult> pooledSizes =
+        getAsIndexOpFoldResult(context, {n, c, oh, ow});
+    Value lowest = filledTensor(
+        rewriter, loc, pooledSizes,
+        rewriter.getFloatAttr(math, -std::numeric_limits<double>::infinity()));
+    Value first =
+        filledTensor(rewriter, loc, pooledSizes, rewriter.getI32IntegerAttr(0));
     // Loops (n, c, oh, ow, kh, kw): the window's elements in scan order.
     SmallVector<utils::IteratorType> reduceIterators(
         4, utils::IteratorType::parallel);
