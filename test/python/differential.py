@@ -112,6 +112,19 @@ def gen_matmul_large(rng):
             "b_initializer": bool(rng.integers(2))}
 
 
+def gen_matmul_long_k(rng):
+    """Weight-gradient shapes: few rows and columns, a long K (every pixel
+    of a batch). The CPU tiling computes narrow-N ones transposed and splits
+    K into parallel partial sums when there are few output blocks; K 4099
+    (prime) has no split. A batch of 1 or 2 in front too."""
+    m = int(rng.choice([9, 13, 16, 31, 64]))
+    n = int(rng.choice([7, 9, 17, 32, 144]))
+    k = int(rng.choice([4096, 4099, 6272, 12544]))
+    lead = [[], [1], [2]][int(rng.integers(3))]
+    return {"op": "matmul", "a": lead + [m, k], "b": [k, n],
+            "b_initializer": bool(rng.integers(2))}
+
+
 def gen_gemm(rng):
     m, k, n = pick_size(rng), pick_size(rng), pick_size(rng)
     ta, tb = int(rng.integers(2)), int(rng.integers(2))
@@ -243,7 +256,8 @@ def gen_unary(rng):
 
 
 GENERATORS = {
-    "matmul": gen_matmul, "matmul_large": gen_matmul_large, "gemm": gen_gemm, "conv": gen_conv,
+    "matmul": gen_matmul, "matmul_large": gen_matmul_large,
+    "matmul_long_k": gen_matmul_long_k, "gemm": gen_gemm, "conv": gen_conv,
     "conv_large": gen_conv_large, "conv_grouped": gen_conv_grouped,
     "pool": gen_pool,
     "globalpool": gen_global_pool, "reduce": gen_reduce,
@@ -251,7 +265,7 @@ GENERATORS = {
     "binary": gen_binary, "unary": gen_unary,
 }
 # How often each family is drawn.
-WEIGHTS = {"matmul": 3, "matmul_large": 1, "gemm": 2, "conv": 4, "conv_large": 2,
+WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv": 4, "conv_large": 2,
            "conv_grouped": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
            "binary": 3, "unary": 1}
