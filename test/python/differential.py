@@ -183,6 +183,48 @@ def gen_conv_large(rng):
             "bias": bool(rng.integers(2))}
 
 
+def gen_conv_nd(rng):
+    """1-d (speech: Silero, openWakeWord) and 3-d convolutions, which run
+    as 2-d ones over a unit height or gathered depth windows."""
+    rank = int(rng.choice([1, 3]))
+    n = pick_batch(rng)
+    g = int(rng.choice([1, 1, 2]))
+    c, f = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
+    limit = 20 if rank == 1 else 7
+    kernel = [int(rng.integers(1, 4)) for _ in range(rank)]
+    strides = [int(rng.choice([1, 1, 2])) for _ in range(rank)]
+    dilations = [int(rng.choice([1, 1, 2])) for _ in range(rank)]
+    spatial = [int(rng.integers(k * d, limit + k * d))
+               for k, d in zip(kernel, dilations)]
+    pads = [int(rng.integers(0, k)) for k in kernel + kernel]
+    return {"op": "conv", "x": [n, c] + spatial, "w": [f, c // g] + kernel,
+            "strides": strides, "pads": pads, "dilations": dilations,
+            "group": g, "bias": bool(rng.integers(2))}
+
+
+def gen_conv_transpose(rng):
+    """ConvTranspose, 1-d and 2-d (decomposed into a convolution): strides,
+    dilations, pads, output_padding, groups."""
+    rank = int(rng.choice([1, 2, 2]))
+    n = pick_batch(rng)
+    g = int(rng.choice([1, 1, 2, 3]))
+    c, m = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
+    kernel = [int(rng.integers(1, 5)) for _ in range(rank)]
+    strides = [int(rng.choice([1, 2, 3])) for _ in range(rank)]
+    dilations = [int(rng.choice([1, 1, 2])) for _ in range(rank)]
+    spatial = [int(rng.integers(1, 14)) for _ in range(rank)]
+    output_padding = [int(rng.integers(0, max(s, d)))
+                      for s, d in zip(strides, dilations)]
+    full = [(i - 1) * s + (k - 1) * d + 1 + o for i, s, k, d, o in
+            zip(spatial, strides, kernel, dilations, output_padding)]
+    pads = [int(rng.integers(0, max(1, (size - 1) // 2 + 1)))
+            for size in full + full]
+    return {"op": "convtranspose", "x": [n, c] + spatial,
+            "w": [c, m // g] + kernel, "strides": strides, "pads": pads,
+            "dilations": dilations, "output_padding": output_padding,
+            "group": g, "bias": bool(rng.integers(2))}
+
+
 def gen_pool(rng):
     kind = ["maxpool", "averagepool"][int(rng.integers(2))]
     n, c = pick_batch(rng), pick_channels(rng)
@@ -259,6 +301,7 @@ GENERATORS = {
     "matmul": gen_matmul, "matmul_large": gen_matmul_large,
     "matmul_long_k": gen_matmul_long_k, "gemm": gen_gemm, "conv": gen_conv,
     "conv_large": gen_conv_large, "conv_grouped": gen_conv_grouped,
+    "conv_nd": gen_conv_nd, "conv_transpose": gen_conv_transpose,
     "pool": gen_pool,
     "globalpool": gen_global_pool, "reduce": gen_reduce,
     "softmax": gen_softmax, "layernorm": gen_layernorm,
@@ -266,7 +309,7 @@ GENERATORS = {
 }
 # How often each family is drawn.
 WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv": 4, "conv_large": 2,
-           "conv_grouped": 2, "pool": 3,
+           "conv_grouped": 2, "conv_nd": 1, "conv_transpose": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
            "binary": 3, "unary": 1}
 
@@ -300,6 +343,11 @@ def draw_data(case):
         d = {"x": normal(case["x"]), "w": normal(case["w"])}
         if case["bias"]:
             d["bias"] = normal([case["w"][0]])
+        return d
+    if op == "convtranspose":
+        d = {"x": normal(case["x"]), "w": normal(case["w"])}
+        if case["bias"]:
+            d["bias"] = normal([case["w"][1] * case["group"]])
         return d
     if op == "layernorm":
         norm = case["x"][case["axis"]:]
@@ -399,6 +447,59 @@ BINARY = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
           "Pow": np.power}
 
 
+def ref_conv_nd(x, w, bias, strides, pads, dilations, group=1):
+    """Conv of any spatial rank, tap by tap."""
+    if group > 1:
+        y = np.concatenate([ref_conv_nd(xg, wg, None, strides, pads, dilations)
+                            for xg, wg in zip(np.split(x, group, axis=1),
+                                              np.split(w, group, axis=0))],
+                           axis=1)
+    else:
+        rank = x.ndim - 2
+        kernel = w.shape[2:]
+        xp = np.pad(x, ((0, 0), (0, 0)) + tuple(
+            (pads[i], pads[i + rank]) for i in range(rank)))
+        out = [out_dims(x.shape[i + 2], kernel[i], strides[i], pads[i],
+                        pads[i + rank], dilations[i], False)
+               for i in range(rank)]
+        y = np.zeros((x.shape[0], w.shape[0]) + tuple(out))
+        for taps in np.ndindex(*kernel):
+            window = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                           for t, d, s, o in zip(taps, dilations, strides, out))
+            y += np.einsum("nc...,fc->nf...", xp[(slice(None),) * 2 + window],
+                           w[(slice(None),) * 2 + taps])
+    if bias is not None:
+        y = y + bias.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return y
+
+
+def ref_conv_transpose(x, w, bias, strides, pads, dilations, output_padding,
+                       group):
+    """ConvTranspose of any spatial rank: every input element scatters its
+    kernel-weighted copy into the full output, which the pads crop."""
+    rank = x.ndim - 2
+    n, c = x.shape[:2]
+    mg, kernel = w.shape[1], w.shape[2:]
+    cg = c // group
+    full = [(i - 1) * s + (k - 1) * d + 1 + o for i, s, k, d, o in
+            zip(x.shape[2:], strides, kernel, dilations, output_padding)]
+    y = np.zeros((n, mg * group) + tuple(full))
+    for g in range(group):
+        xg = x[:, g * cg:(g + 1) * cg]
+        for taps in np.ndindex(*kernel):
+            window = tuple(slice(t * d, t * d + s * (i - 1) + 1, s)
+                           for t, d, s, i in zip(taps, dilations, strides,
+                                                 x.shape[2:]))
+            y[(slice(None), slice(g * mg, (g + 1) * mg)) + window] += \
+                np.einsum("nc...,cm->nm...", xg,
+                          w[(slice(g * cg, (g + 1) * cg), slice(None)) + taps])
+    crop = tuple(slice(pads[i], full[i] - pads[i + rank]) for i in range(rank))
+    y = y[(slice(None), slice(None)) + crop]
+    if bias is not None:
+        y = y + bias.reshape((1, -1) + (1,) * rank)
+    return y
+
+
 def reference(case, d):
     """The float64 result of `case` on inputs `d` (float64 arrays), and the
     length of the longest sum in it (for the tolerance)."""
@@ -413,9 +514,16 @@ def reference(case, d):
             y = y + case["beta"] * d["c"]
         return y, a.shape[1]
     if op == "conv":
-        return (ref_conv(d["x"], d["w"], d.get("bias"), case["strides"],
-                         case["pads"], case["dilations"], case.get("group", 1)),
+        conv = ref_conv if len(case["x"]) == 4 else ref_conv_nd
+        return (conv(d["x"], d["w"], d.get("bias"), case["strides"],
+                     case["pads"], case["dilations"], case.get("group", 1)),
                 int(np.prod(case["w"][1:])))
+    if op == "convtranspose":
+        return (ref_conv_transpose(d["x"], d["w"], d.get("bias"),
+                                   case["strides"], case["pads"],
+                                   case["dilations"], case["output_padding"],
+                                   case["group"]),
+                int(np.prod(case["w"][2:])) * case["x"][1] // case["group"])
     if op in ("maxpool", "averagepool"):
         return ref_pool(case, d["x"]), int(np.prod(case["kernel"]))
     if op == "globalaveragepool":
@@ -446,7 +554,7 @@ def reference(case, d):
 
 
 # Inputs that are initializers (weights) rather than graph inputs.
-INITIALIZERS = {"conv": ("w", "bias"), "layernorm": ("scale", "bias"),
+INITIALIZERS = {"conv": ("w", "bias"), "convtranspose": ("w", "bias"), "layernorm": ("scale", "bias"),
                 "gemm": ("b", "c")}
 
 
@@ -468,6 +576,13 @@ def graph_parts(case, prefix, data):
         attrs = {"kernel_shape": case["w"][2:], "strides": case["strides"],
                  "pads": case["pads"], "dilations": case["dilations"],
                  "group": case.get("group", 1)}
+    elif op == "convtranspose":
+        node_op = "ConvTranspose"
+        order = ["x", "w"] + (["bias"] if case["bias"] else [])
+        attrs = {"kernel_shape": case["w"][2:], "strides": case["strides"],
+                 "pads": case["pads"], "dilations": case["dilations"],
+                 "output_padding": case["output_padding"],
+                 "group": case["group"]}
     elif op in ("maxpool", "averagepool"):
         node_op = "MaxPool" if op == "maxpool" else "AveragePool"
         order = ["x"]

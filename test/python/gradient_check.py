@@ -503,6 +503,190 @@ def avgpool_cases(m):
                pads=list(pads), ceil_mode=ceil, count_include_pad=include)
 
 
+def conv_transpose2d(x, w, strides, pads, dilations, output_padding,
+                     bias=None, group=1):
+    """ONNX ConvTranspose (2-d) in numpy: each input element scatters its
+    kernel-weighted copy; the full output is then cropped by the pads."""
+    n, cin, h, wd = x.shape
+    _, mg, kh, kw = w.shape
+    cg = cin // group
+    full = [(h - 1) * strides[0] + (kh - 1) * dilations[0] + 1 +
+            output_padding[0],
+            (wd - 1) * strides[1] + (kw - 1) * dilations[1] + 1 +
+            output_padding[1]]
+    y = np.zeros((n, mg * group, full[0], full[1]))
+    for g in range(group):
+        xg = x[:, g * cg:(g + 1) * cg]
+        for i in range(kh):
+            for j in range(kw):
+                r, c = i * dilations[0], j * dilations[1]
+                y[:, g * mg:(g + 1) * mg,
+                  r:r + (h - 1) * strides[0] + 1:strides[0],
+                  c:c + (wd - 1) * strides[1] + 1:strides[1]] += np.einsum(
+                      "nchw,cm->nmhw", xg, w[g * cg:(g + 1) * cg, :, i, j])
+    y = y[:, :, pads[0]:full[0] - pads[2], pads[1]:full[1] - pads[3]]
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
+    """ONNX Conv (3-d) in numpy, tap by tap."""
+    if group > 1:
+        y = np.concatenate([conv3d(xg, wg, strides, pads, dilations)
+                            for xg, wg in zip(np.split(x, group, 1),
+                                              np.split(w, group, 0))], 1)
+        return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((pads[i], pads[i + 3])
+                                            for i in range(3)))
+    kernel = w.shape[2:]
+    out = [(xp.shape[i + 2] - dilations[i] * (kernel[i] - 1) - 1) //
+           strides[i] + 1 for i in range(3)]
+    y = np.zeros((x.shape[0], w.shape[0]) + tuple(out))
+    for taps in np.ndindex(*kernel):
+        start = [t * d for t, d in zip(taps, dilations)]
+        patch = xp[(slice(None), slice(None)) + tuple(
+            slice(start[i], start[i] + strides[i] * (out[i] - 1) + 1,
+                  strides[i]) for i in range(3))]
+        y = y + np.einsum("ncdhw,fc->nfdhw", patch,
+                          w[(slice(None), slice(None)) + taps])
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
+
+
+def one_dim_cases(m):
+    """1-d Conv, ConvTranspose, MaxPool and AveragePool (run as their 2-d
+    forms over a unit height) and 2-d ConvTranspose: strides, pads,
+    dilations, output_padding, groups, bias; GlobalMaxPool."""
+    as2d = lambda a: a[:, :, None, :]
+    for name, xs, ws, stride, pads, dilation, bias, group in (
+            ("conv1d", (2, 3, 11), (4, 3, 3), 2, [1, 2], 1, True, 1),
+            ("conv1d_dw", (1, 4, 9), (4, 1, 5), 1, [2, 2], 2, False, 4)):
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws)]
+        if bias:
+            inputs.append(m.param(name + "_b", (ws[0],)))
+        m.case("Conv", inputs,
+               lambda p, n=name, s=stride, q=pads, d=dilation, b=bias,
+               g=group: conv2d(as2d(p[n + "_x"]), as2d(p[n + "_w"]), [1, s],
+                               [0, q[0], 0, q[1]], [1, d],
+                               p[n + "_b"] if b else None, g)[:, :, 0],
+               kernel_shape=[ws[2]], strides=[stride], pads=pads,
+               dilations=[dilation], group=group)
+    for name, xs, ws, strides, pads, dilations, outpad, bias, group in (
+            ("convt", (2, 3, 4, 5), (3, 2, 3, 3), [2, 2], [1, 1, 1, 1],
+             [1, 1], [1, 0], True, 1),
+            ("convt_grouped", (1, 4, 3, 4), (4, 3, 2, 3), [1, 2],
+             [0, 1, 1, 0], [2, 1], [0, 1], False, 2),
+            ("convt_wide_pad", (1, 2, 5, 3), (2, 2, 2, 2), [3, 1],
+             [2, 0, 3, 1], [1, 1], [2, 0], True, 1)):
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws)]
+        if bias:
+            inputs.append(m.param(name + "_b", (ws[1] * group,)))
+        m.case("ConvTranspose", inputs,
+               lambda p, n=name, s=strides, q=pads, d=dilations, o=outpad,
+               b=bias, g=group: conv_transpose2d(
+                   p[n + "_x"], p[n + "_w"], s, q, d, o,
+                   p[n + "_b"] if b else None, g),
+               kernel_shape=list(ws[2:]), strides=strides, pads=pads,
+               dilations=dilations, output_padding=outpad, group=group)
+    m.case("ConvTranspose", [m.param("convt1d_x", (2, 2, 6)),
+                             m.param("convt1d_w", (2, 3, 4))],
+           lambda p: conv_transpose2d(as2d(p["convt1d_x"]),
+                                      as2d(p["convt1d_w"]), [1, 2],
+                                      [0, 1, 0, 2], [1, 1], [0, 1])[:, :, 0],
+           kernel_shape=[4], strides=[2], pads=[1, 2], output_padding=[1])
+    for name, xs, ws, strides, pads, dilations, bias, group in (
+            ("conv3d", (2, 2, 5, 4, 4), (3, 2, 3, 2, 3), [2, 1, 1],
+             [1, 0, 1, 0, 1, 1], [1, 1, 1], True, 1),
+            ("conv3d_grouped", (1, 4, 6, 3, 5), (2, 2, 2, 3, 2), [1, 2, 2],
+             [0, 1, 0, 1, 0, 1], [2, 1, 2], False, 2)):
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws)]
+        if bias:
+            inputs.append(m.param(name + "_b", (ws[0],)))
+        m.case("Conv", inputs,
+               lambda p, n=name, s=strides, q=pads, d=dilations, b=bias,
+               g=group: conv3d(p[n + "_x"], p[n + "_w"], s, q, d,
+                               p[n + "_b"] if b else None, g),
+               kernel_shape=list(ws[2:]), strides=strides, pads=pads,
+               dilations=dilations, group=group)
+    m.case("MaxPool", [m.param("mp1d", (2, 3, 10))],
+           lambda p: maxpool2d(as2d(p["mp1d"]), [1, 3], [1, 2], [0, 1, 0, 1],
+                               [1, 1])[:, :, 0],
+           kernel_shape=[3], strides=[2], pads=[1, 1])
+    m.case("AveragePool", [m.param("ap1d", (1, 2, 9))],
+           lambda p: avgpool2d(as2d(p["ap1d"]).astype(np.float64), [1, 4],
+                               [1, 3], [0, 1, 0, 2], ceil=True)[:, :, 0],
+           kernel_shape=[4], strides=[3], pads=[1, 2], ceil_mode=1)
+    m.case("GlobalMaxPool", [m.param("gmp", (2, 3, 4, 5))],
+           lambda p: p["gmp"].max(axis=(2, 3), keepdims=True))
+    m.case("GlobalMaxPool", [m.param("gmp1d", (1, 2, 7))],
+           lambda p: p["gmp1d"].max(axis=2, keepdims=True))
+
+
+def resize_matrix(size, out, scale, mode, transform="half_pixel",
+                  nearest="round_prefer_floor", a=-0.75, exclude=False):
+    """ONNX Resize along one axis as an [out, size] matrix (fp64)."""
+    mat = np.zeros((out, size))
+    for o in range(out):
+        if transform == "align_corners":
+            x = 0.0 if out == 1 else o * (size - 1) / (size * scale - 1)
+        elif transform == "asymmetric":
+            x = o / scale
+        else:
+            x = (o + 0.5) / scale - 0.5
+        if mode == "nearest":
+            rounded = {"floor": math.floor(x), "ceil": math.ceil(x),
+                       "round_prefer_floor": math.ceil(x - 0.5),
+                       "round_prefer_ceil": math.floor(x + 0.5)}[nearest]
+            mat[o, min(max(rounded, 0), size - 1)] = 1
+            continue
+        base = math.floor(x)
+        t = x - base
+        if mode == "linear":
+            taps = {base: 1 - t, base + 1: t}
+        else:
+            def kernel(d):
+                d = abs(d)
+                if d <= 1:
+                    return (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1
+                return a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a
+            taps = {base + k: kernel(t - k) for k in (-1, 0, 1, 2)}
+        if exclude:
+            taps = {i: c for i, c in taps.items() if 0 <= i < size}
+            total = sum(taps.values())
+            taps = {i: c / total for i, c in taps.items()}
+        for i, c in taps.items():
+            mat[o, min(max(i, 0), size - 1)] += c
+    return mat
+
+
+def resize_cases(m):
+    """Resize (decomposed into per-axis gathers): nearest as nn.Upsample
+    exports it, bilinear upsampling and downsampling, bicubic with
+    align_corners and with exclude_outside."""
+    for name, shape, scales, mode, attrs in (
+            ("resize_nearest", (2, 2, 3, 4), [1, 1, 2, 2], "nearest",
+             dict(coordinate_transformation_mode="asymmetric",
+                  nearest_mode="floor")),
+            ("resize_linear", (1, 2, 4, 3), [1, 1, 2, 3], "linear", {}),
+            ("resize_linear_down", (1, 1, 7, 6), [1, 1, 0.5, 0.75],
+             "linear", {}),
+            ("resize_cubic", (1, 1, 4, 5), [1, 1, 1.5, 2], "cubic",
+             dict(coordinate_transformation_mode="align_corners")),
+            ("resize_cubic_excl", (1, 1, 5, 4), [1, 1, 2, 1.5], "cubic",
+             dict(exclude_outside=1, cubic_coeff_a=-0.5))):
+        outs = [int(math.floor(d * sc)) for d, sc in zip(shape, scales)]
+        mats = [resize_matrix(
+            shape[i], outs[i], scales[i], mode,
+            attrs.get("coordinate_transformation_mode", "half_pixel"),
+            attrs.get("nearest_mode", "round_prefer_floor"),
+            attrs.get("cubic_coeff_a", -0.75),
+            bool(attrs.get("exclude_outside", 0))) for i in (2, 3)]
+        m.case("Resize", [m.param(name, shape), "",
+                          m.const(name + "_scales",
+                                  np.array(scales, np.float32))],
+               lambda p, n=name, h=mats[0], w=mats[1]:
+               np.einsum("oh,nchw,pw->ncop", h, p[n].astype(np.float64), w),
+               mode=mode, **attrs)
+
+
 def gather_cases(m):
     """Gather of a trainable table (an embedding): repeated and negative
     indices accumulate into their rows, on axis 0 and on a middle axis."""
@@ -621,6 +805,8 @@ def main():
                              (batchnorm_training_cases, 17),
                              (gather_cases, 17),
                              (avgpool_cases, 17),
+                             (one_dim_cases, 17),
+                             (resize_cases, 17),
                              (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
                              (hard_activation_cases, 17),

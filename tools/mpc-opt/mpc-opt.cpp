@@ -497,6 +497,7 @@ static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
   PassManager pm(module->getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
+  pm.addPass(mpc::createMPCDecompose());
   if (precisionFlag != "fp32") {
     auto options = precisionOptionsFromFlags();
     if (failed(options))
@@ -556,6 +557,7 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
   training.weightDecay = weightDecayFlag;
   training.momentum = momentumFlag;
   training.nesterov = nesterovFlag;
+  pm.addPass(mpc::createMPCDecompose());
   pm.addPass(mpc::createMPCBuildTraining(training));
   mpc::MPCLossScalingOptions lossScaling;
   lossScaling.mode = scaling;

@@ -385,6 +385,38 @@ LogicalResult importAveragePool(NodeImporter &n) {
   return setSingle(n, n.create<AveragePoolOp>({*x}, attrs));
 }
 
+/// GlobalMaxPool over static spatial dims is a max pooling with one window
+/// covering them, so its gradient goes to the window's first maximum as
+/// PyTorch's adaptive max pooling routes it (a max reduction would share
+/// it between ties); over dynamic ones, a max reduction.
+LogicalResult importGlobalMaxPool(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  if (type.getRank() < 3)
+    return n.unsupported("expects an input with spatial dims, got " +
+                         Twine(type.getRank()) + "-d");
+  int64_t spatial = type.getRank() - 2;
+  ArrayRef<int64_t> extent = type.getShape().drop_front(2);
+  Builder b(n.getContext());
+  if (ShapedType::isDynamicShape(extent) || spatial > 2) {
+    SmallVector<int64_t> axes =
+        llvm::to_vector(llvm::seq<int64_t>(2, type.getRank()));
+    return setSingle(n, n.create<ReduceMaxOp>(
+                            {*x}, {n.named("axes", n.i64Array(axes)),
+                                   n.named("keepdims", b.getBoolAttr(true))}));
+  }
+  return setSingle(
+      n, n.create<MaxPoolOp>(
+             {*x}, {n.named("kernel_shape", n.i64Array(extent)),
+                    n.named("strides", n.i64Array(extent)),
+                    n.named("pads", n.i64Array(SmallVector<int64_t>(
+                                        2 * spatial, 0))),
+                    n.named("dilations", n.i64Array(SmallVector<int64_t>(
+                                             spatial, 1)))}));
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation, softmax, reductions, losses
 //===----------------------------------------------------------------------===//
@@ -1027,6 +1059,7 @@ const llvm::StringMap<OpHandler> &onnx_import::getOpHandlers() {
       {"Gelu", importGelu},
       {"Gemm", importGemm},
       {"GlobalAveragePool", importUnary<GlobalAveragePoolOp>},
+      {"GlobalMaxPool", importGlobalMaxPool},
       {"Greater", importBinary<GreaterOp>},
       {"HardSigmoid", importHardSigmoid},
       {"HardSwish", importUnary<HardSwishOp>},

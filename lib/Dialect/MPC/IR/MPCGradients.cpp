@@ -314,6 +314,55 @@ static Value insertZeros(OpBuilder &b, Location loc, Value value,
                      {(h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1});
 }
 
+Value mpc::buildTransposedConv2d(OpBuilder &b, Location loc, Value input,
+                                 Value weight, Value bias, int64_t group,
+                                 ArrayRef<int64_t> strides,
+                                 ArrayRef<int64_t> dilations,
+                                 ArrayRef<int64_t> cropBegin,
+                                 ArrayRef<int64_t> outSize) {
+  // The full transposed convolution of `input` is the correlation of
+  // `input` with stride-1 zeros between its elements and the weight
+  // flipped, with its channel dims swapped; it is built from convolutions
+  // so it shares their lowering and tensor cores. Full position f of
+  // output position o is o + cropBegin: the convolution's begin padding
+  // is reach - cropBegin (cropped after where negative), its end padding
+  // what the last output needs (positions no window reached get zeros).
+  auto weightType = tensorTypeOf(weight);
+  SmallVector<int64_t> kernel(weightType.getShape().drop_front(2));
+  int64_t f = weightType.getDimSize(0), cg = weightType.getDimSize(1);
+  int64_t fg = f / group;
+  Value z = insertZeros(b, loc, input, strides);
+  auto zType = tensorTypeOf(z);
+  SmallVector<int64_t> convPads(4), crop(2);
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t reach = dilations[i] * (kernel[i] - 1);
+    int64_t begin = reach - cropBegin[i];
+    crop[i] = std::max<int64_t>(0, -begin);
+    convPads[i] = std::max<int64_t>(0, begin);
+    int64_t length = zType.getDimSize(i + 2);
+    convPads[i + 2] =
+        std::max<int64_t>(0, crop[i] + outSize[i] + reach - length - convPads[i]);
+  }
+  // The weight per group with its channel dims swapped:
+  // [G*F/G, C/G, kh, kw] -> [G, F/G, C/G, ..] -> [G, C/G, F/G, ..] ->
+  // [G*C/G, F/G, kh, kw], flipped.
+  auto element = weightType.getElementType();
+  Value swapped = reshapeTo(
+      b, loc,
+      TransposeOp::create(
+          b, loc,
+          reshapeTo(b, loc, weight,
+                    RankedTensorType::get({group, fg, cg, kernel[0], kernel[1]},
+                                          element)),
+          ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+      RankedTensorType::get({group * cg, fg, kernel[0], kernel[1]}, element));
+  Value flipped = flipSpatial(b, loc, swapped);
+  Value full = ConvOp::create(b, loc, z, flipped, bias, kernel,
+                              ArrayRef<int64_t>{1, 1}, convPads, dilations,
+                              group, AutoPad::NotSet, nullptr);
+  return cropSpatial(b, loc, full, crop, outSize);
+}
+
 LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      SmallVectorImpl<Value> &out) {
   if (failed(requireExplicit2d(*this, getInput(), getAutoPad(),
@@ -340,36 +389,10 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
                      RankedTensorType::get(shape, getElementTypeOrSelf(v)));
   };
 
-  // dX: the padded input's gradient is the full correlation of dY, with
-  // stride-1 zeros between its elements, and the weight flipped and with
-  // its channel dims swapped (a transposed convolution, built from
-  // convolutions so it shares their lowering and tensor cores); then the
-  // forward pads are cropped away. Positions of the padded input no window
-  // reached get zeros from extra end padding.
-  Value z = insertZeros(b, loc, dy, strides);
-  SmallVector<int64_t> fullPads(4);
-  for (int64_t i = 0; i < 2; ++i) {
-    int64_t padded = spatial[i] + pads[i] + pads[i + 2];
-    int64_t reach = dilations[i] * (kernel[i] - 1);
-    int64_t covered = (outSpatial[i] - 1) * strides[i] + 1 + reach;
-    fullPads[i] = reach;
-    fullPads[i + 2] = reach + (padded - covered);
-  }
-  // The weight per group with its channel dims swapped:
-  // [G*F/G, C/G, kh, kw] -> [G, F/G, C/G, ..] -> [G, C/G, F/G, ..] ->
-  // [G*C/G, F/G, kh, kw], flipped.
-  Value swapped = shaped(
-      TransposeOp::create(
-          b, loc,
-          shaped(getWeight(), {g, fg, cg, kernel[0], kernel[1]}),
-          ArrayRef<int64_t>{0, 2, 1, 3, 4}),
-      {g * cg, fg, kernel[0], kernel[1]});
-  Value flipped = flipSpatial(b, loc, swapped);
-  Value dxPadded = ConvOp::create(
-      b, loc, z, flipped, /*bias=*/nullptr, kernel, ArrayRef<int64_t>{1, 1},
-      fullPads, dilations, g, AutoPad::NotSet, nullptr);
-  out.push_back(
-      cropSpatial(b, loc, dxPadded, {pads[0], pads[1]}, spatial));
+  // dX: the transposed convolution of dY with the forward pads cropped.
+  out.push_back(buildTransposedConv2d(b, loc, dy, getWeight(),
+                                      /*bias=*/nullptr, g, strides, dilations,
+                                      pads.take_front(2), spatial));
 
   // dW[f,c,i,j] = sum over n and the output positions of dY[n,f,oh,ow] *
   // Xpad[n,c,oh*s+i*d,ow*s+j*d]: a convolution of X with channels and batch

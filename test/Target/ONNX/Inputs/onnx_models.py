@@ -451,6 +451,26 @@ def conv_transpose_output_shape(path):
 
 
 @model
+def conv3d(path):
+    return make([
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv3d",
+                         pads=[1, 1, 1, 1, 1, 1]),
+    ], [vi("x", F, [1, 1, 4, 4, 4])], [vi("y", F, [1, 2, 4, 4, 4])],
+        [init("w", weights(2, 1, 3, 3, 3))])
+
+
+@model
+def maxpool3d(path):
+    return make([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv3d",
+                         pads=[1, 1, 1, 1, 1, 1]),
+        helper.make_node("MaxPool", ["c"], ["y"], name="pool3d",
+                         kernel_shape=[2, 2, 2], strides=[2, 2, 2]),
+    ], [vi("x", F, [1, 1, 4, 4, 4])], [vi("y", F, [1, 2, 2, 2, 2])],
+        [init("w", weights(2, 1, 3, 3, 3))])
+
+
+@model
 def batchnorm_training(path):
     return make([
         helper.make_node("BatchNormalization",

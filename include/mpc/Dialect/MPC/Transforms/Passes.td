@@ -22,6 +22,23 @@ def MPCPrintSummary : Pass<"mpc-print-summary", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPCDecompose : Pass<"mpc-decompose", "::mlir::ModuleOp"> {
+  let summary = "express ops through ops that have lowerings and gradients";
+  let description = [{
+    Runs first in every compile: 1-d Conv, ConvTranspose, MaxPool and
+    AveragePool become their 2-d forms over a unit height; ConvTranspose
+    becomes the convolution of its zero-inserted input with its flipped,
+    channel-swapped weight (the convolution's own input gradient, so its
+    forward pass and gradients are convolutions); Resize (nearest, linear,
+    cubic; every coordinate transform but tf_crop_and_resize) becomes, per
+    resized axis, gathers of the source elements weighted by constant
+    coefficients, so its gradient is the gathers' scatter-add. A
+    ConvTranspose or Resize left in a form without a lowering (3-d,
+    dynamic resized dims) is an error naming the node.
+  }];
+  let dependentDialects = ["::mlir::mpc::MPCDialect"];
+}
+
 def MPCAssignPrecision : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
   let summary = "decide in which precision each op computes";
   let description = [{

@@ -1,0 +1,428 @@
+//===- Decompose.cpp - ops as compositions of better-supported ops --------===//
+//
+// Rewrites ops whose forms have no lowering or gradient of their own into
+// ops that have both, before the training program and the precision
+// decisions see them:
+//  - 1-d Conv, ConvTranspose, MaxPool and AveragePool become their 2-d
+//    forms over a unit height (what PyTorch's cuDNN path does too), so one
+//    im2col lowering and one set of gradient rules serve both; a 3-d Conv
+//    becomes one 2-d convolution over gathered depth windows;
+//  - ConvTranspose becomes the convolution it is the transpose of
+//    (buildTransposedConv2d, shared with the convolution's input
+//    gradient), so its forward pass and both its gradients are
+//    convolutions;
+//  - Resize becomes, per resized axis, gathers of the 1, 2 or 4 source
+//    elements each output reads (nearest, linear, cubic: all separable)
+//    weighted by constant coefficients; its gradient is then the
+//    gathers' scatter-add, in fp32, with no dense interpolation matrix.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
+#include "mpc/Dialect/MPC/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::mpc {
+#define GEN_PASS_DEF_MPCDECOMPOSE
+#include "mpc/Dialect/MPC/Transforms/Passes.h.inc"
+} // namespace mlir::mpc
+
+using namespace mlir;
+using namespace mlir::mpc;
+
+namespace {
+
+RankedTensorType tensorTypeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+//===----------------------------------------------------------------------===//
+// 1-d windows as 2-d ones
+//===----------------------------------------------------------------------===//
+
+/// A 1-d windowed op (input [N, C, W]) rewritten as its 2-d form over
+/// [N, C, 1, W]: `liftedOperands` are unsqueezed at dim 2 (the input, and
+/// the weight of a convolution), the window attributes get a leading unit
+/// entry, and the result is squeezed back.
+template <typename OpTy>
+struct LiftOneDimWindow : OpRewritePattern<OpTy> {
+  LiftOneDimWindow(MLIRContext *context, unsigned numLiftedOperands)
+      : OpRewritePattern<OpTy>(context),
+        numLiftedOperands(numLiftedOperands) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (tensorTypeOf(op->getOperand(0)).getRank() != 3)
+      return rewriter.notifyMatchFailure(op, "not 1-d");
+    Location loc = op.getLoc();
+    NamedAttrList attrs(op->getAttrDictionary());
+    auto prepend = [&](StringRef name, int64_t unit) {
+      if (auto array = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get(name))) {
+        SmallVector<int64_t> values = {unit};
+        llvm::append_range(values, array.asArrayRef());
+        attrs.set(name, rewriter.getDenseI64ArrayAttr(values));
+      }
+    };
+    for (StringRef name : {"kernel_shape", "strides", "dilations"})
+      prepend(name, 1);
+    prepend("output_padding", 0);
+    if (auto pads = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get("pads"))) {
+      if (pads.size() != 2)
+        return rewriter.notifyMatchFailure(op, "pads of another rank");
+      attrs.set("pads", rewriter.getDenseI64ArrayAttr(
+                            {0, pads[0], 0, pads[1]}));
+    }
+    SmallVector<Value> operands(op->getOperands());
+    for (unsigned i = 0; i < numLiftedOperands; ++i)
+      operands[i] = UnsqueezeOp::create(rewriter, loc, operands[i],
+                                        ArrayRef<int64_t>{2});
+    auto lifted = OpTy::create(rewriter, loc, operands, attrs.getAttrs());
+    rewriter.replaceOpWithNewOp<SqueezeOp>(op, lifted->getResult(0),
+                                           ArrayRef<int64_t>{2});
+    return success();
+  }
+
+  unsigned numLiftedOperands;
+};
+
+//===----------------------------------------------------------------------===//
+// 3-d convolutions as 2-d ones
+//===----------------------------------------------------------------------===//
+
+/// A 3-d convolution as one 2-d convolution: the depth windows of the
+/// (depth-padded) input are gathered, [N, OD, KD, G, C/G, H, W], the
+/// output depth folded into the batch and the depth taps into each
+/// group's channels, [N*OD, G*KD*C/G, H, W]; the weight
+/// [F, C/G, KD, KH, KW] becomes [F, KD*C/G, KH, KW] to match. One im2col
+/// matmul with K = KD*C/G*KH*KW, as the 3-d one would be, and gradients
+/// from the 2-d rules and the gather's scatter-add.
+struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inputType = tensorTypeOf(op.getInput());
+    auto weightType = tensorTypeOf(op.getWeight());
+    auto resultType = tensorTypeOf(op.getOutput());
+    if (inputType.getRank() != 5)
+      return rewriter.notifyMatchFailure(op, "not 3-d");
+    if (!inputType.hasStaticShape() || !weightType.hasStaticShape() ||
+        !resultType.hasStaticShape() || op.getAutoPad() != AutoPad::NotSet)
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or auto_pad");
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> x = inputType.getShape(), w = weightType.getShape();
+    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
+                      dilations = op.getDilations();
+    int64_t n = x[0], c = x[1], d = x[2], h = x[3], wd = x[4];
+    int64_t f = w[0], cg = w[1], kd = w[2];
+    int64_t g = op.getGroup();
+    int64_t od = resultType.getDimSize(2);
+    auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
+      return ReshapeOp::create(
+          rewriter, loc, value,
+          ConstantOp::create(
+              rewriter, loc,
+              DenseIntElementsAttr::get(
+                  RankedTensorType::get({(int64_t)shape.size()},
+                                        rewriter.getI64Type()),
+                  shape)));
+    };
+    Value input = op.getInput();
+    if (pads[0] != 0 || pads[3] != 0) {
+      input = PadOp::create(rewriter, loc, input,
+                            ArrayRef<int64_t>{0, 0, pads[0], 0, 0, 0, 0,
+                                              pads[3], 0, 0},
+                            PadMode::Constant, llvm::APFloat(0.0), nullptr);
+      d += pads[0] + pads[3];
+    }
+    // [N, C, D', H, W] -> [N, D', G, C/G, H, W], then window (o, k) of
+    // the depth reads o * stride + k * dilation.
+    Value depthMajor = reshaped(
+        TransposeOp::create(rewriter, loc, input,
+                            ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+        {n, d, g, c / g, h, wd});
+    SmallVector<int64_t> windows;
+    for (int64_t o = 0; o < od; ++o)
+      for (int64_t k = 0; k < kd; ++k)
+        windows.push_back(o * strides[0] + k * dilations[0]);
+    Value indices = ConstantOp::create(
+        rewriter, loc,
+        DenseIntElementsAttr::get(
+            RankedTensorType::get({od, kd}, rewriter.getI64Type()), windows));
+    Value gathered = GatherOp::create(rewriter, loc, depthMajor, indices, 1);
+    Value columns = reshaped(
+        TransposeOp::create(rewriter, loc, gathered,
+                            ArrayRef<int64_t>{0, 1, 3, 2, 4, 5, 6}),
+        {n * od, g * kd * (c / g), h, wd});
+    Value weight = reshaped(
+        TransposeOp::create(rewriter, loc, op.getWeight(),
+                            ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+        {f, kd * cg, w[3], w[4]});
+    Value conv = ConvOp::create(
+        rewriter, loc, columns, weight, op.getBias(),
+        ArrayRef<int64_t>{w[3], w[4]},
+        ArrayRef<int64_t>{strides[1], strides[2]},
+        ArrayRef<int64_t>{pads[1], pads[2], pads[4], pads[5]},
+        ArrayRef<int64_t>{dilations[1], dilations[2]}, g, AutoPad::NotSet,
+        nullptr);
+    auto convType = tensorTypeOf(conv);
+    Value unfolded = reshaped(conv, {n, od, f, convType.getDimSize(2),
+                                     convType.getDimSize(3)});
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, unfolded,
+                                             ArrayRef<int64_t>{0, 2, 1, 3, 4});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// ConvTranspose as a convolution
+//===----------------------------------------------------------------------===//
+
+struct ConvTransposeAsConv : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inputType = tensorTypeOf(op.getInput());
+    auto resultType = tensorTypeOf(op.getOutput());
+    if (inputType.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "not 2-d");
+    if (!tensorTypeOf(op.getWeight()).hasStaticShape() ||
+        ShapedType::isDynamicShape(inputType.getShape().drop_front(2)) ||
+        ShapedType::isDynamicShape(resultType.getShape().drop_front(2)))
+      return rewriter.notifyMatchFailure(op, "dynamic spatial dims or weight");
+    // ONNX: output o reads the full transposed convolution at o + pad
+    // begin; output_padding only lengthens the output (zeros plus bias).
+    SmallVector<int64_t> outSize(resultType.getShape().drop_front(2));
+    Value result = buildTransposedConv2d(
+        rewriter, op.getLoc(), op.getInput(), op.getWeight(), op.getBias(),
+        op.getGroup(), op.getStrides(), op.getDilations(),
+        op.getPads().take_front(2), outSize);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Resize as per-axis gathers
+//===----------------------------------------------------------------------===//
+
+/// The source elements and weights of each output position along one
+/// axis: `indices[t][o]` and `weights[t][o]` for tap t.
+struct AxisTaps {
+  SmallVector<SmallVector<int64_t>> indices;
+  SmallVector<SmallVector<double>> weights;
+
+  bool isIdentity() const {
+    if (indices.size() != 1)
+      return false;
+    for (auto [o, i] : llvm::enumerate(indices[0]))
+      if ((int64_t)o != i)
+        return false;
+    return true;
+  }
+};
+
+/// ONNX's coordinate transform: where output position `o` reads.
+double sourceCoordinate(ResizeOp op, int64_t o, int64_t in, int64_t out,
+                        double scale) {
+  switch (op.getCoordinateTransform()) {
+  case CoordinateTransform::HalfPixel:
+    return (o + 0.5) / scale - 0.5;
+  case CoordinateTransform::PytorchHalfPixel:
+    return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+  case CoordinateTransform::AlignCorners: {
+    // The resized length is in * scale, unrounded (ONNX's reference: a
+    // 0.6 downsample of 4 elements maps with length 2.4, not 2).
+    double length = in * scale;
+    return out == 1 ? 0.0 : o * double(in - 1) / (length - 1);
+  }
+  case CoordinateTransform::Asymmetric:
+  case CoordinateTransform::TfCropAndResize:
+    return o / scale;
+  }
+  llvm_unreachable("unknown coordinate transform");
+}
+
+int64_t roundNearest(NearestMode mode, double x) {
+  double lower = std::floor(x);
+  bool half = x - lower == 0.5;
+  switch (mode) {
+  case NearestMode::RoundPreferFloor:
+    return half ? lower : std::floor(x + 0.5);
+  case NearestMode::RoundPreferCeil:
+    return half ? lower + 1 : std::floor(x + 0.5);
+  case NearestMode::Floor:
+    return lower;
+  case NearestMode::Ceil:
+    return std::ceil(x);
+  }
+  llvm_unreachable("unknown nearest mode");
+}
+
+/// ONNX's reference Resize along one axis: out-of-range neighbours read
+/// the edge element, or (cubic with exclude_outside) drop out with the
+/// remaining coefficients renormalised.
+AxisTaps axisTaps(ResizeOp op, int64_t in, int64_t out, double scale) {
+  AxisTaps taps;
+  unsigned count = op.getMode() == ResizeMode::Nearest  ? 1
+                   : op.getMode() == ResizeMode::Linear ? 2
+                                                        : 4;
+  taps.indices.assign(count, SmallVector<int64_t>(out));
+  taps.weights.assign(count, SmallVector<double>(out));
+  double a = op.getCubicCoeffA().convertToDouble();
+  auto clampIndex = [&](int64_t i) {
+    return std::clamp<int64_t>(i, 0, in - 1);
+  };
+  for (int64_t o = 0; o < out; ++o) {
+    double x = sourceCoordinate(op, o, in, out, scale);
+    if (count == 1) {
+      taps.indices[0][o] = clampIndex(roundNearest(op.getNearestMode(), x));
+      taps.weights[0][o] = 1.0;
+      continue;
+    }
+    int64_t base = std::floor(x);
+    double r = x - base;
+    SmallVector<double> coefficients;
+    SmallVector<int64_t> neighbours;
+    if (count == 2) {
+      coefficients = {1.0 - r, r};
+      neighbours = {base, base + 1};
+    } else {
+      // Keys' cubic convolution kernel with coefficient A, as ONNX.
+      auto far = [&](double d) {
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+      };
+      auto near = [&](double d) {
+        return ((a + 2) * d - (a + 3)) * d * d + 1;
+      };
+      coefficients = {far(r + 1), near(r), near(1 - r), far(2 - r)};
+      neighbours = {base - 1, base, base + 1, base + 2};
+    }
+    if (op.getExcludeOutside()) {
+      double kept = 0;
+      for (auto [i, c] : llvm::zip(neighbours, coefficients))
+        if (i < 0 || i >= in)
+          c = 0;
+        else
+          kept += c;
+      for (double &c : coefficients)
+        c /= kept;
+    }
+    for (unsigned t = 0; t < count; ++t) {
+      taps.indices[t][o] = clampIndex(neighbours[t]);
+      taps.weights[t][o] = coefficients[t];
+    }
+  }
+  return taps;
+}
+
+struct ResizeAsGathers : OpRewritePattern<ResizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ResizeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getCoordinateTransform() == CoordinateTransform::TfCropAndResize)
+      return rewriter.notifyMatchFailure(op, "tf_crop_and_resize");
+    Location loc = op.getLoc();
+    auto inputType = tensorTypeOf(op.getInput());
+    auto resultType = tensorTypeOf(op.getOutput());
+    int64_t rank = inputType.getRank();
+    Type element = inputType.getElementType();
+    ArrayRef<float> scales = op.getScales();
+    // Every resized axis needs static sizes; an axis of scale 1 whose
+    // output keeps its size is the identity under every transform.
+    for (int64_t axis = 0; axis < rank; ++axis) {
+      bool unchanged = scales[axis] == 1.0f &&
+                       inputType.getDimSize(axis) == resultType.getDimSize(axis);
+      if (!unchanged && (inputType.isDynamicDim(axis) ||
+                         resultType.isDynamicDim(axis)))
+        return rewriter.notifyMatchFailure(op, "dynamic resized dim");
+    }
+    SmallVector<int64_t> resizedShape(inputType.getShape());
+    for (int64_t axis = 0; axis < rank; ++axis)
+      if (!inputType.isDynamicDim(axis))
+        resizedShape[axis] = resultType.getDimSize(axis);
+    if (ArrayRef<int64_t>(resizedShape) != resultType.getShape())
+      return rewriter.notifyMatchFailure(op, "result more static than input");
+    Value value = op.getInput();
+    for (int64_t axis = 0; axis < rank; ++axis) {
+      int64_t in = inputType.getDimSize(axis);
+      int64_t out = resultType.getDimSize(axis);
+      // Scale 1 is the identity under every coordinate transform.
+      if (scales[axis] == 1.0f && in == out)
+        continue;
+      AxisTaps taps = axisTaps(op, in, out, scales[axis]);
+      if (taps.isIdentity() && in == out)
+        continue;
+      // The weights broadcast along the trailing dims: [out, 1, ..., 1].
+      SmallVector<int64_t> weightShape(rank - axis, 1);
+      weightShape[0] = out;
+      auto weightType = RankedTensorType::get(weightShape, element);
+      auto indexType = RankedTensorType::get({out}, rewriter.getI64Type());
+      Value sum;
+      for (auto [indices, weights] : llvm::zip(taps.indices, taps.weights)) {
+        Value gathered = GatherOp::create(
+            rewriter, loc, value,
+            ConstantOp::create(rewriter, loc,
+                               DenseIntElementsAttr::get(indexType, indices)),
+            axis);
+        if (taps.indices.size() > 1) {
+          SmallVector<Attribute> coefficients;
+          for (double w : weights)
+            coefficients.push_back(rewriter.getFloatAttr(element, w));
+          Value weight = ConstantOp::create(
+              rewriter, loc, DenseElementsAttr::get(weightType, coefficients));
+          gathered = MulOp::create(rewriter, loc, gathered, weight, nullptr);
+          sum = sum ? AddOp::create(rewriter, loc, sum, gathered, nullptr)
+                          .getResult()
+                    : gathered;
+        } else {
+          sum = gathered;
+        }
+      }
+      value = sum;
+    }
+    rewriter.replaceOp(op, value);
+    return success();
+  }
+};
+
+struct MPCDecomposePass : mpc::impl::MPCDecomposeBase<MPCDecomposePass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<LiftOneDimWindow<ConvOp>, LiftOneDimWindow<ConvTransposeOp>>(
+        context, /*numLiftedOperands=*/2);
+    patterns.add<LiftOneDimWindow<MaxPoolOp>, LiftOneDimWindow<AveragePoolOp>>(
+        context, /*numLiftedOperands=*/1);
+    patterns.add<Conv3dAsConv2d, ConvTransposeAsConv, ResizeAsGathers>(context);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // What is left has no lowering: say which form, naming the node.
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      if (auto convTranspose = dyn_cast<ConvTransposeOp>(op))
+        return convTranspose.emitOpError(
+                   "is supported with 1 or 2 spatial dims and static "
+                   "shapes; this one has input ")
+                   << convTranspose.getInput().getType(),
+               WalkResult::interrupt();
+      if (auto resize = dyn_cast<ResizeOp>(op))
+        return resize.emitOpError(
+                   "is supported with static resized dims and a coordinate "
+                   "transform other than tf_crop_and_resize; this one maps ")
+                   << resize.getInput().getType() << " to "
+                   << resize.getOutput().getType(),
+               WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

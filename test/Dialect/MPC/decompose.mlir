@@ -1,0 +1,121 @@
+// RUN: mpc-opt %s --mpc-decompose | FileCheck %s
+
+// A 1-d convolution is the 2-d one over a unit height: the window
+// attributes gain a leading unit entry, the pads a zero pair.
+// CHECK-LABEL: func.func @conv1d
+// CHECK: %[[X:.*]] = mpc.unsqueeze %arg0 {axes = array<i64: 2>} : (tensor<2x4x11xf32>) -> tensor<2x4x1x11xf32>
+// CHECK: %[[W:.*]] = mpc.unsqueeze %arg1 {axes = array<i64: 2>} : (tensor<6x2x3xf32>) -> tensor<6x2x1x3xf32>
+// CHECK: %[[Y:.*]] = mpc.conv %[[X]], %[[W]], %arg2 {dilations = array<i64: 1, 2>, group = 2 : i64, kernel_shape = array<i64: 1, 3>, pads = array<i64: 0, 1, 0, 2>, strides = array<i64: 1, 2>}
+// CHECK-SAME: -> tensor<2x6x1x5xf32>
+// CHECK: mpc.squeeze %[[Y]] {axes = array<i64: 2>} : (tensor<2x6x1x5xf32>) -> tensor<2x6x5xf32>
+func.func @conv1d(%x: tensor<2x4x11xf32>, %w: tensor<6x2x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x5xf32> {
+  %y = mpc.conv %x, %w, %b {kernel_shape = array<i64: 3>, strides = array<i64: 2>, pads = array<i64: 1, 2>, dilations = array<i64: 2>, group = 2 : i64} : (tensor<2x4x11xf32>, tensor<6x2x3xf32>, tensor<6xf32>) -> tensor<2x6x5xf32>
+  return %y : tensor<2x6x5xf32>
+}
+
+// CHECK-LABEL: func.func @pools1d
+// CHECK: mpc.max_pool %{{.*}} {ceil_mode, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 1, 3>, pads = array<i64: 0, 1, 0, 1>, strides = array<i64: 1, 2>} : (tensor<2x3x1x10xf32>) -> tensor<2x3x1x6xf32>
+// CHECK: mpc.average_pool %{{.*}} {count_include_pad, kernel_shape = array<i64: 1, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 2>} : (tensor<2x3x1x10xf32>) -> tensor<2x3x1x5xf32>
+func.func @pools1d(%x: tensor<2x3x10xf32>) -> (tensor<2x3x6xf32>, tensor<2x3x5xf32>) {
+  %m = mpc.max_pool %x {kernel_shape = array<i64: 3>, strides = array<i64: 2>, pads = array<i64: 1, 1>, dilations = array<i64: 1>, ceil_mode} : (tensor<2x3x10xf32>) -> tensor<2x3x6xf32>
+  %a = mpc.average_pool %x {kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, count_include_pad} : (tensor<2x3x10xf32>) -> tensor<2x3x5xf32>
+  return %m, %a : tensor<2x3x6xf32>, tensor<2x3x5xf32>
+}
+
+// ConvTranspose [C=2 -> M=3], stride 2, pads 1, output_padding 1: the
+// input with a zero between elements (reshape, pad, reshape, crop), the
+// weight's channel dims swapped and its kernel flipped (gathers of
+// [2, 1, 0]), one stride-1 convolution whose pads are the kernel's
+// reach less the transposed pads (begin 2 - 1) and what the output
+// length needs (end 6 + 2 - 5 - 1).
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK-DAG: %[[FLIP:.*]] = mpc.constant dense<[2, 1, 0]> : tensor<3xi64>
+// CHECK: %[[SPREAD:.*]] = mpc.pad %{{.*}} {pads = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1>} : (tensor<1x2x3x1x3x1xf32>) -> tensor<1x2x3x2x3x2xf32>
+// CHECK: %[[Z:.*]] = mpc.slice %{{.*}} {axes = array<i64: 2, 3>, ends = array<i64: 5, 5>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>) -> tensor<1x2x5x5xf32>
+// CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<1x2x3x3x3xf32>) -> tensor<1x3x2x3x3xf32>
+// CHECK: %[[ROWS:.*]] = mpc.gather %{{.*}}, %[[FLIP]] {axis = 2 : i64} : (tensor<3x2x3x3xf32>, tensor<3xi64>) -> tensor<3x2x3x3xf32>
+// CHECK: %[[K:.*]] = mpc.gather %[[ROWS]], %[[FLIP]] {axis = 3 : i64}
+// CHECK: %[[Y:.*]] = mpc.conv %[[Z]], %[[K]], %arg2 {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<1x3x6x6xf32>
+// CHECK-NEXT: return %[[Y]]
+// CHECK-NOT: mpc.conv_transpose
+func.func @conv_transpose(%x: tensor<1x2x3x3xf32>, %w: tensor<2x3x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x3x6x6xf32> {
+  %y = mpc.conv_transpose %x, %w, %b {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>} : (tensor<1x2x3x3xf32>, tensor<2x3x3x3xf32>, tensor<3xf32>) -> tensor<1x3x6x6xf32>
+  return %y : tensor<1x3x6x6xf32>
+}
+
+// Pads wider than the kernel's reach crop the convolution's output.
+// CHECK-LABEL: func.func @conv_transpose_wide_pads
+// CHECK: %[[Y:.*]] = mpc.conv %arg0, %{{.*}} {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x5x5xf32>, tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
+// CHECK: mpc.slice %[[Y]] {axes = array<i64: 2, 3>, ends = array<i64: 3, 3>, starts = array<i64: 1, 1>, steps = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+func.func @conv_transpose_wide_pads(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>} : (tensor<1x1x5x5xf32>, tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %y : tensor<1x1x2x2xf32>
+}
+
+// A 1-d ConvTranspose is lifted, then decomposed.
+// CHECK-LABEL: func.func @conv_transpose1d
+// CHECK: mpc.conv %{{.*}} -> tensor<1x3x1x12xf32>
+// CHECK: mpc.squeeze %{{.*}} {axes = array<i64: 2>} : (tensor<1x3x1x12xf32>) -> tensor<1x3x12xf32>
+func.func @conv_transpose1d(%x: tensor<1x2x6xf32>, %w: tensor<2x3x4xf32>) -> tensor<1x3x12xf32> {
+  %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 4>, strides = array<i64: 2>, pads = array<i64: 1, 2>, dilations = array<i64: 1>, output_padding = array<i64: 1>} : (tensor<1x2x6xf32>, tensor<2x3x4xf32>) -> tensor<1x3x12xf32>
+  return %y : tensor<1x3x12xf32>
+}
+
+// Nearest: one gather per resized axis; the dynamic batch (scale 1) is
+// left alone.
+// CHECK-LABEL: func.func @resize_nearest
+// CHECK-DAG: %[[COLS:.*]] = mpc.constant dense<[0, 0, 1, 1, 2, 2, 3, 3]> : tensor<8xi64>
+// CHECK-DAG: %[[ROWS:.*]] = mpc.constant dense<[0, 0, 1, 1, 2, 2]> : tensor<6xi64>
+// CHECK: %[[H:.*]] = mpc.gather %arg0, %[[ROWS]] {axis = 2 : i64} : (tensor<?x2x3x4xf32>, tensor<6xi64>) -> tensor<?x2x6x4xf32>
+// CHECK: %[[HW:.*]] = mpc.gather %[[H]], %[[COLS]] {axis = 3 : i64} : (tensor<?x2x6x4xf32>, tensor<8xi64>) -> tensor<?x2x6x8xf32>
+// CHECK-NEXT: return %[[HW]]
+func.func @resize_nearest(%x: tensor<?x2x3x4xf32>) -> tensor<?x2x6x8xf32> {
+  %y = mpc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, sizes = array<i64: -1, 2, 6, 8>, mode = #mpc<resize_mode nearest>, coordinate_transform = #mpc<coordinate_transform asymmetric>, nearest_mode = #mpc<nearest_mode floor>} : (tensor<?x2x3x4xf32>) -> tensor<?x2x6x8xf32>
+  return %y : tensor<?x2x6x8xf32>
+}
+
+// Linear, half_pixel, 3 -> 6: output o reads (o + 0.5) / 2 - 0.5, edge
+// clamped, so taps [0,0,0,1,1,2] x [.25,.75,...] + [0,1,1,2,2,2] x
+// [.75,.25,...].
+// CHECK-LABEL: func.func @resize_linear
+// CHECK-DAG: %[[W1:.*]] = mpc.constant dense<[7.500000e-01, 2.500000e-01, 7.500000e-01, 2.500000e-01, 7.500000e-01, 2.500000e-01]> : tensor<6xf32>
+// CHECK-DAG: %[[I1:.*]] = mpc.constant dense<[0, 1, 1, 2, 2, 2]> : tensor<6xi64>
+// CHECK-DAG: %[[W0:.*]] = mpc.constant dense<[2.500000e-01, 7.500000e-01, 2.500000e-01, 7.500000e-01, 2.500000e-01, 7.500000e-01]> : tensor<6xf32>
+// CHECK-DAG: %[[I0:.*]] = mpc.constant dense<[0, 0, 0, 1, 1, 2]> : tensor<6xi64>
+// CHECK: %[[G0:.*]] = mpc.gather %arg0, %[[I0]] {axis = 3 : i64}
+// CHECK: %[[P0:.*]] = mpc.mul %[[G0]], %[[W0]]
+// CHECK: %[[G1:.*]] = mpc.gather %arg0, %[[I1]] {axis = 3 : i64}
+// CHECK: %[[P1:.*]] = mpc.mul %[[G1]], %[[W1]]
+// CHECK: %[[S:.*]] = mpc.add %[[P0]], %[[P1]]
+// CHECK-NEXT: return %[[S]]
+func.func @resize_linear(%x: tensor<1x1x2x3xf32>) -> tensor<1x1x2x6xf32> {
+  %y = mpc.resize %x {scales = array<f32: 1.0, 1.0, 1.0, 2.0>, sizes = array<i64: 1, 1, 2, 6>, mode = #mpc<resize_mode linear>} : (tensor<1x1x2x3xf32>) -> tensor<1x1x2x6xf32>
+  return %y : tensor<1x1x2x6xf32>
+}
+
+// Cubic: four taps per output; the weights of [N, C, H, W]'s axis 2
+// broadcast over W.
+// CHECK-LABEL: func.func @resize_cubic
+// CHECK-COUNT-4: mpc.gather %arg0, %{{.*}} {axis = 2 : i64} : (tensor<1x1x3x2xf32>, tensor<6xi64>) -> tensor<1x1x6x2xf32>
+// CHECK-NOT: mpc.resize
+func.func @resize_cubic(%x: tensor<1x1x3x2xf32>) -> tensor<1x1x6x2xf32> {
+  %y = mpc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 1.0>, sizes = array<i64: 1, 1, 6, 2>, mode = #mpc<resize_mode cubic>} : (tensor<1x1x3x2xf32>) -> tensor<1x1x6x2xf32>
+  return %y : tensor<1x1x6x2xf32>
+}
+
+// A 3-d convolution (2 groups, depth stride 2, pads 1): the depth padded,
+// windows (o, k) at depth 2o + k gathered from [N, D', G, C/G, H, W], the
+// taps joined with each group's channels and the output depth folded into
+// the batch: one 2-d convolution [6, 12, 6, 6] x [6, 6, 3, 3].
+// CHECK-LABEL: func.func @conv3d
+// CHECK-DAG: %[[WINDOWS:.*]] = mpc.constant dense<{{\[}}[0, 1, 2], [2, 3, 4], [4, 5, 6]]> : tensor<3x3xi64>
+// CHECK: mpc.pad %arg0 {pads = array<i64: 0, 0, 1, 0, 0, 0, 0, 1, 0, 0>} : (tensor<2x4x5x6x6xf32>) -> tensor<2x4x7x6x6xf32>
+// CHECK: %[[GATHERED:.*]] = mpc.gather %{{.*}}, %[[WINDOWS]] {axis = 1 : i64} : (tensor<2x7x2x2x6x6xf32>, tensor<3x3xi64>) -> tensor<2x3x3x2x2x6x6xf32>
+// CHECK: mpc.transpose %[[GATHERED]] {perm = array<i64: 0, 1, 3, 2, 4, 5, 6>}
+// CHECK: %[[Y:.*]] = mpc.conv %{{.*}}, %{{.*}}, %arg2 {dilations = array<i64: 1, 1>, group = 2 : i64, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<6x12x6x6xf32>, tensor<6x6x3x3xf32>, tensor<6xf32>) -> tensor<6x6x6x6xf32>
+// CHECK: %[[UNFOLDED:.*]] = mpc.reshape %[[Y]], %{{.*}} -> tensor<2x3x6x6x6xf32>
+// CHECK: mpc.transpose %[[UNFOLDED]] {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<2x3x6x6x6xf32>) -> tensor<2x6x3x6x6xf32>
+func.func @conv3d(%x: tensor<2x4x5x6x6xf32>, %w: tensor<6x2x3x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x3x6x6xf32> {
+  %y = mpc.conv %x, %w, %b {kernel_shape = array<i64: 3, 3, 3>, strides = array<i64: 2, 1, 1>, pads = array<i64: 1, 1, 1, 1, 1, 1>, dilations = array<i64: 1, 1, 1>, group = 2 : i64} : (tensor<2x4x5x6x6xf32>, tensor<6x2x3x3x3xf32>, tensor<6xf32>) -> tensor<2x6x3x6x6xf32>
+  return %y : tensor<2x6x3x6x6xf32>
+}
