@@ -220,16 +220,17 @@ def test_tool_errors_carry_the_node_and_op(tmp_path):
 
 
 def test_missing_rule_and_missing_file(repo, tmp_path):
-    # ConvTranspose has no gradient rule.
-    deconv = tmp_path / "deconv.onnx"
+    # 3-d max pooling has no gradient rule.
+    pool = tmp_path / "pool3d.onnx"
     subprocess.run([sys.executable, str(repo / "test" / "Target" / "ONNX" /
                                         "Inputs" / "onnx_models.py"),
-                    "conv_transpose_output_shape", str(deconv)], check=True)
-    with pytest.raises(mpc.MpcError, match="has no gradient rule") as error:
-        mpc.compile(deconv, precision="bf16")
-    assert error.value.node == "deconv"
-    assert error.value.op_type == "mpc.conv_transpose"
-    assert error.value.file.endswith("deconv.onnx")
+                    "maxpool3d", str(pool)], check=True)
+    with pytest.raises(mpc.MpcError,
+                       match="3 spatial dims is not implemented") as error:
+        mpc.compile(pool, precision="bf16", loss="mse")
+    assert error.value.node == "pool3d"
+    assert error.value.op_type == "mpc.max_pool"
+    assert error.value.file.endswith("pool3d.onnx")
     with pytest.raises(mpc.MpcError, match="no such model file"):
         mpc.compile(tmp_path / "absent.onnx")
 

@@ -8,10 +8,15 @@
 // CHECK: function @main
 // CHECK-NEXT:   input  x: tensor<?x4xf32>
 // CHECK-NEXT:   output y: tensor<?x3xf32>
-// CHECK-NEXT:   ops: 2
+// CHECK-NEXT:   ops: 4
+// CHECK-NEXT:     mpc.add 1
 // CHECK-NEXT:     mpc.gemm 1
+// CHECK-NEXT:     mpc.reduce_sum 1
 // CHECK-NEXT:     mpc.relu 1
 // CHECK-NEXT: parameters: 3 tensors, 17 elements (76 B), 15 trainable in 2 tensors
+// One initializer read by two nodes (tied weights) is one parameter.
+// CHECK-NEXT:   shared: @w is read by 2 nodes (fc, w_sum): one parameter, trained with the sum of their gradients
+// CHECK-NOT: shared:
 
 // The IR passes through unchanged.
 // IR: mpc.gemm
@@ -25,8 +30,10 @@ module attributes {mpc.onnx.producer = "mpc-tests", mpc.onnx.opset = 17 : i64} {
   func.func @main(%x: tensor<?x4xf32> {mpc.name = "x"}) -> (tensor<?x3xf32> {mpc.name = "y"}) {
     %w = mpc.get_parameter @w : tensor<3x4xf32>
     %b = mpc.get_parameter @b : tensor<3xf32>
-    %0 = mpc.gemm %x, %w, %b {trans_b} : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+    %0 = mpc.gemm %x, %w, %b {trans_b} : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32> loc("fc")
     %1 = mpc.relu %0 : tensor<?x3xf32> -> tensor<?x3xf32>
-    return %1 : tensor<?x3xf32>
+    %s = mpc.reduce_sum %w {axes = array<i64: 1>, keepdims = false} : (tensor<3x4xf32>) -> tensor<3xf32> loc("w_sum")
+    %2 = mpc.add %1, %s : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+    return %2 : tensor<?x3xf32>
   }
 }

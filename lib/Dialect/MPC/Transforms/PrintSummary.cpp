@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mpc/Support/AtomicFile.h"
 #include <map>
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Format.h"
 
 namespace mlir::mpc {
@@ -108,6 +110,43 @@ struct MPCPrintSummary
        << trainableElements + frozenElements << " elements ("
        << humanBytes(bytes) << "), " << trainableElements
        << " trainable in " << trainable << " tensors\n";
+    printSharedParameters(os);
+  }
+
+  /// Initializers read by several nodes (a tied embedding and output
+  /// projection, LayerNorms an eval-mode export merged): training keeps
+  /// one parameter and sums the readers' gradients, which the user should
+  /// know when the tie was not intended.
+  void printSharedParameters(raw_ostream &os) {
+    ModuleOp module = getOperation();
+    // The forward function when there is one (a training program's copies
+    // of it read the parameters again).
+    SmallVector<func::FuncOp> functions;
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+      functions.push_back(main);
+    else
+      llvm::append_range(functions, module.getOps<func::FuncOp>());
+    llvm::MapVector<StringRef, llvm::SetVector<Operation *>> readers;
+    for (func::FuncOp func : functions)
+      func.walk([&](Operation *op) {
+        for (Value operand : op->getOperands())
+          if (auto get = operand.getDefiningOp<GetParameterOp>())
+            readers[get.getName()].insert(op);
+      });
+    for (auto parameter : module.getOps<ParameterOp>()) {
+      auto it = readers.find(parameter.getSymName());
+      if (!parameter.getTrainable() || it == readers.end() ||
+          it->second.size() < 2)
+        continue;
+      os << "  shared: @" << parameter.getSymName() << " is read by "
+         << it->second.size() << " nodes (";
+      llvm::interleaveComma(it->second, os, [&](Operation *op) {
+        auto name = dyn_cast<NameLoc>(op->getLoc());
+        os << (name ? name.getName().getValue()
+                    : op->getName().getStringRef());
+      });
+      os << "): one parameter, trained with the sum of their gradients\n";
+    }
   }
 };
 

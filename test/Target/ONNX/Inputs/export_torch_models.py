@@ -3,7 +3,8 @@
 
     export_torch_models.py OUT_DIR [NAME[@OPSET] ...]
 
-Writes mlp.onnx, cnn_bn.onnx and transformer_encoder.onnx (opset 17), and
+Writes mlp.onnx, cnn_bn.onnx, transformer_encoder.onnx and
+transformer_encoder_train.onnx (opset 17), and
 with NAME@OPSET the same model at an older opset as NAME_opsetOPSET.onnx,
 with fixed seeds, small enough to check in. The checked-in copies are what the
 lit tests read, since torch is optional; the `torch`-gated test re-exports
@@ -55,9 +56,13 @@ class Encoder(nn.Module):
         return self.head(self.layer(x).mean(dim=1))
 
 
-# name: (module, example inputs, dynamic axes, export mode). The CNN is
-# exported in training mode: in eval mode PyTorch folds BatchNorm into the
-# convolutions, and mpc trains the BatchNorm parameters.
+# name: (module, example inputs, dynamic axes, export mode). What trains
+# is exported in training mode, as mpc.from_torch does: in eval mode
+# PyTorch folds BatchNorm into the convolutions, folds Dropout away and
+# merges initializers of equal value (the encoder's two fresh LayerNorms
+# share one weight and one bias there). The eval-mode encoder stays for
+# the inference tests, which compare with onnxruntime (a training-mode
+# Dropout drops at random there).
 EVAL, TRAINING = torch.onnx.TrainingMode.EVAL, torch.onnx.TrainingMode.TRAINING
 MODELS = {
     "mlp": (MLP, (torch.randn(2, 8, 8),), {0: "batch"}, EVAL),
@@ -65,6 +70,8 @@ MODELS = {
     "transformer_encoder": (Encoder, (torch.randn(2, 5, 16),), {0: "batch"},
                             EVAL),
 }
+# Training exports of the eval-mode models above, for the training tests.
+TRAINING_EXPORTS = {"transformer_encoder_train": "transformer_encoder"}
 
 
 # The older-opset variants the tests check in.
@@ -75,7 +82,11 @@ def export(spec, out_dir):
     name, _, opset = spec.partition("@")
     opset = int(opset or 17)
     torch.manual_seed(0)
-    cls, args, dynamic, mode = MODELS[name]
+    if name in TRAINING_EXPORTS:
+        cls, args, dynamic, _ = MODELS[TRAINING_EXPORTS[name]]
+        mode = TRAINING
+    else:
+        cls, args, dynamic, mode = MODELS[name]
     model = cls()
     suffix = "" if opset == 17 else "_opset%d" % opset
     path = os.path.join(out_dir, name + suffix + ".onnx")
@@ -90,9 +101,13 @@ def export(spec, out_dir):
 
 def main():
     out_dir = sys.argv[1]
-    names = sys.argv[2:] or list(MODELS) + OLDER
+    names = sys.argv[2:] or list(MODELS) + list(TRAINING_EXPORTS) + OLDER
     for name in names:
-        print(export(name, out_dir))
+        path = export(name, out_dir)
+        torch.manual_seed(0)
+        base = TRAINING_EXPORTS.get(name, name.partition("@")[0])
+        count = sum(p.numel() for p in MODELS[base][0]().parameters())
+        print("%s: module has %d parameter elements" % (path, count))
 
 
 if __name__ == "__main__":
