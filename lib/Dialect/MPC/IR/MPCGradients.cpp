@@ -26,18 +26,6 @@ RankedTensorType tensorTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
-  return ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, shape));
-}
-
-/// `value` reshaped to `type`'s (static) shape.
-Value reshapeTo(OpBuilder &b, Location loc, Value value, RankedTensorType type) {
-  if (tensorTypeOf(value).getShape() == type.getShape())
-    return value;
-  return ReshapeOp::create(b, loc, value, shapeConstant(b, loc, type.getShape()));
-}
-
 /// Sums a gradient shaped like a broadcast result down to the shape of the
 /// operand that was broadcast (ONNX rules: leading dims added, size-1 dims
 /// stretched).
@@ -102,6 +90,18 @@ Value transposeLast2(OpBuilder &b, Location loc, Value value) {
 }
 
 } // namespace
+
+Value mpc::shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
+  return ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, shape));
+}
+
+Value mpc::reshapeTo(OpBuilder &b, Location loc, Value value,
+                     RankedTensorType type) {
+  if (tensorTypeOf(value).getShape() == type.getShape())
+    return value;
+  return ReshapeOp::create(b, loc, value, shapeConstant(b, loc, type.getShape()));
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise

@@ -22,6 +22,7 @@
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
@@ -122,14 +123,8 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
     int64_t g = op.getGroup();
     int64_t od = resultType.getDimSize(2);
     auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
-      return ReshapeOp::create(
-          rewriter, loc, value,
-          ConstantOp::create(
-              rewriter, loc,
-              DenseIntElementsAttr::get(
-                  RankedTensorType::get({(int64_t)shape.size()},
-                                        rewriter.getI64Type()),
-                  shape)));
+      return reshapeTo(rewriter, loc, value,
+                       RankedTensorType::get(shape, getElementTypeOrSelf(value)));
     };
     Value input = op.getInput();
     if (pads[0] != 0 || pads[3] != 0) {
@@ -255,7 +250,7 @@ int64_t roundNearest(NearestMode mode, double x) {
   case NearestMode::RoundPreferFloor:
     return half ? lower : std::floor(x + 0.5);
   case NearestMode::RoundPreferCeil:
-    return half ? lower + 1 : std::floor(x + 0.5);
+    return std::floor(x + 0.5); // a half rounds up already
   case NearestMode::Floor:
     return lower;
   case NearestMode::Ceil:
@@ -334,28 +329,22 @@ struct ResizeAsGathers : OpRewritePattern<ResizeOp> {
     int64_t rank = inputType.getRank();
     Type element = inputType.getElementType();
     ArrayRef<float> scales = op.getScales();
-    // Every resized axis needs static sizes; an axis of scale 1 whose
-    // output keeps its size is the identity under every transform.
-    for (int64_t axis = 0; axis < rank; ++axis) {
-      bool unchanged = scales[axis] == 1.0f &&
-                       inputType.getDimSize(axis) == resultType.getDimSize(axis);
-      if (!unchanged && (inputType.isDynamicDim(axis) ||
-                         resultType.isDynamicDim(axis)))
-        return rewriter.notifyMatchFailure(op, "dynamic resized dim");
-    }
-    SmallVector<int64_t> resizedShape(inputType.getShape());
+    // An axis of scale 1 that keeps its size is the identity under every
+    // coordinate transform; every other axis needs static sizes.
+    auto unchanged = [&](int64_t axis) {
+      return scales[axis] == 1.0f &&
+             inputType.getDimSize(axis) == resultType.getDimSize(axis);
+    };
     for (int64_t axis = 0; axis < rank; ++axis)
-      if (!inputType.isDynamicDim(axis))
-        resizedShape[axis] = resultType.getDimSize(axis);
-    if (ArrayRef<int64_t>(resizedShape) != resultType.getShape())
-      return rewriter.notifyMatchFailure(op, "result more static than input");
+      if (!unchanged(axis) && (inputType.isDynamicDim(axis) ||
+                               resultType.isDynamicDim(axis)))
+        return rewriter.notifyMatchFailure(op, "dynamic resized dim");
     Value value = op.getInput();
     for (int64_t axis = 0; axis < rank; ++axis) {
+      if (unchanged(axis))
+        continue;
       int64_t in = inputType.getDimSize(axis);
       int64_t out = resultType.getDimSize(axis);
-      // Scale 1 is the identity under every coordinate transform.
-      if (scales[axis] == 1.0f && in == out)
-        continue;
       AxisTaps taps = axisTaps(op, in, out, scales[axis]);
       if (taps.isIdentity() && in == out)
         continue;
@@ -363,14 +352,10 @@ struct ResizeAsGathers : OpRewritePattern<ResizeOp> {
       SmallVector<int64_t> weightShape(rank - axis, 1);
       weightShape[0] = out;
       auto weightType = RankedTensorType::get(weightShape, element);
-      auto indexType = RankedTensorType::get({out}, rewriter.getI64Type());
       Value sum;
       for (auto [indices, weights] : llvm::zip(taps.indices, taps.weights)) {
         Value gathered = GatherOp::create(
-            rewriter, loc, value,
-            ConstantOp::create(rewriter, loc,
-                               DenseIntElementsAttr::get(indexType, indices)),
-            axis);
+            rewriter, loc, value, shapeConstant(rewriter, loc, indices), axis);
         if (taps.indices.size() > 1) {
           SmallVector<Attribute> coefficients;
           for (double w : weights)

@@ -64,6 +64,15 @@ FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 Value createScalarConstant(OpBuilder &b, Location loc, Type element,
                            double value);
 
+/// An mpc.constant 1-d i64 tensor holding `values`: a static shape, or
+/// the indices of a gather.
+Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> values);
+
+/// `value` reshaped to `type`'s static shape (`value` itself when it has
+/// that shape already).
+Value reshapeTo(OpBuilder &b, Location loc, Value value,
+                RankedTensorType type);
+
 /// The transposed 2-d convolution of `input` [N, F, H, W] by `weight`
 /// [F, C/group, KH, KW] (a convolution's weight layout, F its output
 /// channels), as mpc ops: the input gradient of a convolution and ONNX's
