@@ -196,6 +196,67 @@ tileAndReplace(RewriterBase &rewriter, TilingInterface op,
   return cast<TilingInterface>(tiled->tiledOps.back());
 }
 
+/// The fill that `init` is, seen through reshapes, if nothing else uses it:
+/// the reshapes move onto the fill's destination, so the fill's result is
+/// `init` itself.
+static linalg::FillOp fillOfInit(RewriterBase &rewriter, Value init) {
+  Operation *reshape = init.getDefiningOp();
+  if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape)) {
+    auto fill = reshape->getOperand(0).getDefiningOp<linalg::FillOp>();
+    if (!fill || !fill->hasOneUse() || !reshape->hasOneUse())
+      return {};
+    rewriter.setInsertionPoint(reshape);
+    IRMapping mapping;
+    mapping.map(reshape->getOperand(0), fill.getOutputs()[0]);
+    Operation *destination = rewriter.clone(*reshape, mapping);
+    auto reshaped = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                           fill.getInputs()[0],
+                                           destination->getResult(0));
+    // The old fill stays, unused, for the pass to erase: it may be on the
+    // pass's list of ops still to visit.
+    rewriter.replaceOp(reshape, reshaped.getResult(0));
+    return reshaped;
+  }
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && fill->hasOneUse() ? fill : linalg::FillOp();
+}
+
+/// Tiles contraction `op` into parallel blocks of `tileSizes` (no K tiling),
+/// replaces it and returns the tiled op. A zero-fill of its accumulator
+/// moves into the blocks: cleared per block, the accumulator is written
+/// just before the block's register tiles read it, while it is in cache,
+/// and by the thread that computes it; filled as a whole beforehand, it was
+/// one more pass over cold memory (a ResNet's weight-gradient partial sums,
+/// on one thread, with the other idle). The blocks cover the output
+/// exactly (the tile sizes divide it), so every element is still filled.
+static FailureOr<TilingInterface>
+tileIntoBlocksFusingFill(RewriterBase &rewriter, linalg::LinalgOp op,
+                         ArrayRef<int64_t> tileSizes) {
+  linalg::FillOp fill;
+  if (op.getNumDpsInits() == 1)
+    fill = fillOfInit(rewriter, op.getDpsInits()[0]);
+  FailureOr<TilingInterface> tiled =
+      tileAndReplace(rewriter, cast<TilingInterface>(op.getOperation()),
+                     tileSizes, scf::SCFTilingOptions::LoopType::ForallOp);
+  if (failed(tiled) || !fill)
+    return tiled;
+  auto forall = (*tiled)->getParentOfType<scf::ForallOp>();
+  auto tiledOp = cast<linalg::LinalgOp>(tiled->getOperation());
+  OpOperand &blockInit = tiledOp.getDpsInitsMutable()[0];
+  if (!forall || forall.getOutputs().size() != 1 ||
+      forall.getOutputs()[0] != fill.getResult(0))
+    return tiled;
+  rewriter.modifyOpInPlace(forall, [&] {
+    forall.getOutputsMutable()[0].set(fill.getOutputs()[0]);
+  });
+  rewriter.setInsertionPoint(tiledOp);
+  Value blockFill = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                           fill.getInputs()[0],
+                                           blockInit.get())
+                        .getResult(0);
+  rewriter.modifyOpInPlace(tiledOp, [&] { blockInit.set(blockFill); });
+  return tiled;
+}
 
 /// Rewrites contraction `op` to work on a packed B: M is split into
 /// (M/mr, mr) and N into (N/nr, nr); B is copied once into
@@ -628,8 +689,7 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   blockSizes[m] = mt;
   blockSizes[n] = nt;
   FailureOr<TilingInterface> block =
-      tileAndReplace(rewriter, cast<TilingInterface>(op.getOperation()),
-                     blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
+      tileIntoBlocksFusingFill(rewriter, op, blockSizes);
   if (failed(block))
     return "tiling it into parallel blocks failed";
 
@@ -738,7 +798,7 @@ void CPUTileAndVectorize::runOnOperation() {
     if (succeeded(dims) && !dims->m.empty() && !dims->n.empty() &&
         !dims->k.empty())
       contractions.push_back(op);
-    else if (!isa<linalg::FillOp>(op))
+    else
       others.push_back(op);
   });
 
@@ -748,6 +808,17 @@ void CPUTileAndVectorize::runOnOperation() {
     if (!whyNot.empty() && reportSkipped)
       op.emitRemark() << "contraction left to the scalar loops: " << whyNot;
   }
-  for (linalg::LinalgOp op : others)
+  for (linalg::LinalgOp op : others) {
+    // A fill now done by the blocks of the contraction it initialized.
+    if (isa<linalg::FillOp>(op) && op->use_empty()) {
+      rewriter.eraseOp(op);
+      continue;
+    }
     parallelizeOuterLoop(rewriter, prepareReduction(rewriter, op));
+  }
+  // Fills whose contractions now clear their own blocks.
+  getOperation().walk([&](linalg::FillOp fill) {
+    if (fill->use_empty() && fill.hasPureTensorSemantics())
+      rewriter.eraseOp(fill);
+  });
 }

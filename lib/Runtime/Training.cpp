@@ -916,8 +916,10 @@ int Trainer::run() {
     trainSeconds +=
         std::chrono::duration<double>(Clock::now() - stepStart).count();
     trainedSamples += batch;
+    // Swapped, not moved: the next step writes its state into this step's
+    // old arrays instead of allocating new ones.
     for (size_t i = 0; i < numState; ++i)
-      state[i] = std::move(results[i]);
+      std::swap(state[i], results[i]);
     double loss = readF32(results[numState]);
     ++step;
     windowLoss += loss;

@@ -176,14 +176,19 @@ func.func @nonlinear_untileable(%x: tensor<7x64xf32>, %y: tensor<3x64xf32>, %z: 
 // M = 16 wider, so the transpose is computed (C^T = B^T A^T, into a
 // transposed init); its one 9 x 16 block would leave every core but one
 // idle, so K = 4096 is split into 16 chunks of 256 that run in parallel
-// into partial sums, added after and transposed back.
+// into partial sums, added after and transposed back. The partial sums'
+// zero fill moves into the blocks: each clears its own, just before use.
 // CHECK-LABEL: func.func @weight_gradient
 // CHECK-SAME: (%[[DY:.+]]: tensor<16x4096xf32>, %[[COLS:.+]]: tensor<4096x9xf32>, %[[C:.+]]: tensor<16x9xf32>)
 // CHECK: %[[CT:.+]] = linalg.transpose ins(%[[C]] : tensor<16x9xf32>) outs(%{{.+}} : tensor<9x16xf32>) permutation = [1, 0]
 // CHECK: tensor.expand_shape %[[COLS]] {{\[}}[0, 1], [2]] output_shape [16, 256, 9]
 // CHECK: tensor.expand_shape %[[DY]] {{\[}}[0], [1, 2]] output_shape [16, 16, 256]
-// CHECK: %[[PARTIAL0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<16x9x16xf32>)
-// CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) = (0, 0, 0) to (16, 1, 3) step (1, 1, 3)
+// CHECK-NOT: linalg.fill
+// CHECK: %[[PARTIAL:.+]] = tensor.expand_shape %{{.+}} : tensor<16x9x16xf32> into tensor<16x3x3x1x16xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) = (0, 0, 0) to (16, 1, 3) step (1, 1, 3) shared_outs(%[[BLOCKS:.+]] = %[[PARTIAL]])
+// CHECK: %[[BLOCK:.+]] = tensor.extract_slice %[[BLOCKS]]
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[BLOCK]] : tensor<1x3x3x1x16xf32>)
 // CHECK: vector<1x1x1x1x3x16xf32>
 // CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["reduction", "parallel", "parallel"]} ins(%{{.+}} : tensor<16x9x16xf32>) outs(%[[CT]] : tensor<9x16xf32>)
 // CHECK: %[[R:.+]] = linalg.transpose ins(%[[SUM]] : tensor<9x16xf32>) outs(%{{.+}} : tensor<16x9xf32>) permutation = [1, 0]
@@ -218,4 +223,22 @@ func.func @widening_contraction(%f: tensor<32x144xbf16>, %cols: tensor<144x1024x
     linalg.yield %3 : f32
   } -> tensor<32x1024xf32>
   return %r : tensor<32x1024xf32>
+}
+
+// -----
+
+// A zero-filled accumulator is filled block by block inside the parallel
+// loop, not as a whole before it.
+// UNPACKED-LABEL: func.func @filled_accumulator
+// UNPACKED-NOT: linalg.fill
+// UNPACKED: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (64, 96) step (32, 48) shared_outs(%[[BLOCKS:.+]] = %arg2)
+// UNPACKED: %[[BLOCK:.+]] = tensor.extract_slice %[[BLOCKS]]
+// UNPACKED: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[BLOCK]] : tensor<32x48xf32>)
+// UNPACKED: scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]])
+// UNPACKED: vector.contract
+func.func @filled_accumulator(%a: tensor<64x128xf32>, %b: tensor<128x96xf32>, %init: tensor<64x96xf32>) -> tensor<64x96xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = linalg.fill ins(%zero : f32) outs(%init : tensor<64x96xf32>) -> tensor<64x96xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x128xf32>, tensor<128x96xf32>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
+  return %r : tensor<64x96xf32>
 }

@@ -114,11 +114,16 @@ func.func @casts_and_data(%x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> (tensor<2
 
 // -----
 
-// Conv: zero padding, linalg.conv_2d_nchw_fchw accumulating in fp32, bias
-// over the channel dim, one rounding.
+// Conv: zero padding (a zero fill and the input copied into its interior
+// by an elementwise op), linalg.conv_2d_nchw_fchw accumulating in fp32,
+// bias over the channel dim, one rounding.
 // CHECK-LABEL: func.func @conv_bf16
 func.func @conv_bf16(%x: tensor<1x2x5x5xbf16>, %w: tensor<3x2x3x3xbf16>, %b: tensor<3xbf16>) -> tensor<1x3x3x3xbf16> {
-  // CHECK: tensor.pad %{{.+}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+  // CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : bf16
+  // CHECK: %[[FILL:.+]] = linalg.fill ins(%[[ZERO]] : bf16) outs(%{{.+}} : tensor<1x2x7x7xbf16>)
+  // CHECK: %[[INNER:.+]] = tensor.extract_slice %[[FILL]][0, 0, 1, 1] [1, 2, 5, 5] [1, 1, 1, 1]
+  // CHECK: %[[COPY:.+]] = linalg.copy ins(%arg0 : tensor<1x2x5x5xbf16>) outs(%[[INNER]] : tensor<1x2x5x5xbf16>)
+  // CHECK: tensor.insert_slice %[[COPY]] into %[[FILL]][0, 0, 1, 1] [1, 2, 5, 5] [1, 1, 1, 1]
   // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%{{.+}}, %{{.+}} : tensor<1x2x7x7xbf16>, tensor<3x2x3x3xbf16>) outs(%{{.+}} : tensor<1x3x3x3xf32>)
   // CHECK: linalg.generic
   // CHECK: arith.truncf %{{.+}} : f32 to bf16
@@ -232,14 +237,17 @@ func.func @expand_split_pow(%x: tensor<3x1xf32>, %y: tensor<2x6xf32>, %e: tensor
 
 // -----
 
-// Pad: negative pads crop first; constant mode is tensor.pad; edge clamps
-// and reflect mirrors the read index.
+// Pad: negative pads crop first; constant mode fills with the value and
+// copies the input into the interior; edge clamps and reflect mirrors the
+// read index.
 // CHECK-LABEL: func.func @pad_modes
 func.func @pad_modes(%x: tensor<3x4xf32>) -> (tensor<4x5xf32>, tensor<5x6xf32>, tensor<5x6xf32>) {
   // CHECK: %[[CROP:.+]] = tensor.extract_slice %{{.+}}[0, 1] [3, 3] [1, 1]
   // CHECK: %[[VALUE:.+]] = arith.constant 5.000000e-01 : f32
-  // CHECK: tensor.pad %[[CROP]] low[1, 0] high[0, 2]
-  // CHECK: tensor.yield %[[VALUE]]
+  // CHECK: %[[FILL:.+]] = linalg.fill ins(%[[VALUE]] : f32) outs(%{{.+}} : tensor<4x5xf32>)
+  // CHECK: %[[INNER:.+]] = tensor.extract_slice %[[FILL]][1, 0] [3, 3] [1, 1]
+  // CHECK: %[[COPY:.+]] = linalg.copy ins(%[[CROP]] : tensor<3x3xf32>) outs(%[[INNER]] : tensor<3x3xf32>)
+  // CHECK: tensor.insert_slice %[[COPY]] into %[[FILL]][1, 0] [3, 3] [1, 1]
   %0 = mpc.pad %x {pads = array<i64: 1, -1, 0, 2>, value = 0.5} : (tensor<3x4xf32>) -> tensor<4x5xf32>
   // CHECK: linalg.generic
   // CHECK: arith.maxsi
@@ -252,6 +260,17 @@ func.func @pad_modes(%x: tensor<3x4xf32>) -> (tensor<4x5xf32>, tensor<5x6xf32>, 
   // CHECK: tensor.extract
   %2 = mpc.pad %x {pads = array<i64: 1, 1, 1, 1>, mode = #mpc<pad_mode reflect>} : (tensor<3x4xf32>) -> tensor<5x6xf32>
   return %0, %1, %2 : tensor<4x5xf32>, tensor<5x6xf32>, tensor<5x6xf32>
+}
+
+// -----
+
+// A dynamic dim keeps tensor.pad (its interior copy has no static shape).
+// CHECK-LABEL: func.func @pad_dynamic
+func.func @pad_dynamic(%x: tensor<?x4xf32>) -> tensor<?x6xf32> {
+  // CHECK-NOT: linalg.fill
+  // CHECK: tensor.pad %{{.+}} low[0, 1] high[0, 1]
+  %0 = mpc.pad %x {pads = array<i64: 0, 1, 0, 1>} : (tensor<?x4xf32>) -> tensor<?x6xf32>
+  return %0 : tensor<?x6xf32>
 }
 
 // -----

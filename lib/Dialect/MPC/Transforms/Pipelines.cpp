@@ -53,11 +53,12 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
                      std::to_string(2 * options.vectorWidth) + "}";
   std::string stages =
       "convert-mpc-parameters-to-memref,"
-      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,mpc-fuse-elementwise," +
+      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,canonicalize,"
+      "mpc-fuse-elementwise," +
       tile + ",canonicalize,"
       "loop-invariant-subset-hoisting,canonicalize)," +
       kBufferizeStages +
-      "func.func(buffer-hoisting,convert-linalg-to-loops),"
+      "func.func(cse,canonicalize,buffer-hoisting,convert-linalg-to-loops),"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
       "func.func(convert-vector-to-scf{full-unroll=true}),"
