@@ -12,7 +12,9 @@
    (fp32, torch.autocast bf16) on the digits MLP, a wider MLP
    (512-1024-1024-10, batch 128, synthetic data), the Fashion-MNIST CNN
    example (examples/cnn_fashion_mnist, batch 64, the real images when
-   dataset-fashion-mnist is installed) and the text classifier of
+   dataset-fashion-mnist is installed), torchvision's ResNet-10 and
+   MobileNetV3-Small as test/python/train_families.py adapts them (batch
+   32, the same images) and the text classifier of
    test/python/train_families.py (embeddings + 2-layer TransformerEncoder,
    batch 32), measured in one run and reported as ratios (goals: mpc fp32
    no slower than PyTorch fp32 -- for the CNN too; mpc bf16 at least 4x
@@ -119,7 +121,8 @@ def torch_train(model, x, y, epochs, batch, lr, seed, autocast=False,
 
 
 def model_family_cases(work, rng):
-    """The Fashion-MNIST CNN example and the text classifier: exported by
+    """The Fashion-MNIST CNN example, the ResNet and MobileNet families and
+    the text classifier: exported by
     mpc.from_torch in training mode, each PyTorch run from the same
     seeded initialisation."""
     sys.path.insert(0, os.path.join(ROOT, "python"))
@@ -150,6 +153,15 @@ def model_family_cases(work, rng):
     cases.append(("Fashion-MNIST CNN, b64", cnn, seeded(cnn_example.model),
                   cx, cy, os.path.join(work, "cx.npy"),
                   os.path.join(work, "cy.npy"), 64))
+    for name, build in (("ResNet-10, b32", train_families.resnet10),
+                        ("MobileNetV3-Small, b32",
+                         train_families.mobilenet_v3_small)):
+        path = os.path.join(work, build.__name__ + ".onnx")
+        mpc.from_torch(seeded(build)(), torch.zeros(2, 1, 28, 28), path,
+                       input_names=["image"], output_names=["logits"])
+        cases.append((name, path, seeded(build), cx, cy,
+                      os.path.join(work, "cx.npy"),
+                      os.path.join(work, "cy.npy"), 32))
     text = os.path.join(work, "text.onnx")
     mpc.from_torch(seeded(train_families.TextClassifier)(),
                    torch.zeros(2, 16, dtype=torch.int64), text,
@@ -246,7 +258,7 @@ def main():
              128),
         ]
         cases += model_family_cases(work, rng)
-        print("%-22s %10s %10s %10s %10s %9s %9s" % (
+        print("%-24s %10s %10s %10s %10s %9s %9s" % (
             "model", "torch fp32", "torch bf16", "mpc fp32", "mpc bf16",
             "fp32 x", "bf16 x"))
         for name, path, factory, x, y, xp, yp, batch in cases:
@@ -260,7 +272,7 @@ def main():
                 m = mpc_train(args.mpc_opt, path, precision, work, xp, yp,
                               batch, ["--steps", str(args.steps)])
                 rates["mpc " + precision] = m["samples_per_second"] / batch
-            print("%-22s %10.0f %10.0f %10.0f %10.0f %8.2fx %8.2fx" % (
+            print("%-24s %10.1f %10.1f %10.1f %10.1f %8.2fx %8.2fx" % (
                 name, rates["torch fp32"], rates["torch bf16"],
                 rates["mpc fp32"], rates["mpc bf16"],
                 rates["mpc fp32"] / rates["torch fp32"],

@@ -315,6 +315,28 @@ def MPCGPUMergeKernelModules
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def MPCOutlineLoopNests : Pass<"mpc-outline-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "give each loop nest of a long function a function of its own";
+  let description = [{
+    A training step is one function with a loop nest per op of the model,
+    forward and backward: thousands for a MobileNet. LLVM's optimizer and
+    code generator are superlinear in a function's size (dominator-tree
+    updates, scalar evolution's walks up the dominator chain for loop
+    guards), and such a step took minutes to compile. In a function with
+    at least `min-nests` top-level ops that have regions (loop nests, after
+    bufferization), each such op moves into a private `noinline` function
+    of its own, called in its place: the values it uses from above become
+    arguments, except constants, which are cloned (loop bounds and sizes
+    stay constants for LLVM's vectorizer), and its results are returned.
+    Smaller functions are left as they are.
+  }];
+  let options = [
+    Option<"minNests", "min-nests", "int64_t", /*default=*/"64",
+           "outline only in functions with at least this many loop nests">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def MPCStateInPlace : Pass<"mpc-state-in-place", "::mlir::ModuleOp"> {
   let summary = "after bufferization: training state is updated in place; "
                 "drop it from the results";

@@ -22,6 +22,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -30,6 +32,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
@@ -582,10 +586,30 @@ FailureOr<CPUTarget> mpc::resolveCPUTarget(StringRef name,
   return cpu;
 }
 
-/// Translates `module` to LLVM IR optimised for `machine`.
+/// Long straight-line functions are glue: an entry point whose loop nests
+/// were outlined (mpc-outline-loop-nests) allocates, calls and frees, and
+/// its C-interface wrapper and the init function move hundreds of memref
+/// descriptors in and out. Optimizing them gains nothing at run time, while
+/// instruction scheduling and the aggregate handling of the selection DAG
+/// are superlinear in a block's length: a MobileNet's three such functions
+/// took 23 s of code generation optimized and 3.6 s unoptimized. They are
+/// compiled like -O0 (optnone, which needs noinline).
+static void compileGlueWithoutOptimization(llvm::Module &module) {
+  constexpr unsigned kGlueInstructions = 2000;
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration() || function.size() != 1 ||
+        function.getInstructionCount() < kGlueInstructions ||
+        function.hasFnAttribute(llvm::Attribute::AlwaysInline))
+      continue;
+    function.addFnAttr(llvm::Attribute::OptimizeNone);
+    function.addFnAttr(llvm::Attribute::NoInline);
+  }
+}
+
+/// Translates `module` to LLVM IR for `machine`, not yet optimized.
 static std::unique_ptr<llvm::Module>
-translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
-                     llvm::TargetMachine &machine, raw_ostream &errors) {
+translate(ModuleOp module, llvm::LLVMContext &llvmContext,
+          llvm::TargetMachine &machine, raw_ostream &errors) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -602,12 +626,135 @@ translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
   }
   llvmModule->setDataLayout(machine.createDataLayout());
   llvmModule->setTargetTriple(machine.getTargetTriple());
-  if (llvm::Error e =
-          makeOptimizingTransformer(3, 0, &machine)(llvmModule.get())) {
-    errors << "mpc-opt: error: " << llvm::toString(std::move(e)) << "\n";
+  compileGlueWithoutOptimization(*llvmModule);
+  return llvmModule;
+}
+
+/// Runs LLVM's -O3 pipeline for `machine` over `module`.
+static LogicalResult optimize(llvm::Module &module,
+                              llvm::TargetMachine &machine,
+                              std::string &error) {
+  if (llvm::Error e = makeOptimizingTransformer(3, 0, &machine)(&module)) {
+    error = llvm::toString(std::move(e));
+    return failure();
+  }
+  return success();
+}
+
+/// Translates `module` to LLVM IR optimised for `machine`.
+static std::unique_ptr<llvm::Module>
+translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
+                     llvm::TargetMachine &machine, raw_ostream &errors) {
+  std::unique_ptr<llvm::Module> llvmModule =
+      translate(module, llvmContext, machine, errors);
+  std::string error;
+  if (!llvmModule || failed(optimize(*llvmModule, machine, error))) {
+    if (!error.empty())
+      errors << "mpc-opt: error: " << error << "\n";
     return nullptr;
   }
   return llvmModule;
+}
+
+/// Writes `module` as an object file for `machine` to `path`.
+static LogicalResult emitObject(llvm::Module &module,
+                                llvm::TargetMachine &machine, StringRef path,
+                                std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream object(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return failure();
+  }
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, object, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return failure();
+  }
+  passes.run(module);
+  return success();
+}
+
+/// Optimizes and compiles `module` into object files under `workDir`
+/// named after `stem`, appended to `objectPaths`. A program of many
+/// functions (mpc-outline-loop-nests gives a MobileNet's training step a
+/// few thousand) is split into one partition per core, each optimized and
+/// compiled on its own thread in its own LLVM context: the loop nests call
+/// no one but the runtime, so the partitions lose no inlining. LLVM's
+/// optimizer and code generator take most of a compile.
+static LogicalResult
+compileToObjects(std::unique_ptr<llvm::Module> module, const CPUTarget &cpu,
+                 StringRef workDir, const Twine &stem,
+                 SmallVectorImpl<std::string> &objectPaths,
+                 raw_ostream &errors) {
+  constexpr size_t kFunctionsPerPartition = 64;
+  size_t functions = llvm::count_if(
+      *module, [](const llvm::Function &f) { return !f.isDeclaration(); });
+  unsigned partitions = std::min<size_t>(
+      llvm::hardware_concurrency().compute_thread_count(),
+      std::max<size_t>(1, functions / kFunctionsPerPartition));
+  auto objectPath = [&](unsigned part) {
+    SmallString<128> path(workDir);
+    llvm::sys::path::append(path, stem + "." + Twine(part) + ".o");
+    return path.str().str();
+  };
+  if (partitions <= 1) {
+    std::unique_ptr<llvm::TargetMachine> machine =
+        createTargetMachine(cpu, errors);
+    if (!machine)
+      return failure();
+    std::string error;
+    std::string path = objectPath(0);
+    if (failed(optimize(*module, *machine, error)) ||
+        failed(emitObject(*module, *machine, path, error))) {
+      errors << "mpc-opt: error: " << error << "\n";
+      return failure();
+    }
+    objectPaths.push_back(path);
+    return success();
+  }
+  // Each partition travels to its thread as bitcode: LLVM contexts are not
+  // shared between threads.
+  SmallVector<SmallString<0>> bitcode;
+  llvm::SplitModule(*module, partitions, [&](std::unique_ptr<llvm::Module> part) {
+    bitcode.emplace_back();
+    llvm::raw_svector_ostream os(bitcode.back());
+    llvm::WriteBitcodeToFile(*part, os);
+  });
+  module.reset();
+  SmallVector<std::unique_ptr<llvm::TargetMachine>> machines;
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    machines.push_back(createTargetMachine(cpu, errors));
+    if (!machines.back())
+      return failure();
+  }
+  SmallVector<std::string> failures(bitcode.size());
+  llvm::DefaultThreadPool pool(
+      llvm::hardware_concurrency(static_cast<unsigned>(bitcode.size())));
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    objectPaths.push_back(objectPath(i));
+    pool.async([&, i, path = objectPaths.back()] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+          llvm::MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
+                                "partition"),
+          context);
+      if (!part) {
+        failures[i] = llvm::toString(part.takeError());
+        return;
+      }
+      if (succeeded(optimize(**part, *machines[i], failures[i])))
+        (void)emitObject(**part, *machines[i], path, failures[i]);
+    });
+  }
+  pool.wait();
+  for (const std::string &failure : failures)
+    if (!failure.empty()) {
+      errors << "mpc-opt: error: " << failure << "\n";
+      return mlir::failure();
+    }
+  return success();
 }
 
 LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
@@ -655,29 +802,30 @@ LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
   llvm::scope_exit cleanup(
       [&] { llvm::sys::fs::remove_directories(workDir); });
   SmallVector<std::string> objectPaths;
-  for (auto [i, module] : llvm::enumerate(modules)) {
+  if (kind == EmitKind::Object) {
+    // One object file: one partition.
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =
-        translateAndOptimize(module, llvmContext, *machine, errors);
+        translateAndOptimize(modules.front(), llvmContext, *machine, errors);
     if (!llvmModule)
       return failure();
     SmallString<128> objectPath(workDir);
-    llvm::sys::path::append(objectPath, "kernel" + Twine(i) + ".o");
-    std::error_code ec;
-    llvm::raw_fd_ostream object(objectPath, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      errors << "mpc-opt: error: cannot write '" << objectPath
-             << "': " << ec.message() << "\n";
+    llvm::sys::path::append(objectPath, "kernel.o");
+    if (failed(emitObject(*llvmModule, *machine, objectPath, error))) {
+      errors << "mpc-opt: error: " << error << "\n";
       return failure();
     }
-    llvm::legacy::PassManager passes;
-    if (machine->addPassesToEmitFile(passes, object, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile)) {
-      errors << "mpc-opt: error: the target cannot emit object files\n";
-      return failure();
-    }
-    passes.run(*llvmModule);
     objectPaths.push_back(objectPath.str().str());
+  } else {
+    for (auto [i, module] : llvm::enumerate(modules)) {
+      llvm::LLVMContext llvmContext;
+      std::unique_ptr<llvm::Module> llvmModule =
+          translate(module, llvmContext, *machine, errors);
+      if (!llvmModule ||
+          failed(compileToObjects(std::move(llvmModule), cpu, workDir,
+                                  "kernel" + Twine(i), objectPaths, errors)))
+        return failure();
+    }
   }
   if (kind == EmitKind::Object) {
     SmallString<128> temp(output);

@@ -60,7 +60,8 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
       kBufferizeStages +
       "func.func(cse,canonicalize,buffer-hoisting,convert-linalg-to-loops),"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-      "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
+      "func.func(scf-forall-to-parallel),mpc-outline-loop-nests,"
+      "convert-scf-to-openmp,canonicalize,"
       "func.func(convert-vector-to-scf{full-unroll=true}),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
       "arith-expand{include-bf16=true},convert-math-to-funcs,convert-math-to-libm,"
