@@ -68,6 +68,24 @@ Array scalarF32(float value) {
   return a;
 }
 
+/// The learning rate's factor at step `step` (0-based) of `total`: a
+/// linear warmup from 0 over `warmup` steps (PyTorch's LinearLR and
+/// Hugging Face's schedules count the same way: step s of the warmup
+/// trains with (s + 1) / warmup), then constant, cosine (CosineAnnealingLR
+/// to 0 at `total`) or linear decay to 0 at `total`. A function of the
+/// step alone, so a resumed run continues the same schedule.
+double scheduleFactor(const std::string &schedule, int64_t step,
+                      int64_t total, int64_t warmup) {
+  if (step < warmup)
+    return double(step + 1) / double(warmup);
+  if (schedule == "constant" || total <= warmup)
+    return 1.0;
+  double progress = double(step - warmup) / double(total - warmup);
+  if (schedule == "cosine")
+    return 0.5 * (1.0 + std::cos(M_PI * progress));
+  return 1.0 - progress; // linear
+}
+
 float readF32(const Array &a, int64_t i = 0) {
   float v;
   std::memcpy(&v, a.data.data() + 4 * i, 4);
@@ -296,6 +314,8 @@ struct Options {
   std::string labels, valLabels;
   std::optional<int64_t> epochs, steps, batchSize, logEvery, checkpointEvery;
   std::optional<double> lr, weightDecay;
+  std::string lrSchedule = "constant";
+  std::optional<int64_t> warmupSteps;
   std::optional<uint64_t> seed;
   std::string optimizer, metricsJson, saveOnnx, checkpoint, resume;
   std::string device = "auto";
@@ -797,7 +817,10 @@ void Trainer::writeMetrics(const Evaluation &val) {
        << ",\n  \"samples_per_second\": "
        << jsonNumber(trainSeconds > 0 ? trainedSamples / trainSeconds : NAN)
        << ",\n  \"precision\": " << jsonString(program.precision)
-       << ",\n  \"optimizer\": " << jsonString(program.optimizer) << "\n}\n";
+       << ",\n  \"optimizer\": " << jsonString(program.optimizer)
+       << ",\n  \"lr_schedule\": " << jsonString(options.lrSchedule)
+       << ",\n  \"warmup_steps\": " << options.warmupSteps.value_or(0)
+       << "\n}\n";
   writeFileAtomically(options.metricsJson, json.str());
 }
 
@@ -882,9 +905,15 @@ int Trainer::run() {
   float lr = float(options.lr.value_or(program.defaultLR));
   float decay = float(options.weightDecay.value_or(program.defaultWeightDecay));
   Array lrArray = scalarF32(lr), decayArray = scalarF32(decay);
+  int64_t warmup = options.warmupSteps.value_or(0);
+  std::string schedule;
+  if (options.lrSchedule != "constant" || warmup)
+    schedule = ", " + (warmup ? std::to_string(warmup) + " warmup steps, " : "") +
+               options.lrSchedule;
   std::cout << name << ": training " << program.precision << ", "
-            << program.optimizer << " (lr " << lr << ", weight decay "
-            << decay << "), batch " << batch << ", " << train.samples
+            << program.optimizer << " (lr " << lr << schedule
+            << ", weight decay " << decay << "), batch " << batch << ", "
+            << train.samples
             << " samples, " << stepsPerEpoch << " steps per epoch\n";
   if (train.samples % batch)
     std::cout << name << ": the last " << train.samples % batch
@@ -909,6 +938,9 @@ int Trainer::run() {
       orderEpoch = epoch;
     }
     gatherBatch(train, order, inEpoch * batch, batch);
+    float stepLR = float(lr * scheduleFactor(options.lrSchedule, step,
+                                             totalSteps, warmup));
+    std::memcpy(lrArray.data.data(), &stepLR, 4);
     for (size_t i = 0; i < numState; ++i)
       args[i] = &state[i];
     auto stepStart = Clock::now();
@@ -998,6 +1030,10 @@ void printTrainingHelp(const TrainingProgram &program) {
       << "  --batch-size B                must be the compiled batch\n"
       << "  --lr F                        learning rate (default "
       << program.defaultLR << ")\n"
+      << "  --lr-schedule NAME            constant (default), cosine or linear "
+         "decay to 0 at the last step\n"
+      << "  --warmup-steps N              linear warmup from 0 over the first N "
+         "steps (default 0)\n"
       << "  --weight-decay F              (default "
       << program.defaultWeightDecay << ")\n"
       << "  --optimizer NAME              must be the compiled one ("
@@ -1067,6 +1103,16 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
         options.batchSize = parseInt(arg, value());
       } else if (arg == "--lr") {
         options.lr = parseFloat(arg, value());
+      } else if (arg == "--lr-schedule") {
+        options.lrSchedule = value();
+        if (options.lrSchedule != "constant" &&
+            options.lrSchedule != "cosine" && options.lrSchedule != "linear")
+          throw Error("--lr-schedule " + options.lrSchedule +
+                      ": expected constant, cosine or linear");
+      } else if (arg == "--warmup-steps") {
+        options.warmupSteps = parseInt(arg, value());
+        if (*options.warmupSteps < 0)
+          throw Error("--warmup-steps must not be negative");
       } else if (arg == "--weight-decay") {
         options.weightDecay = parseFloat(arg, value());
       } else if (arg == "--optimizer") {

@@ -173,6 +173,41 @@ def main():
           resumed)
     check("resuming at step 57 gives the uninterrupted run's weights",
           open(full, "rb").read() == open(resumed, "rb").read())
+    # Learning-rate schedules are a function of the step: a cosine run of 3
+    # steps at lr 0.5 trains with 0.5, 0.375 and 0.125, which three
+    # constant-rate runs resumed from each other reproduce bit for bit; a
+    # warmup of 2 steps trains its first step at half the rate.
+    scheduled = os.path.join(work, "cosine.onnx")
+    train(exe, data, "--steps", "3", "--lr", "0.5", "--lr-schedule", "cosine",
+          "--save-onnx", scheduled)
+    piecewise = os.path.join(work, "ckpt_piecewise")
+    for steps, lr in (("1", "0.5"), ("2", "0.375"), ("3", "0.125")):
+        resume = ["--resume", piecewise] if steps != "1" else []
+        train(exe, data, "--steps", steps, "--lr", lr, "--checkpoint",
+              piecewise, "--save-onnx", os.path.join(work, "piecewise.onnx"),
+              *resume)
+    check("--lr-schedule cosine: each step's rate is lr (1 + cos(pi s / S)) / 2",
+          open(scheduled, "rb").read() ==
+          open(os.path.join(work, "piecewise.onnx"), "rb").read())
+    warm, half = (os.path.join(work, n + ".onnx") for n in ("warm", "half"))
+    train(exe, data, "--steps", "1", "--lr", "0.02", "--warmup-steps", "2",
+          "--save-onnx", warm)
+    train(exe, data, "--steps", "1", "--lr", "0.01", "--save-onnx", half)
+    m = os.path.join(work, "warm.json")
+    train(exe, data, "--steps", "1", "--lr", "0.02", "--warmup-steps", "2",
+          "--lr-schedule", "linear", "--metrics-json", m)
+    check("--warmup-steps 2: the first step trains at half the rate",
+          open(warm, "rb").read() == open(half, "rb").read() and
+          metrics(m)["lr_schedule"] == "linear" and
+          metrics(m)["warmup_steps"] == 2)
+    bad = subprocess.run([exe, "--inputs", data["train_images"], "--labels",
+                          data["train_labels"], "--steps", "1",
+                          "--lr-schedule", "step"], capture_output=True,
+                         text=True)
+    check("an unknown --lr-schedule is an error naming the choices",
+          bad.returncode != 0 and
+          "expected constant, cosine or linear" in bad.stderr, bad.stderr.strip())
+
     # The step counters are i64: an optimizer at step 2^24 goes on to
     # 2^24 + 1 (an f32 counter stays at 2^24, freezing the bias correction).
     with open(os.path.join(part, "latest")) as f:
