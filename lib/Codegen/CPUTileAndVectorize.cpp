@@ -809,11 +809,10 @@ void CPUTileAndVectorize::runOnOperation() {
       op.emitRemark() << "contraction left to the scalar loops: " << whyNot;
   }
   for (linalg::LinalgOp op : others) {
-    // A fill now done by the blocks of the contraction it initialized.
-    if (isa<linalg::FillOp>(op) && op->use_empty()) {
-      rewriter.eraseOp(op);
+    // A fill now done by the blocks of the contraction it initialized:
+    // erased below with the others.
+    if (isa<linalg::FillOp>(op) && op->use_empty())
       continue;
-    }
     parallelizeOuterLoop(rewriter, prepareReduction(rewriter, op));
   }
   // Fills whose contractions now clear their own blocks.
