@@ -220,17 +220,16 @@ def test_tool_errors_carry_the_node_and_op(tmp_path):
 
 
 def test_missing_rule_and_missing_file(repo, tmp_path):
-    # 3-d max pooling has no gradient rule.
-    pool = tmp_path / "pool3d.onnx"
+    # NegativeLogLikelihoodLoss has no gradient rule.
+    nll = tmp_path / "nll.onnx"
     subprocess.run([sys.executable, str(repo / "test" / "Target" / "ONNX" /
                                         "Inputs" / "onnx_models.py"),
-                    "maxpool3d", str(pool)], check=True)
-    with pytest.raises(mpc.MpcError,
-                       match="3 spatial dims is not implemented") as error:
-        mpc.compile(pool, precision="bf16", loss="mse")
-    assert error.value.node == "pool3d"
-    assert error.value.op_type == "mpc.max_pool"
-    assert error.value.file.endswith("pool3d.onnx")
+                    "nll_training", str(nll)], check=True)
+    with pytest.raises(mpc.MpcError, match="has no gradient rule") as error:
+        mpc.compile(nll, precision="bf16", loss="model")
+    assert error.value.node == "nll"
+    assert error.value.op_type == "mpc.negative_log_likelihood_loss"
+    assert error.value.file.endswith("nll.onnx")
     with pytest.raises(mpc.MpcError, match="no such model file"):
         mpc.compile(tmp_path / "absent.onnx")
 

@@ -13,6 +13,7 @@ difference of the same loss evaluated in fp64 numpy.
     gradient_check.py --mpc-opt BIN
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -110,6 +111,18 @@ def opset17_cases(m):
     m.case("MatMul", [m.param("bmm3_a", (2, 2, 3)),
                       m.param("bmm3_b", (1, 3, 2))],
            lambda p: p["bmm3_a"] @ p["bmm3_b"])
+    # 1-d operands (a row, a column, a dot product) and operands of
+    # different ranks above 2, broadcast both ways.
+    m.case("MatMul", [m.param("mv_a", (3,)), m.param("mv_b", (2, 3, 4))],
+           lambda p: p["mv_a"] @ p["mv_b"])
+    m.case("MatMul", [m.param("mv2_a", (2, 4, 3)), m.param("mv2_b", (3,))],
+           lambda p: p["mv2_a"] @ p["mv2_b"])
+    m.case("MatMul", [m.param("dot_a", (5,)), m.param("dot_b", (5,))],
+           lambda p: p["dot_a"] @ p["dot_b"])
+    m.case("MatMul", [m.param("rk_a", (3, 2, 2, 3)), m.param("rk_b", (2, 3, 4))],
+           lambda p: p["rk_a"] @ p["rk_b"])
+    m.case("MatMul", [m.param("rk2_a", (2, 3)), m.param("rk2_b", (2, 2, 3, 2))],
+           lambda p: p["rk2_a"] @ p["rk2_b"])
     m.case("Gemm", [xa, m.param("gemm_b", (4, 3)), m.param("gemm_c", (4,))],
            lambda p: 0.5 * xa_np(p) @ p["gemm_b"].T + 2.0 * p["gemm_c"],
            transB=1, alpha=0.5, beta=2.0)
@@ -236,6 +249,33 @@ def opset17_cases(m):
     slice_axes = m.const("slice_axes", np.array([0, 2], np.int64))
     m.case("Slice", [m.param("slice", (4, 2, 3)), starts, ends, slice_axes],
            lambda p: p["slice"][1:3, :, 0:-1])
+    # Strided and reversed slices (x[4::-2, 1:3, 1:7:3], x[:, ::-1] as
+    # PyTorch exports flip-like slices): the gradient is scattered.
+    m.case("Slice", [m.param("slice_strided", (5, 4, 7)),
+                     m.const("sls_starts", np.array([4, 1, 1], np.int64)),
+                     m.const("sls_ends", np.array([-10, 3, 7], np.int64)),
+                     m.const("sls_axes", np.array([0, 1, 2], np.int64)),
+                     m.const("sls_steps", np.array([-2, 1, 3], np.int64))],
+           lambda p: p["slice_strided"][4::-2, 1:3, 1:7:3])
+    m.case("Slice", [m.param("slice_reversed", (3, 5)),
+                     m.const("slr_starts", np.array([-1], np.int64)),
+                     m.const("slr_ends", np.array([-(2 ** 63) + 1], np.int64)),
+                     m.const("slr_axes", np.array([1], np.int64)),
+                     m.const("slr_steps", np.array([-1], np.int64))],
+           lambda p: p["slice_reversed"][:, ::-1])
+    # Reflect and edge padding (the reflected and repeated elements' gradients
+    # added to their sources), and negative (cropping) zero padding.
+    m.case("Pad", [m.param("pad_reflect", (3, 5)),
+                   m.const("pads_reflect", np.array([2, 1, 1, 4], np.int64))],
+           lambda p: np.pad(p["pad_reflect"], ((2, 1), (1, 4)), mode="reflect"),
+           mode="reflect")
+    m.case("Pad", [m.param("pad_edge", (2, 4)),
+                   m.const("pads_edge", np.array([1, 3, 2, 0], np.int64))],
+           lambda p: np.pad(p["pad_edge"], ((1, 2), (3, 0)), mode="edge"),
+           mode="edge")
+    m.case("Pad", [m.param("pad_crop", (4, 5)),
+                   m.const("pads_crop", np.array([-1, 2, 1, -2], np.int64))],
+           lambda p: np.pad(p["pad_crop"][1:, :-2], ((0, 1), (2, 0))))
     pads = m.const("pads", np.array([0, 1, 1, 2], np.int64))
     m.case("Pad", [m.param("pad", (2, 3)), pads,
                    m.const("pad_value", np.array(0.5, np.float32))],
@@ -249,6 +289,9 @@ def opset17_cases(m):
     m.case("Expand", [m.param("expand", (3, 1)),
                       m.const("expand_shape", np.array([2, 3, 4], np.int64))],
            lambda p: np.broadcast_to(p["expand"], (2, 3, 4)))
+    m.case("Tile", [m.param("tile", (2, 3, 1)),
+                    m.const("tile_repeats", np.array([2, 1, 3], np.int64))],
+           lambda p: np.tile(p["tile"], (2, 1, 3)))
 
 
 
@@ -423,13 +466,22 @@ def batchnorm_cases(m):
         m.case("BatchNormalization", inputs, fn, epsilon=1e-3)
 
 
-def batchnorm_training_cases(m):
+def batchnorm_pytorch_cases(m):
+    """The same, in a model PyTorch exported: its running variance moves
+    towards the unbiased batch variance, as PyTorch's BatchNorm does
+    (mpc-opt --bn-running-variance=auto)."""
+    m.producer = "pytorch"
+    batchnorm_training_cases(m, (("bnpt4", (2, 3, 2, 3)),), unbiased=True)
+
+
+def batchnorm_training_cases(m, cases=(("bnt4", (2, 3, 4, 5)),
+                                       ("bnt2", (5, 4))), unbiased=False):
     """BatchNormalization in training mode (a TrainingMode.TRAINING
     export): batch statistics, gradients through them to the input, scale
     and bias, 4-d and 2-d; the running statistics (initializers, not
     trained) move by the momentum towards the batch's (population
     variance, as ONNX specifies)."""
-    for name, shape in (("bnt4", (2, 3, 4, 5)), ("bnt2", (5, 4))):
+    for name, shape in cases:
         c = shape[1]
         mean, var = name + "_mean", name + "_var"
         running = {mean: rng.uniform(-0.5, 0.5, c).astype(np.float32),
@@ -451,10 +503,13 @@ def batchnorm_training_cases(m):
             return xhat * p[n + "_scale"].reshape(s) + p[n + "_bias"].reshape(s)
         m.case("BatchNormalization", inputs, fn, outputs=3, epsilon=1e-3,
                momentum=0.8, training_mode=1)
-        for stat, index in ((mean, 1), (var, 2)):
+        count = np.prod(shape) // c
+        for stat, index, correction in ((mean, 1, 1.0),
+                                        (var, 2, count / (count - 1)
+                                         if unbiased else 1.0)):
             m.state_updates["stat:" + stat] = (
-                lambda p, r=running[stat], i=index, stats=batch_stats:
-                0.8 * r + 0.2 * stats(p)[i].reshape(-1))
+                lambda p, r=running[stat], i=index, stats=batch_stats,
+                k=correction: 0.8 * r + 0.2 * k * stats(p)[i].reshape(-1))
 
 
 def avgpool2d(x, kernel, strides, pads, ceil=False, include_pad=False):
@@ -620,6 +675,90 @@ def one_dim_cases(m):
            lambda p: p["gmp1d"].max(axis=2, keepdims=True))
 
 
+def pool_nd(x, kernel, strides, pads, dilations, ceil, kind,
+            include_pad=False):
+    """ONNX MaxPool / AveragePool over any number of spatial dims, window
+    by window (the box itself, not per-axis passes), in fp64. Returns the
+    output and, for max, each output's first maximum in row-major window
+    order (PyTorch's routing of the gradient)."""
+    spatial = x.shape[2:]
+    nd = len(spatial)
+    outs = []
+    for d, size in enumerate(spatial):
+        span = size + pads[d] + pads[d + nd] - dilations[d] * (kernel[d] - 1) - 1
+        o = (-(-span // strides[d]) if ceil else span // strides[d]) + 1
+        if ceil and (o - 1) * strides[d] >= size + pads[d]:
+            o -= 1
+        outs.append(o)
+    y = np.zeros(x.shape[:2] + tuple(outs))
+    first = {}
+    for o in itertools.product(*map(range, outs)):
+        axes = [[o[d] * strides[d] - pads[d] + k * dilations[d]
+                 for k in range(kernel[d])] for d in range(nd)]
+        inside = [[i for i in a if 0 <= i < spatial[d]]
+                  for d, a in enumerate(axes)]
+        cells = list(itertools.product(*inside))
+        values = np.stack([x[(slice(None), slice(None)) + c] for c in cells],
+                          -1)
+        if kind == "max":
+            y[(slice(None), slice(None)) + o] = values.max(-1)
+            first[o] = [cells[i] for i in values.reshape(-1, len(cells))
+                        .argmax(-1)]
+        else:
+            counted = [[i for i in a if -pads[d] <= i < spatial[d] + pads[d + nd]]
+                       for d, a in enumerate(axes)] if include_pad else inside
+            y[(slice(None), slice(None)) + o] = values.sum(-1) / np.prod(
+                [len(a) for a in counted])
+    return y, first
+
+
+def pool3d_cases(m):
+    """3-d MaxPool and AveragePool (run as a 2-d pooling per depth plane
+    and one over the depth): strides, pads, dilations, ceil_mode, padding
+    counted and not, and max ties routed to the first maximum in (d, h, w)
+    order as PyTorch does."""
+    for name, shape, kernel, strides, pads, dilations, ceil in (
+            ("mp3d", (1, 2, 5, 6, 7), [2, 3, 2], [2, 2, 1], [1, 0, 1, 0, 1, 1],
+             [1, 1, 2], 1),):
+        m.case("MaxPool", [m.param(name, shape)],
+               lambda p, n=name, k=kernel, s=strides, q=pads, d=dilations,
+               c=ceil: pool_nd(p[n], k, s, q, d, c, "max")[0],
+               kernel_shape=kernel, strides=strides, pads=pads,
+               dilations=dilations, ceil_mode=ceil)
+    for name, shape, kernel, strides, pads, ceil, include in (
+            ("ap3d", (1, 2, 5, 6, 5), [3, 2, 2], [2, 2, 2], [1, 1, 0, 1, 0, 1],
+             1, 0),
+            ("ap3d_count", (1, 2, 5, 6, 5), [3, 2, 2], [2, 2, 2],
+             [1, 1, 0, 1, 0, 1], 1, 1)):
+        m.case("AveragePool", [m.param(name, shape)],
+               lambda p, n=name, k=kernel, s=strides, q=pads, c=ceil,
+               i=include: pool_nd(p[n].astype(np.float64), k, s, q, [1] * 3, c,
+                                  "avg", i)[0],
+               kernel_shape=kernel, strides=strides, pads=pads, ceil_mode=ceil,
+               count_include_pad=include)
+    # Ties: small integers in overlapping windows.
+    x = np.random.default_rng(3).integers(0, 3, (1, 2, 4, 4, 4)).astype(
+        np.float32)
+    name = m.param("mp3d_ties", x.shape)
+    m.params[name] = x
+    m.inits[-1] = numpy_helper.from_array(x, name)
+    out = "out_%d" % len(m.terms)
+    args = ([2, 2, 2], [1, 1, 1], [0] * 6, [1, 1, 1], 0, "max")
+    m.case("MaxPool", [name], lambda p: pool_nd(p[name], *args)[0],
+           kernel_shape=[2, 2, 2], strides=[1, 1, 1])
+
+    def routed(p, weights):
+        y, first = pool_nd(p[name], *args)
+        grad = np.zeros(x.shape)
+        dy = weights[out]
+        for o, cells in first.items():
+            for nc, cell in enumerate(cells):
+                n, c = divmod(nc, x.shape[1])
+                grad[(n, c) + cell] += dy[(n, c) + o]
+        return grad
+    m.exact[name] = routed
+
+
 def resize_matrix(size, out, scale, mode, transform="half_pixel",
                   nearest="round_prefer_floor", a=-0.75, exclude=False):
     """ONNX Resize along one axis as an [out, size] matrix (fp64)."""
@@ -769,7 +908,8 @@ def build(model, add_cases, opset):
         [helper.make_tensor_value_info("loss", TensorProto.FLOAT, [])],
         m.inits)
     onnx_model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)])
+        graph, opset_imports=[helper.make_opsetid("", opset)],
+        producer_name=getattr(m, "producer", ""))
     onnx_model.ir_version = 8 if opset <= 17 else 9
     if opset <= 17:
         onnx.checker.check_model(onnx_model)
@@ -803,12 +943,14 @@ def main():
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
                              (batchnorm_cases, 17),
                              (batchnorm_training_cases, 17),
+                             (batchnorm_pytorch_cases, 17),
                              (gather_cases, 17),
                              (avgpool_cases, 17),
                              (one_dim_cases, 17),
                              (resize_cases, 17),
                              (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
+                             (pool3d_cases, 17),
                              (hard_activation_cases, 17),
                              (opset20_cases, 20)):
         model = Model()

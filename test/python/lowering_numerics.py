@@ -210,6 +210,38 @@ def case_pad_reflect():
     return [x], body, (6, 8), ref, 0.0
 
 
+def case_slice_strided():
+    """Positive, negative and reversing steps (x[4::-2, 1:3, 1:7:3] and
+    x[..., ::-1]), a prime-sized input, bounds past both ends."""
+    x = RNG.standard_normal((5, 4, 7))
+    body = """%s0 = mpc.slice %a0 {starts = array<i64: 4, 1, 1>, ends = array<i64: -10, 3, 7>, axes = array<i64: 0, 1, 2>, steps = array<i64: -2, 1, 3>} : (tensor<5x4x7xf32>) -> tensor<3x2x2xf32>
+    %0 = mpc.slice %s0 {starts = array<i64: -1>, ends = array<i64: -9223372036854775807>, axes = array<i64: 2>, steps = array<i64: -1>} : (tensor<3x2x2xf32>) -> tensor<3x2x2xf32>"""
+    ref = x.astype(np.float32)[4::-2, 1:3, 1:7:3][..., ::-1]
+    return [x], body, (3, 2, 2), ref, 0.0
+
+
+def case_tile():
+    x = RNG.standard_normal((2, 3))
+    body = """%0 = mpc.tile %a0 {repeats = array<i64: 3, 2>} : (tensor<2x3xf32>) -> tensor<6x6xf32>"""
+    ref = np.tile(x.astype(np.float32), (3, 2))
+    return [x], body, (6, 6), ref, 0.0
+
+
+case_tile.pre_passes = "mpc-decompose"
+
+def case_matmul_vectors():
+    """A vector times a batch of matrices, then the dot product with a
+    vector (mpc-decompose's row and column matrices)."""
+    v, m, w = (RNG.standard_normal(s) for s in ((5,), (3, 5, 7), (7,)))
+    body = """%r = mpc.matmul %a0, %a1 : (tensor<5xf32>, tensor<3x5x7xf32>) -> tensor<3x7xf32>
+    %0 = mpc.matmul %r, %a2 : (tensor<3x7xf32>, tensor<7xf32>) -> tensor<3xf32>"""
+    f = [a.astype(np.float32).astype(np.float64) for a in (v, m, w)]
+    return [v, m, w], body, (3,), (f[0] @ f[1]) @ f[2], 1e-5
+
+
+case_matmul_vectors.pre_passes = "mpc-decompose"
+
+
 def case_gpu_math_approximations():
     """The math the GPU kernels compute (mpc-gpu-approximate-math: no
     libdevice) against numpy, run on the CPU."""
@@ -377,7 +409,9 @@ CASES = [case_softmax_bf16, case_log_softmax, case_layer_norm, case_reshapes,
          case_matmul_bf16, case_gemm, case_reductions, case_bf16_rounding,
          case_where, case_matmul_packed_f32, case_matmul_uneven_batched_f32,
          case_matmul_packed_bf16, case_pad_constant_crop, case_pad_edge,
-         case_pad_reflect, case_gpu_math_approximations,
+         case_pad_reflect, case_slice_strided, case_tile,
+         case_matmul_vectors,
+         case_gpu_math_approximations,
          case_gpu_tiled_loops, case_gpu_serial_kernels,
          case_gpu_fused_independent_loops, case_gpu_flattened_adamw]
 

@@ -176,11 +176,17 @@ def resnet_family(fashion_dir):
 
 
 def mobilenet_family(fashion_dir):
+    # The classifier's Dropout(0.2) draws its masks from the binary's seed
+    # and from PyTorch's generator: they cannot agree, and with one draw
+    # PyTorch's fp32 accuracy alone spread over 1.45 points across seeds
+    # 0..3 (75.15 to 76.60%). Each side is scored by its mean over three
+    # seeds (the seed decides the data order and the masks; both sides
+    # follow it), which divides that noise by the square root of 3.
     torch.manual_seed(0)
-    train, val = fashion_mnist(fashion_dir, 2048, 500)
+    train, val = fashion_mnist(fashion_dir, 2048, 2000)
     return dict(module=mobilenet_v3_small(), example=torch.zeros(2, 1, 28, 28),
-                input="image", train=train, val=val, batch=32, epochs=2,
-                lr=0.002, schedule="cosine")
+                input="image", train=train, val=val, batch=32, epochs=3,
+                lr=0.002, schedule="cosine", seeds=[0, 1, 2, 3, 4])
 
 
 FAMILIES = {"text": text_family, "resnet": resnet_family,
@@ -197,8 +203,9 @@ def schedule_factor(schedule, step, total):
     return 1.0
 
 
-def torch_accuracy(family, initial, autocast):
-    """PyTorch's own training from `initial` over the binary's batches."""
+def torch_accuracy(family, initial, autocast, seed):
+    """PyTorch's own training from `initial` over the batches of the binary
+    run with --seed `seed`."""
     module = family["module"]
     module.load_state_dict(initial)
     module.train()
@@ -211,9 +218,9 @@ def torch_accuracy(family, initial, autocast):
         optimizer, lambda step: schedule_factor(family.get("schedule"), step,
                                                 total))
     loss_fn = torch.nn.CrossEntropyLoss()
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     for epoch in range(family["epochs"]):
-        order = epoch_order(len(x), 0, epoch)
+        order = epoch_order(len(x), seed, epoch)
         for first in range(0, len(x) - batch + 1, batch):
             index = order[first:first + batch]
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
@@ -255,33 +262,46 @@ def main():
                 files[split + kind] = os.path.join(
                     args.work, "%s_%s_%s.npy" % (name, split, kind))
                 np.save(files[split + kind], array)
+        seeds = family.get("seeds", [0])
         accuracy = {}
         for precision in ("fp32", "bf16", "fp16"):
             exe = os.path.join(args.work, "%s_%s" % (name, precision))
             subprocess.run([args.mpc_opt, str(model), "--precision=" + precision,
                             "--batch-size=%d" % family["batch"], "-o", exe],
                            check=True)
-            metrics = exe + ".json"
-            command = [exe, "--inputs", files["trainx"], "--labels",
-                       files["trainy"], "--val-inputs", files["valx"],
-                       "--val-labels", files["valy"], "--epochs",
-                       str(family["epochs"]), "--lr", str(family["lr"]),
-                       "--weight-decay", "0.01", "--seed", "0",
-                       "--lr-schedule", family.get("schedule", "constant"),
-                       "--log-every", "100000", "--metrics-json", metrics]
-            if precision == "fp32":
-                command += ["--save-onnx", exe + ".trained.onnx"]
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            with open(metrics) as f:
-                accuracy[precision] = json.load(f)["val_accuracy"] * 100
-        reference = {"PyTorch fp32": torch_accuracy(family, initial, False),
-                     "PyTorch autocast bf16": torch_accuracy(family, initial,
-                                                             True)}
-        print("%s: mpc %s; %s" % (
-            name, " ".join("%s %.2f%%" % kv for kv in accuracy.items()),
-            " ".join("%s %.2f%%" % kv for kv in reference.items())))
-        for precision, got in accuracy.items():
-            for ref_name, want in reference.items():
+            runs = []
+            for seed in seeds:
+                metrics = "%s.seed%d.json" % (exe, seed)
+                command = [exe, "--inputs", files["trainx"], "--labels",
+                           files["trainy"], "--val-inputs", files["valx"],
+                           "--val-labels", files["valy"], "--epochs",
+                           str(family["epochs"]), "--lr", str(family["lr"]),
+                           "--weight-decay", "0.01", "--seed", str(seed),
+                           "--lr-schedule", family.get("schedule", "constant"),
+                           "--log-every", "100000", "--metrics-json", metrics]
+                if precision == "fp32" and seed == seeds[0]:
+                    command += ["--save-onnx", exe + ".trained.onnx"]
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+                with open(metrics) as f:
+                    runs.append(json.load(f)["val_accuracy"] * 100)
+            accuracy["mpc " + precision] = runs
+        for label, autocast in (("PyTorch fp32", False),
+                                ("PyTorch autocast bf16", True)):
+            accuracy[label] = [torch_accuracy(family, initial, autocast, seed)
+                               for seed in seeds]
+        mean = {label: sum(runs) / len(runs) for label, runs in accuracy.items()}
+        print("%s (%s): %s" % (
+            name, "seed " + " ".join(map(str, seeds)) if len(seeds) == 1
+            else "mean over seeds " + " ".join(map(str, seeds)),
+            "; ".join("%s %.2f%%%s" % (
+                label, mean[label],
+                "" if len(runs) == 1 else " (%s)" % " ".join(
+                    "%.2f" % r for r in runs))
+                for label, runs in accuracy.items())))
+        for precision in ("fp32", "bf16", "fp16"):
+            got = mean["mpc " + precision]
+            for ref_name in ("PyTorch fp32", "PyTorch autocast bf16"):
+                want = mean[ref_name]
                 check("%s mpc %s within 1 point of %s" % (name, precision,
                                                           ref_name),
                       abs(got - want) <= 1.0,
@@ -291,9 +311,10 @@ def main():
             got = ort_accuracy(args.ort, os.path.join(
                 args.work, "%s_fp32.trained.onnx" % name),
                 {family["input"]: vx}, vy, os.path.join(args.work, name + "_ort"))
+            want = accuracy["mpc fp32"][0]
             check("%s saved model in onnxruntime matches" % name,
-                  abs(got - accuracy["fp32"]) < 1e-9,
-                  "%.2f%% vs the binary's %.2f%%" % (got, accuracy["fp32"]))
+                  abs(got - want) < 1e-9,
+                  "%.2f%% vs the binary's %.2f%%" % (got, want))
     failed = results.count(False)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0

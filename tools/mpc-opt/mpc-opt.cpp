@@ -159,6 +159,20 @@ static llvm::cl::opt<bool> trainableConstantsFlag(
                    "Paddle2ONNX that write weights as Constant nodes); "
                    "--save-onnx writes them back as initializers"),
     llvm::cl::init(false), llvm::cl::cat(trainingCategory));
+static llvm::cl::opt<mpc::RunningVarianceEstimate> runningVarianceFlag(
+    "bn-running-variance",
+    llvm::cl::desc("the batch variance training-mode BatchNorm folds into "
+                   "its running variance"),
+    llvm::cl::values(
+        clEnumValN(mpc::RunningVarianceEstimate::Auto, "auto",
+                   "unbiased when PyTorch exported the model (its "
+                   "BatchNorm's), else population (ONNX's)"),
+        clEnumValN(mpc::RunningVarianceEstimate::Population, "population",
+                   "divided by n, as ONNX specifies"),
+        clEnumValN(mpc::RunningVarianceEstimate::Unbiased, "unbiased",
+                   "divided by n - 1, as PyTorch computes")),
+    llvm::cl::init(mpc::RunningVarianceEstimate::Auto),
+    llvm::cl::cat(trainingCategory));
 static llvm::cl::opt<std::string> lossScalingFlag(
     "loss-scaling",
     llvm::cl::desc("auto (dynamic for fp16, none otherwise), dynamic, static "
@@ -557,6 +571,7 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
   training.weightDecay = weightDecayFlag;
   training.momentum = momentumFlag;
   training.nesterov = nesterovFlag;
+  training.runningVariance = runningVarianceFlag;
   pm.addPass(mpc::createMPCDecompose());
   pm.addPass(mpc::createMPCBuildTraining(training));
   mpc::MPCLossScalingOptions lossScaling;

@@ -1037,6 +1037,10 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
 /// Slice with positive steps on static sliced dims: tensor.extract_slice
 /// after ONNX's clamping. Negative steps and dynamic sliced dims are
 /// reported.
+/// Slice: a strided tensor.extract_slice. A negative step reads, from
+/// its start down, the same elements a positive one reads from the
+/// last of them up; those axes are then reversed by a copy whose input
+/// map runs backwards (size - 1 - d).
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1051,22 +1055,48 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
     for (int64_t i = 0; i < rank; ++i)
       sizes.push_back(tensor::getMixedSize(rewriter, loc, input, i));
+    SmallVector<int64_t> reversed;
     for (auto [start, axis, step] :
          llvm::zip(op.getStarts(), op.getAxes(), op.getSteps())) {
       int64_t a = axis < 0 ? axis + rank : axis;
       int64_t dim = type.getDimSize(a);
-      if (step < 1 || ShapedType::isDynamic(dim) ||
-          resultType.isDynamicDim(a))
-        return rewriter.notifyMatchFailure(op, "negative steps or dynamic "
-                                               "sliced dims");
-      int64_t begin = start < 0 ? start + dim : start;
-      begin = std::clamp<int64_t>(begin, 0, dim);
-      offsets[a] = rewriter.getIndexAttr(begin);
-      sizes[a] = rewriter.getIndexAttr(resultType.getDimSize(a));
-      strides[a] = rewriter.getIndexAttr(step);
+      if (ShapedType::isDynamic(dim) || resultType.isDynamicDim(a))
+        return rewriter.notifyMatchFailure(op, "dynamic sliced dims");
+      int64_t read = resultType.getDimSize(a);
+      int64_t first = sliceBoundary(dim, start, step);
+      if (step < 0 && read > 0) {
+        first += (read - 1) * step;
+        reversed.push_back(a);
+      }
+      offsets[a] = rewriter.getIndexAttr(read > 0 ? first : 0);
+      sizes[a] = rewriter.getIndexAttr(read);
+      strides[a] = rewriter.getIndexAttr(std::abs(step));
     }
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, resultType, input, offsets, sizes, strides);
+    Value sliced = tensor::ExtractSliceOp::create(rewriter, loc, resultType,
+                                                  input, offsets, sizes,
+                                                  strides);
+    if (reversed.empty()) {
+      rewriter.replaceOp(op, sliced);
+      return success();
+    }
+    SmallVector<AffineExpr> reads;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr e = rewriter.getAffineDimExpr(d);
+      reads.push_back(llvm::is_contained(reversed, d)
+                          ? resultType.getDimSize(d) - 1 - e
+                          : e);
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, reads, ctx),
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, resultType, sliced, init, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          linalg::YieldOp::create(b, loc, args[0]);
+        });
     return success();
   }
 };
@@ -1433,7 +1463,8 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
 /// BatchNorm over the channel dim. Inference normalises with the running
 /// statistics; training with the batch's (population variance), and
 /// updates the running ones: momentum * running + (1 - momentum) * batch,
-/// all in fp32, as ONNX specifies.
+/// all in fp32, as ONNX specifies (the batch variance unbiased for
+/// PyTorch's running variance).
 struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1477,7 +1508,16 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
                        return Value(arith::DivFOp::create(b, l, a[0], n));
                      });
       // ONNX updates the running variance with the batch's population
-      // variance (PyTorch would use the unbiased one).
+      // variance, PyTorch with the unbiased one.
+      Value runningBatchVariance = batchVariance;
+      if (op.getUnbiasedRunningVariance())
+        runningBatchVariance = mapGeneric(
+            rewriter, loc, sumSquares, f32, {sumSquares}, {vec},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value nMinusOne = arith::SubFOp::create(
+                  b, l, n, floatConstant(b, l, f32, 1.0));
+              return Value(arith::DivFOp::create(b, l, a[0], nMinusOne));
+            });
       auto update = [&](Value running, Value batch) {
         return mapGeneric(
             rewriter, loc, running, f32, {running, batch}, {vec, vec},
@@ -1492,7 +1532,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
             });
       };
       runningMean = update(mean, batchMean);
-      runningVariance = update(variance, batchVariance);
+      runningVariance = update(variance, runningBatchVariance);
       mean = batchMean;
       variance = batchVariance;
     }

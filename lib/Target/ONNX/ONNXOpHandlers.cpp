@@ -807,6 +807,22 @@ LogicalResult importExpand(NodeImporter &n) {
   return setSingle(n, n.create<ExpandOp>({*x, *shape}));
 }
 
+LogicalResult importTile(NodeImporter &n) {
+  if (n.getOpset() < 6)
+    return n.unsupported("Tile before opset 6 (inputs 'tiles' and 'axis') "
+                         "is not supported");
+  FailureOr<Value> x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  // The output shape depends on the repeats' values: they must be known
+  // when the program is compiled.
+  FailureOr<SmallVector<int64_t>> repeats = n.constantInts(1, "repeats");
+  if (failed(repeats))
+    return failure();
+  return setSingle(n, n.create<TileOp>(
+                          {*x}, {n.named("repeats", n.i64Array(*repeats))}));
+}
+
 LogicalResult importPad(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0);
   if (failed(x))
@@ -1096,6 +1112,7 @@ const llvm::StringMap<OpHandler> &onnx_import::getOpHandlers() {
       {"Squeeze", importSqueezeLike<SqueezeOp>},
       {"Sub", importBinary<SubOp>},
       {"Tanh", importUnary<TanhOp>},
+      {"Tile", importTile},
       {"Transpose", importTranspose},
       {"Unsqueeze", importSqueezeLike<UnsqueezeOp>},
       {"Upsample", importResize},

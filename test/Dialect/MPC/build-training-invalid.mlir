@@ -87,37 +87,12 @@ module {
 
 // Rules that do not cover every form of their op say which form.
 module {
-  mpc.parameter @w trainable = dense<1.0> : tensor<4x2xf32>
-  func.func @main(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
-    %w = mpc.get_parameter @w : tensor<4x2xf32>
-    // expected-error @+1 {{'mpc.slice' op gradient of a slice with step 2 is not implemented}}
-    %s = mpc.slice %w {starts = array<i64: 0>, ends = array<i64: 4>, axes = array<i64: 0>, steps = array<i64: 2>} : (tensor<4x2xf32>) -> tensor<2x2xf32>
-    %m = mpc.mul %x, %s : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
-    return %m : tensor<2x2xf32>
-  }
-}
-
-// -----
-
-module {
   mpc.parameter @w trainable = dense<1.0> : tensor<4xf32>
   func.func @main(%x: tensor<2x4xf32>) -> tensor<2x1xf32> {
     %w = mpc.get_parameter @w : tensor<4xf32>
     // expected-error @+1 {{'mpc.layer_norm' op gradient through the mean or inverse standard deviation results is not implemented}}
     %y, %mean, %rstd = mpc.layer_norm %x, %w : (tensor<2x4xf32>, tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
     return %mean : tensor<2x1xf32>
-  }
-}
-
-// -----
-
-module {
-  mpc.parameter @w trainable = dense<1.0> : tensor<2x2xf32>
-  func.func @main(%x: tensor<2x2xf32>) -> tensor<1x2xf32> {
-    %w = mpc.get_parameter @w : tensor<2x2xf32>
-    // expected-error @+1 {{'mpc.pad' op gradient of negative padding is not implemented}}
-    %p = mpc.pad %w {pads = array<i64: -1, 0, 0, 0>} : (tensor<2x2xf32>) -> tensor<1x2xf32>
-    return %p : tensor<1x2xf32>
   }
 }
 
@@ -261,5 +236,24 @@ module {
     // expected-error @+1 {{'mpc.average_pool' op gradient of average pooling with auto_pad is not implemented (explicit pads only)}}
     %y = mpc.average_pool %a {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, auto_pad = #mpc<auto_pad same_upper>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
     return %y : tensor<1x2x4x4xf32>
+  }
+}
+
+// -----
+
+// PyTorch's unbiased running variance needs two values per channel.
+module attributes {mpc.onnx.producer = "pytorch 1.13.0"} {
+  mpc.parameter @scale trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @bias trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rmean = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rvar = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<1x3x1x1xf32> {mpc.name = "x"}) -> (tensor<1x3x1x1xf32> {mpc.name = "logits"}) {
+    %s = mpc.get_parameter @scale : tensor<3xf32>
+    %b = mpc.get_parameter @bias : tensor<3xf32>
+    %m = mpc.get_parameter @rmean : tensor<3xf32>
+    %v = mpc.get_parameter @rvar : tensor<3xf32>
+    // expected-error @unknown {{mpc-build-training: node 'bn1' (mpc.batch_norm) normalises one value per channel (input 'tensor<1x3x1x1xf32>'): its unbiased running variance is undefined; use a larger batch or --bn-running-variance=population}}
+    %y, %nm, %nv = mpc.batch_norm %x, %s, %b, %m, %v {training} : (tensor<1x3x1x1xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<1x3x1x1xf32>, tensor<3xf32>, tensor<3xf32>) loc("bn1")
+    return %y : tensor<1x3x1x1xf32>
   }
 }

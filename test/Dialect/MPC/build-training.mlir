@@ -2,6 +2,8 @@
 // RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=adamw lr=0.01" | FileCheck %s --check-prefix=ADAMW
 // RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=momentum nesterov=true weight-decay=0.5" | FileCheck %s --check-prefix=MOMENTUM
 // RUN: mpc-opt %s --split-input-file --mpc-build-training="loss=mse optimizer=sgd" | FileCheck %s --check-prefix=MSE
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=sgd running-variance=unbiased" | FileCheck %s --check-prefix=UNBIASED
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="optimizer=sgd running-variance=population" | FileCheck %s --check-prefix=POPULATION
 
 // Gemm + Relu + cross-entropy: the gradient of each parameter, then an
 // fp32 update of the master weights that the step takes and returns.
@@ -173,3 +175,30 @@ module {
 // CHECK: mpc.slice
 // CHECK-NOT: mpc.max_pool_grad %[[P]]
 // CHECK: mpc.max_pool_grad %[[A]], %{{.+}} {kernel_shape = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32>
+
+// -----
+
+// running-variance=auto: a model PyTorch exported folds the unbiased
+// batch variance into BatchNorm's running variance, as PyTorch does
+// (the other modules, from no known producer, keep ONNX's population
+// variance); the options choose either for any model.
+module attributes {mpc.onnx.producer = "pytorch 1.13.0"} {
+  mpc.parameter @scale trainable = dense<1.0> : tensor<3xf32>
+  mpc.parameter @bias trainable = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rmean = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rvar = dense<1.0> : tensor<3xf32>
+  func.func @main(%x: tensor<2x3xf32> {mpc.name = "x"}) -> (tensor<2x3xf32> {mpc.name = "logits"}) {
+    %s = mpc.get_parameter @scale : tensor<3xf32>
+    %b = mpc.get_parameter @bias : tensor<3xf32>
+    %m = mpc.get_parameter @rmean : tensor<3xf32>
+    %v = mpc.get_parameter @rvar : tensor<3xf32>
+    %y, %nm, %nv = mpc.batch_norm %x, %s, %b, %m, %v {training} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+    return %y : tensor<2x3xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: mpc.batch_norm {{.+}} {training, unbiased_running_variance}
+// UNBIASED-COUNT-2: mpc.batch_norm {{.+}} {training, unbiased_running_variance}
+// UNBIASED-NOT: {training}
+// POPULATION-NOT: unbiased_running_variance

@@ -21,3 +21,11 @@ func.func @resize_crop(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
   %y = mpc.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, sizes = array<i64: 1, 1, 8, 8>, coordinate_transform = #mpc<coordinate_transform tf_crop_and_resize>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32>
   return %y : tensor<1x1x8x8xf32>
 }
+
+// -----
+
+func.func @tile_dynamic(%x: tensor<?x3xf32>) -> tensor<?x6xf32> {
+  // expected-error @+1 {{'mpc.tile' op is supported with a static input shape; this one has input 'tensor<?x3xf32>'}}
+  %y = mpc.tile %x {repeats = array<i64: 1, 2>} : (tensor<?x3xf32>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}

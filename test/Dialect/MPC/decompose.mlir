@@ -119,3 +119,55 @@ func.func @conv3d(%x: tensor<2x4x5x6x6xf32>, %w: tensor<6x2x3x3x3xf32>, %b: tens
   %y = mpc.conv %x, %w, %b {kernel_shape = array<i64: 3, 3, 3>, strides = array<i64: 2, 1, 1>, pads = array<i64: 1, 1, 1, 1, 1, 1>, dilations = array<i64: 1, 1, 1>, group = 2 : i64} : (tensor<2x4x5x6x6xf32>, tensor<6x2x3x3x3xf32>, tensor<6xf32>) -> tensor<2x6x3x6x6xf32>
   return %y : tensor<2x6x3x6x6xf32>
 }
+
+// Tile: a unit dim before each repeated dim, broadcast to the repeats,
+// and a reshape that merges each (repeat, dim) pair; dims repeated once
+// get no unit dim, and a tile of all ones is its input.
+// CHECK-LABEL: func.func @tile
+// CHECK-DAG: %[[MERGED:.*]] = mpc.constant dense<[4, 3, 10]> : tensor<3xi64>
+// CHECK-DAG: %[[BROADCAST:.*]] = mpc.constant dense<[2, 2, 3, 2, 5]> : tensor<5xi64>
+// CHECK: %[[LIFTED:.*]] = mpc.unsqueeze %arg0 {axes = array<i64: 0, 3>} : (tensor<2x3x5xf32>) -> tensor<1x2x3x1x5xf32>
+// CHECK: %[[COPIES:.*]] = mpc.expand %[[LIFTED]], %[[BROADCAST]] : (tensor<1x2x3x1x5xf32>, tensor<5xi64>) -> tensor<2x2x3x2x5xf32>
+// CHECK: %[[Y:.*]] = mpc.reshape %[[COPIES]], %[[MERGED]] : (tensor<2x2x3x2x5xf32>, tensor<3xi64>) -> tensor<4x3x10xf32>
+// CHECK: return %[[Y]], %arg0
+func.func @tile(%x: tensor<2x3x5xf32>) -> (tensor<4x3x10xf32>, tensor<2x3x5xf32>) {
+  %y = mpc.tile %x {repeats = array<i64: 2, 1, 2>} : (tensor<2x3x5xf32>) -> tensor<4x3x10xf32>
+  %z = mpc.tile %x {repeats = array<i64: 1, 1, 1>} : (tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  return %y, %z : tensor<4x3x10xf32>, tensor<2x3x5xf32>
+}
+
+// MatMul's 1-d operands: a row matrix on the left, a column matrix on the
+// right, the unit dims squeezed from the product.
+// CHECK-LABEL: func.func @matmul_vectors
+// CHECK: %[[ROW:.*]] = mpc.unsqueeze %arg0 {axes = array<i64: 0>} : (tensor<5xf32>) -> tensor<1x5xf32>
+// CHECK: %[[P:.*]] = mpc.matmul %[[ROW]], %arg1 : (tensor<1x5xf32>, tensor<3x5x7xf32>) -> tensor<3x1x7xf32>
+// CHECK: %[[R:.*]] = mpc.squeeze %[[P]] {axes = array<i64: 1>} : (tensor<3x1x7xf32>) -> tensor<3x7xf32>
+// CHECK: %[[COL:.*]] = mpc.unsqueeze %arg2 {axes = array<i64: 1>} : (tensor<7xf32>) -> tensor<7x1xf32>
+// CHECK: %[[Q:.*]] = mpc.matmul %[[R]], %[[COL]] : (tensor<3x7xf32>, tensor<7x1xf32>) -> tensor<3x1xf32>
+// CHECK: mpc.squeeze %[[Q]] {axes = array<i64: 1>} : (tensor<3x1xf32>) -> tensor<3xf32>
+// CHECK: %[[A:.*]] = mpc.unsqueeze %arg2 {axes = array<i64: 0>} : (tensor<7xf32>) -> tensor<1x7xf32>
+// CHECK: %[[B:.*]] = mpc.unsqueeze %arg2 {axes = array<i64: 1>} : (tensor<7xf32>) -> tensor<7x1xf32>
+// CHECK: %[[D:.*]] = mpc.matmul %[[A]], %[[B]] : (tensor<1x7xf32>, tensor<7x1xf32>) -> tensor<1x1xf32>
+// CHECK: mpc.squeeze %[[D]] {axes = array<i64: 0, 1>} : (tensor<1x1xf32>) -> tensor<f32>
+func.func @matmul_vectors(%v: tensor<5xf32>, %m: tensor<3x5x7xf32>, %w: tensor<7xf32>) -> (tensor<3xf32>, tensor<f32>) {
+  %r = mpc.matmul %v, %m : (tensor<5xf32>, tensor<3x5x7xf32>) -> tensor<3x7xf32>
+  %y = mpc.matmul %r, %w : (tensor<3x7xf32>, tensor<7xf32>) -> tensor<3xf32>
+  %d = mpc.matmul %w, %w : (tensor<7xf32>, tensor<7xf32>) -> tensor<f32>
+  return %y, %d : tensor<3xf32>, tensor<f32>
+}
+
+// 3-d pooling: a 2-d pooling of each depth plane ([N, C*D, H, W]), then
+// one over the depth with a unit second window dim ([N, C, D, OH*OW]).
+// CHECK-LABEL: func.func @pools3d
+// CHECK: %[[PLANES:.*]] = mpc.reshape %arg0, %{{.*}} : (tensor<1x2x5x6x7xf32>, tensor<4xi64>) -> tensor<1x10x6x7xf32>
+// CHECK: %[[HW:.*]] = mpc.max_pool %[[PLANES]] {ceil_mode, dilations = array<i64: 1, 2>, kernel_shape = array<i64: 3, 2>, pads = array<i64: 0, 1, 1, 1>, strides = array<i64: 2, 1>} : (tensor<1x10x6x7xf32>) -> tensor<1x10x3x7xf32>
+// CHECK: %[[DEPTH:.*]] = mpc.reshape %[[HW]], %{{.*}} : (tensor<1x10x3x7xf32>, tensor<4xi64>) -> tensor<1x2x5x21xf32>
+// CHECK: %[[D:.*]] = mpc.max_pool %[[DEPTH]] {ceil_mode, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 0>, strides = array<i64: 2, 1>} : (tensor<1x2x5x21xf32>) -> tensor<1x2x3x21xf32>
+// CHECK: mpc.reshape %[[D]], %{{.*}} : (tensor<1x2x3x21xf32>, tensor<5xi64>) -> tensor<1x2x3x3x7xf32>
+// CHECK: mpc.average_pool %{{.*}} {count_include_pad, kernel_shape = array<i64: 2, 2>, pads = array<i64: 1, 0, 0, 1>, strides = array<i64: 2, 2>} : (tensor<1x10x6x7xf32>) -> tensor<1x10x3x4xf32>
+// CHECK: mpc.average_pool %{{.*}} {count_include_pad, kernel_shape = array<i64: 3, 1>, pads = array<i64: 0, 0, 1, 0>, strides = array<i64: 2, 1>} : (tensor<1x2x5x12xf32>) -> tensor<1x2x2x12xf32>
+func.func @pools3d(%x: tensor<1x2x5x6x7xf32>) -> (tensor<1x2x3x3x7xf32>, tensor<1x2x2x3x4xf32>) {
+  %m = mpc.max_pool %x {kernel_shape = array<i64: 2, 3, 2>, strides = array<i64: 2, 2, 1>, pads = array<i64: 1, 0, 1, 1, 1, 1>, dilations = array<i64: 1, 1, 2>, ceil_mode} : (tensor<1x2x5x6x7xf32>) -> tensor<1x2x3x3x7xf32>
+  %a = mpc.average_pool %x {kernel_shape = array<i64: 3, 2, 2>, strides = array<i64: 2, 2, 2>, pads = array<i64: 0, 1, 0, 1, 0, 1>, count_include_pad} : (tensor<1x2x5x6x7xf32>) -> tensor<1x2x2x3x4xf32>
+  return %m, %a : tensor<1x2x3x3x7xf32>, tensor<1x2x2x3x4xf32>
+}

@@ -710,6 +710,24 @@ func.func @expand_shape(%x: tensor<3xf32>) {
 
 // -----
 
+func.func @tile_repeats_rank(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{repeats has 1 entries for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.tile %x {repeats = array<i64: 2>} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @tile_repeats_zero(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{repeats must be positive; got 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.tile %x {repeats = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<2x0xf32>
+  return
+}
+
+// -----
+
 func.func @expand_rank(%x: tensor<3xf32>, %s: tensor<?xi64>) {
   // expected-error @+2 {{the rank of the result is unknown: the shape operand has a dynamic length}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -226,17 +226,13 @@ LogicalResult SqrtOp::buildGradients(OpBuilder &b, ValueRange grads,
 // Contractions
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
-                                       SmallVectorImpl<Value> &out) {
-  if (failed(requireStatic(*this)))
-    return failure();
-  Location loc = getLoc();
-  Value g = grads[0], lhs = getLhs(), rhs = getRhs();
+/// The gradients of `lhs @ rhs`, both of rank 2 or more, given the
+/// result's gradient `g`: dA = G B^T and dB = A^T G, each summed over the
+/// batch dims its operand was broadcast along.
+static void buildMatMulGradients(OpBuilder &b, Location loc, Value g,
+                                 Value lhs, Value rhs,
+                                 SmallVectorImpl<Value> &out) {
   auto lhsType = tensorTypeOf(lhs), rhsType = tensorTypeOf(rhs);
-  if (lhsType.getRank() < 2 || rhsType.getRank() < 2)
-    return emitOpError("gradient of a matmul with a 1-d operand is not "
-                       "implemented");
-  // dA = G @ B^T (batch dims broadcast back to A's).
   Value dLhs = MatMulOp::create(b, loc, g, transposeLast2(b, loc, rhs), nullptr);
   out.push_back(unbroadcast(b, loc, dLhs, lhsType));
   if (rhsType.getRank() == 2 && lhsType.getRank() > 2) {
@@ -246,19 +242,26 @@ LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
     int64_t rows = lhsType.getNumElements() / k;
     auto a2 = RankedTensorType::get({rows, k}, lhsType.getElementType());
     auto g2 = RankedTensorType::get({rows, n}, tensorTypeOf(g).getElementType());
-    Value dRhs = MatMulOp::create(
+    out.push_back(MatMulOp::create(
         b, loc, TransposeOp::create(b, loc, reshapeTo(b, loc, lhs, a2),
                                     ArrayRef<int64_t>{1, 0}),
-        reshapeTo(b, loc, g, g2), nullptr);
-    out.push_back(dRhs);
-    return success();
+        reshapeTo(b, loc, g, g2), nullptr));
+    return;
   }
-  if (rhsType.getRank() != lhsType.getRank())
-    return emitOpError("gradient of a matmul whose operands have ranks ")
-           << lhsType.getRank() << " and " << rhsType.getRank()
-           << " is not implemented";
   Value dRhs = MatMulOp::create(b, loc, transposeLast2(b, loc, lhs), g, nullptr);
   out.push_back(unbroadcast(b, loc, dRhs, rhsType));
+}
+
+LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // 1-d operands are made matrices by mpc-decompose.
+  if (tensorTypeOf(getLhs()).getRank() < 2 ||
+      tensorTypeOf(getRhs()).getRank() < 2)
+    return emitOpError("gradient of a matmul with a 1-d operand is not "
+                       "implemented (mpc-decompose makes it a matrix)");
+  buildMatMulGradients(b, getLoc(), grads[0], getLhs(), getRhs(), out);
   return success();
 }
 
@@ -1219,28 +1222,67 @@ LogicalResult SplitOp::buildGradients(OpBuilder &b, ValueRange grads,
   return success();
 }
 
+/// The gradient of reading, along `axis`, input index `indices[k]` into
+/// position k of a tensor of shape `shape`: `grad` scatter-added into
+/// `numRows` rows (mpc.gather_grad over the [before, k, after] view);
+/// an index outside [0, numRows) drops its gradient. `shape[axis]`
+/// becomes `numRows`.
+static Value scatterAlongAxis(OpBuilder &b, Location loc, Value grad,
+                              SmallVectorImpl<int64_t> &shape, int64_t axis,
+                              ArrayRef<int64_t> indices, int64_t numRows) {
+  int64_t before = 1, after = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    before *= shape[d];
+  for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
+    after *= shape[d];
+  Type element = getElementTypeOrSelf(grad);
+  Value rows = reshapeTo(
+      b, loc, grad,
+      RankedTensorType::get({before, (int64_t)indices.size(), after}, element));
+  Value scattered = GatherGradOp::create(
+      b, loc, rows, shapeConstant(b, loc, indices),
+      b.getI64IntegerAttr(numRows), /*precision=*/nullptr);
+  shape[axis] = numRows;
+  return reshapeTo(b, loc, scattered, RankedTensorType::get(shape, element));
+}
+
 LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange grads,
                                       SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
     return failure();
-  // Step-1 slices: the gradient padded with zeros back to the input; the
-  // slice's (inferred) result size gives where it ends.
+  // Along a step-1 axis the slice reads one run of the input: its gradient
+  // is padded with zeros back to the input's size. Along a strided axis
+  // (every k-th element, or reversed) it reads scattered, distinct
+  // indices, where the gradient is scattered.
+  Location loc = getLoc();
   auto type = tensorTypeOf(getInput());
-  auto resultType = tensorTypeOf(getOutput());
   int64_t rank = type.getRank();
+  Value grad = grads[0];
+  SmallVector<int64_t> shape(tensorTypeOf(getOutput()).getShape());
   SmallVector<int64_t> pads(2 * rank, 0);
-  for (auto [start, axis, step] : llvm::zip(getStarts(), getAxes(), getSteps())) {
-    if (step != 1)
-      return emitOpError("gradient of a slice with step ")
-             << step << " is not implemented";
+  for (auto [start, axis, step] :
+       llvm::zip(getStarts(), getAxes(), getSteps())) {
     int64_t a = axis < 0 ? axis + rank : axis;
     int64_t dim = type.getDimSize(a);
-    int64_t first = std::clamp<int64_t>(start < 0 ? start + dim : start, 0, dim);
-    pads[a] = first;
-    pads[rank + a] = dim - first - resultType.getDimSize(a);
+    int64_t first = sliceBoundary(dim, start, step);
+    int64_t read = shape[a];
+    if (step == 1) {
+      pads[a] = first;
+      pads[rank + a] = dim - first - read;
+      continue;
+    }
+    if (read == 0)
+      return emitOpError("gradient of a slice that reads nothing along axis ")
+             << a << " is not implemented";
+    SmallVector<int64_t> indices;
+    for (int64_t k = 0; k < read; ++k)
+      indices.push_back(first + k * step);
+    grad = scatterAlongAxis(b, loc, grad, shape, a, indices, dim);
   }
-  out.push_back(PadOp::create(b, getLoc(), grads[0], pads, PadMode::Constant,
-                              llvm::APFloat(0.0), nullptr));
+  if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+    grad = PadOp::create(b, loc, grad, pads, PadMode::Constant,
+                         llvm::APFloat(0.0), nullptr);
+  out.push_back(grad);
   return success();
 }
 
@@ -1248,24 +1290,57 @@ LogicalResult PadOp::buildGradients(OpBuilder &b, ValueRange grads,
                                     SmallVectorImpl<Value> &out) {
   if (failed(requireStatic(*this)))
     return failure();
-  if (getMode() != PadMode::Constant)
-    return emitOpError("gradient of ")
-           << stringifyPadMode(getMode()) << " padding is not implemented";
-  // The inner part of the gradient.
+  Location loc = getLoc();
   auto type = tensorTypeOf(getInput());
   int64_t rank = type.getRank();
   ArrayRef<int64_t> pads = getPads();
-  SmallVector<int64_t> starts, ends, axes, steps;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (pads[d] < 0 || pads[rank + d] < 0)
-      return emitOpError("gradient of negative padding is not implemented");
-    starts.push_back(pads[d]);
-    ends.push_back(pads[d] + type.getDimSize(d));
-    axes.push_back(d);
-    steps.push_back(1);
+  // Zero padding: the gradient is its inner part.
+  if (getMode() == PadMode::Constant &&
+      llvm::all_of(pads, [](int64_t p) { return p >= 0; })) {
+    SmallVector<int64_t> starts, ends, axes, steps;
+    for (int64_t d = 0; d < rank; ++d) {
+      starts.push_back(pads[d]);
+      ends.push_back(pads[d] + type.getDimSize(d));
+      axes.push_back(d);
+      steps.push_back(1);
+    }
+    out.push_back(SliceOp::create(b, loc, grads[0], starts, ends, axes,
+                                  steps));
+    return success();
   }
-  out.push_back(SliceOp::create(b, getLoc(), grads[0], starts, ends, axes,
-                                steps));
+  // Otherwise each output position along a padded axis reads one input
+  // index (edge: the nearest end, reflect: the mirror image without the
+  // end repeated, constant: none in the padding, and negative pads
+  // crop), and the gradient is scatter-added there axis by axis: the
+  // padding composes per axis, the corners reading the corner of each.
+  Value grad = grads[0];
+  SmallVector<int64_t> shape(tensorTypeOf(getOutput()).getShape());
+  for (int64_t a = 0; a < rank; ++a) {
+    int64_t begin = pads[a], end = pads[rank + a];
+    if (begin == 0 && end == 0)
+      continue;
+    int64_t n = type.getDimSize(a);
+    SmallVector<int64_t> indices;
+    for (int64_t j = 0; j < shape[a]; ++j) {
+      int64_t p = j - begin;
+      if (p < 0 || p >= n) {
+        switch (getMode()) {
+        case PadMode::Constant:
+          p = n; // no input element: dropped
+          break;
+        case PadMode::Edge:
+          p = std::clamp<int64_t>(p, 0, n - 1);
+          break;
+        case PadMode::Reflect:
+          p = p < 0 ? -p : 2 * (n - 1) - p;
+          break;
+        }
+      }
+      indices.push_back(p);
+    }
+    grad = scatterAlongAxis(b, loc, grad, shape, a, indices, n);
+  }
+  out.push_back(grad);
   return success();
 }
 

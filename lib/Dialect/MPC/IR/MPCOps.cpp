@@ -1124,17 +1124,19 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
 }
 
 /// ONNX Slice's clamping for one axis of static size `dim`.
+int64_t mpc::sliceBoundary(int64_t dim, int64_t index, int64_t step) {
+  if (index < 0)
+    index += dim;
+  return step > 0 ? std::clamp<int64_t>(index, 0, dim)
+                  : std::clamp<int64_t>(index, -1, dim - 1);
+}
+
 static int64_t sliceSize(int64_t dim, int64_t start, int64_t end,
                          int64_t step) {
   if (ShapedType::isDynamic(dim))
     return kDynamic;
-  auto clampIndex = [&](int64_t i) {
-    if (i < 0)
-      i += dim;
-    return step > 0 ? std::clamp<int64_t>(i, 0, dim)
-                    : std::clamp<int64_t>(i, -1, dim - 1);
-  };
-  int64_t s = clampIndex(start), e = clampIndex(end);
+  int64_t s = sliceBoundary(dim, start, step),
+          e = sliceBoundary(dim, end, step);
   int64_t size = step > 0 ? ceilDiv(e - s, step) : ceilDiv(s - e, -step);
   return std::max<int64_t>(size, 0);
 }
@@ -1182,9 +1184,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     return {};
   int64_t dim = input.getNumElements();
   int64_t step = getSteps()[0];
-  int64_t start = getStarts()[0] < 0 ? getStarts()[0] + dim : getStarts()[0];
-  start = step > 0 ? std::clamp<int64_t>(start, 0, dim)
-                   : std::clamp<int64_t>(start, -1, dim - 1);
+  int64_t start = sliceBoundary(dim, getStarts()[0], step);
   auto values = llvm::to_vector(input.getValues<Attribute>());
   SmallVector<Attribute> sliced;
   for (int64_t i = 0, idx = start; i < resultType.getDimSize(0);
@@ -1354,6 +1354,25 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(
         loc, "the rank of the result is unknown: the shape operand has a "
              "dynamic length");
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult TileOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  ArrayRef<int64_t> repeats = adaptor.getRepeats();
+  if ((int64_t)repeats.size() != input.getRank())
+    return emitOptionalError(loc, "repeats has ", repeats.size(),
+                             " entries for rank ", input.getRank());
+  SmallVector<int64_t> shape;
+  for (auto [dim, repeat] : llvm::zip(input.getShape(), repeats)) {
+    if (repeat < 1)
+      return emitOptionalError(loc, "repeats must be positive; got ", repeat);
+    shape.push_back(ShapedType::isDynamic(dim) ? kDynamic : dim * repeat);
   }
   inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();

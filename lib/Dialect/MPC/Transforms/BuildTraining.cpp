@@ -103,6 +103,9 @@ private:
   /// training-mode Dropout.
   Value dropoutKey;
   uint64_t dropoutStreams = 0;
+  /// Whether training-mode BatchNorm folds the unbiased batch variance
+  /// into its running variance (the `running-variance` option resolved).
+  bool unbiasedRunningVariance = false;
   unsigned outputIndex = 0;
   Type labelType;
 };
@@ -207,6 +210,7 @@ SmallVector<Value> BuildTraining::cloneForward(
       if (inference) {
         bn.setTraining(false);
       } else {
+        bn.setUnbiasedRunningVariance(unbiasedRunningVariance);
         auto original = cast<BatchNormOp>(op);
         auto nameOf = [](Value stat) {
           return stat.getDefiningOp<GetParameterOp>().getName();
@@ -453,6 +457,30 @@ void BuildTraining::runOnOperation() {
 
   if (failed(collectRunningStatistics(module, main)))
     return signalPassFailure();
+  unbiasedRunningVariance =
+      runningVariance == RunningVarianceEstimate::Unbiased;
+  if (runningVariance == RunningVarianceEstimate::Auto)
+    if (auto producer =
+            module->getAttrOfType<StringAttr>("mpc.onnx.producer"))
+      unbiasedRunningVariance = producer.getValue().starts_with("pytorch");
+  if (unbiasedRunningVariance) {
+    // n / (n - 1) needs two values per channel (PyTorch refuses to train
+    // such a BatchNorm too).
+    WalkResult tooFew = main.walk([&](BatchNormOp bn) {
+      auto type = cast<RankedTensorType>(bn.getInput().getType());
+      if (!bn.getTraining() || !type.hasStaticShape() ||
+          type.getNumElements() != type.getDimSize(1))
+        return WalkResult::advance();
+      bn.emitError() << "mpc-build-training: " << describeNode(bn)
+                     << " normalises one value per channel (input " << type
+                     << "): its unbiased running variance is undefined; "
+                        "use a larger batch or --bn-running-variance="
+                        "population";
+      return WalkResult::interrupt();
+    });
+    if (tooFew.wasInterrupted())
+      return signalPassFailure();
+  }
   for (ParameterOp stat : runningStats)
     if (!stat.getType().getElementType().isF32()) {
       stat.emitError() << "mpc-build-training: running statistic '"

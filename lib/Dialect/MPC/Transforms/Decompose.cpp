@@ -7,6 +7,8 @@
 //    forms over a unit height (what PyTorch's cuDNN path does too), so one
 //    im2col lowering and one set of gradient rules serve both; a 3-d Conv
 //    becomes one 2-d convolution over gathered depth windows;
+//  - 3-d MaxPool and AveragePool become a 2-d pooling over each depth
+//    plane and one over the depth (box windows are separable);
 //  - ConvTranspose becomes the convolution it is the transpose of
 //    (buildTransposedConv2d, shared with the convolution's input
 //    gradient), so its forward pass and both its gradients are
@@ -14,7 +16,9 @@
 //  - Resize becomes, per resized axis, gathers of the 1, 2 or 4 source
 //    elements each output reads (nearest, linear, cubic: all separable)
 //    weighted by constant coefficients; its gradient is then the
-//    gathers' scatter-add, in fp32, with no dense interpolation matrix.
+//    gathers' scatter-add, in fp32, with no dense interpolation matrix;
+//  - Tile becomes a broadcast over inserted unit dims and a reshape;
+//  - MatMul's 1-d operands become one-row or one-column matrices.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +92,70 @@ struct LiftOneDimWindow : OpRewritePattern<OpTy> {
   }
 
   unsigned numLiftedOperands;
+};
+
+//===----------------------------------------------------------------------===//
+// 3-d pooling as two 2-d ones
+//===----------------------------------------------------------------------===//
+
+/// A 3-d max or average pooling of [N, C, D, H, W] as a 2-d pooling over
+/// (H, W) of [N, C*D, H, W], then one over (D, unit) of
+/// [N, C, D, OH*OW]. A box window is the product of its per-axis windows,
+/// so the maximum is the maximum of the per-plane maxima, and the mean
+/// the mean of the per-plane means with the divisor (window or valid
+/// count, ceil_mode's clipped windows included) the product of the
+/// per-axis ones. Each max stage keeps its window's first maximum, so a
+/// tie goes to the lowest depth and, in it, the first (h, w): the
+/// element PyTorch's 3-d scan picks.
+template <typename OpTy>
+struct Pool3dAsPool2d : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto inputType = tensorTypeOf(op.getInput());
+    auto resultType = tensorTypeOf(op.getOutput());
+    if (inputType.getRank() != 5)
+      return rewriter.notifyMatchFailure(op, "not 3-d");
+    if (!inputType.hasStaticShape() || !resultType.hasStaticShape() ||
+        op.getAutoPad() != AutoPad::NotSet)
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or auto_pad");
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> x = inputType.getShape(), y = resultType.getShape();
+    ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                      pads = op.getPads();
+    auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
+      return reshapeTo(rewriter, loc, value,
+                       RankedTensorType::get(shape, getElementTypeOrSelf(value)));
+    };
+    // Each stage is the op itself with 2-d window attributes; the others
+    // (ceil_mode, count_include_pad, precision) carry over.
+    auto pool = [&](Value input, ArrayRef<int64_t> windowKernel,
+                    ArrayRef<int64_t> windowStrides,
+                    ArrayRef<int64_t> windowPads,
+                    ArrayRef<int64_t> windowDilations) {
+      NamedAttrList attrs(op->getAttrDictionary());
+      attrs.set("kernel_shape", rewriter.getDenseI64ArrayAttr(windowKernel));
+      attrs.set("strides", rewriter.getDenseI64ArrayAttr(windowStrides));
+      attrs.set("pads", rewriter.getDenseI64ArrayAttr(windowPads));
+      if (attrs.get("dilations"))
+        attrs.set("dilations", rewriter.getDenseI64ArrayAttr(windowDilations));
+      return OpTy::create(rewriter, loc, ValueRange{input}, attrs.getAttrs())
+          ->getResult(0);
+    };
+    SmallVector<int64_t> dilations = {1, 1, 1};
+    if (auto attr = op->template getAttrOfType<DenseI64ArrayAttr>("dilations"))
+      dilations.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
+    Value planes = pool(reshaped(op.getInput(), {x[0], x[1] * x[2], x[3], x[4]}),
+                        {kernel[1], kernel[2]}, {strides[1], strides[2]},
+                        {pads[1], pads[2], pads[4], pads[5]},
+                        {dilations[1], dilations[2]});
+    Value depth = pool(reshaped(planes, {x[0], x[1], x[2], y[3] * y[4]}),
+                       {kernel[0], 1}, {strides[0], 1},
+                       {pads[0], 0, pads[3], 0}, {dilations[0], 1});
+    rewriter.replaceOp(op, reshaped(depth, y));
+    return success();
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -377,6 +445,81 @@ struct ResizeAsGathers : OpRewritePattern<ResizeOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Vectors in matrix products as matrices
+//===----------------------------------------------------------------------===//
+
+/// MatMul with a 1-d operand, as numpy defines it: a 1-d lhs is a matrix
+/// of one row, a 1-d rhs one of one column, and that unit dim is dropped
+/// from the product; the matrix product's lowering and gradient serve.
+struct MatMulVectorAsMatrix : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    bool lhsVector = tensorTypeOf(lhs).getRank() == 1;
+    bool rhsVector = tensorTypeOf(rhs).getRank() == 1;
+    if (!lhsVector && !rhsVector)
+      return rewriter.notifyMatchFailure(op, "no 1-d operand");
+    Location loc = op.getLoc();
+    if (lhsVector)
+      lhs = UnsqueezeOp::create(rewriter, loc, lhs, ArrayRef<int64_t>{0});
+    if (rhsVector)
+      rhs = UnsqueezeOp::create(rewriter, loc, rhs, ArrayRef<int64_t>{1});
+    Value product = MatMulOp::create(rewriter, loc, lhs, rhs,
+                                     op.getPrecisionAttr());
+    int64_t rank = tensorTypeOf(product).getRank();
+    SmallVector<int64_t> unitDims;
+    if (lhsVector)
+      unitDims.push_back(rank - 2);
+    if (rhsVector)
+      unitDims.push_back(rank - 1);
+    rewriter.replaceOpWithNewOp<SqueezeOp>(op, product, unitDims);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Tile as a broadcast
+//===----------------------------------------------------------------------===//
+
+/// Tile of [d_0, ..., d_{r-1}] by repeats k: a unit dim is inserted
+/// before each repeated dim, broadcast to k_i ([.., k_i, d_i, ..]), and
+/// each pair merged by a reshape ([.., k_i d_i, ..]): row-major, copy j of
+/// dim i is then elements j d_i .. (j+1) d_i - 1, which is Tile. The
+/// gradient is the broadcast's, a sum over the copies.
+struct TileAsExpand : OpRewritePattern<TileOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TileOp op,
+                                PatternRewriter &rewriter) const override {
+    Value input = op.getInput();
+    if (llvm::all_of(op.getRepeats(), [](int64_t k) { return k == 1; })) {
+      rewriter.replaceOp(op, input);
+      return success();
+    }
+    auto inputType = tensorTypeOf(input);
+    if (!inputType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    Location loc = op.getLoc();
+    SmallVector<int64_t> unitAxes, broadcastShape;
+    for (auto [i, repeat] : llvm::enumerate(op.getRepeats())) {
+      if (repeat != 1) {
+        unitAxes.push_back(broadcastShape.size());
+        broadcastShape.push_back(repeat);
+      }
+      broadcastShape.push_back(inputType.getDimSize(i));
+    }
+    Value lifted = UnsqueezeOp::create(rewriter, loc, input, unitAxes);
+    Value broadcast = ExpandOp::create(
+        rewriter, loc, lifted, shapeConstant(rewriter, loc, broadcastShape));
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, broadcast,
+                                     tensorTypeOf(op.getOutput())));
+    return success();
+  }
+};
+
 struct MPCDecomposePass : mpc::impl::MPCDecomposeBase<MPCDecomposePass> {
   void runOnOperation() override {
     MLIRContext *context = &getContext();
@@ -385,7 +528,9 @@ struct MPCDecomposePass : mpc::impl::MPCDecomposeBase<MPCDecomposePass> {
         context, /*numLiftedOperands=*/2);
     patterns.add<LiftOneDimWindow<MaxPoolOp>, LiftOneDimWindow<AveragePoolOp>>(
         context, /*numLiftedOperands=*/1);
-    patterns.add<Conv3dAsConv2d, ConvTransposeAsConv, ResizeAsGathers>(context);
+    patterns.add<Conv3dAsConv2d, ConvTransposeAsConv, ResizeAsGathers,
+                 TileAsExpand, MatMulVectorAsMatrix, Pool3dAsPool2d<MaxPoolOp>,
+                 Pool3dAsPool2d<AveragePoolOp>>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // What is left has no lowering: say which form, naming the node.
@@ -402,6 +547,11 @@ struct MPCDecomposePass : mpc::impl::MPCDecomposeBase<MPCDecomposePass> {
                    "transform other than tf_crop_and_resize; this one maps ")
                    << resize.getInput().getType() << " to "
                    << resize.getOutput().getType(),
+               WalkResult::interrupt();
+      if (auto tile = dyn_cast<TileOp>(op))
+        return tile.emitOpError("is supported with a static input shape; "
+                                "this one has input ")
+                   << tile.getInput().getType(),
                WalkResult::interrupt();
       return WalkResult::advance();
     });

@@ -85,6 +85,7 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.squeeze", "Squeeze"},
       {"mpc.sub", "Sub"},
       {"mpc.tanh", "Tanh"},
+      {"mpc.tile", "Tile"},
       {"mpc.transpose", "Transpose"},
       {"mpc.unsqueeze", "Unsqueeze"},
       {"mpc.where", "Where"},
@@ -149,7 +150,7 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
       {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat",
        "Slice", "Gather", "Expand", "Relu", "MaxPool", "MaxPoolGrad", "Max", "Min", "Where",
        "Identity", "Dropout", "Neg", "Abs", "ReduceMax", "Pad", "Split",
-       "Equal", "Less", "Greater"});
+       "Tile", "Equal", "Less", "Greater"});
   return policy;
 }
 

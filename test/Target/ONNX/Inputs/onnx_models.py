@@ -223,6 +223,24 @@ def shape_chain(path):
 
 
 @model
+def tile(path):
+    # x.repeat(1, 2) as PyTorch exports it.
+    return make([
+        helper.make_node("Tile", ["x", "repeats"], ["y"], name="tile"),
+    ], [vi("x", F, ["N", 3])], [vi("y", F, ["N", 6])],
+        [init("repeats", np.array([1, 2], np.int64))])
+
+
+@model
+def tile_runtime_repeats(path):
+    # The node tests' form: repeats is a graph input, so the output shape
+    # is data.
+    return make([
+        helper.make_node("Tile", ["x", "r"], ["y"], name="tile"),
+    ], [vi("x", F, [2, 3]), vi("r", I64, [2])], [vi("y", F, ["A", "B"])])
+
+
+@model
 def opset9_forms(path):
     # Attribute forms later opsets turned into inputs, and opset-9 softmax
     # semantics (flatten at axis 1).
@@ -505,6 +523,19 @@ def losses(path):
                          ignore_index=-1),
     ], [vi("scores", F, [8, 10]), vi("labels", I64, [8])],
         [vi("loss", F, []), vi("nll", F, [])])
+
+
+@model
+def nll_training(path):
+    # F.nll_loss(F.log_softmax(x @ w.T)) as a model's own loss.
+    return make([
+        helper.make_node("Gemm", ["x", "w"], ["scores"], name="fc", transB=1),
+        helper.make_node("LogSoftmax", ["scores"], ["logp"], name="logsoftmax",
+                         axis=1),
+        helper.make_node("NegativeLogLikelihoodLoss", ["logp", "labels"],
+                         ["loss"], name="nll"),
+    ], [vi("x", F, [4, 6]), vi("labels", I64, [4])], [vi("loss", F, [])],
+        [init("w", weights(3, 6))])
 
 
 @model

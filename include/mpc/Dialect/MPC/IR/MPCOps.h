@@ -64,6 +64,12 @@ FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 Value createScalarConstant(OpBuilder &b, Location loc, Type element,
                            double value);
 
+/// A Slice bound (`start` or `end`) on a dim of size `dim` as ONNX clamps
+/// it for `step`: negative values count from the end, then [0, dim] for a
+/// positive step and [-1, dim - 1] for a negative one. The start bound is
+/// the first index the slice reads.
+int64_t sliceBoundary(int64_t dim, int64_t index, int64_t step);
+
 /// An mpc.constant 1-d i64 tensor holding `values`: a static shape, or
 /// the indices of a gather.
 Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> values);

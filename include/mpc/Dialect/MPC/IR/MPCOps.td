@@ -382,8 +382,11 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethod
     In inference mode the results are `(y, mean, var)` with the running
     statistics passed through; with `training` the batch statistics
     normalise `y` and the updated running statistics are
-    `momentum * running + (1 - momentum) * batch` (population variance, as
-    ONNX specifies; PyTorch's own running variance is unbiased).
+    `momentum * running + (1 - momentum) * batch`. The batch variance
+    normalising `y` is the population variance; the one entering the
+    running variance is too, as ONNX specifies, unless
+    `unbiased_running_variance` (PyTorch's BatchNorm) scales it by
+    n / (n - 1), n the elements per channel.
   }];
   let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$scale,
                        MPC_FloatTensor:$bias, MPC_FloatTensor:$mean,
@@ -391,6 +394,7 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethod
                        DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
                        DefaultValuedAttr<F32Attr, "0.9">:$momentum,
                        UnitAttr:$training,
+                       UnitAttr:$unbiased_running_variance,
                        MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$output, MPC_FloatTensor:$running_mean,
                       MPC_FloatTensor:$running_variance);
@@ -670,6 +674,20 @@ def MPC_GatherOp : MPC_DataOp<"gather", [DeclareOpInterfaceMethods<MPC_GradientO
 def MPC_ExpandOp : MPC_DataOp<"expand", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "broadcast to a runtime shape (bidirectional, as ONNX Expand)";
   let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape);
+  let results = (outs MPC_Tensor:$output);
+}
+
+def MPC_TileOp : MPC_DataOp<"tile"> {
+  let summary = "repeat the input `repeats[i]` times along each dim i (ONNX Tile)";
+  let description = [{
+    Output element (i_0, ..., i_{r-1}) is input element
+    (i_0 mod d_0, ..., i_{r-1} mod d_{r-1}). `mpc-decompose` rewrites it,
+    for static shapes, as a broadcast of the input over a unit dim inserted
+    before each repeated dim and a reshape that merges each pair, so its
+    lowering and its gradient (the sum over the repeats) are those of
+    `mpc.expand` and `mpc.reshape`.
+  }];
+  let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$repeats);
   let results = (outs MPC_Tensor:$output);
 }
 

@@ -16,6 +16,17 @@
 namespace mlir {
 namespace mpc {
 
+/// The batch variance training-mode BatchNorm folds into its running
+/// variance (mpc-build-training's `running-variance`). ONNX specifies the
+/// population variance; PyTorch, whose exports carry the ONNX form,
+/// computes the unbiased one, and its users expect its eval numbers.
+enum class RunningVarianceEstimate {
+  /// Unbiased when the model's producer is PyTorch, else population.
+  Auto,
+  Population,
+  Unbiased,
+};
+
 #define GEN_PASS_DECL
 #include "mpc/Dialect/MPC/Transforms/Passes.h.inc"
 

@@ -184,6 +184,19 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
     Option<"beta1", "beta1", "float", /*default=*/"0.9", "Adam beta1">,
     Option<"beta2", "beta2", "float", /*default=*/"0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "float", /*default=*/"1.0e-8", "Adam epsilon">,
+    Option<"runningVariance", "running-variance",
+           "::mlir::mpc::RunningVarianceEstimate",
+           /*default=*/"::mlir::mpc::RunningVarianceEstimate::Auto",
+           "the batch variance training-mode BatchNorm folds into its "
+           "running variance",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::mpc::RunningVarianceEstimate::Auto, "auto",
+                        "unbiased when PyTorch exported the model, else "
+                        "population"),
+             clEnumValN(::mlir::mpc::RunningVarianceEstimate::Population,
+                        "population", "ONNX's: divided by n"),
+             clEnumValN(::mlir::mpc::RunningVarianceEstimate::Unbiased,
+                        "unbiased", "PyTorch's: divided by n - 1"))}]>,
   ];
 }
 
