@@ -45,6 +45,13 @@ RankedTensorType tensorTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
+/// `value` reshaped to `shape`, its element type kept.
+Value reshapeToShape(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> shape) {
+  return reshapeTo(b, loc, value,
+                   RankedTensorType::get(shape, getElementTypeOrSelf(value)));
+}
+
 //===----------------------------------------------------------------------===//
 // 1-d windows as 2-d ones
 //===----------------------------------------------------------------------===//
@@ -125,8 +132,7 @@ struct Pool3dAsPool2d : OpRewritePattern<OpTy> {
     ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
                       pads = op.getPads();
     auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
-      return reshapeTo(rewriter, loc, value,
-                       RankedTensorType::get(shape, getElementTypeOrSelf(value)));
+      return reshapeToShape(rewriter, loc, value, shape);
     };
     // Each stage is the op itself with 2-d window attributes; the others
     // (ceil_mode, count_include_pad, precision) carry over.
@@ -191,8 +197,7 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
     int64_t g = op.getGroup();
     int64_t od = resultType.getDimSize(2);
     auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
-      return reshapeTo(rewriter, loc, value,
-                       RankedTensorType::get(shape, getElementTypeOrSelf(value)));
+      return reshapeToShape(rewriter, loc, value, shape);
     };
     Value input = op.getInput();
     if (pads[0] != 0 || pads[3] != 0) {
