@@ -98,9 +98,14 @@ Value mpc::shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
 
 Value mpc::reshapeTo(OpBuilder &b, Location loc, Value value,
                      RankedTensorType type) {
-  if (tensorTypeOf(value).getShape() == type.getShape())
+  return reshapeTo(b, loc, value, type.getShape());
+}
+
+Value mpc::reshapeTo(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> shape) {
+  if (tensorTypeOf(value).getShape() == shape)
     return value;
-  return ReshapeOp::create(b, loc, value, shapeConstant(b, loc, type.getShape()));
+  return ReshapeOp::create(b, loc, value, shapeConstant(b, loc, shape));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1235,15 +1240,13 @@ static Value scatterAlongAxis(OpBuilder &b, Location loc, Value grad,
     before *= shape[d];
   for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
     after *= shape[d];
-  Type element = getElementTypeOrSelf(grad);
-  Value rows = reshapeTo(
-      b, loc, grad,
-      RankedTensorType::get({before, (int64_t)indices.size(), after}, element));
+  Value rows =
+      reshapeTo(b, loc, grad, {before, (int64_t)indices.size(), after});
   Value scattered = GatherGradOp::create(
       b, loc, rows, shapeConstant(b, loc, indices),
       b.getI64IntegerAttr(numRows), /*precision=*/nullptr);
   shape[axis] = numRows;
-  return reshapeTo(b, loc, scattered, RankedTensorType::get(shape, element));
+  return reshapeTo(b, loc, scattered, shape);
 }
 
 LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange grads,

@@ -45,13 +45,6 @@ RankedTensorType tensorTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-/// `value` reshaped to `shape`, its element type kept.
-Value reshapeToShape(OpBuilder &b, Location loc, Value value,
-                     ArrayRef<int64_t> shape) {
-  return reshapeTo(b, loc, value,
-                   RankedTensorType::get(shape, getElementTypeOrSelf(value)));
-}
-
 //===----------------------------------------------------------------------===//
 // 1-d windows as 2-d ones
 //===----------------------------------------------------------------------===//
@@ -131,9 +124,6 @@ struct Pool3dAsPool2d : OpRewritePattern<OpTy> {
     ArrayRef<int64_t> x = inputType.getShape(), y = resultType.getShape();
     ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
                       pads = op.getPads();
-    auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
-      return reshapeToShape(rewriter, loc, value, shape);
-    };
     // Each stage is the op itself with 2-d window attributes; the others
     // (ceil_mode, count_include_pad, precision) carry over.
     auto pool = [&](Value input, ArrayRef<int64_t> windowKernel,
@@ -152,14 +142,16 @@ struct Pool3dAsPool2d : OpRewritePattern<OpTy> {
     SmallVector<int64_t> dilations = {1, 1, 1};
     if (auto attr = op->template getAttrOfType<DenseI64ArrayAttr>("dilations"))
       dilations.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
-    Value planes = pool(reshaped(op.getInput(), {x[0], x[1] * x[2], x[3], x[4]}),
+    Value planes = pool(reshapeTo(rewriter, loc, op.getInput(),
+                                  {x[0], x[1] * x[2], x[3], x[4]}),
                         {kernel[1], kernel[2]}, {strides[1], strides[2]},
                         {pads[1], pads[2], pads[4], pads[5]},
                         {dilations[1], dilations[2]});
-    Value depth = pool(reshaped(planes, {x[0], x[1], x[2], y[3] * y[4]}),
-                       {kernel[0], 1}, {strides[0], 1},
-                       {pads[0], 0, pads[3], 0}, {dilations[0], 1});
-    rewriter.replaceOp(op, reshaped(depth, y));
+    Value depth =
+        pool(reshapeTo(rewriter, loc, planes, {x[0], x[1], x[2], y[3] * y[4]}),
+             {kernel[0], 1}, {strides[0], 1}, {pads[0], 0, pads[3], 0},
+             {dilations[0], 1});
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, depth, y));
     return success();
   }
 };
@@ -196,9 +188,6 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
     int64_t f = w[0], cg = w[1], kd = w[2];
     int64_t g = op.getGroup();
     int64_t od = resultType.getDimSize(2);
-    auto reshaped = [&](Value value, ArrayRef<int64_t> shape) {
-      return reshapeToShape(rewriter, loc, value, shape);
-    };
     Value input = op.getInput();
     if (pads[0] != 0 || pads[3] != 0) {
       input = PadOp::create(rewriter, loc, input,
@@ -209,10 +198,11 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
     }
     // [N, C, D', H, W] -> [N, D', G, C/G, H, W], then window (o, k) of
     // the depth reads o * stride + k * dilation.
-    Value depthMajor = reshaped(
-        TransposeOp::create(rewriter, loc, input,
-                            ArrayRef<int64_t>{0, 2, 1, 3, 4}),
-        {n, d, g, c / g, h, wd});
+    Value depthMajor =
+        reshapeTo(rewriter, loc,
+                  TransposeOp::create(rewriter, loc, input,
+                                      ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+                  {n, d, g, c / g, h, wd});
     SmallVector<int64_t> windows;
     for (int64_t o = 0; o < od; ++o)
       for (int64_t k = 0; k < kd; ++k)
@@ -222,14 +212,16 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
         DenseIntElementsAttr::get(
             RankedTensorType::get({od, kd}, rewriter.getI64Type()), windows));
     Value gathered = GatherOp::create(rewriter, loc, depthMajor, indices, 1);
-    Value columns = reshaped(
-        TransposeOp::create(rewriter, loc, gathered,
-                            ArrayRef<int64_t>{0, 1, 3, 2, 4, 5, 6}),
-        {n * od, g * kd * (c / g), h, wd});
-    Value weight = reshaped(
-        TransposeOp::create(rewriter, loc, op.getWeight(),
-                            ArrayRef<int64_t>{0, 2, 1, 3, 4}),
-        {f, kd * cg, w[3], w[4]});
+    Value columns =
+        reshapeTo(rewriter, loc,
+                  TransposeOp::create(rewriter, loc, gathered,
+                                      ArrayRef<int64_t>{0, 1, 3, 2, 4, 5, 6}),
+                  {n * od, g * kd * (c / g), h, wd});
+    Value weight =
+        reshapeTo(rewriter, loc,
+                  TransposeOp::create(rewriter, loc, op.getWeight(),
+                                      ArrayRef<int64_t>{0, 2, 1, 3, 4}),
+                  {f, kd * cg, w[3], w[4]});
     Value conv = ConvOp::create(
         rewriter, loc, columns, weight, op.getBias(),
         ArrayRef<int64_t>{w[3], w[4]},
@@ -238,8 +230,9 @@ struct Conv3dAsConv2d : OpRewritePattern<ConvOp> {
         ArrayRef<int64_t>{dilations[1], dilations[2]}, g, AutoPad::NotSet,
         nullptr);
     auto convType = tensorTypeOf(conv);
-    Value unfolded = reshaped(conv, {n, od, f, convType.getDimSize(2),
-                                     convType.getDimSize(3)});
+    Value unfolded =
+        reshapeTo(rewriter, loc, conv,
+                  {n, od, f, convType.getDimSize(2), convType.getDimSize(3)});
     rewriter.replaceOpWithNewOp<TransposeOp>(op, unfolded,
                                              ArrayRef<int64_t>{0, 2, 1, 3, 4});
     return success();

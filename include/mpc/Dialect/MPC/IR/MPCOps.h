@@ -78,6 +78,9 @@ Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> values);
 /// that shape already).
 Value reshapeTo(OpBuilder &b, Location loc, Value value,
                 RankedTensorType type);
+/// `value` reshaped to the static `shape` (`value` itself when it has it).
+Value reshapeTo(OpBuilder &b, Location loc, Value value,
+                ArrayRef<int64_t> shape);
 
 /// The transposed 2-d convolution of `input` [N, F, H, W] by `weight`
 /// [F, C/group, KH, KW] (a convolution's weight layout, F its output
