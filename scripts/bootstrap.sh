@@ -16,7 +16,7 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libomp-22-dev python3 python3-onnx python3-numpy python3-pytest
   python3-venv python3-pip graphviz chromium
-  python3-torch python3-torchvision dataset-fashion-mnist
+  python3-torch python3-torchvision dataset-fashion-mnist valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's): set up and build if needed, then run
 # every test: the lit suite (dialect, passes, importer, lowering, numerics
-# against numpy, PyTorch and onnxruntime, node-test conformance).
+# against numpy, PyTorch and onnxruntime, node-test conformance), then the
+# pass tests once more under valgrind's memcheck.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -10,3 +11,4 @@ build=${BUILD_DIR:-$here/build}
 # fall back to stored onnxruntime outputs when npm is unreachable).
 "$here/scripts/reference.sh" "$build"
 cmake --build "$build" --target check-mpc
+cmake --build "$build" --target check-mpc-memcheck

@@ -30,7 +30,24 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.mpc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["mpc-opt"], tool_dirs)
+# `lit -Dmemcheck=1` runs every `mpc-opt` of the RUN lines under valgrind's
+# memcheck: a use of a rewritten op after it was erased reads freed memory,
+# which a normal run survives by chance (a crash one compile in twenty).
+memcheck = lit_config.params.get("memcheck")
+valgrind = shutil.which("valgrind")
+if valgrind:
+    config.available_features.add("valgrind")
+    config.substitutions.append(
+        ("%memcheck", valgrind + " -q --error-exitcode=97 --leak-check=no"))
+if memcheck and not valgrind:
+    lit_config.fatal("-Dmemcheck needs valgrind")
+if memcheck:
+    llvm_config.add_tool_substitutions([ToolSubst(
+        "mpc-opt", command="%s -q --error-exitcode=97 --leak-check=no %s" % (
+            valgrind, os.path.join(config.mpc_tools_dir, "mpc-opt")))],
+        tool_dirs)
+else:
+    llvm_config.add_tool_substitutions(["mpc-opt"], tool_dirs)
 config.substitutions.append(
     ("%mpc_opt", os.path.join(config.mpc_tools_dir, "mpc-opt")))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

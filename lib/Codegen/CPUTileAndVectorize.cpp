@@ -657,12 +657,13 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   // times, and packing it (a copy as large as the image matrix, into cold
   // memory) cost the Fashion-MNIST CNN's training step a sixth of its
   // time; a 256 x 256 matmul runs 1.4x faster packed, a 1024 x 1024 one 3x.
+  // The contraction's own loops, counted before packing replaces it.
+  unsigned rank = op.getNumLoops();
   SmallVector<Operation *> copies;
   linalg::GenericOp packed =
       ranges[m] >= minPackedRows
           ? packContraction(rewriter, op, m, n, mr, nr, copies)
           : linalg::GenericOp();
-  unsigned rank = op.getNumLoops();
   int64_t mStep = mr, nStep = nr;
   if (packed) {
     for (Operation *copy : copies)
@@ -683,9 +684,13 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
                             fastMath.getFastMathFlagsAttr().getValue() |
                                 arith::FastMathFlags::contract));
   });
-  SmallVector<int64_t> blockSizes(op.getNumLoops(), 0);
+  // Read before tiling: tiling replaces `op`, which must not be touched
+  // after.
+  unsigned loops = op.getNumLoops();
+  SmallVector<int64_t> loopRanges = op.getStaticLoopRanges();
+  SmallVector<int64_t> blockSizes(loops, 0);
   for (unsigned b : outer)
-    blockSizes[b] = parallel ? 1 : op.getStaticLoopRanges()[b];
+    blockSizes[b] = parallel ? 1 : loopRanges[b];
   blockSizes[m] = mt;
   blockSizes[n] = nt;
   FailureOr<TilingInterface> block =
@@ -694,7 +699,7 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
     return "tiling it into parallel blocks failed";
 
   // N outermost: the K x nr panel of B is reused by every row tile of A.
-  SmallVector<int64_t> registerSizes(op.getNumLoops(), 0);
+  SmallVector<int64_t> registerSizes(loops, 0);
   registerSizes[m] = mStep;
   registerSizes[n] = nStep;
   for (unsigned b : outer)
@@ -704,7 +709,7 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   SmallVector<int64_t> interchange(outer.begin(), outer.end());
   interchange.append({n, m});
   interchange.append(dims->k.begin(), dims->k.end());
-  for (unsigned extra = rank; extra < op.getNumLoops(); ++extra)
+  for (unsigned extra = rank; extra < loops; ++extra)
     interchange.push_back(extra);
   FailureOr<TilingInterface> tile =
       tileAndReplace(rewriter, *block, registerSizes,
@@ -804,9 +809,12 @@ void CPUTileAndVectorize::runOnOperation() {
 
   IRRewriter rewriter(&getContext());
   for (linalg::LinalgOp op : contractions) {
+    // `op` may be replaced before tiling gives up (transposed, split, or
+    // tiled into blocks that then do not vectorize): remark at its place.
+    Location loc = op.getLoc();
     std::string whyNot = tileContraction(rewriter, op);
     if (!whyNot.empty() && reportSkipped)
-      op.emitRemark() << "contraction left to the scalar loops: " << whyNot;
+      emitRemark(loc) << "contraction left to the scalar loops: " << whyNot;
   }
   for (linalg::LinalgOp op : others) {
     // A fill now done by the blocks of the contraction it initialized:

@@ -60,8 +60,10 @@ def compile_once(mpc_opt, model, flags, work, timeout):
         return "crashed", "internal error: " + first
     if proc.returncode == 1 and first:
         return "rejected", first
-    return "crashed", "exit %d: %s" % (proc.returncode,
-                                       proc.stderr.strip()[-400:])
+    # The head says what failed (an LLVM ERROR, an assertion); the stack
+    # dump after it names only frames. One line, so the report is readable.
+    head = " | ".join(proc.stderr.strip().splitlines()[:3])
+    return "crashed", "exit %d: %s" % (proc.returncode, head[:600])
 
 
 def trainable_variant(model_path, path):
