@@ -220,16 +220,17 @@ def test_tool_errors_carry_the_node_and_op(tmp_path):
 
 
 def test_missing_rule_and_missing_file(repo, tmp_path):
-    # NegativeLogLikelihoodLoss has no gradient rule.
-    nll = tmp_path / "nll.onnx"
+    # No gradient flows through SoftmaxCrossEntropyLoss's log_prob result.
+    logp = tmp_path / "logp.onnx"
     subprocess.run([sys.executable, str(repo / "test" / "Target" / "ONNX" /
                                         "Inputs" / "onnx_models.py"),
-                    "nll_training", str(nll)], check=True)
-    with pytest.raises(mpc.MpcError, match="has no gradient rule") as error:
-        mpc.compile(nll, precision="bf16", loss="model")
-    assert error.value.node == "nll"
-    assert error.value.op_type == "mpc.negative_log_likelihood_loss"
-    assert error.value.file.endswith("nll.onnx")
+                    "log_prob_training", str(logp)], check=True)
+    with pytest.raises(mpc.MpcError, match="gradient through the log_prob "
+                       "result is not implemented") as error:
+        mpc.compile(logp, precision="bf16", loss="model")
+    assert error.value.node == "sce"
+    assert error.value.op_type == "mpc.softmax_cross_entropy_loss"
+    assert error.value.file.endswith("logp.onnx")
     with pytest.raises(mpc.MpcError, match="no such model file"):
         mpc.compile(tmp_path / "absent.onnx")
 

@@ -6,8 +6,9 @@
                     [--cpu native|x86-64-v3|...] [--work DIR]
     differential.py --mpc-opt MPC_OPT --case '<json>'     (one reproducer)
 
-Random cases of MatMul/Gemm, Conv, pooling, reductions, softmax, layer norm
-and broadcasting elementwise ops, over shapes chosen to break tiling and
+Random cases of MatMul/Gemm (1-d operands too), Conv and ConvTranspose
+(1-d to 3-d), pooling (2-d and 3-d), reductions, softmax, layer norm,
+Slice, Tile and broadcasting elementwise ops, over shapes chosen to break tiling and
 vectorization: batch 1 and more, odd and prime sizes, channel counts that
 are and are not multiples of the vector width, strides, pads, dilations,
 1x1/1xk/kx1 kernels, sizes above the threshold where loops go parallel.
@@ -297,6 +298,98 @@ def gen_unary(rng):
             "x": [pick_size(rng, small=rank > 2) for _ in range(rank)]}
 
 
+def gen_conv_transpose_3d(rng):
+    """3-d ConvTranspose: a 3-d convolution of the zero-interleaved input,
+    itself made 2-d over gathered depth windows."""
+    n = pick_batch(rng)
+    g = int(rng.choice([1, 1, 2]))
+    c, m = g * int(rng.integers(1, 3)), g * int(rng.integers(1, 3))
+    kernel = [int(rng.integers(1, 4)) for _ in range(3)]
+    strides = [int(rng.choice([1, 2, 3])) for _ in range(3)]
+    dilations = [int(rng.choice([1, 1, 2])) for _ in range(3)]
+    spatial = [int(rng.integers(1, 6)) for _ in range(3)]
+    output_padding = [int(rng.integers(0, max(s, d)))
+                      for s, d in zip(strides, dilations)]
+    full = [(i - 1) * s + (k - 1) * d + 1 + o for i, s, k, d, o in
+            zip(spatial, strides, kernel, dilations, output_padding)]
+    pads = [int(rng.integers(0, max(1, (size - 1) // 2 + 1)))
+            for size in full + full]
+    return {"op": "convtranspose", "x": [n, c] + spatial,
+            "w": [c, m // g] + kernel, "strides": strides, "pads": pads,
+            "dilations": dilations, "output_padding": output_padding,
+            "group": g, "bias": bool(rng.integers(2))}
+
+
+def gen_pool_3d(rng):
+    """3-d MaxPool/AveragePool (a 2-d pooling per depth plane, then one
+    over the depth): strides, pads, ceil_mode, count_include_pad."""
+    kind = ["maxpool", "averagepool"][int(rng.integers(2))]
+    kernel = [int(rng.integers(1, 4)) for _ in range(3)]
+    strides = [int(rng.choice([1, 2, 3])) for _ in range(3)]
+    spatial = [int(rng.integers(k, 9)) for k in kernel]
+    pads = [int(rng.integers(0, k)) for k in kernel + kernel]
+    case = {"op": kind, "x": [pick_batch(rng), int(rng.choice([1, 3, 5, 8]))]
+            + spatial, "kernel": kernel, "strides": strides, "pads": pads,
+            "ceil_mode": int(rng.integers(2))}
+    if kind == "averagepool":
+        case["count_include_pad"] = int(rng.integers(2))
+    return case
+
+
+# ONNX's sentinels for "to the end" in either direction.
+INT64_MAX, INT64_MIN = (1 << 63) - 1, -(1 << 63)
+
+
+def gen_slice(rng):
+    """Slice with any step (negative and reversing too), bounds past either
+    end and ONNX's INT64 sentinels, on some of the axes (given or
+    defaulted); the result is never empty."""
+    rank = int(rng.integers(1, 5))
+    shape = [pick_size(rng, small=True) for _ in range(rank)]
+    while True:
+        axes = sorted(int(a) for a in rng.choice(
+            rank, size=int(rng.integers(1, rank + 1)), replace=False))
+        starts, ends, steps = [], [], []
+        for a in axes:
+            size = shape[a]
+            step = int(rng.choice([1, 1, 2, 3, -1, -2]))
+            bound = lambda: int(rng.choice(
+                [int(rng.integers(-size - 2, size + 3)), INT64_MAX,
+                 INT64_MIN, 0, -1]))
+            starts.append(bound())
+            ends.append(bound())
+            steps.append(step)
+        index = [slice(None)] * rank
+        for a, b, e, st in zip(axes, starts, ends, steps):
+            index[a] = slice(b, e, st)
+        if np.empty(shape)[tuple(index)].size:
+            break
+    # Negative axes count from the end.
+    if rng.integers(2):
+        axes = [a - rank for a in axes]
+    return {"op": "slice", "x": shape, "starts": starts, "ends": ends,
+            "axes": axes, "steps": steps}
+
+
+def gen_tile(rng):
+    rank = int(rng.integers(1, 4))
+    return {"op": "tile", "x": [pick_size(rng, small=True)
+                                for _ in range(rank)],
+            "repeats": [int(rng.choice([1, 2, 3, 5])) for _ in range(rank)]}
+
+
+def gen_matmul_vector(rng):
+    """MatMul with a 1-d operand (numpy's rule: a row or a column, squeezed
+    from the product), on either side or both."""
+    k = pick_size(rng)
+    form = int(rng.integers(3))
+    lead = [[], [pick_batch(rng)], [2, int(rng.integers(1, 4))]][
+        int(rng.integers(3))]
+    a = [k] if form != 1 else lead + [pick_size(rng), k]
+    b = [k] if form != 0 else lead + [k, pick_size(rng)]
+    return {"op": "matmul", "a": a, "b": b, "b_initializer": False}
+
+
 GENERATORS = {
     "matmul": gen_matmul, "matmul_large": gen_matmul_large,
     "matmul_long_k": gen_matmul_long_k, "gemm": gen_gemm, "conv": gen_conv,
@@ -306,12 +399,15 @@ GENERATORS = {
     "globalpool": gen_global_pool, "reduce": gen_reduce,
     "softmax": gen_softmax, "layernorm": gen_layernorm,
     "binary": gen_binary, "unary": gen_unary,
+    "conv_transpose_3d": gen_conv_transpose_3d, "pool_3d": gen_pool_3d,
+    "slice": gen_slice, "tile": gen_tile, "matmul_vector": gen_matmul_vector,
 }
 # How often each family is drawn.
 WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv": 4, "conv_large": 2,
            "conv_grouped": 2, "conv_nd": 1, "conv_transpose": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
-           "binary": 3, "unary": 1}
+           "binary": 3, "unary": 1, "conv_transpose_3d": 1, "pool_3d": 1,
+           "slice": 1, "tile": 1, "matmul_vector": 1}
 
 
 # ---------------------------------------------------------------------------
@@ -408,30 +504,35 @@ def ref_conv(x, w, bias, strides, pads, dilations, group=1):
 
 
 def ref_pool(case, x):
-    kh, kw = case["kernel"]
-    sh, sw = case["strides"]
+    """Max or average pooling of any spatial rank, window by window."""
+    kernel, strides = case["kernel"], case["strides"]
     pads, ceil = case["pads"], case["ceil_mode"]
-    n, c, h, w = x.shape
-    oh = out_dims(h, kh, sh, pads[0], pads[2], 1, ceil)
-    ow = out_dims(w, kw, sw, pads[1], pads[3], 1, ceil)
+    rank = len(kernel)
+    spatial = x.shape[2:]
+    out = [out_dims(spatial[i], kernel[i], strides[i], pads[i],
+                    pads[i + rank], 1, ceil) for i in range(rank)]
     is_max = case["op"] == "maxpool"
-    y = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            r0, c0 = i * sh - pads[0], j * sw - pads[1]
-            r1, c1 = r0 + kh, c0 + kw
-            window = x[:, :, max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
-            if is_max:
-                y[:, :, i, j] = window.max(axis=(2, 3))
-                continue
-            if case.get("count_include_pad"):
-                # The window clipped to the padded input (ceil_mode's extra
-                # windows do not count positions past the padding).
-                count = ((min(r1, h + pads[2]) - r0) *
-                         (min(c1, w + pads[3]) - c0))
-            else:
-                count = window.shape[2] * window.shape[3]
-            y[:, :, i, j] = window.sum(axis=(2, 3)) / count
+    y = np.zeros(x.shape[:2] + tuple(out))
+    axes = tuple(range(2, 2 + rank))
+    for position in np.ndindex(*out):
+        begin = [position[i] * strides[i] - pads[i] for i in range(rank)]
+        end = [b + k for b, k in zip(begin, kernel)]
+        window = x[(slice(None), slice(None)) + tuple(
+            slice(max(b, 0), min(e, size))
+            for b, e, size in zip(begin, end, spatial))]
+        at = (slice(None), slice(None)) + position
+        if is_max:
+            y[at] = window.max(axis=axes)
+            continue
+        if case.get("count_include_pad"):
+            # The window clipped to the padded input (ceil_mode's extra
+            # windows do not count positions past the padding).
+            count = int(np.prod([min(e, size + pads[i + rank]) - b
+                                 for i, (b, e, size) in enumerate(
+                                     zip(begin, end, spatial))]))
+        else:
+            count = int(np.prod(window.shape[2:]))
+        y[at] = window.sum(axis=axes) / count
     return y
 
 
@@ -548,6 +649,15 @@ def reference(case, d):
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
         y = (x - mean) / np.sqrt(var + case["epsilon"])
         return y * d["scale"] + d["bias"], int(np.prod(case["x"][case["axis"]:]))
+    if op == "slice":
+        rank = len(case["x"])
+        index = [slice(None)] * rank
+        for a, b, e, st in zip(case["axes"], case["starts"], case["ends"],
+                               case["steps"]):
+            index[a % rank] = slice(b, e, st)
+        return d["x"][tuple(index)], 1
+    if op == "tile":
+        return np.tile(d["x"], case["repeats"]), 1
     if op in BINARY:
         return BINARY[op](d["a"], d["b"]), 1
     return UNARY[op](d["x"]), 1
@@ -609,6 +719,15 @@ def graph_parts(case, prefix, data):
     elif op == "layernorm":
         node_op, order = "LayerNormalization", ["x", "scale", "bias"]
         attrs = {"axis": case["axis"], "epsilon": case["epsilon"]}
+    elif op == "slice":
+        node_op, order = "Slice", ["x", "starts", "ends", "axes", "steps"]
+        for key in ("starts", "ends", "axes", "steps"):
+            data = dict(data, **{key: np.array(case[key], np.int64)})
+            names[key] = prefix + key
+    elif op == "tile":
+        node_op, order = "Tile", ["x", "repeats"]
+        data = dict(data, repeats=np.array(case["repeats"], np.int64))
+        names["repeats"] = prefix + "repeats"
     elif op in BINARY:
         node_op, order = op, ["a", "b"]
     else:
@@ -616,7 +735,7 @@ def graph_parts(case, prefix, data):
     initializer_keys = set(INITIALIZERS.get(op, ()))
     if op == "matmul" and case.get("b_initializer"):
         initializer_keys.add("b")
-    initializer_keys.add("axes")
+    initializer_keys.update(("axes", "starts", "ends", "steps", "repeats"))
     node = helper.make_node(node_op, [names[k] for k in order], [y],
                             name=prefix + node_op, **attrs)
     inputs, initializers, feeds = [], [], {}

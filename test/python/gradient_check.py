@@ -558,29 +558,31 @@ def avgpool_cases(m):
                pads=list(pads), ceil_mode=ceil, count_include_pad=include)
 
 
-def conv_transpose2d(x, w, strides, pads, dilations, output_padding,
-                     bias=None, group=1):
-    """ONNX ConvTranspose (2-d) in numpy: each input element scatters its
-    kernel-weighted copy; the full output is then cropped by the pads."""
-    n, cin, h, wd = x.shape
-    _, mg, kh, kw = w.shape
+def conv_transpose(x, w, strides, pads, dilations, output_padding,
+                   bias=None, group=1):
+    """ONNX ConvTranspose (any number of spatial dims) in numpy: each input
+    element scatters its kernel-weighted copy, tap by tap; the full output
+    is then cropped by the pads."""
+    n, cin = x.shape[:2]
+    spatial = x.shape[2:]
+    mg, kernel = w.shape[1], w.shape[2:]
+    rank = len(spatial)
     cg = cin // group
-    full = [(h - 1) * strides[0] + (kh - 1) * dilations[0] + 1 +
-            output_padding[0],
-            (wd - 1) * strides[1] + (kw - 1) * dilations[1] + 1 +
-            output_padding[1]]
-    y = np.zeros((n, mg * group, full[0], full[1]))
+    full = [(spatial[i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] +
+            1 + output_padding[i] for i in range(rank)]
+    y = np.zeros((n, mg * group) + tuple(full))
     for g in range(group):
         xg = x[:, g * cg:(g + 1) * cg]
-        for i in range(kh):
-            for j in range(kw):
-                r, c = i * dilations[0], j * dilations[1]
-                y[:, g * mg:(g + 1) * mg,
-                  r:r + (h - 1) * strides[0] + 1:strides[0],
-                  c:c + (wd - 1) * strides[1] + 1:strides[1]] += np.einsum(
-                      "nchw,cm->nmhw", xg, w[g * cg:(g + 1) * cg, :, i, j])
-    y = y[:, :, pads[0]:full[0] - pads[2], pads[1]:full[1] - pads[3]]
-    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+        for taps in np.ndindex(*kernel):
+            window = tuple(slice(t * d, t * d + (size - 1) * s + 1, s)
+                           for t, d, size, s in zip(taps, dilations, spatial,
+                                                    strides))
+            y[(slice(None), slice(g * mg, (g + 1) * mg)) + window] += \
+                np.einsum("nc...,cm->nm...", xg,
+                          w[(slice(g * cg, (g + 1) * cg), slice(None)) + taps])
+    y = y[(slice(None), slice(None)) + tuple(
+        slice(pads[i], full[i] - pads[i + rank]) for i in range(rank))]
+    return y if bias is None else y + bias.reshape((1, -1) + (1,) * rank)
 
 
 def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
@@ -608,7 +610,7 @@ def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
 
 def one_dim_cases(m):
     """1-d Conv, ConvTranspose, MaxPool and AveragePool (run as their 2-d
-    forms over a unit height) and 2-d ConvTranspose: strides, pads,
+    forms over a unit height), 2-d and 3-d ConvTranspose: strides, pads,
     dilations, output_padding, groups, bias; GlobalMaxPool."""
     as2d = lambda a: a[:, :, None, :]
     for name, xs, ws, stride, pads, dilation, bias, group in (
@@ -636,17 +638,26 @@ def one_dim_cases(m):
             inputs.append(m.param(name + "_b", (ws[1] * group,)))
         m.case("ConvTranspose", inputs,
                lambda p, n=name, s=strides, q=pads, d=dilations, o=outpad,
-               b=bias, g=group: conv_transpose2d(
+               b=bias, g=group: conv_transpose(
                    p[n + "_x"], p[n + "_w"], s, q, d, o,
                    p[n + "_b"] if b else None, g),
                kernel_shape=list(ws[2:]), strides=strides, pads=pads,
                dilations=dilations, output_padding=outpad, group=group)
     m.case("ConvTranspose", [m.param("convt1d_x", (2, 2, 6)),
                              m.param("convt1d_w", (2, 3, 4))],
-           lambda p: conv_transpose2d(as2d(p["convt1d_x"]),
+           lambda p: conv_transpose(as2d(p["convt1d_x"]),
                                       as2d(p["convt1d_w"]), [1, 2],
                                       [0, 1, 0, 2], [1, 1], [0, 1])[:, :, 0],
            kernel_shape=[4], strides=[2], pads=[1, 2], output_padding=[1])
+    # 3-d: a 3-d convolution of the zero-interleaved input, made 2-d.
+    m.case("ConvTranspose", [m.param("convt3d_x", (1, 4, 3, 4, 3)),
+                             m.param("convt3d_w", (4, 1, 2, 3, 2)),
+                             m.param("convt3d_b", (2,))],
+           lambda p: conv_transpose(p["convt3d_x"], p["convt3d_w"],
+                                    [2, 1, 2], [1, 0, 0, 0, 1, 1], [1, 2, 1],
+                                    [1, 0, 0], p["convt3d_b"], 2),
+           kernel_shape=[2, 3, 2], strides=[2, 1, 2], pads=[1, 0, 0, 0, 1, 1],
+           dilations=[1, 2, 1], output_padding=[1, 0, 0], group=2)
     for name, xs, ws, strides, pads, dilations, bias, group in (
             ("conv3d", (2, 2, 5, 4, 4), (3, 2, 3, 2, 3), [2, 1, 1],
              [1, 0, 1, 0, 1, 1], [1, 1, 1], True, 1),
@@ -844,6 +855,52 @@ def gather_cases(m):
            lambda p: np.take(p["gather_axis1"], cols, axis=1), axis=1)
 
 
+def nll(logp, target, weight=None, reduction="mean", ignore=None):
+    """ONNX NegativeLogLikelihoodLoss in numpy: logp [N, C, d...]."""
+    classes = logp.shape[1]
+    w = np.ones(classes) if weight is None else weight.astype(np.float64)
+    safe = np.where(target == ignore, 0, target) if ignore is not None \
+        else target
+    picked = np.take_along_axis(logp, safe[:, None], 1)[:, 0]
+    wt = w[safe] * (target != ignore if ignore is not None else 1)
+    losses = -picked * wt
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return np.array(losses.sum())
+    return np.array(losses.sum() / wt.sum())
+
+
+def nll_cases(m):
+    """NegativeLogLikelihoodLoss as a model's loss: class weights and an
+    ignored label (mean over the counted weights), per-pixel targets with
+    no reduction, and after a LogSoftmax (PyTorch's log_softmax +
+    nll_loss) summed."""
+    target = np.array([1, 4, 2, 4], np.int64)
+    weight = np.array([0.5, 1.0, 2.0, 1.5, 0.25], np.float32)
+    m.case("NegativeLogLikelihoodLoss",
+           [m.param("nll_w", (4, 5)), m.const("nll_target", target),
+            m.const("nll_weight", weight)],
+           lambda p: nll(p["nll_w"], target, weight, "mean", 2),
+           ignore_index=2)
+    pixels = np.array([[0, 2, 1, 2], [1, 1, 0, 2]], np.int64)
+    m.case("NegativeLogLikelihoodLoss",
+           [m.param("nll_none", (2, 3, 4)), m.const("nll_pixels", pixels)],
+           lambda p: nll(p["nll_none"], pixels, reduction="none"),
+           reduction="none")
+    m.nodes.append(helper.make_node("LogSoftmax", [m.param("nll_ls", (3, 6))],
+                                    ["nll_logp"], axis=1))
+    labels = np.array([5, 0, 3], np.int64)
+    def log_softmax(x):
+        x = x.astype(np.float64)
+        shifted = x - x.max(1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    m.case("NegativeLogLikelihoodLoss",
+           ["nll_logp", m.const("nll_labels", labels)],
+           lambda p: nll(log_softmax(p["nll_ls"]), labels, reduction="sum"),
+           reduction="sum")
+
+
 def hard_activation_cases(m):
     """HardSigmoid (ONNX's alpha/beta and PyTorch's 1/6, 1/2) and HardSwish
     on inputs away from their kinks (where finite differences straddle)."""
@@ -945,6 +1002,7 @@ def main():
                              (batchnorm_training_cases, 17),
                              (batchnorm_pytorch_cases, 17),
                              (gather_cases, 17),
+                             (nll_cases, 17),
                              (avgpool_cases, 17),
                              (one_dim_cases, 17),
                              (resize_cases, 17),

@@ -245,6 +245,9 @@ def main():
     parser.add_argument("--family", action="append", choices=list(FAMILIES))
     parser.add_argument("--fashion-mnist",
                         default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--seeds", type=int,
+                        help="score each side by its mean over seeds 0..N-1 "
+                        "instead of the family's own seeds")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     for name in args.family or list(FAMILIES):
@@ -262,7 +265,8 @@ def main():
                 files[split + kind] = os.path.join(
                     args.work, "%s_%s_%s.npy" % (name, split, kind))
                 np.save(files[split + kind], array)
-        seeds = family.get("seeds", [0])
+        seeds = (list(range(args.seeds)) if args.seeds
+                 else family.get("seeds", [0]))
         accuracy = {}
         for precision in ("fp32", "bf16", "fp16"):
             exe = os.path.join(args.work, "%s_%s" % (name, precision))

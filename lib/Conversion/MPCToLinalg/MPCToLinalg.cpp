@@ -1802,12 +1802,18 @@ struct PadLowering : OpConversionPattern<PadOp> {
   }
 };
 
-/// d scores = (exp(log_prob) - onehot(label)) * w[label] * g / denominator.
-struct SoftmaxCrossEntropyLossGradLowering
-    : OpConversionPattern<SoftmaxCrossEntropyLossGradOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// The gradients of the class losses with respect to their input:
+/// softmax cross entropy's d scores = (exp(log_prob) - onehot(label)) *
+/// w[label] * g / denominator; the negative log likelihood's
+/// d log_prob = -onehot(label) * w[label] * g / denominator.
+template <typename OpTy>
+struct ClassLossGradLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
+  static constexpr bool kThroughSoftmax =
+      std::is_same_v<OpTy, SoftmaxCrossEntropyLossGradOp>;
   LogicalResult
-  matchAndRewrite(SoftmaxCrossEntropyLossGradOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value logProb = adaptor.getLogProb(), labels = adaptor.getLabels();
@@ -1868,30 +1874,43 @@ struct SoftmaxCrossEntropyLossGradLowering
         labelExprs.push_back(getAffineDimExpr(d, context));
     AffineMap labelMap = AffineMap::get(rank, 0, labelExprs, context);
     bool perElementGrad = op.getReduction() == LossReduction::None;
-    SmallVector<Value> inputs = {logProb, labels, perLabel, lossGrad};
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank), labelMap, labelMap,
-        perElementGrad ? labelMap : scalarMap(rewriter, rank)};
+    // The log-likelihood's gradient does not read the log-probabilities.
+    SmallVector<Value> inputs = {labels, perLabel, lossGrad};
+    SmallVector<AffineMap> maps = {labelMap, labelMap,
+                                   perElementGrad ? labelMap
+                                                  : scalarMap(rewriter, rank)};
     if (denominator) {
       inputs.push_back(denominator);
       maps.push_back(scalarMap(rewriter, rank));
+    }
+    if (kThroughSoftmax) {
+      inputs.push_back(logProb);
+      maps.push_back(rewriter.getMultiDimIdentityMap(rank));
     }
     Type resultElement = type.getElementType();
     Value result = buildGeneric(
         rewriter, loc, type.getShape(), {resultElement}, inputs, maps,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value p = math::ExpOp::create(b, l, convertScalar(b, l, args[0], f32));
-          Value cls = arith::IndexCastOp::create(b, l, args[1].getType(),
-                                                 linalg::IndexOp::create(b, l, 1));
-          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                            cls, args[1]);
+          Value label = args[0], weight = args[1], grad = args[2];
+          Value cls = arith::IndexCastOp::create(
+              b, l, label.getType(), linalg::IndexOp::create(b, l, 1));
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, cls, label);
           Value onehot = arith::SelectOp::create(b, l, hit, f32Const(b, l, 1.0),
                                                  f32Const(b, l, 0.0));
-          Value v = arith::MulFOp::create(
-              b, l, arith::SubFOp::create(b, l, p, onehot), args[2]);
-          v = arith::MulFOp::create(b, l, v, convertScalar(b, l, args[3], f32));
+          Value d;
+          if constexpr (kThroughSoftmax)
+            d = arith::SubFOp::create(
+                b, l,
+                math::ExpOp::create(b, l,
+                                    convertScalar(b, l, args.back(), f32)),
+                onehot);
+          else
+            d = arith::NegFOp::create(b, l, onehot);
+          Value v = arith::MulFOp::create(b, l, d, weight);
+          v = arith::MulFOp::create(b, l, v, convertScalar(b, l, grad, f32));
           if (denominator)
-            v = arith::DivFOp::create(b, l, v, args[4]);
+            v = arith::DivFOp::create(b, l, v, args[3]);
           return SmallVector<Value>{convertScalar(b, l, v, resultElement)};
         })[0];
     rewriter.replaceOp(op, result);
@@ -2672,14 +2691,16 @@ void mpc::populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns) {
                MaxPoolLowering, AveragePoolLowering, GlobalAveragePoolLowering,
                BatchNormLowering>(
       context);
-  patterns.add<WhereLowering, ConvertLowering<CastOp>,
-               ConvertLowering<ConvertOp>, ConstantLowering, TransposeLowering,
-               MatMulLowering, GemmLowering, ReduceLowering<ReduceSumOp>,
-               ReduceLowering<ReduceMeanOp>, ReduceLowering<ReduceMaxOp>,
-               NegativeLogLikelihoodLossLowering,
-               SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
-               SplitLowering, PowLowering, SoftmaxCrossEntropyLossGradLowering,
-               GatherGradLowering, MaxPoolGradLowering,
-               SGDUpdateLowering, MomentumUpdateLowering, AdamUpdateLowering,
-               UnscaleGradientsLowering, UpdateLossScaleLowering>(context);
+  patterns
+      .add<WhereLowering, ConvertLowering<CastOp>, ConvertLowering<ConvertOp>,
+           ConstantLowering, TransposeLowering, MatMulLowering, GemmLowering,
+           ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
+           ReduceLowering<ReduceMaxOp>, NegativeLogLikelihoodLossLowering,
+           SoftmaxCrossEntropyLossLowering, GatherLowering, ExpandLowering,
+           SplitLowering, PowLowering,
+           ClassLossGradLowering<SoftmaxCrossEntropyLossGradOp>,
+           ClassLossGradLowering<NegativeLogLikelihoodLossGradOp>,
+           GatherGradLowering, MaxPoolGradLowering, SGDUpdateLowering,
+           MomentumUpdateLowering, AdamUpdateLowering, UnscaleGradientsLowering,
+           UpdateLossScaleLowering>(context);
 }

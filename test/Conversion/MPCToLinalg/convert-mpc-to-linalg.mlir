@@ -189,6 +189,24 @@ func.func @softmax_cross_entropy(%scores: tensor<4x10xf32>, %labels: tensor<4xi6
 
 // -----
 
+// NLL's gradient: -onehot(label) * weight * g / (counted labels); the
+// log-probabilities give only the shape (not read), and an ignored label
+// counts 0.
+// CHECK-LABEL: func.func @nll_grad
+// CHECK: %[[COUNTED:.+]] = linalg.generic {{.*}} ins(%arg1 : tensor<4xi64>)
+// CHECK: arith.cmpi eq, %{{.*}}, %c2_i64
+// CHECK: %[[DENOM:.+]] = linalg.reduce ins(%[[COUNTED]]
+// CHECK: linalg.generic {{.*}} ins(%arg1, %[[COUNTED]], %arg2, %[[DENOM]] : tensor<4xi64>, tensor<4xf32>, tensor<f32>, tensor<f32>) outs(%{{.*}} : tensor<4x5xf32>)
+// CHECK-NOT: math.exp
+// CHECK: arith.negf
+// CHECK: arith.divf
+func.func @nll_grad(%logp: tensor<4x5xf32>, %t: tensor<4xi64>, %g: tensor<f32>) -> tensor<4x5xf32> {
+  %0 = mpc.negative_log_likelihood_loss_grad %logp, %t, %g {ignore_index = 2 : i64} : (tensor<4x5xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
 // NLL with class weights and no reduction: weight[label] is extracted too.
 // CHECK-LABEL: func.func @nll_weighted
 // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<2x3xi32>)

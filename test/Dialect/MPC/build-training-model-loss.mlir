@@ -1,4 +1,4 @@
-// RUN: mpc-opt %s --mpc-build-training="loss=model output=loss optimizer=sgd" 2>&1 | FileCheck %s
+// RUN: mpc-opt %s --split-input-file --mpc-build-training="loss=model output=loss optimizer=sgd" 2>&1 | FileCheck %s
 
 // loss=model: the model's own scalar loss; no label input. A parameter
 // that does not reach the loss gets a zero gradient and a warning.
@@ -28,3 +28,24 @@ module {
 // CHECK: return {{.*}}, %[[SUM]] :
 // CHECK-LABEL: func.func @eval_step
 // CHECK-SAME: -> (tensor<f32> {mpc.name = "loss"}, tensor<f32> {mpc.name = "loss"})
+
+// -----
+
+// log_softmax + nll_loss as the model's own loss: the likelihood's rule
+// seeds -onehot(target) / N into LogSoftmax's.
+module {
+  mpc.parameter @scores trainable = dense<0.5> : tensor<4x3xf32>
+  func.func @main(%t: tensor<4xi64> {mpc.name = "target"}) -> (tensor<f32> {mpc.name = "loss"}) {
+    %s = mpc.get_parameter @scores : tensor<4x3xf32>
+    %logp = mpc.log_softmax %s {axis = 1 : i64} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+    %l = mpc.negative_log_likelihood_loss %logp, %t : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<f32>
+    return %l : tensor<f32>
+  }
+}
+// CHECK-LABEL: func.func @train_step
+// CHECK: %[[LOGP:.+]] = mpc.log_softmax
+// CHECK: %[[SEED:.+]] = mpc.constant {mpc.loss_seed}
+// CHECK: %[[DLOGP:.+]] = mpc.negative_log_likelihood_loss_grad %[[LOGP]], %{{.+}}, %[[SEED]] : (tensor<4x3xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x3xf32>
+// CHECK: mpc.exp %[[LOGP]]
+// CHECK: mpc.sgd_update %arg0
+

@@ -1,9 +1,9 @@
 // RUN: mpc-opt %s --split-input-file --verify-diagnostics --mpc-decompose
 
-func.func @conv_transpose3d(%x: tensor<1x1x3x4x5xf32>, %w: tensor<1x2x3x3x3xf32>) -> tensor<1x2x5x6x7xf32> {
-  // expected-error @+1 {{'mpc.conv_transpose' op is supported with 1 or 2 spatial dims and static shapes; this one has input 'tensor<1x1x3x4x5xf32>'}}
-  %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 3, 3, 3>, strides = array<i64: 1, 1, 1>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, output_padding = array<i64: 0, 0, 0>} : (tensor<1x1x3x4x5xf32>, tensor<1x2x3x3x3xf32>) -> tensor<1x2x5x6x7xf32>
-  return %y : tensor<1x2x5x6x7xf32>
+func.func @conv_transpose_dynamic(%x: tensor<1x1x?x4x5xf32>, %w: tensor<1x2x3x3x3xf32>) -> tensor<1x2x?x6x7xf32> {
+  // expected-error @+1 {{'mpc.conv_transpose' op is supported with 1 to 3 spatial dims and static shapes; this one has input 'tensor<1x1x?x4x5xf32>'}}
+  %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 3, 3, 3>, strides = array<i64: 1, 1, 1>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, output_padding = array<i64: 0, 0, 0>} : (tensor<1x1x?x4x5xf32>, tensor<1x2x3x3x3xf32>) -> tensor<1x2x?x6x7xf32>
+  return %y : tensor<1x2x?x6x7xf32>
 }
 
 // -----

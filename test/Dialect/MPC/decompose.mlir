@@ -61,6 +61,21 @@ func.func @conv_transpose1d(%x: tensor<1x2x6xf32>, %w: tensor<2x3x4xf32>) -> ten
   return %y : tensor<1x3x12xf32>
 }
 
+// A 3-d ConvTranspose is a 3-d convolution of the zero-interleaved input
+// (strides 2, 1, 2: [2,3,2] -> [3,3,3]) by the flipped kernel, which is
+// made one 2-d convolution over gathered depth windows: no 5-d conv left.
+// CHECK-LABEL: func.func @conv_transpose3d
+// CHECK: mpc.pad %{{.*}} {pads = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1>} : (tensor<1x1x2x1x3x1x2x1xf32>) -> tensor<1x1x2x2x3x1x2x2xf32>
+// CHECK: mpc.slice %{{.*}} {axes = array<i64: 2, 3, 4>, ends = array<i64: 3, 3, 3>, starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : (tensor<1x1x4x3x4xf32>) -> tensor<1x1x3x3x3xf32>
+// CHECK: mpc.gather %{{.*}} {axis = 4 : i64} : (tensor<2x1x2x2x2xf32>, tensor<2xi64>) -> tensor<2x1x2x2x2xf32>
+// CHECK: mpc.conv %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<4x2x3x3xf32>, tensor<2x2x2x2xf32>) -> tensor<4x2x4x4xf32>
+// CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<1x4x2x4x4xf32>) -> tensor<1x2x4x4x4xf32>
+// CHECK-NOT: mpc.conv_transpose
+func.func @conv_transpose3d(%x: tensor<1x1x2x3x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
+  %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 1, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, output_padding = array<i64: 0, 0, 0>} : (tensor<1x1x2x3x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
+  return %y : tensor<1x2x4x4x4xf32>
+}
+
 // Nearest: one gather per resized axis; the dynamic batch (scale 1) is
 // left alone.
 // CHECK-LABEL: func.func @resize_nearest

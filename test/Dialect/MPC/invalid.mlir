@@ -444,6 +444,15 @@ func.func @loss_labels_rank(%s: tensor<4x10xf32>, %l: tensor<4x1xi64>) {
 
 // -----
 
+func.func @nll_grad_shape(%s: tensor<4x10xf32>, %l: tensor<4xi64>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{loss_grad has shape 'tensor<4xf32>', the loss has 0 dims}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.negative_log_likelihood_loss_grad %s, %l, %g : (tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<4x10xf32>
+  return
+}
+
+// -----
+
 func.func @loss_weights(%s: tensor<4x10xf32>, %l: tensor<4xi64>, %w: tensor<9xf32>) {
   // expected-error @+2 {{class weights of shape [9] do not match 10 classes}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -270,10 +270,11 @@ LogicalResult MatMulOp::buildGradients(OpBuilder &b, ValueRange grads,
   return success();
 }
 
-/// The spatial dims of a 4-d tensor (2 and 3) reversed: the kernel of the
-/// input gradient's correlation.
+/// The spatial dims (2 and on) of an [N, C, spatial...] tensor reversed:
+/// the kernel of the input gradient's correlation.
 static Value flipSpatial(OpBuilder &b, Location loc, Value value) {
-  for (int64_t axis : {2, 3}) {
+  int64_t rank = tensorTypeOf(value).getRank();
+  for (int64_t axis = 2; axis < rank; ++axis) {
     int64_t size = tensorTypeOf(value).getDimSize(axis);
     SmallVector<int64_t> reversed;
     for (int64_t i = size - 1; i >= 0; --i)
@@ -284,50 +285,58 @@ static Value flipSpatial(OpBuilder &b, Location loc, Value value) {
   return value;
 }
 
-/// Dims 2 and 3 of a 4-d tensor sliced to [0, sizes).
+/// The spatial dims (2 and on) of `value` sliced to [starts, starts + sizes).
 static Value cropSpatial(OpBuilder &b, Location loc, Value value,
                          ArrayRef<int64_t> starts, ArrayRef<int64_t> sizes) {
   auto type = tensorTypeOf(value);
-  if (starts[0] == 0 && starts[1] == 0 && type.getDimSize(2) == sizes[0] &&
-      type.getDimSize(3) == sizes[1])
+  SmallVector<int64_t> ends, axes, steps;
+  bool whole = true;
+  for (auto [i, start] : llvm::enumerate(starts)) {
+    whole &= start == 0 && type.getDimSize(i + 2) == sizes[i];
+    ends.push_back(start + sizes[i]);
+    axes.push_back(i + 2);
+    steps.push_back(1);
+  }
+  if (whole)
     return value;
-  return SliceOp::create(b, loc, value, starts,
-                         ArrayRef<int64_t>{starts[0] + sizes[0],
-                                           starts[1] + sizes[1]},
-                         ArrayRef<int64_t>{2, 3}, ArrayRef<int64_t>{1, 1});
+  return SliceOp::create(b, loc, value, starts, ends, axes, steps);
 }
 
-/// `value` [N,C,H,W] with strides-1 zeros between its elements along
-/// dims 2 and 3: [N,C,(H-1)*sh+1,(W-1)*sw+1], so that element (h,w) lands
-/// where a window of stride s starts. Built as [N,C,H,1,W,1] padded to the
+/// `value` [N, C, D...] with strides-1 zeros between its elements along
+/// each spatial dim: [N, C, (D-1)*s+1...], so that element d lands where a
+/// window of stride s starts. Built as [N, C, D, 1, ...] padded to the
 /// strides, reshaped and cropped.
 static Value insertZeros(OpBuilder &b, Location loc, Value value,
                          ArrayRef<int64_t> strides) {
-  if (strides[0] == 1 && strides[1] == 1)
+  if (llvm::all_of(strides, [](int64_t s) { return s == 1; }))
     return value;
   auto type = tensorTypeOf(value);
-  int64_t n = type.getDimSize(0), c = type.getDimSize(1),
-          h = type.getDimSize(2), w = type.getDimSize(3);
-  Type element = type.getElementType();
-  value = reshapeTo(b, loc, value,
-                    RankedTensorType::get({n, c, h, 1, w, 1}, element));
-  value = PadOp::create(b, loc, value,
-                        ArrayRef<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                          strides[0] - 1, 0, strides[1] - 1},
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> interleaved(shape.take_front(2)),
+      zeroed(shape.take_front(2)), kept;
+  SmallVector<int64_t> padEnds = {0, 0};
+  for (auto [i, stride] : llvm::enumerate(strides)) {
+    int64_t size = shape[i + 2];
+    interleaved.append({size, 1});
+    padEnds.append({0, stride - 1});
+    zeroed.push_back(size * stride);
+    kept.push_back((size - 1) * stride + 1);
+  }
+  SmallVector<int64_t> pads(interleaved.size(), 0);
+  pads.append(padEnds);
+  value = PadOp::create(b, loc, reshapeTo(b, loc, value, interleaved), pads,
                         PadMode::Constant, llvm::APFloat(0.0), nullptr);
-  value = reshapeTo(
-      b, loc, value,
-      RankedTensorType::get({n, c, h * strides[0], w * strides[1]}, element));
-  return cropSpatial(b, loc, value, {0, 0},
-                     {(h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1});
+  value = reshapeTo(b, loc, value, zeroed);
+  return cropSpatial(b, loc, value, SmallVector<int64_t>(strides.size(), 0),
+                     kept);
 }
 
-Value mpc::buildTransposedConv2d(OpBuilder &b, Location loc, Value input,
-                                 Value weight, Value bias, int64_t group,
-                                 ArrayRef<int64_t> strides,
-                                 ArrayRef<int64_t> dilations,
-                                 ArrayRef<int64_t> cropBegin,
-                                 ArrayRef<int64_t> outSize) {
+Value mpc::buildTransposedConv(OpBuilder &b, Location loc, Value input,
+                               Value weight, Value bias, int64_t group,
+                               ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> dilations,
+                               ArrayRef<int64_t> cropBegin,
+                               ArrayRef<int64_t> outSize) {
   // The full transposed convolution of `input` is the correlation of
   // `input` with stride-1 zeros between its elements and the weight
   // flipped, with its channel dims swapped; it is built from convolutions
@@ -337,37 +346,39 @@ Value mpc::buildTransposedConv2d(OpBuilder &b, Location loc, Value input,
   // what the last output needs (positions no window reached get zeros).
   auto weightType = tensorTypeOf(weight);
   SmallVector<int64_t> kernel(weightType.getShape().drop_front(2));
+  int64_t spatial = kernel.size();
   int64_t f = weightType.getDimSize(0), cg = weightType.getDimSize(1);
   int64_t fg = f / group;
   Value z = insertZeros(b, loc, input, strides);
   auto zType = tensorTypeOf(z);
-  SmallVector<int64_t> convPads(4), crop(2);
-  for (int64_t i = 0; i < 2; ++i) {
+  SmallVector<int64_t> convPads(2 * spatial), crop(spatial);
+  for (int64_t i = 0; i < spatial; ++i) {
     int64_t reach = dilations[i] * (kernel[i] - 1);
     int64_t begin = reach - cropBegin[i];
     crop[i] = std::max<int64_t>(0, -begin);
     convPads[i] = std::max<int64_t>(0, begin);
     int64_t length = zType.getDimSize(i + 2);
-    convPads[i + 2] =
-        std::max<int64_t>(0, crop[i] + outSize[i] + reach - length - convPads[i]);
+    convPads[i + spatial] = std::max<int64_t>(0, crop[i] + outSize[i] + reach -
+                                                     length - convPads[i]);
   }
   // The weight per group with its channel dims swapped:
-  // [G*F/G, C/G, kh, kw] -> [G, F/G, C/G, ..] -> [G, C/G, F/G, ..] ->
-  // [G*C/G, F/G, kh, kw], flipped.
-  auto element = weightType.getElementType();
+  // [G*F/G, C/G, k...] -> [G, F/G, C/G, k...] -> [G, C/G, F/G, k...] ->
+  // [G*C/G, F/G, k...], flipped.
+  SmallVector<int64_t> grouped = {group, fg, cg};
+  grouped.append(kernel);
+  SmallVector<int64_t> swap = {0, 2, 1};
+  for (int64_t i = 0; i < spatial; ++i)
+    swap.push_back(3 + i);
+  SmallVector<int64_t> swappedShape = {group * cg, fg};
+  swappedShape.append(kernel);
   Value swapped = reshapeTo(
       b, loc,
-      TransposeOp::create(
-          b, loc,
-          reshapeTo(b, loc, weight,
-                    RankedTensorType::get({group, fg, cg, kernel[0], kernel[1]},
-                                          element)),
-          ArrayRef<int64_t>{0, 2, 1, 3, 4}),
-      RankedTensorType::get({group * cg, fg, kernel[0], kernel[1]}, element));
+      TransposeOp::create(b, loc, reshapeTo(b, loc, weight, grouped), swap),
+      swappedShape);
   Value flipped = flipSpatial(b, loc, swapped);
   Value full = ConvOp::create(b, loc, z, flipped, bias, kernel,
-                              ArrayRef<int64_t>{1, 1}, convPads, dilations,
-                              group, AutoPad::NotSet, nullptr);
+                              SmallVector<int64_t>(spatial, 1), convPads,
+                              dilations, group, AutoPad::NotSet, nullptr);
   return cropSpatial(b, loc, full, crop, outSize);
 }
 
@@ -398,9 +409,9 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   };
 
   // dX: the transposed convolution of dY with the forward pads cropped.
-  out.push_back(buildTransposedConv2d(b, loc, dy, getWeight(),
-                                      /*bias=*/nullptr, g, strides, dilations,
-                                      pads.take_front(2), spatial));
+  out.push_back(buildTransposedConv(b, loc, dy, getWeight(),
+                                    /*bias=*/nullptr, g, strides, dilations,
+                                    pads.take_front(2), spatial));
 
   // dW[f,c,i,j] = sum over n and the output positions of dY[n,f,oh,ow] *
   // Xpad[n,c,oh*s+i*d,ow*s+j*d]: a convolution of X with channels and batch
@@ -551,6 +562,18 @@ LogicalResult SoftmaxCrossEntropyLossOp::buildGradients(
   out.push_back(dScores);
   out.push_back(nullptr); // labels
   if (getWeights())
+    out.push_back(nullptr); // class weights are constants of the loss
+  return success();
+}
+
+LogicalResult
+NegativeLogLikelihoodLossOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                            SmallVectorImpl<Value> &out) {
+  out.push_back(NegativeLogLikelihoodLossGradOp::create(
+      b, getLoc(), getInput(), getTarget(), grads[0], getWeight(),
+      getReductionAttr(), getIgnoreIndexAttr(), nullptr));
+  out.push_back(nullptr); // target
+  if (getWeight())
     out.push_back(nullptr); // class weights are constants of the loss
   return success();
 }

@@ -813,6 +813,24 @@ LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
 }
 bool SoftmaxCrossEntropyLossGradOp::isAccumulating() { return true; }
 
+LogicalResult NegativeLogLikelihoodLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto logProb = cast<RankedTensorType>(adaptor.getLogProb().getType());
+  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
+  SmallVector<int64_t> lossShape;
+  if (failed(inferLossShape(loc, logProb, labels, adaptor.getWeights(),
+                            adaptor.getReduction(), lossShape)))
+    return failure();
+  auto lossGrad = cast<RankedTensorType>(adaptor.getLossGrad().getType());
+  if (lossGrad.getShape() != ArrayRef<int64_t>(lossShape))
+    return emitOptionalError(loc, "loss_grad has shape ", lossGrad,
+                             ", the loss has ", lossShape.size(), " dims");
+  inferred.push_back(logProb);
+  return success();
+}
+bool NegativeLogLikelihoodLossGradOp::isAccumulating() { return true; }
+
 LogicalResult GatherGradOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,

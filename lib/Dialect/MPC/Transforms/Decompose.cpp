@@ -9,10 +9,10 @@
 //    becomes one 2-d convolution over gathered depth windows;
 //  - 3-d MaxPool and AveragePool become a 2-d pooling over each depth
 //    plane and one over the depth (box windows are separable);
-//  - ConvTranspose becomes the convolution it is the transpose of
-//    (buildTransposedConv2d, shared with the convolution's input
-//    gradient), so its forward pass and both its gradients are
-//    convolutions;
+//  - ConvTranspose (1-d to 3-d) becomes the convolution it is the
+//    transpose of (buildTransposedConv, shared with the convolution's
+//    input gradient), so its forward pass and both its gradients are
+//    convolutions (a 3-d one a 3-d convolution, made 2-d as above);
 //  - Resize becomes, per resized axis, gathers of the 1, 2 or 4 source
 //    elements each output reads (nearest, linear, cubic: all separable)
 //    weighted by constant coefficients; its gradient is then the
@@ -250,8 +250,9 @@ struct ConvTransposeAsConv : OpRewritePattern<ConvTransposeOp> {
                                 PatternRewriter &rewriter) const override {
     auto inputType = tensorTypeOf(op.getInput());
     auto resultType = tensorTypeOf(op.getOutput());
-    if (inputType.getRank() != 4)
-      return rewriter.notifyMatchFailure(op, "not 2-d");
+    // 3-d: a 3-d convolution, which Conv3dAsConv2d then makes 2-d.
+    if (inputType.getRank() != 4 && inputType.getRank() != 5)
+      return rewriter.notifyMatchFailure(op, "not 2-d or 3-d");
     if (!tensorTypeOf(op.getWeight()).hasStaticShape() ||
         ShapedType::isDynamicShape(inputType.getShape().drop_front(2)) ||
         ShapedType::isDynamicShape(resultType.getShape().drop_front(2)))
@@ -259,10 +260,10 @@ struct ConvTransposeAsConv : OpRewritePattern<ConvTransposeOp> {
     // ONNX: output o reads the full transposed convolution at o + pad
     // begin; output_padding only lengthens the output (zeros plus bias).
     SmallVector<int64_t> outSize(resultType.getShape().drop_front(2));
-    Value result = buildTransposedConv2d(
+    Value result = buildTransposedConv(
         rewriter, op.getLoc(), op.getInput(), op.getWeight(), op.getBias(),
         op.getGroup(), op.getStrides(), op.getDilations(),
-        op.getPads().take_front(2), outSize);
+        op.getPads().take_front(outSize.size()), outSize);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -535,7 +536,7 @@ struct MPCDecomposePass : mpc::impl::MPCDecomposeBase<MPCDecomposePass> {
     WalkResult result = getOperation()->walk([](Operation *op) {
       if (auto convTranspose = dyn_cast<ConvTransposeOp>(op))
         return convTranspose.emitOpError(
-                   "is supported with 1 or 2 spatial dims and static "
+                   "is supported with 1 to 3 spatial dims and static "
                    "shapes; this one has input ")
                    << convTranspose.getInput().getType(),
                WalkResult::interrupt();

@@ -58,6 +58,8 @@ std::string mpc::getONNXOpType(Operation *op) {
       {"mpc.mul", "Mul"},
       {"mpc.neg", "Neg"},
       {"mpc.negative_log_likelihood_loss", "NegativeLogLikelihoodLoss"},
+      {"mpc.negative_log_likelihood_loss_grad",
+       "NegativeLogLikelihoodLossGrad"},
       {"mpc.pad", "Pad"},
       {"mpc.pow", "Pow"},
       {"mpc.reciprocal", "Reciprocal"},
@@ -133,9 +135,9 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
        // An embedding's gradient sums the rows of repeated tokens, in
        // fp32: autocast leaves embeddings (and so their backward) on the
        // fp32 table.
-       "GatherGrad",
-       "NegativeLogLikelihoodLoss", "MSE",
-       "MeanSquaredError", "Range", "Resize"});
+       "GatherGrad", "NegativeLogLikelihoodLoss",
+       "NegativeLogLikelihoodLossGrad", "MSE", "MeanSquaredError", "Range",
+       "Resize"});
   // The optimizer and the loss-scale bookkeeping work on the fp32 master
   // weights and fp32 gradients: that is what master weights are for.
   add(PrecisionClass::Deny, {"SGDUpdate", "MomentumUpdate", "AdamUpdate",

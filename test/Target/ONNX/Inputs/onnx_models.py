@@ -539,6 +539,21 @@ def nll_training(path):
 
 
 @model
+def log_prob_training(path):
+    # A model's loss that also reads SoftmaxCrossEntropyLoss's log_prob
+    # result (a confidence penalty): no gradient flows through log_prob.
+    return make([
+        helper.make_node("Gemm", ["x", "w"], ["scores"], name="fc", transB=1),
+        helper.make_node("SoftmaxCrossEntropyLoss", ["scores", "labels"],
+                         ["ce", "logp"], name="sce"),
+        helper.make_node("ReduceMean", ["logp"], ["penalty"], name="penalty",
+                         keepdims=0),
+        helper.make_node("Add", ["ce", "penalty"], ["loss"], name="total"),
+    ], [vi("x", F, [4, 6]), vi("labels", I64, [4])], [vi("loss", F, [])],
+        [init("w", weights(3, 6))])
+
+
+@model
 def dynamic_input(path):
     return make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
                 [vi("x", F, ["N", "C"])], [vi("y", F, ["N", "C"])])

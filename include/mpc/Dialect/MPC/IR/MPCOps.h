@@ -82,18 +82,17 @@ Value reshapeTo(OpBuilder &b, Location loc, Value value,
 Value reshapeTo(OpBuilder &b, Location loc, Value value,
                 ArrayRef<int64_t> shape);
 
-/// The transposed 2-d convolution of `input` [N, F, H, W] by `weight`
-/// [F, C/group, KH, KW] (a convolution's weight layout, F its output
-/// channels), as mpc ops: the input gradient of a convolution and ONNX's
-/// ConvTranspose. Output position o of each spatial dim is the full
-/// transposed convolution's position o + cropBegin; the result is
-/// [N, C, outSize...], with `bias` [C] added when given.
-Value buildTransposedConv2d(OpBuilder &b, Location loc, Value input,
-                            Value weight, Value bias, int64_t group,
-                            ArrayRef<int64_t> strides,
-                            ArrayRef<int64_t> dilations,
-                            ArrayRef<int64_t> cropBegin,
-                            ArrayRef<int64_t> outSize);
+/// The transposed convolution of `input` [N, F, D...] by `weight`
+/// [F, C/group, K...] (a convolution's weight layout, F its output
+/// channels; 2 or 3 spatial dims), as mpc ops: the input gradient of a
+/// convolution and ONNX's ConvTranspose. Output position o of each spatial
+/// dim is the full transposed convolution's position o + cropBegin; the
+/// result is [N, C, outSize...], with `bias` [C] added when given.
+Value buildTransposedConv(OpBuilder &b, Location loc, Value input, Value weight,
+                          Value bias, int64_t group, ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> dilations,
+                          ArrayRef<int64_t> cropBegin,
+                          ArrayRef<int64_t> outSize);
 
 } // namespace mpc
 } // namespace mlir

@@ -421,7 +421,7 @@ def MPC_SoftmaxCrossEntropyLossOp
 }
 
 def MPC_NegativeLogLikelihoodLossOp
-    : MPC_AccumulatingOp<"negative_log_likelihood_loss"> {
+    : MPC_AccumulatingOp<"negative_log_likelihood_loss", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let summary = "negative log likelihood of log-probabilities [N, C, d...]";
   let arguments = (ins MPC_FloatTensor:$input, MPC_IndexTensor:$target,
                        Optional<MPC_FloatTensor>:$weight,
@@ -468,6 +468,26 @@ def MPC_SoftmaxCrossEntropyLossGradOp
                        OptionalAttr<I64Attr>:$ignore_index,
                        MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$scores_grad);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_NegativeLogLikelihoodLossGradOp
+    : MPC_AccumulatingOp<"negative_log_likelihood_loss_grad"> {
+  let summary = "gradient of the negative log likelihood with respect to its input";
+  let description = [{
+    `-onehot(labels) * weight[label] * loss_grad`, divided by the sum of
+    the label weights for `mean`; zero where the label is `ignore_index`
+    and at every other class. `log_prob` (the loss's input) gives the
+    result's shape and type; its values are not read.
+  }];
+  let arguments = (ins MPC_FloatTensor:$log_prob, MPC_IndexTensor:$labels,
+                       MPC_FloatTensor:$loss_grad,
+                       Optional<MPC_FloatTensor>:$weights,
+                       DefaultValuedAttr<MPC_LossReductionAttr,
+                           "::mlir::mpc::LossReduction::Mean">:$reduction,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_FloatTensor:$input_grad);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
