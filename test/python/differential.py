@@ -203,17 +203,17 @@ def gen_conv_nd(rng):
             "group": g, "bias": bool(rng.integers(2))}
 
 
-def gen_conv_transpose(rng):
-    """ConvTranspose, 1-d and 2-d (decomposed into a convolution): strides,
-    dilations, pads, output_padding, groups."""
-    rank = int(rng.choice([1, 2, 2]))
+def conv_transpose_case(rng, rank, max_spatial, max_per_group, groups):
+    """A random ConvTranspose of `rank` spatial dims: strides, dilations,
+    pads (up to half the full output), output_padding, groups, bias."""
     n = pick_batch(rng)
-    g = int(rng.choice([1, 1, 2, 3]))
-    c, m = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
-    kernel = [int(rng.integers(1, 5)) for _ in range(rank)]
+    g = int(rng.choice(groups))
+    c = g * int(rng.integers(1, max_per_group + 1))
+    m = g * int(rng.integers(1, max_per_group + 1))
+    kernel = [int(rng.integers(1, 5 if rank < 3 else 4)) for _ in range(rank)]
     strides = [int(rng.choice([1, 2, 3])) for _ in range(rank)]
     dilations = [int(rng.choice([1, 1, 2])) for _ in range(rank)]
-    spatial = [int(rng.integers(1, 14)) for _ in range(rank)]
+    spatial = [int(rng.integers(1, max_spatial + 1)) for _ in range(rank)]
     output_padding = [int(rng.integers(0, max(s, d)))
                       for s, d in zip(strides, dilations)]
     full = [(i - 1) * s + (k - 1) * d + 1 + o for i, s, k, d, o in
@@ -224,6 +224,12 @@ def gen_conv_transpose(rng):
             "w": [c, m // g] + kernel, "strides": strides, "pads": pads,
             "dilations": dilations, "output_padding": output_padding,
             "group": g, "bias": bool(rng.integers(2))}
+
+
+def gen_conv_transpose(rng):
+    """ConvTranspose, 1-d and 2-d (decomposed into a convolution)."""
+    return conv_transpose_case(rng, int(rng.choice([1, 2, 2])), 13, 3,
+                               [1, 1, 2, 3])
 
 
 def gen_pool(rng):
@@ -301,23 +307,7 @@ def gen_unary(rng):
 def gen_conv_transpose_3d(rng):
     """3-d ConvTranspose: a 3-d convolution of the zero-interleaved input,
     itself made 2-d over gathered depth windows."""
-    n = pick_batch(rng)
-    g = int(rng.choice([1, 1, 2]))
-    c, m = g * int(rng.integers(1, 3)), g * int(rng.integers(1, 3))
-    kernel = [int(rng.integers(1, 4)) for _ in range(3)]
-    strides = [int(rng.choice([1, 2, 3])) for _ in range(3)]
-    dilations = [int(rng.choice([1, 1, 2])) for _ in range(3)]
-    spatial = [int(rng.integers(1, 6)) for _ in range(3)]
-    output_padding = [int(rng.integers(0, max(s, d)))
-                      for s, d in zip(strides, dilations)]
-    full = [(i - 1) * s + (k - 1) * d + 1 + o for i, s, k, d, o in
-            zip(spatial, strides, kernel, dilations, output_padding)]
-    pads = [int(rng.integers(0, max(1, (size - 1) // 2 + 1)))
-            for size in full + full]
-    return {"op": "convtranspose", "x": [n, c] + spatial,
-            "w": [c, m // g] + kernel, "strides": strides, "pads": pads,
-            "dilations": dilations, "output_padding": output_padding,
-            "group": g, "bias": bool(rng.integers(2))}
+    return conv_transpose_case(rng, 3, 5, 2, [1, 1, 2])
 
 
 def gen_pool_3d(rng):

@@ -795,9 +795,13 @@ LogicalResult SoftmaxCrossEntropyLossOp::inferReturnTypes(
 }
 bool SoftmaxCrossEntropyLossOp::isAccumulating() { return true; }
 
-LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+/// The gradient of a class loss (softmax cross entropy, negative log
+/// likelihood) with respect to its [N, C, d...] input has the input's
+/// type; `loss_grad` must have the loss's shape.
+template <typename AdaptorTy>
+static LogicalResult inferClassLossGradType(std::optional<Location> loc,
+                                            AdaptorTy adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
   auto logProb = cast<RankedTensorType>(adaptor.getLogProb().getType());
   auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
   SmallVector<int64_t> lossShape;
@@ -811,23 +815,18 @@ LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
   inferred.push_back(logProb);
   return success();
 }
+
+LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  return inferClassLossGradType(loc, adaptor, inferred);
+}
 bool SoftmaxCrossEntropyLossGradOp::isAccumulating() { return true; }
 
 LogicalResult NegativeLogLikelihoodLossGradOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {
-  auto logProb = cast<RankedTensorType>(adaptor.getLogProb().getType());
-  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
-  SmallVector<int64_t> lossShape;
-  if (failed(inferLossShape(loc, logProb, labels, adaptor.getWeights(),
-                            adaptor.getReduction(), lossShape)))
-    return failure();
-  auto lossGrad = cast<RankedTensorType>(adaptor.getLossGrad().getType());
-  if (lossGrad.getShape() != ArrayRef<int64_t>(lossShape))
-    return emitOptionalError(loc, "loss_grad has shape ", lossGrad,
-                             ", the loss has ", lossShape.size(), " dims");
-  inferred.push_back(logProb);
-  return success();
+  return inferClassLossGradType(loc, adaptor, inferred);
 }
 bool NegativeLogLikelihoodLossGradOp::isAccumulating() { return true; }
 
