@@ -608,6 +608,51 @@ def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
     return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
 
 
+def same_pads(size, kernel, stride, dilation, upper):
+    """ONNX auto_pad SAME_UPPER/SAME_LOWER: the output is ceil(size /
+    stride), the odd pad at the end (upper) or the beginning (lower)."""
+    out = -(-size // stride)
+    total = max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
+    small = total // 2
+    return (small, total - small) if upper else (total - small, small)
+
+
+def auto_pad_cases(m):
+    """auto_pad as exporters write it (the importer makes the pads
+    explicit): 2-d Conv SAME_UPPER and SAME_LOWER with strides and
+    dilations, 3-d Conv, and ConvTranspose SAME_UPPER (output = input x
+    stride)."""
+    for name, xs, ws, s, d, mode in (
+            ("autopad_upper", (2, 2, 7, 6), (3, 2, 3, 2), [2, 2], [1, 1],
+             "SAME_UPPER"),
+            ("autopad_lower", (1, 3, 6, 5), (2, 3, 2, 3), [2, 1], [1, 2],
+             "SAME_LOWER")):
+        pairs = [same_pads(xs[2 + i], ws[2 + i], s[i], d[i],
+                           mode == "SAME_UPPER") for i in range(2)]
+        pads = [pairs[0][0], pairs[1][0], pairs[0][1], pairs[1][1]]
+        m.case("Conv", [m.param(name + "_x", xs), m.param(name + "_w", ws)],
+               lambda p, n=name, s=s, q=pads, d=d: conv2d(
+                   p[n + "_x"], p[n + "_w"], s, q, d, None, 1),
+               kernel_shape=list(ws[2:]), strides=s, dilations=d,
+               auto_pad=mode)
+    xs, ws, s = (1, 2, 5, 4, 5), (2, 2, 2, 3, 2), [2, 1, 2]
+    pairs = [same_pads(xs[2 + i], ws[2 + i], s[i], 1, True) for i in range(3)]
+    pads3 = [p[0] for p in pairs] + [p[1] for p in pairs]
+    m.case("Conv", [m.param("autopad3d_x", xs), m.param("autopad3d_w", ws)],
+           lambda p: conv3d(p["autopad3d_x"], p["autopad3d_w"], [2, 1, 2], pads3,
+                            [1, 1, 1]),
+           kernel_shape=list(ws[2:]), strides=s, auto_pad="SAME_UPPER")
+    # ConvTranspose: the full output less input x stride, split as Conv's.
+    xs, ws = (1, 2, 3, 4), (2, 3, 3, 3)
+    total = [(xs[2 + i] - 1) * 2 + ws[2 + i] - xs[2 + i] * 2 for i in range(2)]
+    padst = [total[0] // 2, total[1] // 2, total[0] - total[0] // 2,
+             total[1] - total[1] // 2]
+    m.case("ConvTranspose", [m.param("autopad_t_x", xs), m.param("autopad_t_w", ws)],
+           lambda p: conv_transpose(p["autopad_t_x"], p["autopad_t_w"], [2, 2], padst,
+                                    [1, 1], [0, 0]),
+           kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")
+
+
 def one_dim_cases(m):
     """1-d Conv, ConvTranspose, MaxPool and AveragePool (run as their 2-d
     forms over a unit height), 2-d and 3-d ConvTranspose: strides, pads,
@@ -995,6 +1040,10 @@ def finite_difference(loss, params, name, h=1e-6):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mpc-opt", required=True)
+    parser.add_argument("--precision", default="fp32",
+                        choices=sorted(TOLERANCE),
+                        help="compile the rules in this precision and bound "
+                        "the error by its rounding (see TOLERANCE)")
     args = parser.parse_args()
     failures = total = 0
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
@@ -1005,6 +1054,7 @@ def main():
                              (nll_cases, 17),
                              (avgpool_cases, 17),
                              (one_dim_cases, 17),
+                             (auto_pad_cases, 17),
                              (resize_cases, 17),
                              (maxpool_cases, 17),
                              (maxpool_tie_cases, 17),
@@ -1013,7 +1063,8 @@ def main():
                              (opset20_cases, 20)):
         model = Model()
         onnx_model, loss = build(model, add_cases, opset)
-        failures += check(args.mpc_opt, model, onnx_model, loss)
+        failures += check(args.mpc_opt, model, onnx_model, loss,
+                          args.precision)
         total += len(model.params)
     print("gradient check: %d parameters, %d failures" % (total, failures))
     return 1 if failures else 0
@@ -1024,15 +1075,27 @@ def weights_of(model):
     return {out: w.astype(np.float64) for out, w in model.weights.items()}
 
 
-def check(mpc_opt, model, onnx_model, loss):
+# The largest error relative to the gradient's magnitude, per precision.
+# fp32: finite differences' own error. bf16 and fp16: the ops the policy
+# runs low (contractions, most elementwise ops) round their operands and
+# results (8 and 11 significant bits) in the forward and backward pass,
+# fp32 accumulation and fp32 master weights; a few such roundings chained
+# stay well below these bounds, a wrong term in a rule does not.
+TOLERANCE = {"fp32": 2e-4, "bf16": 2.0 ** -6, "fp16": 2.0 ** -9}
+
+
+def check(mpc_opt, model, onnx_model, loss, precision="fp32"):
     """Trains one SGD step and compares each parameter's move with its
     finite-difference gradient; returns the number of failures."""
     with tempfile.TemporaryDirectory() as work:
         path = os.path.join(work, "grad.onnx")
         onnx.save(onnx_model, path)
         exe = os.path.join(work, "train")
+        # No loss scaling: one step must not be skipped for an overflow of
+        # the initial scale (a scale only multiplies and divides by 2^k).
         subprocess.run([mpc_opt, path, "--mode=train", "--loss=model",
-                        "--optimizer=sgd", "--precision=fp32", "-o", exe],
+                        "--optimizer=sgd", "--precision=" + precision,
+                        "--loss-scaling=none", "-o", exe],
                        check=True)
         np.save(os.path.join(work, "x.npy"), model.x.astype(np.float32))
         ckpt = os.path.join(work, "ckpt")
@@ -1055,7 +1118,8 @@ def check(mpc_opt, model, onnx_model, loss):
                     finite_difference(loss, model.params, name))
             scale = max(1.0, float(np.abs(want).max()))
             err = float(np.abs(got - want).max()) / scale
-            ok = err < model.tolerance.get(name, 2e-4)
+            ok = err < max(model.tolerance.get(name, 0.0),
+                           TOLERANCE[precision])
             failures += not ok
             print("%-12s %-10s max rel err %.2e %s" % (
                 name, "x".join(map(str, before.shape)), err,
@@ -1065,7 +1129,7 @@ def check(mpc_opt, model, onnx_model, loss):
             want = expected(model.params)
             err = float(np.abs(got - want).max()) / max(
                 1.0, float(np.abs(want).max()))
-            ok = err < 2e-6
+            ok = err < (2e-6 if precision == "fp32" else TOLERANCE[precision])
             failures += not ok
             print("%-12s %-10s max rel err %.2e %s" % (
                 slot, "x".join(map(str, got.shape)), err,

@@ -179,14 +179,16 @@ def mobilenet_family(fashion_dir):
     # The classifier's Dropout(0.2) draws its masks from the binary's seed
     # and from PyTorch's generator: they cannot agree, and with one draw
     # PyTorch's fp32 accuracy alone spread over 1.45 points across seeds
-    # 0..3 (75.15 to 76.60%). Each side is scored by its mean over three
+    # 0..3 (75.15 to 76.60%). Each side is scored by its mean over ten
     # seeds (the seed decides the data order and the masks; both sides
-    # follow it), which divides that noise by the square root of 3.
+    # follow it), which divides that noise by the square root of 10: over
+    # five, PyTorch's own fp32 and bf16 means were 0.40 apart and mpc fp16
+    # 1.02 from the latter; over ten every pair is within 0.88.
     torch.manual_seed(0)
     train, val = fashion_mnist(fashion_dir, 2048, 2000)
     return dict(module=mobilenet_v3_small(), example=torch.zeros(2, 1, 28, 28),
                 input="image", train=train, val=val, batch=32, epochs=3,
-                lr=0.002, schedule="cosine", seeds=[0, 1, 2, 3, 4])
+                lr=0.002, schedule="cosine", seeds=list(range(10)))
 
 
 FAMILIES = {"text": text_family, "resnet": resnet_family,
