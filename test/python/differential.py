@@ -28,6 +28,7 @@ The seeded, bounded run is in the test suite (test/python/differential.test);
 scripts/differential-nightly.sh runs many more cases.
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -493,37 +494,49 @@ def ref_conv(x, w, bias, strides, pads, dilations, group=1):
     return y
 
 
-def ref_pool(case, x):
-    """Max or average pooling of any spatial rank, window by window."""
-    kernel, strides = case["kernel"], case["strides"]
-    pads, ceil = case["pads"], case["ceil_mode"]
-    rank = len(kernel)
+def pool_nd(x, kernel, strides, pads, dilations, ceil, kind,
+            include_pad=False):
+    """ONNX MaxPool / AveragePool over any number of spatial dims, window
+    by window (the box itself, not per-axis passes), in fp64. Returns the
+    output and, for max, each output's first maximum in row-major window
+    order (PyTorch's routing of the gradient)."""
     spatial = x.shape[2:]
-    out = [out_dims(spatial[i], kernel[i], strides[i], pads[i],
-                    pads[i + rank], 1, ceil) for i in range(rank)]
-    is_max = case["op"] == "maxpool"
-    y = np.zeros(x.shape[:2] + tuple(out))
-    axes = tuple(range(2, 2 + rank))
-    for position in np.ndindex(*out):
-        begin = [position[i] * strides[i] - pads[i] for i in range(rank)]
-        end = [b + k for b, k in zip(begin, kernel)]
-        window = x[(slice(None), slice(None)) + tuple(
-            slice(max(b, 0), min(e, size))
-            for b, e, size in zip(begin, end, spatial))]
-        at = (slice(None), slice(None)) + position
-        if is_max:
-            y[at] = window.max(axis=axes)
-            continue
-        if case.get("count_include_pad"):
-            # The window clipped to the padded input (ceil_mode's extra
-            # windows do not count positions past the padding).
-            count = int(np.prod([min(e, size + pads[i + rank]) - b
-                                 for i, (b, e, size) in enumerate(
-                                     zip(begin, end, spatial))]))
+    nd = len(spatial)
+    outs = []
+    for d, size in enumerate(spatial):
+        span = size + pads[d] + pads[d + nd] - dilations[d] * (kernel[d] - 1) - 1
+        o = (-(-span // strides[d]) if ceil else span // strides[d]) + 1
+        if ceil and (o - 1) * strides[d] >= size + pads[d]:
+            o -= 1
+        outs.append(o)
+    y = np.zeros(x.shape[:2] + tuple(outs))
+    first = {}
+    for o in itertools.product(*map(range, outs)):
+        axes = [[o[d] * strides[d] - pads[d] + k * dilations[d]
+                 for k in range(kernel[d])] for d in range(nd)]
+        inside = [[i for i in a if 0 <= i < spatial[d]]
+                  for d, a in enumerate(axes)]
+        cells = list(itertools.product(*inside))
+        values = np.stack([x[(slice(None), slice(None)) + c] for c in cells],
+                          -1)
+        if kind == "max":
+            y[(slice(None), slice(None)) + o] = values.max(-1)
+            first[o] = [cells[i] for i in values.reshape(-1, len(cells))
+                        .argmax(-1)]
         else:
-            count = int(np.prod(window.shape[2:]))
-        y[at] = window.sum(axis=axes) / count
-    return y
+            counted = [[i for i in a if -pads[d] <= i < spatial[d] + pads[d + nd]]
+                       for d, a in enumerate(axes)] if include_pad else inside
+            y[(slice(None), slice(None)) + o] = values.sum(-1) / np.prod(
+                [len(a) for a in counted])
+    return y, first
+
+
+def ref_pool(case, x):
+    rank = len(case["kernel"])
+    return pool_nd(x, case["kernel"], case["strides"], case["pads"],
+                   [1] * rank, case["ceil_mode"],
+                   "max" if case["op"] == "maxpool" else "average",
+                   case.get("count_include_pad", 0))[0]
 
 
 UNARY = {

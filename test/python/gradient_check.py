@@ -13,7 +13,6 @@ difference of the same loss evaluated in fp64 numpy.
     gradient_check.py --mpc-opt BIN
 """
 import argparse
-import itertools
 import json
 import math
 import os
@@ -24,6 +23,9 @@ import tempfile
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+# The n-d references shared with the differential harness.
+from differential import pool_nd, ref_conv_transpose
 
 rng = np.random.default_rng(7)
 BATCH = 2
@@ -558,33 +560,6 @@ def avgpool_cases(m):
                pads=list(pads), ceil_mode=ceil, count_include_pad=include)
 
 
-def conv_transpose(x, w, strides, pads, dilations, output_padding,
-                   bias=None, group=1):
-    """ONNX ConvTranspose (any number of spatial dims) in numpy: each input
-    element scatters its kernel-weighted copy, tap by tap; the full output
-    is then cropped by the pads."""
-    n, cin = x.shape[:2]
-    spatial = x.shape[2:]
-    mg, kernel = w.shape[1], w.shape[2:]
-    rank = len(spatial)
-    cg = cin // group
-    full = [(spatial[i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] +
-            1 + output_padding[i] for i in range(rank)]
-    y = np.zeros((n, mg * group) + tuple(full))
-    for g in range(group):
-        xg = x[:, g * cg:(g + 1) * cg]
-        for taps in np.ndindex(*kernel):
-            window = tuple(slice(t * d, t * d + (size - 1) * s + 1, s)
-                           for t, d, size, s in zip(taps, dilations, spatial,
-                                                    strides))
-            y[(slice(None), slice(g * mg, (g + 1) * mg)) + window] += \
-                np.einsum("nc...,cm->nm...", xg,
-                          w[(slice(g * cg, (g + 1) * cg), slice(None)) + taps])
-    y = y[(slice(None), slice(None)) + tuple(
-        slice(pads[i], full[i] - pads[i + rank]) for i in range(rank))]
-    return y if bias is None else y + bias.reshape((1, -1) + (1,) * rank)
-
-
 def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
     """ONNX Conv (3-d) in numpy, tap by tap."""
     if group > 1:
@@ -648,8 +623,9 @@ def auto_pad_cases(m):
     padst = [total[0] // 2, total[1] // 2, total[0] - total[0] // 2,
              total[1] - total[1] // 2]
     m.case("ConvTranspose", [m.param("autopad_t_x", xs), m.param("autopad_t_w", ws)],
-           lambda p: conv_transpose(p["autopad_t_x"], p["autopad_t_w"], [2, 2], padst,
-                                    [1, 1], [0, 0]),
+           lambda p: ref_conv_transpose(p["autopad_t_x"], p["autopad_t_w"],
+                                        None, [2, 2], padst, [1, 1], [0, 0],
+                                        1),
            kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")
 
 
@@ -683,24 +659,24 @@ def one_dim_cases(m):
             inputs.append(m.param(name + "_b", (ws[1] * group,)))
         m.case("ConvTranspose", inputs,
                lambda p, n=name, s=strides, q=pads, d=dilations, o=outpad,
-               b=bias, g=group: conv_transpose(
-                   p[n + "_x"], p[n + "_w"], s, q, d, o,
-                   p[n + "_b"] if b else None, g),
+               b=bias, g=group: ref_conv_transpose(
+                   p[n + "_x"], p[n + "_w"], p[n + "_b"] if b else None, s, q,
+                   d, o, g),
                kernel_shape=list(ws[2:]), strides=strides, pads=pads,
                dilations=dilations, output_padding=outpad, group=group)
     m.case("ConvTranspose", [m.param("convt1d_x", (2, 2, 6)),
                              m.param("convt1d_w", (2, 3, 4))],
-           lambda p: conv_transpose(as2d(p["convt1d_x"]),
-                                      as2d(p["convt1d_w"]), [1, 2],
-                                      [0, 1, 0, 2], [1, 1], [0, 1])[:, :, 0],
+           lambda p: ref_conv_transpose(p["convt1d_x"], p["convt1d_w"], None,
+                                        [2], [1, 2], [1], [1], 1),
            kernel_shape=[4], strides=[2], pads=[1, 2], output_padding=[1])
     # 3-d: a 3-d convolution of the zero-interleaved input, made 2-d.
     m.case("ConvTranspose", [m.param("convt3d_x", (1, 4, 3, 4, 3)),
                              m.param("convt3d_w", (4, 1, 2, 3, 2)),
                              m.param("convt3d_b", (2,))],
-           lambda p: conv_transpose(p["convt3d_x"], p["convt3d_w"],
-                                    [2, 1, 2], [1, 0, 0, 0, 1, 1], [1, 2, 1],
-                                    [1, 0, 0], p["convt3d_b"], 2),
+           lambda p: ref_conv_transpose(p["convt3d_x"], p["convt3d_w"],
+                                        p["convt3d_b"], [2, 1, 2],
+                                        [1, 0, 0, 0, 1, 1], [1, 2, 1],
+                                        [1, 0, 0], 2),
            kernel_shape=[2, 3, 2], strides=[2, 1, 2], pads=[1, 0, 0, 0, 1, 1],
            dilations=[1, 2, 1], output_padding=[1, 0, 0], group=2)
     for name, xs, ws, strides, pads, dilations, bias, group in (
@@ -729,43 +705,6 @@ def one_dim_cases(m):
            lambda p: p["gmp"].max(axis=(2, 3), keepdims=True))
     m.case("GlobalMaxPool", [m.param("gmp1d", (1, 2, 7))],
            lambda p: p["gmp1d"].max(axis=2, keepdims=True))
-
-
-def pool_nd(x, kernel, strides, pads, dilations, ceil, kind,
-            include_pad=False):
-    """ONNX MaxPool / AveragePool over any number of spatial dims, window
-    by window (the box itself, not per-axis passes), in fp64. Returns the
-    output and, for max, each output's first maximum in row-major window
-    order (PyTorch's routing of the gradient)."""
-    spatial = x.shape[2:]
-    nd = len(spatial)
-    outs = []
-    for d, size in enumerate(spatial):
-        span = size + pads[d] + pads[d + nd] - dilations[d] * (kernel[d] - 1) - 1
-        o = (-(-span // strides[d]) if ceil else span // strides[d]) + 1
-        if ceil and (o - 1) * strides[d] >= size + pads[d]:
-            o -= 1
-        outs.append(o)
-    y = np.zeros(x.shape[:2] + tuple(outs))
-    first = {}
-    for o in itertools.product(*map(range, outs)):
-        axes = [[o[d] * strides[d] - pads[d] + k * dilations[d]
-                 for k in range(kernel[d])] for d in range(nd)]
-        inside = [[i for i in a if 0 <= i < spatial[d]]
-                  for d, a in enumerate(axes)]
-        cells = list(itertools.product(*inside))
-        values = np.stack([x[(slice(None), slice(None)) + c] for c in cells],
-                          -1)
-        if kind == "max":
-            y[(slice(None), slice(None)) + o] = values.max(-1)
-            first[o] = [cells[i] for i in values.reshape(-1, len(cells))
-                        .argmax(-1)]
-        else:
-            counted = [[i for i in a if -pads[d] <= i < spatial[d] + pads[d + nd]]
-                       for d, a in enumerate(axes)] if include_pad else inside
-            y[(slice(None), slice(None)) + o] = values.sum(-1) / np.prod(
-                [len(a) for a in counted])
-    return y, first
 
 
 def pool3d_cases(m):
