@@ -25,7 +25,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 # The n-d references shared with the differential harness.
-from differential import pool_nd, ref_conv_transpose
+from differential import pool_nd, ref_conv_nd, ref_conv_transpose
 
 rng = np.random.default_rng(7)
 BATCH = 2
@@ -560,29 +560,6 @@ def avgpool_cases(m):
                pads=list(pads), ceil_mode=ceil, count_include_pad=include)
 
 
-def conv3d(x, w, strides, pads, dilations, bias=None, group=1):
-    """ONNX Conv (3-d) in numpy, tap by tap."""
-    if group > 1:
-        y = np.concatenate([conv3d(xg, wg, strides, pads, dilations)
-                            for xg, wg in zip(np.split(x, group, 1),
-                                              np.split(w, group, 0))], 1)
-        return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
-    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((pads[i], pads[i + 3])
-                                            for i in range(3)))
-    kernel = w.shape[2:]
-    out = [(xp.shape[i + 2] - dilations[i] * (kernel[i] - 1) - 1) //
-           strides[i] + 1 for i in range(3)]
-    y = np.zeros((x.shape[0], w.shape[0]) + tuple(out))
-    for taps in np.ndindex(*kernel):
-        start = [t * d for t, d in zip(taps, dilations)]
-        patch = xp[(slice(None), slice(None)) + tuple(
-            slice(start[i], start[i] + strides[i] * (out[i] - 1) + 1,
-                  strides[i]) for i in range(3))]
-        y = y + np.einsum("ncdhw,fc->nfdhw", patch,
-                          w[(slice(None), slice(None)) + taps])
-    return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
-
-
 def same_pads(size, kernel, stride, dilation, upper):
     """ONNX auto_pad SAME_UPPER/SAME_LOWER: the output is ceil(size /
     stride), the odd pad at the end (upper) or the beginning (lower)."""
@@ -614,8 +591,8 @@ def auto_pad_cases(m):
     pairs = [same_pads(xs[2 + i], ws[2 + i], s[i], 1, True) for i in range(3)]
     pads3 = [p[0] for p in pairs] + [p[1] for p in pairs]
     m.case("Conv", [m.param("autopad3d_x", xs), m.param("autopad3d_w", ws)],
-           lambda p: conv3d(p["autopad3d_x"], p["autopad3d_w"], [2, 1, 2], pads3,
-                            [1, 1, 1]),
+           lambda p: ref_conv_nd(p["autopad3d_x"], p["autopad3d_w"], None,
+                                 [2, 1, 2], pads3, [1, 1, 1]),
            kernel_shape=list(ws[2:]), strides=s, auto_pad="SAME_UPPER")
     # ConvTranspose: the full output less input x stride, split as Conv's.
     xs, ws = (1, 2, 3, 4), (2, 3, 3, 3)
@@ -689,8 +666,8 @@ def one_dim_cases(m):
             inputs.append(m.param(name + "_b", (ws[0],)))
         m.case("Conv", inputs,
                lambda p, n=name, s=strides, q=pads, d=dilations, b=bias,
-               g=group: conv3d(p[n + "_x"], p[n + "_w"], s, q, d,
-                               p[n + "_b"] if b else None, g),
+               g=group: ref_conv_nd(p[n + "_x"], p[n + "_w"],
+                                    p[n + "_b"] if b else None, s, q, d, g),
                kernel_shape=list(ws[2:]), strides=strides, pads=pads,
                dilations=dilations, group=group)
     m.case("MaxPool", [m.param("mp1d", (2, 3, 10))],
