@@ -3,8 +3,9 @@
 // Contractions get a parallel loop over blocks of the output (one task per
 // block), register tiles inside it and a K loop innermost, and each register
 // tile becomes one vector.contract whose accumulator lives in registers
-// across the K loop. Large elementwise and reduction ops get the parallel
-// loop only; LLVM vectorizes their inner loops.
+// across the K loop. Elementwise ops are collapsed to their longest
+// contiguous loop and vectorized along it inside their parallel loop. Large
+// reductions get the parallel loop only; LLVM vectorizes their inner loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -380,6 +381,20 @@ static linalg::GenericOp packContraction(RewriterBase &rewriter,
   return packed;
 }
 
+/// Whether a register tile's row of B (`nr` consecutive elements along
+/// `n`) is strided in memory: B's innermost dim is not `n`. A weight
+/// gradient computed transposed reads the output gradient [F, pixels] as
+/// [pixels, F], a gather of F elements a plane apart per K step.
+static bool readsBAcrossRows(linalg::LinalgOp op, unsigned n) {
+  AffineExpr nDim = getAffineDimExpr(n, op.getContext());
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (std::optional<unsigned> position = map.getResultPosition(nDim))
+      return *position + 1 != map.getNumResults();
+  }
+  return false;
+}
+
 /// Contractions with fewer blocks than this get their K split (enough for
 /// the cores of the machines we target, and few enough partial sums).
 constexpr int64_t kMinParallelBlocks = 16;
@@ -566,7 +581,15 @@ private:
   /// transposed or have its K split.
   std::string tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                               bool reshape = true);
-  void parallelizeOuterLoop(RewriterBase &rewriter, linalg::LinalgOp op);
+  /// Tiles the outer parallel loop of `op` into an scf.forall and returns
+  /// the op inside it (`op` itself when it is not split). With `vector` >
+  /// 1, a split of the innermost loop keeps whole, equal vectors per task.
+  linalg::LinalgOp parallelizeOuterLoop(RewriterBase &rewriter,
+                                        linalg::LinalgOp op,
+                                        int64_t vector = 1);
+  /// Vectorizes elementwise `op` (see the pass description); false, with
+  /// `op` untouched, when it does not have that form.
+  bool vectorizeElementwise(RewriterBase &rewriter, linalg::LinalgOp op);
 };
 } // namespace
 
@@ -660,14 +683,16 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   // The contraction's own loops, counted before packing replaces it.
   unsigned rank = op.getNumLoops();
   SmallVector<Operation *> copies;
+  // B read across its rows is packed whatever M: one transposing copy
+  // instead of a gather per K step of every register tile.
   linalg::GenericOp packed =
-      ranges[m] >= minPackedRows
+      ranges[m] >= minPackedRows || readsBAcrossRows(op, n)
           ? packContraction(rewriter, op, m, n, mr, nr, copies)
           : linalg::GenericOp();
   int64_t mStep = mr, nStep = nr;
   if (packed) {
     for (Operation *copy : copies)
-      parallelizeOuterLoop(rewriter, cast<linalg::LinalgOp>(copy));
+      (void)parallelizeOuterLoop(rewriter, cast<linalg::LinalgOp>(copy));
     op = packed;
     mt /= mr;
     nt /= nr;
@@ -735,16 +760,17 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   return "";
 }
 
-void CPUTileAndVectorize::parallelizeOuterLoop(RewriterBase &rewriter,
-                                               linalg::LinalgOp op) {
+linalg::LinalgOp
+CPUTileAndVectorize::parallelizeOuterLoop(RewriterBase &rewriter,
+                                          linalg::LinalgOp op, int64_t vector) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return;
+    return op;
   int64_t elements = 1;
   for (int64_t r : ranges)
     elements *= r;
   if (elements < minParallelWork)
-    return;
+    return op;
   // Split the first parallel dimension with more than one iteration into
   // a few blocks per core; OpenMP balances them.
   constexpr int64_t kBlocks = 16;
@@ -763,20 +789,255 @@ void CPUTileAndVectorize::parallelizeOuterLoop(RewriterBase &rewriter,
     if (!multiple)
       continue;
     if (!slicesAreExact(op))
-      return;
-    int64_t size = llvm::divideCeil(range, std::min(range, kBlocks));
-    size = llvm::divideCeil(size, *multiple) * *multiple;
-    // Non-linear uses need whole tiles: the smallest multiple of the
-    // period at least `size` that divides the range.
-    while (nonLinear && size < range && range % size != 0)
-      size += *multiple;
+      return op;
+    int64_t size;
+    if (vector > 1 && i + 1 == ranges.size()) {
+      // The vectorized loop: blocks of whole vectors that divide it, so
+      // that every block has the same static length. The largest divisor
+      // giving at least kBlocks blocks (one vector each when the count of
+      // vectors is prime: OpenMP's static schedule hands each thread a
+      // contiguous run of them either way).
+      if (range % vector != 0)
+        continue;
+      int64_t vectors = range / vector;
+      int64_t chunk = llvm::divideCeil(vectors, kBlocks);
+      while (vectors % chunk != 0)
+        --chunk;
+      size = chunk * vector;
+    } else {
+      size = llvm::divideCeil(range, std::min(range, kBlocks));
+      size = llvm::divideCeil(size, *multiple) * *multiple;
+      // Non-linear uses need whole tiles: the smallest multiple of the
+      // period at least `size` that divides the range.
+      while (nonLinear && size < range && range % size != 0)
+        size += *multiple;
+    }
     if (size >= range)
       continue;
     sizes[i] = size;
-    (void)tileAndReplace(rewriter, cast<TilingInterface>(op.getOperation()),
-                         sizes, scf::SCFTilingOptions::LoopType::ForallOp);
-    return;
+    FailureOr<TilingInterface> tiled =
+        tileAndReplace(rewriter, cast<TilingInterface>(op.getOperation()),
+                       sizes, scf::SCFTilingOptions::LoopType::ForallOp);
+    if (failed(tiled))
+      return op;
+    return cast<linalg::LinalgOp>(tiled->getOperation());
   }
+  return op;
+}
+
+/// Whether `operand` may be merged along its dim `dim` with the dim before
+/// it once bufferized: false for a slice that is partial along `dim`
+/// (the interior of a padded image is a slice of its buffer; collapsing
+/// it would copy it out and back).
+static bool mergesWithPreviousDim(Value operand, int64_t dim) {
+  auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return true;
+  if (slice.getSourceType().getRank() != slice.getResultType().getRank() ||
+      !slice.hasUnitStride())
+    return false;
+  return slice.getSourceType().getDimSize(dim) ==
+             slice.getResultType().getDimSize(dim) &&
+         mergesWithPreviousDim(slice.getSource(), dim);
+}
+
+/// Whether `map` reads the loops `dims` (consecutive) as consecutive
+/// results in the same order, or none of them. Upstream's
+/// isDimSequencePreserved does not take the constant results of a
+/// broadcast kept unit dim, (0, d1, 0, 0).
+static bool readsContiguously(AffineMap map, ArrayRef<int64_t> dims) {
+  SmallVector<std::optional<unsigned>> positions =
+      llvm::map_to_vector(dims, [&](int64_t dim) {
+        return map.getResultPosition(getAffineDimExpr(dim, map.getContext()));
+      });
+  if (llvm::none_of(positions, [](auto p) { return p.has_value(); }))
+    return true;
+  for (auto [i, position] : llvm::enumerate(positions))
+    if (!position || *position != *positions.front() + i)
+      return false;
+  return true;
+}
+
+/// The groups of consecutive loops of `op` that every operand indexes
+/// contiguously (or not at all), outermost first: the loops that can be
+/// collapsed into one. A broadcast along the channels of [N, C, H, W]
+/// (a map to (d1)) groups {N}, {C}, {H, W}.
+static SmallVector<ReassociationIndices>
+contiguousLoopGroups(linalg::LinalgOp op) {
+  SmallVector<ReassociationIndices> groups = {{0}};
+  for (int64_t dim = 1, e = op.getNumLoops(); dim < e; ++dim) {
+    ReassociationIndices extended = groups.back();
+    extended.push_back(dim);
+    bool merges = true;
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      merges &= readsContiguously(map, extended);
+      std::optional<unsigned> position =
+          map.getResultPosition(getAffineDimExpr(dim, op.getContext()));
+      if (merges && position && *position > 0)
+        merges = mergesWithPreviousDim(operand.get(), *position);
+    }
+    if (merges)
+      groups.back() = extended;
+    else
+      groups.push_back({dim});
+  }
+  return groups;
+}
+
+/// Rewrites the inputs of `op` that broadcast kept unit dims (a
+/// [1, C, 1, 1] statistic read as (0, d1, 0, 0)) to tensors without them,
+/// read as (d1): the loops can then collapse (upstream's collapsing does
+/// not take constant results).
+static void dropBroadcastUnitDims(RewriterBase &rewriter,
+                                  linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = maps[input->getOperandNumber()];
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || llvm::none_of(map.getResults(), [](AffineExpr e) {
+          return isa<AffineConstantExpr>(e);
+        }))
+      continue;
+    SmallVector<AffineExpr> kept;
+    SmallVector<int64_t> shape;
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    bool unitOnly = true;
+    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+      pending.push_back(i);
+      if (isa<AffineConstantExpr>(expr)) {
+        unitOnly &= type.getDimSize(i) == 1;
+        continue;
+      }
+      kept.push_back(expr);
+      shape.push_back(type.getDimSize(i));
+      groups.push_back(pending);
+      pending.clear();
+    }
+    if (!unitOnly)
+      continue;
+    if (!groups.empty())
+      groups.back().append(pending.begin(), pending.end());
+    rewriter.setInsertionPoint(op);
+    Value collapsed = tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(), type.clone(shape), input->get(), groups);
+    rewriter.modifyOpInPlace(op, [&] { input->set(collapsed); });
+    maps[input->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
+    changed = true;
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+}
+
+/// Whether every operand of `op` reads its innermost loop contiguously:
+/// as the last dim of the operand, or not at all (a broadcast along it).
+static bool innermostLoopIsContiguous(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  for (AffineMap map : op.getIndexingMapsArray()) {
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return false;
+    std::optional<unsigned> position =
+        map.getResultPosition(getAffineDimExpr(last, op.getContext()));
+    if (position && *position + 1 != map.getNumResults())
+      return false;
+  }
+  return true;
+}
+
+bool CPUTileAndVectorize::vectorizeElementwise(RewriterBase &rewriter,
+                                               linalg::LinalgOp op) {
+  // A vector of i1 is packed bits in LLVM's memory model, a tensor of i1
+  // one byte per element in MLIR's: such operands keep scalar loads.
+  auto isBoolean = [](Type type) {
+    Type element = getElementTypeOrSelf(type);
+    return element.isIntOrFloat() && element.getIntOrFloatBitWidth() < 8;
+  };
+  // A copy, vectorized or collapsed into a plain identity, folds into a
+  // slice copy, which bufferizes to memref.copy of a strided slice: the
+  // runtime's memrefCopy, one element at a time (the interior of a padded
+  // image, on every step). Copies keep their loops.
+  Block *body = op.getBlock();
+  bool isCopy =
+      body->getOperations().size() == 1 &&
+      llvm::all_of(body->getTerminator()->getOperands(), [&](Value v) {
+        auto argument = dyn_cast<BlockArgument>(v);
+        return argument && argument.getOwner() == body;
+      });
+  if (isCopy || op.getNumLoops() == 0 || op.getNumReductionLoops() != 0 ||
+      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
+      llvm::any_of(op->getOperandTypes(), isBoolean) ||
+      !innermostLoopIsContiguous(op) ||
+      failed(linalg::vectorizeOpPrecondition(op)))
+    return false;
+  // One loop per contiguous run: [N, C, H, W] with a per-channel operand
+  // becomes [N, C, H*W], a plain elementwise op one long loop. Only
+  // generics collapse; named ops are generalized first.
+  if (contiguousLoopGroups(op).size() < op.getNumLoops()) {
+    rewriter.setInsertionPoint(op);
+    if (!isa<linalg::GenericOp>(op.getOperation())) {
+      FailureOr<linalg::GenericOp> generic =
+          linalg::generalizeNamedOp(rewriter, op);
+      if (failed(generic))
+        return false;
+      op = *generic;
+    }
+    dropBroadcastUnitDims(rewriter, cast<linalg::GenericOp>(op.getOperation()));
+    SmallVector<ReassociationIndices> groups = contiguousLoopGroups(op);
+    bool constantResults =
+        llvm::any_of(op.getIndexingMapsArray(), [](AffineMap map) {
+          return !map.isProjectedPermutation(/*allowZeroInResults=*/false);
+        });
+    if (groups.size() < op.getNumLoops() && !constantResults) {
+      FailureOr<linalg::CollapseResult> collapsed =
+          linalg::collapseOpIterationDims(op, groups, rewriter);
+      if (succeeded(collapsed)) {
+        rewriter.replaceOp(op, collapsed->results);
+        op = collapsed->collapsedOp;
+      }
+    }
+  }
+
+  // Vectors of a length that divides the loop, so that every vector has
+  // a static length and none needs a mask (AVX2 has no masked 16-bit
+  // loads): the full width where it divides, else the largest divisor
+  // below it (a 14 x 14 image is 196 = 14 x 14 lanes), unless that is
+  // under half the width.
+  unsigned last = op.getNumLoops() - 1;
+  int64_t length = op.getStaticLoopRanges()[last];
+  // 16-bit floats take a power of two lanes: LLVM promotes the selects of
+  // other widths (the NaN case of the rounding to bf16) through f32 and
+  // back, a libcall per lane on CPUs without bf16 conversions.
+  bool halfWidth = llvm::any_of(op->getOperandTypes(), [](Type type) {
+    auto element = dyn_cast<FloatType>(getElementTypeOrSelf(type));
+    return element && element.getWidth() == 16;
+  });
+  int64_t lanes = std::min<int64_t>(length, vectorWidth);
+  while (length % lanes != 0 || (halfWidth && !llvm::isPowerOf2_64(lanes)))
+    --lanes;
+  if (lanes < length && 2 * lanes < vectorWidth)
+    lanes = 1;
+
+  linalg::LinalgOp block = parallelizeOuterLoop(rewriter, op, lanes);
+  if (lanes == 1)
+    return true;
+  SmallVector<int64_t> sizes(block.getNumLoops(), 1);
+  sizes[last] = lanes;
+  FailureOr<TilingInterface> tile =
+      tileAndReplace(rewriter, cast<TilingInterface>(block.getOperation()),
+                     sizes, scf::SCFTilingOptions::LoopType::ForOp);
+  if (failed(tile))
+    return true;
+  rewriter.setInsertionPoint(*tile);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, *tile);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(*tile, vectorized->replacements);
+  return true;
 }
 
 void CPUTileAndVectorize::runOnOperation() {
@@ -820,6 +1081,8 @@ void CPUTileAndVectorize::runOnOperation() {
     // A fill now done by the blocks of the contraction it initialized:
     // erased below with the others.
     if (isa<linalg::FillOp>(op) && op->use_empty())
+      continue;
+    if (vectorizeElementwise(rewriter, op))
       continue;
     parallelizeOuterLoop(rewriter, prepareReduction(rewriter, op));
   }

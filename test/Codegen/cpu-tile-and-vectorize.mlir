@@ -13,10 +13,10 @@
 // The default threshold keeps small contractions (under 8 x 32768
 // multiply-adds) on one thread: one block, no scf.forall.
 // SMALL-LABEL: func.func @uneven
-// SMALL-NOT: scf.forall
+// SMALL-NOT: scf.forall (
 // SMALL: scf.for
 // SMALL-LABEL: func.func @batch_matmul
-// SMALL-NOT: scf.forall
+// SMALL-NOT: scf.forall (
 // SMALL: scf.for
 
 // B is packed into N/16 panels of K x 16 (a transpose of its expanded
@@ -95,22 +95,141 @@ func.func @dynamic(%a: tensor<?x16xf32>, %b: tensor<16x8xf32>, %c: tensor<?x8xf3
 
 // -----
 
-// Large elementwise ops are split over 16 blocks of their first dimension;
-// small ones are not worth a fork.
+// Elementwise ops are collapsed to one loop, split into blocks of whole
+// vectors for the threads (16 of 4096 here) and vectorized along it, 16
+// lanes per step; small ones are not worth a fork but are vectorized.
 // SMALL-LABEL: func.func @elementwise
-// SMALL: scf.forall (%{{.*}}) = (0) to (256) step (16)
-// SMALL: linalg.exp ins(%{{.*}} : tensor<16x256xf32>)
-// SMALL: linalg.exp ins(%arg1 : tensor<4x4xf32>)
-// With min-parallel-work=1 the small one is split too, one row per task.
+// SMALL: tensor.collapse_shape %arg0 {{\[}}[0, 1]] : tensor<256x256xf32> into tensor<65536xf32>
+// SMALL: scf.forall (%{{.*}}) = (0) to (65536) step (4096)
+// SMALL: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// SMALL: %[[X:.+]] = vector.transfer_read {{.*}} : tensor<16xf32>, vector<16xf32>
+// SMALL: math.exp %[[X]] : vector<16xf32>
+// SMALL: tensor.expand_shape {{.*}} output_shape [256, 256]
+// SMALL-NOT: scf.forall (
+// SMALL: math.exp %{{.*}} : vector<16xf32>
+// With min-parallel-work=1 the small one is split too, into whole vectors:
+// its 16 elements are one.
 // CHECK-LABEL: func.func @elementwise
-// CHECK: scf.forall (%{{.*}}) = (0) to (256) step (16)
-// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.forall (%{{.*}}) = (0) to (65536) step (4096)
+// CHECK: math.exp %{{.*}} : vector<16xf32>
+// CHECK-NOT: scf.forall (
+// CHECK: math.exp %{{.*}} : vector<16xf32>
 func.func @elementwise(%x: tensor<256x256xf32>, %small: tensor<4x4xf32>) -> (tensor<256x256xf32>, tensor<4x4xf32>) {
   %e = tensor.empty() : tensor<256x256xf32>
   %r = linalg.exp ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) -> tensor<256x256xf32>
   %es = tensor.empty() : tensor<4x4xf32>
   %s = linalg.exp ins(%small : tensor<4x4xf32>) outs(%es : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %r, %s : tensor<256x256xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// BatchNorm's normalisation: a per-channel statistic kept as [1, C, 1, 1]
+// is read as [C], the loops collapse to [N, C, H*W], and H*W = 196 (not a
+// multiple of 16) is vectorized 14 lanes at a time: every vector has a
+// static length, none needs a mask.
+// SMALL-LABEL: func.func @per_channel
+// SMALL: tensor.collapse_shape %arg1 {{\[}}[0, 1, 2, 3]] : tensor<1x16x1x1xf32> into tensor<16xf32>
+// SMALL: tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<16x16x14x14xf32> into tensor<16x16x196xf32>
+// SMALL: scf.forall (%{{.*}}) in (16)
+// SMALL: %[[X:.+]] = vector.transfer_read {{.*}} : tensor<1x1x14xf32>, vector<1x1x14xf32>
+// SMALL: %[[M:.+]] = vector.transfer_read {{.*}} : tensor<1xf32>, vector<1x1x14xf32>
+// SMALL: arith.subf %[[X]], %[[M]] : vector<1x1x14xf32>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch4 = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+func.func @per_channel(%x: tensor<16x16x14x14xf32>, %mean: tensor<1x16x1x1xf32>) -> tensor<16x16x14x14xf32> {
+  %e = tensor.empty() : tensor<16x16x14x14xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #ch4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %mean : tensor<16x16x14x14xf32>, tensor<1x16x1x1xf32>) outs(%e : tensor<16x16x14x14xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %c = arith.subf %a, %m : f32
+    linalg.yield %c : f32
+  } -> tensor<16x16x14x14xf32>
+  return %r : tensor<16x16x14x14xf32>
+}
+
+// -----
+
+// 16-bit floats take vectors of a power of two lanes only (LLVM promotes
+// the selects of other widths lane by lane on CPUs without bf16
+// conversions): 28 x 28 = 784 is 16 lanes at a time, widened in the
+// vector; 14 x 14 = 196, whose largest such divisor is 4, stays scalar.
+// SMALL-LABEL: func.func @per_channel_bf16
+// SMALL: %[[X:.+]] = vector.transfer_read {{.*}} : tensor<1x1x16xbf16>, vector<1x1x16xbf16>
+// SMALL: %[[W:.+]] = arith.extf %[[X]] : vector<1x1x16xbf16> to vector<1x1x16xf32>
+// SMALL: arith.subf %[[W]], %{{.+}} : vector<1x1x16xf32>
+// SMALL-NOT: vector.transfer_read
+// SMALL: return
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch4 = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+func.func @per_channel_bf16(%x: tensor<8x16x28x28xbf16>, %y: tensor<8x16x14x14xbf16>, %mean: tensor<1x16x1x1xf32>) -> (tensor<8x16x28x28xf32>, tensor<8x16x14x14xf32>) {
+  %e = tensor.empty() : tensor<8x16x28x28xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #ch4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %mean : tensor<8x16x28x28xbf16>, tensor<1x16x1x1xf32>) outs(%e : tensor<8x16x28x28xf32>) {
+  ^bb0(%a: bf16, %m: f32, %o: f32):
+    %w = arith.extf %a : bf16 to f32
+    %c = arith.subf %w, %m : f32
+    linalg.yield %c : f32
+  } -> tensor<8x16x28x28xf32>
+  %es = tensor.empty() : tensor<8x16x14x14xf32>
+  %s = linalg.generic {indexing_maps = [#id4, #ch4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %mean : tensor<8x16x14x14xbf16>, tensor<1x16x1x1xf32>) outs(%es : tensor<8x16x14x14xf32>) {
+  ^bb0(%a: bf16, %m: f32, %o: f32):
+    %w = arith.extf %a : bf16 to f32
+    %c = arith.subf %w, %m : f32
+    linalg.yield %c : f32
+  } -> tensor<8x16x14x14xf32>
+  return %r, %s : tensor<8x16x28x28xf32>, tensor<8x16x14x14xf32>
+}
+
+// -----
+
+// A copy into the interior of a padded image keeps its loops, split
+// across threads: collapsed (or vectorized) it would fold into a slice
+// copy, a memref.copy of a strided slice, which the runtime's memrefCopy
+// does one element at a time.
+// SMALL-LABEL: func.func @pad_interior
+// SMALL-NOT: tensor.collapse_shape
+// SMALL: scf.forall (%{{.*}}) = (0) to (64) step (4)
+// SMALL-NOT: vector.transfer_read
+// SMALL: linalg.copy ins(%{{.*}} : tensor<4x16x28x28xf32>)
+func.func @pad_interior(%x: tensor<64x16x28x28xf32>, %padded: tensor<64x16x30x30xf32>) -> tensor<64x16x30x30xf32> {
+  %interior = tensor.extract_slice %padded[0, 0, 1, 1] [64, 16, 28, 28] [1, 1, 1, 1] : tensor<64x16x30x30xf32> to tensor<64x16x28x28xf32>
+  %c = linalg.copy ins(%x : tensor<64x16x28x28xf32>) outs(%interior : tensor<64x16x28x28xf32>) -> tensor<64x16x28x28xf32>
+  %r = tensor.insert_slice %c into %padded[0, 0, 1, 1] [64, 16, 28, 28] [1, 1, 1, 1] : tensor<64x16x28x28xf32> into tensor<64x16x30x30xf32>
+  return %r : tensor<64x16x30x30xf32>
+}
+
+// -----
+
+// Left to the scalar loops (split across threads only): a transpose, which
+// reads its innermost loop with a stride, 37 x 37 elements, whose widest
+// dividing vector would be one lane, and a select on an i1 mask (an i1
+// vector in memory is packed bits to LLVM, a tensor of i1 is bytes).
+// SMALL-LABEL: func.func @not_vectorized
+// SMALL-NOT: vector.transfer_read
+// SMALL: linalg.transpose
+// SMALL-NOT: vector.transfer_read
+// SMALL: linalg.generic
+// SMALL-NOT: vector.transfer_read
+// SMALL: arith.select
+// SMALL-NOT: vector.transfer_read
+// SMALL: return
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @not_vectorized(%x: tensor<256x256xf32>, %y: tensor<37x37xf32>, %mask: tensor<64x64xi1>, %z: tensor<64x64xf32>) -> (tensor<256x256xf32>, tensor<37x37xf32>, tensor<64x64xf32>) {
+  %e = tensor.empty() : tensor<256x256xf32>
+  %t = linalg.transpose ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) permutation = [1, 0]
+  %ey = tensor.empty() : tensor<37x37xf32>
+  %n = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%y : tensor<37x37xf32>) outs(%ey : tensor<37x37xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.negf %a : f32
+    linalg.yield %c : f32
+  } -> tensor<37x37xf32>
+  %ez = tensor.empty() : tensor<64x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %w = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%mask, %z : tensor<64x64xi1>, tensor<64x64xf32>) outs(%ez : tensor<64x64xf32>) {
+  ^bb0(%m: i1, %a: f32, %o: f32):
+    %c = arith.select %m, %a, %zero : f32
+    linalg.yield %c : f32
+  } -> tensor<64x64xf32>
+  return %t, %n, %w : tensor<256x256xf32>, tensor<37x37xf32>, tensor<64x64xf32>
 }
 
 // -----
@@ -178,6 +297,11 @@ func.func @nonlinear_untileable(%x: tensor<7x64xf32>, %y: tensor<3x64xf32>, %z: 
 // idle, so K = 4096 is split into 16 chunks of 256 that run in parallel
 // into partial sums, added after and transposed back. The partial sums'
 // zero fill moves into the blocks: each clears its own, just before use.
+// B, the output gradient read as [K, F], is packed (transposed once)
+// although M = 9 is far under min-packed-rows: unpacked, each K step of a
+// register tile gathered 16 elements a row of K apart.
+// UNPACKED-LABEL: func.func @weight_gradient
+// UNPACKED: linalg.transpose ins(%{{.+}} : tensor<1x16x1x256xf32>) outs(%{{.+}} : tensor<1x1x256x16xf32>) permutation = [2, 0, 3, 1]
 // CHECK-LABEL: func.func @weight_gradient
 // CHECK-SAME: (%[[DY:.+]]: tensor<16x4096xf32>, %[[COLS:.+]]: tensor<4096x9xf32>, %[[C:.+]]: tensor<16x9xf32>)
 // CHECK: %[[CT:.+]] = linalg.transpose ins(%[[C]] : tensor<16x9xf32>) outs(%{{.+}} : tensor<9x16xf32>) permutation = [1, 0]

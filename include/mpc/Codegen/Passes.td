@@ -33,8 +33,17 @@ def MPCCPUTileAndVectorize
     K dimension, is left to the scalar loop lowering, with a remark when
     `report-skipped` is set.
 
-    Statically shaped elementwise and reduction ops get the `scf.forall`
-    over their outer parallel dimension so they run on all cores too.
+    Statically shaped elementwise ops (every loop parallel, every operand
+    read contiguously along the innermost loop or broadcast along it, no
+    i1 operand, not a plain copy) have their contiguous loops collapsed
+    into one (a per-channel operand [1, C, 1, 1] is read as [C] first, so
+    [N, C, H, W] becomes [N, C, H*W]), get the `scf.forall` over their
+    outer dimension (over whole vectors when that is the collapsed loop)
+    and are vectorized along the innermost loop: `vector-width` lanes per
+    step where that divides it, else the largest divisor of at least half
+    the width (a power of two for 16-bit floats), so that no vector needs
+    a mask. Reductions get the `scf.forall` over their outer parallel
+    dimension so they run on all cores too.
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
@@ -55,9 +64,13 @@ def MPCCPUTileAndVectorize
     Option<"minPackedRows", "min-packed-rows", "int64_t", /*default=*/"128",
            "rows (M) a contraction needs before its B operand is packed "
            "into register-tile panels (fewer rows reuse B too little to pay "
-           "for the copy)">,
+           "for the copy); a B read across its rows (N not its innermost "
+           "dim) is packed whatever M">,
     Option<"reportSkipped", "report-skipped", "bool", /*default=*/"false",
            "emit a remark for each contraction left untiled, with the reason">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "lanes of an elementwise op's vectors (f32 lanes of the target's "
+           "vector registers)">,
   ];
 }
 
@@ -71,8 +84,18 @@ def MPCFuseElementwise
     reads each of its elements once -- the operand's indexing map is a
     permutation of the consumer's loops. Fusing a GELU into the matmul that
     reads it would evaluate the GELU once per output column (N times); the
-    rule keeps it a separate loop. The producer must also have no other
-    use, so nothing is computed twice.
+    rule keeps it a separate loop. `linalg.reduce` ops are generalized
+    first, so their elementwise producers fuse into them too.
+
+    A producer with several uses is fused only when recomputing it moves
+    less memory than materializing it: it is elementwise, reads at most one
+    operand of its own size (others are broadcasts such as per-channel
+    statistics), its body is at most eight `arith` operations, and every
+    use reads each element once. Each use then gets its own copy, which
+    fuses: BatchNorm's `x - mean`, read by the variance's reduction and by
+    the normalisation, is computed in both instead of written once and
+    read twice. Anything costlier (a `math` function, a product of two
+    full-size tensors) is still computed once.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -50,7 +50,9 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
   // A register tile of 4 rows x 2 vectors: measured best on AVX-512 and
   // AVX2 (bench/matmul_vs_openblas.py).
   std::string tile = "mpc-cpu-tile-and-vectorize{register-tile=4," +
-                     std::to_string(2 * options.vectorWidth) + "}";
+                     std::to_string(2 * options.vectorWidth) +
+                     " vector-width=" + std::to_string(options.vectorWidth) +
+                     "}";
   std::string stages =
       "convert-mpc-parameters-to-memref,"
       "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col,canonicalize,"
