@@ -24,7 +24,8 @@ namespace mpc {
 
 using namespace mlir;
 
-/// Whether `consumer` reads each element of `operand` exactly once.
+/// Whether the owner of `operand`, a generic, reads it as an input and
+/// each of its elements exactly once.
 static bool readsEachElementOnce(OpOperand &operand) {
   auto consumer = dyn_cast<linalg::GenericOp>(operand.getOwner());
   return consumer && consumer.isDpsInput(&operand) &&
@@ -127,8 +128,9 @@ struct FuseElementwise
     context->getLoadedDialect<linalg::LinalgDialect>()
         ->getCanonicalizationPatterns(patterns);
     FrozenRewritePatternSet frozen(std::move(patterns));
-    // Fused ops may be cheap producers of several consumers in turn; a
-    // few rounds reach the fixed point of every model we compile.
+    // Fused ops may in turn be cheap producers of several consumers. The
+    // rounds are bounded; what each consumer recomputes is bounded by
+    // kMaxRecomputedOps either way.
     for (int round = 0; round < 4; ++round) {
       if (failed(applyPatternsGreedily(function, frozen)))
         return signalPassFailure();
