@@ -36,11 +36,8 @@ static bool readsEachElementOnce(OpOperand &operand) {
 /// its elements exactly once.
 static bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
-  if (!producer || !producer->hasOneUse())
-    return false;
-  auto consumer = dyn_cast<linalg::LinalgOp>(fusedOperand->getOwner());
-  return consumer &&
-         consumer.getMatchingIndexingMap(fusedOperand).isPermutation();
+  return producer && producer->hasOneUse() &&
+         readsEachElementOnce(*fusedOperand);
 }
 
 /// The most scalar operations an elementwise op may have to be recomputed
