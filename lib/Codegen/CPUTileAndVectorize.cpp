@@ -568,6 +568,81 @@ static void contractRegisterTiles(RewriterBase &rewriter, Operation *root) {
   }
 }
 
+/// Whether every indexing map of `op` is a projected permutation (each
+/// operand dim one loop dim): the form upstream's contraction analysis and
+/// vectorizer take.
+static bool hasPermutationMaps(linalg::LinalgOp op) {
+  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
+    return map.isProjectedPermutation(/*allowZeroInResults=*/false);
+  });
+}
+
+/// The batch, M, N and K dims of contraction `op`. Upstream's analysis,
+/// which only counts operand dims that are single loop dims, for maps of
+/// that form; for a contraction whose B reads a sum of loop dims (a
+/// convolution over shifted windows reads x[n, c, j + kh W' + kw]), every
+/// loop dim is classified by the operands whose maps involve it at all.
+static FailureOr<linalg::ContractionDimensions>
+contractionDims(linalg::LinalgOp op) {
+  if (hasPermutationMaps(op))
+    return linalg::inferContractionDims(op);
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+           .isProjectedPermutation(/*allowZeroInResults=*/false))
+    return failure();
+  AffineMap a = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap b = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
+  AffineMap c = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  linalg::ContractionDimensions dims;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    bool inA = a.isFunctionOfDim(d), inB = b.isFunctionOfDim(d),
+         inC = c.isFunctionOfDim(d);
+    bool parallel = iterators[d] == utils::IteratorType::parallel;
+    if (parallel && inA && inB && inC)
+      dims.batch.push_back(d);
+    else if (parallel && inA && inC && !inB)
+      dims.m.push_back(d);
+    else if (parallel && inB && inC && !inA)
+      dims.n.push_back(d);
+    else if (!parallel && inA && inB && !inC)
+      dims.k.push_back(d);
+    else
+      return failure();
+  }
+  return dims;
+}
+
+/// Rewrites the maps of register tile `tile` so that its loops of one
+/// iteration take part in no sum: there they are 0, and the tile's slices
+/// start at the right offset already. A shifted-window read
+/// x[n, c, j + kh W' + kw] of a tile with one tap becomes x[n, c, j], which
+/// the vectorizer takes.
+static void dropUnitLoopsFromSums(RewriterBase &rewriter,
+                                  linalg::LinalgOp tile) {
+  SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
+  MLIRContext *context = tile.getContext();
+  SmallVector<AffineExpr> replacements;
+  for (auto [d, range] : llvm::enumerate(ranges))
+    replacements.push_back(range == 1 ? getAffineConstantExpr(0, context)
+                                      : getAffineDimExpr(d, context));
+  SmallVector<AffineMap> maps = tile.getIndexingMapsArray();
+  for (AffineMap &map : maps) {
+    SmallVector<AffineExpr> results;
+    for (AffineExpr result : map.getResults())
+      results.push_back(isa<AffineDimExpr>(result)
+                            ? result
+                            : result.replaceDims(replacements));
+    map = AffineMap::get(map.getNumDims(), 0, results, context);
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(tile.getOperation());
+  if (!generic)
+    return;
+  rewriter.modifyOpInPlace(generic, [&] {
+    generic.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+}
+
 namespace {
 struct CPUTileAndVectorize
     : mpc::impl::MPCCPUTileAndVectorizeBase<CPUTileAndVectorize> {
@@ -596,8 +671,7 @@ private:
 std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
                                                  linalg::LinalgOp op,
                                                  bool reshape) {
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
+  FailureOr<linalg::ContractionDimensions> dims = contractionDims(op);
   if (failed(dims))
     return "it is not a contraction";
   if (dims->m.empty() || dims->n.empty() || dims->k.empty())
@@ -642,7 +716,9 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   // A contraction whose N is narrower than a register tile and whose M is
   // wider (a weight gradient [F, C*KH*KW] with C = 1 is [16, 9]) computes
   // its transpose instead: the wide dim becomes the vectorized one.
-  if (reshape && ranges[n] < registerTile[1] && ranges[m] > ranges[n]) {
+  bool permutationMaps = hasPermutationMaps(op);
+  if (reshape && permutationMaps && ranges[n] < registerTile[1] &&
+      ranges[m] > ranges[n]) {
     if (linalg::LinalgOp swapped = transposeContraction(rewriter, op, m, n))
       return tileContraction(rewriter, swapped); // now N > M: no loop
   }
@@ -652,7 +728,7 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   int64_t blocks = (ranges[m] / mt) * (ranges[n] / nt);
   for (unsigned b : outer)
     blocks *= ranges[b];
-  if (reshape && parallel && blocks < kMinParallelBlocks &&
+  if (reshape && permutationMaps && parallel && blocks < kMinParallelBlocks &&
       dims->k.size() == 1) {
     int64_t k = ranges[dims->k.front()];
     int64_t ratio = splitRatio(k, llvm::divideCeil(kMinParallelBlocks, blocks));
@@ -686,7 +762,7 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   // B read across its rows is packed whatever M: one transposing copy
   // instead of a gather per K step of every register tile.
   linalg::GenericOp packed =
-      ranges[m] >= minPackedRows || readsBAcrossRows(op, n)
+      permutationMaps && (ranges[m] >= minPackedRows || readsBAcrossRows(op, n))
           ? packContraction(rewriter, op, m, n, mr, nr, copies)
           : linalg::GenericOp();
   int64_t mStep = mr, nStep = nr;
@@ -742,6 +818,8 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
   if (failed(tile))
     return "tiling it into register tiles failed";
 
+  if (!permutationMaps)
+    dropUnitLoopsFromSums(rewriter, cast<linalg::LinalgOp>(tile->getOperation()));
   rewriter.setInsertionPoint(*tile);
   Operation *registerLoop = (*tile)->getParentOp();
   FailureOr<linalg::VectorizationResult> vectorized =
@@ -1059,8 +1137,7 @@ void CPUTileAndVectorize::runOnOperation() {
   getOperation().walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || op->getParentOfType<scf::ForallOp>())
       return;
-    FailureOr<linalg::ContractionDimensions> dims =
-        linalg::inferContractionDims(op);
+    FailureOr<linalg::ContractionDimensions> dims = contractionDims(op);
     if (succeeded(dims) && !dims->m.empty() && !dims->n.empty() &&
         !dims->k.empty())
       contractions.push_back(op);

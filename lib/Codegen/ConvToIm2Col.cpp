@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -25,6 +26,18 @@ static Value toAccumulator(OpBuilder &b, Location loc, Value v, Type type) {
   if (v.getType().getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
     return arith::ExtFOp::create(b, loc, type, v);
   return arith::TruncFOp::create(b, loc, type, v);
+}
+
+/// The body of a convolution's contraction: `args` (input, filter,
+/// accumulator), the product of the inputs in the accumulator's type added
+/// to it.
+static void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
+                               Type acc) {
+  Value product = arith::MulFOp::create(b, loc,
+                                        toAccumulator(b, loc, args[0], acc),
+                                        toAccumulator(b, loc, args[1], acc));
+  linalg::YieldOp::create(
+      b, loc, Value(arith::AddFOp::create(b, loc, product, args[2])));
 }
 
 /// im2col for an NCHW convolution, dilations included (upstream's
@@ -59,11 +72,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
       rewriter, loc, conv.getInputs()[1],
       SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
   auto mulAdd = [&](OpBuilder &nb, Location l, ValueRange args) {
-    Value product =
-        arith::MulFOp::create(nb, l, toAccumulator(nb, l, args[0], acc),
-                              toAccumulator(nb, l, args[1], acc));
-    linalg::YieldOp::create(
-        nb, l, Value(arith::AddFOp::create(nb, l, product, args[2])));
+    multiplyAccumulate(nb, l, args, acc);
   };
   auto copy = [](OpBuilder &nb, Location l, ValueRange args) {
     linalg::YieldOp::create(nb, l, args[0]);
@@ -161,6 +170,139 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
   return success();
 }
 
+/// `value` [N, C, H, W] widened to [N, C, rows, pitch] with zeros below and
+/// to the right (none when it has that shape already). The padded image of
+/// a convolution (a zero fill with the image copied into its interior, as
+/// the Conv lowering builds it) is rebuilt larger instead of copied again.
+static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
+                            int64_t rows, int64_t pitch) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getDimSize(2) == rows && type.getDimSize(3) == pitch)
+    return value;
+  Value interior = value;
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
+  if (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
+    auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+    auto copy = insert.getSource().getDefiningOp<linalg::CopyOp>();
+    if (fill && copy && matchPattern(fill.value(), m_AnyZeroFloat()) &&
+        insert.hasUnitStride() && copy.getInputs().size() == 1) {
+      interior = copy.getInputs()[0];
+      offsets = insert.getMixedOffsets();
+    }
+  }
+  auto interiorType = cast<RankedTensorType>(interior.getType());
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1), rows,
+                                pitch};
+  Type element = type.getElementType();
+  Value zero = arith::ConstantOp::create(rewriter, loc, element,
+                                         rewriter.getZeroAttr(element));
+  Value filled =
+      linalg::FillOp::create(rewriter, loc, zero,
+                             Value(tensor::EmptyOp::create(rewriter, loc, shape,
+                                                           element)))
+          .getResult(0);
+  SmallVector<OpFoldResult> sizes =
+      getAsIndexOpFoldResult(rewriter.getContext(), interiorType.getShape());
+  SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
+  Value slot = tensor::ExtractSliceOp::create(rewriter, loc, filled, offsets,
+                                              sizes, strides);
+  Value copied =
+      linalg::CopyOp::create(rewriter, loc, interior, slot).getResult(0);
+  return tensor::InsertSliceOp::create(rewriter, loc, copied, filled, offsets,
+                                       sizes, strides);
+}
+
+/// The row pitch W' >= `width` over which a stride-1 convolution with
+/// `oh` x `ow` outputs is computed as shifted windows (see the pass
+/// description): OH * W' a multiple of two vectors (else of one), and W'
+/// at most 1.2 OW. 0 when there is none.
+static int64_t shiftedWindowPitch(int64_t oh, int64_t ow, int64_t width) {
+  for (int64_t multiple : {32, 16})
+    for (int64_t pitch = width; 5 * pitch <= 6 * ow; ++pitch)
+      if ((oh * pitch) % multiple == 0)
+        return pitch;
+  return 0;
+}
+
+/// A stride-1 NCHW convolution as a contraction over shifted windows of
+/// its padded image (see the pass description):
+///   out[n, f, j] += filter[f, c, kh, kw] * x[n, c, j + kh dh W' + kw dw]
+/// over the image flattened to [N, C, rows * W'], then the [N, F, OH, W']
+/// result's first OW columns. The image gets the rows below it that the
+/// last output row's extra columns read.
+static LogicalResult rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
+                                                 linalg::Conv2DNchwFchwOp conv) {
+  auto inputType = cast<RankedTensorType>(conv.getInputs()[0].getType());
+  auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
+  auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
+  Type acc = outputType.getElementType();
+  if (!isa<FloatType>(acc) || !isa<FloatType>(inputType.getElementType()) ||
+      !isa<FloatType>(filterType.getElementType()) ||
+      llvm::any_of(conv.getStrides().getValues<int64_t>(),
+                   [](int64_t s) { return s != 1; }))
+    return failure();
+  SmallVector<int64_t> dilations(conv.getDilations().getValues<int64_t>());
+  int64_t n = outputType.getDimSize(0), f = outputType.getDimSize(1);
+  int64_t oh = outputType.getDimSize(2), ow = outputType.getDimSize(3);
+  int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
+  int64_t pitch = shiftedWindowPitch(oh, ow, inputType.getDimSize(3));
+  if (pitch == 0)
+    return failure();
+  // The last window's last tap reads (KW - 1) dw past the rows the
+  // convolution covers.
+  int64_t rows = std::max<int64_t>(inputType.getDimSize(2),
+                          oh + (kh - 1) * dilations[0] +
+                              llvm::divideCeil((kw - 1) * dilations[1], pitch));
+  Location loc = conv.getLoc();
+  MLIRContext *context = conv.getContext();
+  Value image = padBottomRight(rewriter, loc, conv.getInputs()[0], rows, pitch);
+  Value flatImage = tensor::CollapseShapeOp::create(
+      rewriter, loc, image, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+
+  // The accumulator over the wide rows: a fill refilled at the new shape,
+  // anything else padded with zeros.
+  Value init = conv.getOutputs()[0];
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    init = linalg::FillOp::create(
+               rewriter, loc, fill.value(),
+               Value(tensor::EmptyOp::create(
+                   rewriter, loc, ArrayRef<int64_t>{n, f, oh, pitch}, acc)))
+               .getResult(0);
+  } else {
+    init = padBottomRight(rewriter, loc, init, oh, pitch);
+  }
+  Value flatInit = tensor::CollapseShapeOp::create(
+      rewriter, loc, init, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+
+  AffineExpr b, fo, j, c, y, x;
+  bindDims(context, b, fo, j, c, y, x);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {fo, c, y, x}, context),
+      AffineMap::get(6, 0,
+                     {b, c, j + y * (dilations[0] * pitch) + x * dilations[1]},
+                     context),
+      AffineMap::get(6, 0, {b, fo, j}, context)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.append(3, utils::IteratorType::reduction);
+  auto contraction = linalg::GenericOp::create(
+      rewriter, loc, flatInit.getType(),
+      ValueRange{conv.getInputs()[1], flatImage}, ValueRange{flatInit}, maps,
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        multiplyAccumulate(nb, l, args, acc);
+      });
+  Value wide = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({n, f, oh, pitch}, acc),
+      contraction.getResult(0),
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  SmallVector<OpFoldResult> zeros(4, rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
+  Value result = tensor::ExtractSliceOp::create(
+      rewriter, loc, wide, zeros,
+      getAsIndexOpFoldResult(context, outputType.getShape()), ones);
+  rewriter.replaceOp(conv, result);
+  return success();
+}
+
 namespace {
 struct ConvToIm2Col : mpc::impl::MPCConvToIm2ColBase<ConvToIm2Col> {
   using Base::Base;
@@ -180,6 +322,9 @@ struct ConvToIm2Col : mpc::impl::MPCConvToIm2ColBase<ConvToIm2Col> {
       // register tile (28 x 28), and ran at 7 GFLOP/s for a 64-channel
       // 28 x 28 batch of 32 where one [F, N*OH*OW] matmul runs at 24.
       if (auto nchw = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
+        if (shiftedWindows &&
+            succeeded(rewriteNchwAsShiftedWindows(rewriter, nchw)))
+          continue;
         auto type = cast<RankedTensorType>(nchw.getOutputs()[0].getType());
         if (mergeBatch && type.getDimSize(0) > 1 &&
             succeeded(rewriteNchwInIm2Col(rewriter, nchw, /*mergeBatch=*/true)))

@@ -366,3 +366,44 @@ func.func @filled_accumulator(%a: tensor<64x128xf32>, %b: tensor<128x96xf32>, %i
   %r = linalg.matmul ins(%a, %b : tensor<64x128xf32>, tensor<128x96xf32>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
   return %r : tensor<64x96xf32>
 }
+
+// -----
+
+// A convolution over shifted windows (mpc-conv-to-im2col{shifted-windows}):
+// B reads x[n, c, j + 16 kh + kw], a sum of loop dims that upstream's
+// contraction analysis does not count. Classified by which operands
+// involve each loop, f is M, (n, j) N and (c, kh, kw) K. B is not packed
+// (its rows are contiguous runs of the image already; min-packed-rows=1
+// would pack any other contraction); the blocks slice the image at
+// j + 0 with the 2 x 16 + 2 elements the taps reach past them; each
+// register tile steps through the three K loops, slicing the image at
+// j + 16 kh + kw, and reads it as a plain [1, 1, 16] vector: in a tile of
+// one tap the sum is just j.
+// CHECK-DAG: #[[TAP:.+]] = affine_map<(d0, d1, d2) -> (d0 + d1 * 16 + d2)>
+// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d2)>
+// CHECK-LABEL: func.func @shifted_windows
+// CHECK-NOT: tensor.expand_shape
+// CHECK: scf.forall (%[[N:.+]], %[[F:.+]], %[[J:.+]]) = (0, 0, 0) to (64, 32, 224) step (1, 32, 32)
+// CHECK: %[[IMAGE:.+]] = tensor.extract_slice %arg1[%[[N]], 0, %[[J]]] [1, 16, 66] [1, 1, 1]
+// CHECK: scf.for %[[JR:.+]] = %{{.+}} to %{{.+}} step %c16
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %c16
+// CHECK: scf.for %[[KH:.+]] = %{{.+}} to %c3
+// CHECK: scf.for %[[KW:.+]] = %{{.+}} to %c3
+// CHECK: %[[AT:.+]] = affine.apply #[[TAP]](%[[JR]], %[[KH]], %[[KW]])
+// CHECK: tensor.extract_slice %[[IMAGE]][%{{.+}}, %[[C]], %[[AT]]] [1, 1, 16] [1, 1, 1] : tensor<1x16x66xf32> to tensor<1x1x16xf32>
+// CHECK: vector.contract {indexing_maps = [#{{.+}}, #[[B]], #{{.+}}]{{.*}} : vector<4x1x1x1xf32>, vector<1x1x16xf32> into vector<1x4x16xf32>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d3, d4, d5)>
+#window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d2 + d4 * 16 + d5)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2)>
+func.func @shifted_windows(%w: tensor<32x16x3x3xf32>, %x: tensor<64x16x272xf32>) -> tensor<64x32x224xf32> {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64x32x224xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x32x224xf32>) -> tensor<64x32x224xf32>
+  %r = linalg.generic {indexing_maps = [#filter, #window, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%w, %x : tensor<32x16x3x3xf32>, tensor<64x16x272xf32>) outs(%acc : tensor<64x32x224xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %p, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32x224xf32>
+  return %r : tensor<64x32x224xf32>
+}

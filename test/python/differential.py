@@ -185,6 +185,26 @@ def gen_conv_large(rng):
             "bias": bool(rng.integers(2))}
 
 
+def gen_conv_shifted(rng):
+    """Stride-1 convolutions with rows wide enough for the CPU's
+    shifted-window form (mpc-conv-to-im2col{shifted-windows}): the padded
+    row widened to a pitch, extra columns computed and dropped, the image
+    read past its last row; 1x1 and dilated kernels, asymmetric pads,
+    output widths on and off the vector width."""
+    n = pick_batch(rng)
+    c, f = pick_channels(rng), pick_channels(rng)
+    kh, kw = [(3, 3), (1, 1), (5, 5), (1, 3), (3, 1), (2, 2), (3, 5)][
+        int(rng.integers(7))]
+    dh, dw = int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))
+    h = int(rng.integers(max(kh * dh, 2), 20))
+    w = int(rng.choice([14, 16, 19, 20, 24, 28, 30, 31, 32, 37, 40]))
+    pads = [int(rng.integers(0, kh)), int(rng.integers(0, kw)),
+            int(rng.integers(0, kh)), int(rng.integers(0, kw))]
+    return {"op": "conv", "x": [n, c, h, w], "w": [f, c, kh, kw],
+            "strides": [1, 1], "pads": pads, "dilations": [dh, dw],
+            "bias": bool(rng.integers(2))}
+
+
 def gen_conv_nd(rng):
     """1-d (speech: Silero, openWakeWord) and 3-d convolutions, which run
     as 2-d ones over a unit height or gathered depth windows."""
@@ -385,6 +405,7 @@ GENERATORS = {
     "matmul": gen_matmul, "matmul_large": gen_matmul_large,
     "matmul_long_k": gen_matmul_long_k, "gemm": gen_gemm, "conv": gen_conv,
     "conv_large": gen_conv_large, "conv_grouped": gen_conv_grouped,
+    "conv_shifted": gen_conv_shifted,
     "conv_nd": gen_conv_nd, "conv_transpose": gen_conv_transpose,
     "pool": gen_pool,
     "globalpool": gen_global_pool, "reduce": gen_reduce,
@@ -395,6 +416,7 @@ GENERATORS = {
 }
 # How often each family is drawn.
 WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv": 4, "conv_large": 2,
+           "conv_shifted": 2,
            "conv_grouped": 2, "conv_nd": 1, "conv_transpose": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
            "binary": 3, "unary": 1, "conv_transpose_3d": 1, "pool_3d": 1,

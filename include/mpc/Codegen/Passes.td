@@ -116,10 +116,27 @@ def MPCConvToIm2Col : Pass<"mpc-conv-to-im2col", "::mlir::func::FuncOp"> {
     vectorized matmul. With `merge-batch` (the CPU's choice) a batch of NCHW
     images is one matmul over all their receptive fields; the GPU keeps
     one per image, the batched form its tensor-core mapping takes.
+
+    With `shifted-windows` (the CPU's choice), an NCHW convolution of stride
+    1 whose output rows are wide enough needs no copy at all: computed over
+    rows of the padded image's width W' instead of the output's OW, output
+    pixel j = oh * W' + ow reads pixel j + kh * dh * W' + kw * dw of each
+    flattened input plane, so every kernel tap (c, kh, kw) reads a
+    contiguous run of the image, and the convolution is one contraction
+    over (c, kh, kw) whose B operand is the image itself, shifted per tap
+    (the direct form of im2col). The W' - OW extra columns of each row are
+    computed and dropped; W' is the padded width, widened so that OH * W'
+    is a whole number of register tiles, and only used when it adds at
+    most a fifth to the work. The image matrix this replaces is KH * KW
+    times the image: written and read back through memory (a 14 x 14 batch
+    of 64 with 32 channels is 14 MB), it cost as much as the matmul.
   }];
   let options = [
     Option<"mergeBatch", "merge-batch", "bool", /*default=*/"true",
            "NCHW batches as one [F, N*OH*OW] matmul">,
+    Option<"shiftedWindows", "shifted-windows", "bool", /*default=*/"false",
+           "stride-1 NCHW convolutions as contractions over shifted "
+           "windows of the padded image, without an im2col copy">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
