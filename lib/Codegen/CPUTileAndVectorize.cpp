@@ -620,6 +620,9 @@ contractionDims(linalg::LinalgOp op) {
 /// the vectorizer takes.
 static void dropUnitLoopsFromSums(RewriterBase &rewriter,
                                   linalg::LinalgOp tile) {
+  auto generic = dyn_cast<linalg::GenericOp>(tile.getOperation());
+  if (!generic)
+    return;
   SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
   MLIRContext *context = tile.getContext();
   SmallVector<AffineExpr> replacements;
@@ -635,9 +638,6 @@ static void dropUnitLoopsFromSums(RewriterBase &rewriter,
                             : result.replaceDims(replacements));
     map = AffineMap::get(map.getNumDims(), 0, results, context);
   }
-  auto generic = dyn_cast<linalg::GenericOp>(tile.getOperation());
-  if (!generic)
-    return;
   rewriter.modifyOpInPlace(generic, [&] {
     generic.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
   });
@@ -819,7 +819,8 @@ std::string CPUTileAndVectorize::tileContraction(RewriterBase &rewriter,
     return "tiling it into register tiles failed";
 
   if (!permutationMaps)
-    dropUnitLoopsFromSums(rewriter, cast<linalg::LinalgOp>(tile->getOperation()));
+    dropUnitLoopsFromSums(rewriter,
+                          cast<linalg::LinalgOp>(tile->getOperation()));
   rewriter.setInsertionPoint(*tile);
   Operation *registerLoop = (*tile)->getParentOp();
   FailureOr<linalg::VectorizationResult> vectorized =

@@ -4,8 +4,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -28,14 +28,14 @@ static Value toAccumulator(OpBuilder &b, Location loc, Value v, Type type) {
   return arith::TruncFOp::create(b, loc, type, v);
 }
 
-/// The body of a convolution's contraction: `args` (input, filter,
-/// accumulator), the product of the inputs in the accumulator's type added
-/// to it.
+/// The body of a convolution's contraction: `args` are its two operands
+/// (filter and image, in either form) and the accumulator; their product
+/// in the accumulator's type is added to it.
 static void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
                                Type acc) {
-  Value product = arith::MulFOp::create(b, loc,
-                                        toAccumulator(b, loc, args[0], acc),
-                                        toAccumulator(b, loc, args[1], acc));
+  Value product =
+      arith::MulFOp::create(b, loc, toAccumulator(b, loc, args[0], acc),
+                            toAccumulator(b, loc, args[1], acc));
   linalg::YieldOp::create(
       b, loc, Value(arith::AddFOp::create(b, loc, product, args[2])));
 }
@@ -197,9 +197,9 @@ static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
   Value zero = arith::ConstantOp::create(rewriter, loc, element,
                                          rewriter.getZeroAttr(element));
   Value filled =
-      linalg::FillOp::create(rewriter, loc, zero,
-                             Value(tensor::EmptyOp::create(rewriter, loc, shape,
-                                                           element)))
+      linalg::FillOp::create(
+          rewriter, loc, zero,
+          Value(tensor::EmptyOp::create(rewriter, loc, shape, element)))
           .getResult(0);
   SmallVector<OpFoldResult> sizes =
       getAsIndexOpFoldResult(rewriter.getContext(), interiorType.getShape());
@@ -230,8 +230,9 @@ static int64_t shiftedWindowPitch(int64_t oh, int64_t ow, int64_t width) {
 /// over the image flattened to [N, C, rows * W'], then the [N, F, OH, W']
 /// result's first OW columns. The image gets the rows below it that the
 /// last output row's extra columns read.
-static LogicalResult rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
-                                                 linalg::Conv2DNchwFchwOp conv) {
+static LogicalResult
+rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
+                            linalg::Conv2DNchwFchwOp conv) {
   auto inputType = cast<RankedTensorType>(conv.getInputs()[0].getType());
   auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
   auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
@@ -250,14 +251,16 @@ static LogicalResult rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
     return failure();
   // The last window's last tap reads (KW - 1) dw past the rows the
   // convolution covers.
-  int64_t rows = std::max<int64_t>(inputType.getDimSize(2),
-                          oh + (kh - 1) * dilations[0] +
-                              llvm::divideCeil((kw - 1) * dilations[1], pitch));
+  int64_t rows =
+      std::max<int64_t>(inputType.getDimSize(2),
+                        oh + (kh - 1) * dilations[0] +
+                            llvm::divideCeil((kw - 1) * dilations[1], pitch));
   Location loc = conv.getLoc();
   MLIRContext *context = conv.getContext();
   Value image = padBottomRight(rewriter, loc, conv.getInputs()[0], rows, pitch);
   Value flatImage = tensor::CollapseShapeOp::create(
-      rewriter, loc, image, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+      rewriter, loc, image,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 
   // The accumulator over the wide rows: a fill refilled at the new shape,
   // anything else padded with zeros.

@@ -55,8 +55,8 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
                      "}";
   std::string stages =
       "convert-mpc-parameters-to-memref,"
-      "func.func(convert-mpc-to-linalg,mpc-conv-to-im2col{shifted-windows=true},"
-      "canonicalize,"
+      "func.func(convert-mpc-to-linalg,"
+      "mpc-conv-to-im2col{shifted-windows=true},canonicalize,"
       "mpc-fuse-elementwise," +
       tile + ",canonicalize,"
       "loop-invariant-subset-hoisting,canonicalize)," +
