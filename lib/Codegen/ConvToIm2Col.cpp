@@ -1,6 +1,7 @@
 //===- ConvToIm2Col.cpp - convolutions as matmuls -------------------------===//
 
 #include "mpc/Codegen/Passes.h"
+#include "mpc/Conversion/MPCToLinalg/MPCToLinalg.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -172,44 +173,39 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
 
 /// `value` [N, C, H, W] widened to [N, C, rows, pitch] with zeros below and
 /// to the right (none when it has that shape already). The padded image of
-/// a convolution (a zero fill with the image copied into its interior, as
-/// the Conv lowering builds it) is rebuilt larger instead of copied again.
+/// a convolution (mpc::padWithConstant's zero fill with the image copied
+/// into its interior, as the Conv lowering builds it) is rebuilt larger
+/// from the image instead of copied again.
 static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
                             int64_t rows, int64_t pitch) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getDimSize(2) == rows && type.getDimSize(3) == pitch)
     return value;
   Value interior = value;
-  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
+  SmallVector<int64_t> low(4, 0);
   if (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
     auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
     auto copy = insert.getSource().getDefiningOp<linalg::CopyOp>();
-    if (fill && copy && matchPattern(fill.value(), m_AnyZeroFloat()) &&
+    std::optional<SmallVector<int64_t>> offsets =
+        getConstantIntValues(insert.getMixedOffsets());
+    if (fill && copy && offsets &&
+        matchPattern(fill.value(), m_AnyZeroFloat()) &&
         insert.hasUnitStride() && copy.getInputs().size() == 1) {
       interior = copy.getInputs()[0];
-      offsets = insert.getMixedOffsets();
+      low = *offsets;
     }
   }
-  auto interiorType = cast<RankedTensorType>(interior.getType());
+  ArrayRef<int64_t> inner =
+      cast<RankedTensorType>(interior.getType()).getShape();
   SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1), rows,
                                 pitch};
+  SmallVector<int64_t> high;
+  for (unsigned d = 0; d < 4; ++d)
+    high.push_back(shape[d] - inner[d] - low[d]);
   Type element = type.getElementType();
   Value zero = arith::ConstantOp::create(rewriter, loc, element,
                                          rewriter.getZeroAttr(element));
-  Value filled =
-      linalg::FillOp::create(
-          rewriter, loc, zero,
-          Value(tensor::EmptyOp::create(rewriter, loc, shape, element)))
-          .getResult(0);
-  SmallVector<OpFoldResult> sizes =
-      getAsIndexOpFoldResult(rewriter.getContext(), interiorType.getShape());
-  SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
-  Value slot = tensor::ExtractSliceOp::create(rewriter, loc, filled, offsets,
-                                              sizes, strides);
-  Value copied =
-      linalg::CopyOp::create(rewriter, loc, interior, slot).getResult(0);
-  return tensor::InsertSliceOp::create(rewriter, loc, copied, filled, offsets,
-                                       sizes, strides);
+  return mpc::padWithConstant(rewriter, loc, interior, low, high, zero);
 }
 
 /// The row pitch W' >= `width` over which a stride-1 convolution with

@@ -1116,17 +1116,18 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
   }
 };
 
-/// `input` padded by `low` and `high` with the constant `padValue`. Static
-/// shapes get the padding value everywhere and the input copied into the
-/// interior by an ordinary elementwise op, which the CPU and GPU pipelines
-/// parallelize and vectorize like any other and which writes the padded
-/// buffer in place. tensor.pad bufferizes to a strided memref.copy instead:
-/// one element at a time through the runtime's memrefCopy, on one thread
-/// (a ResNet's padding copies were a tenth of its training step, with the
-/// other core idle).
-static Value padWithConstant(OpBuilder &b, Location loc, Value input,
-                             ArrayRef<int64_t> low, ArrayRef<int64_t> high,
-                             Value padValue) {
+} // namespace
+
+// Static shapes get the padding value everywhere and the input copied into
+// the interior by an ordinary elementwise op, which the CPU and GPU
+// pipelines parallelize and vectorize like any other and which writes the
+// padded buffer in place. tensor.pad bufferizes to a strided memref.copy
+// instead: one element at a time through the runtime's memrefCopy, on one
+// thread (a ResNet's padding copies were a tenth of its training step, with
+// the other core idle).
+Value mpc::padWithConstant(OpBuilder &b, Location loc, Value input,
+                           ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                           Value padValue) {
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> shape;
   for (auto [d, size] : llvm::enumerate(type.getShape()))
@@ -1152,6 +1153,8 @@ static Value padWithConstant(OpBuilder &b, Location loc, Value input,
   return tensor::InsertSliceOp::create(b, loc, copied, filled, offsets, sizes,
                                        strides);
 }
+
+namespace {
 
 /// Pads the spatial dims of an NC... tensor with `value`.
 Value padSpatial(OpBuilder &b, Location loc, Value input,

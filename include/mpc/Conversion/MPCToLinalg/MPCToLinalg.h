@@ -11,6 +11,16 @@ namespace mpc {
 /// Patterns lowering mpc compute ops to linalg/tensor/arith/math.
 void populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns);
 
+/// `input` padded by `low` and `high` with the constant `padValue`. A
+/// static shape is a `linalg.fill` of the padded shape with `input` copied
+/// (`linalg.copy`) into an `extract_slice` of its interior and inserted
+/// back (`insert_slice`), not a `tensor.pad`, whose bufferized copy is the
+/// runtime's element-at-a-time memrefCopy on one thread; a dynamic one is
+/// a `tensor.pad`.
+Value padWithConstant(OpBuilder &b, Location loc, Value input,
+                      ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                      Value padValue);
+
 } // namespace mpc
 } // namespace mlir
 
