@@ -407,3 +407,86 @@ func.func @shifted_windows(%w: tensor<32x16x3x3xf32>, %x: tensor<64x16x272xf32>)
   } -> tensor<64x32x224xf32>
   return %r : tensor<64x32x224xf32>
 }
+
+// -----
+
+// BatchNorm's variance: a sum over N, H and W of [8, 16, 14, 14] per
+// channel. The parallel channel loop goes outermost; H*W = 196 collapses
+// into one contiguous loop, split into (4, 49): each channel's task keeps
+// 49 partial sums in a vector across the N and H loops (the accumulator's
+// read and write are at the same place in every iteration, for
+// loop-invariant-subset-hoisting to take out of them), and a second sum,
+// one vector per channel, adds the 49 lanes into the result.
+// CHECK-LABEL: func.func @sum_statistics
+// CHECK: %[[X:.+]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<8x16x14x14xf32> into tensor<8x16x196xf32>
+// CHECK: %[[XS:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [8, 16, 4, 49]
+// CHECK: %[[LANES:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<16x49xf32>)
+// CHECK: %[[PARTIAL:.+]] = scf.forall (%[[C:.+]]) in (16) shared_outs(%{{.+}} = %[[LANES]])
+// CHECK: scf.for %[[CT:.+]] = %{{.+}} to %c1
+// CHECK: scf.for %[[N:.+]] = %{{.+}} to %c8
+// CHECK: scf.for %[[H:.+]] = %{{.+}} to %c4 {{.*}} iter_args(%[[LANES_IN:.+]] = %{{.+}})
+// CHECK: %[[XT:.+]] = tensor.extract_slice %{{.+}}[%[[N]], %[[CT]], %[[H]], 0] [1, 1, 1, 49]
+// CHECK: %[[ACCT:.+]] = tensor.extract_slice %[[LANES_IN]][%[[CT]], 0] [1, 49]
+// CHECK: %[[XV:.+]] = vector.transfer_read %[[XT]]{{.+}} : tensor<1x1x1x49xf32>, vector<1x1x1x49xf32>
+// CHECK: %[[ACC:.+]] = vector.transfer_read %[[ACCT]]{{.+}} : tensor<1x49xf32>, vector<1x49xf32>
+// CHECK: %[[SQ:.+]] = arith.mulf %{{.+}} : vector<1x1x1x49xf32>
+// CHECK: vector.multi_reduction <add>, %[[SQ]], %[[ACC]] [1, 2] : vector<1x1x1x49xf32> to vector<1x49xf32>
+// CHECK: vector.transfer_write %{{.+}}, %[[ACCT]]
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%[[C2:.+]]) in (16) shared_outs(%{{.+}} = %arg2)
+// CHECK: tensor.extract_slice %[[PARTIAL]][%[[C2]], 0] [1, 49]
+// CHECK: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x49xf32> to vector<1xf32>
+#stat_x = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#stat_m = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+#stat_c = affine_map<(d0, d1, d2, d3) -> (d1)>
+func.func @sum_statistics(%x: tensor<8x16x14x14xf32>, %mean: tensor<1x16x1x1xf32>, %acc: tensor<16xf32>) -> tensor<16xf32> {
+  %r = linalg.generic {indexing_maps = [#stat_x, #stat_m, #stat_c], iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%x, %mean : tensor<8x16x14x14xf32>, tensor<1x16x1x1xf32>) outs(%acc : tensor<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %d = arith.subf %a, %b : f32
+    %q = arith.mulf %d, %d : f32
+    %t = arith.addf %q, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<16xf32>
+  return %r : tensor<16xf32>
+}
+
+// -----
+
+// Sums over rows of 40 (two sums in one op): a row is one vector, added
+// up across its lanes. A row of 3 is too short to be worth vectors, and a
+// maximum is not a sum: both keep the scalar loops, their parallel loop
+// outermost.
+// CHECK-LABEL: func.func @sum_rows
+// CHECK: scf.forall (%{{.+}}) = (0) to (32) step (2)
+// CHECK: %[[ROW:.+]] = vector.transfer_read %{{.+}} : tensor<1x40xf32>, vector<1x40xf32>
+// CHECK: vector.multi_reduction <add>, %[[ROW]], %{{.+}} [1] : vector<1x40xf32> to vector<1xf32>
+// CHECK: %[[EXP:.+]] = math.exp %[[ROW]] : vector<1x40xf32>
+// CHECK: vector.multi_reduction <add>, %[[EXP]], %{{.+}} [1] : vector<1x40xf32> to vector<1xf32>
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.generic {{.+}}ins(%{{.+}} : tensor<2x3xf32>)
+// CHECK-NOT: vector.transfer_read
+// CHECK: arith.maximumf
+// CHECK-NOT: vector.transfer_read
+// CHECK: return
+#row_x = affine_map<(d0, d1) -> (d0, d1)>
+#row_s = affine_map<(d0, d1) -> (d0)>
+func.func @sum_rows(%x: tensor<32x40xf32>, %s: tensor<32xf32>, %e: tensor<32xf32>, %y: tensor<32x3xf32>) -> (tensor<32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [#row_x, #row_s, #row_s], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<32x40xf32>) outs(%s, %e : tensor<32xf32>, tensor<32xf32>) {
+  ^bb0(%a: f32, %sa: f32, %ea: f32):
+    %t = arith.addf %sa, %a : f32
+    %x2 = math.exp %a : f32
+    %u = arith.addf %x2, %ea : f32
+    linalg.yield %t, %u : f32, f32
+  } -> (tensor<32xf32>, tensor<32xf32>)
+  %short = linalg.generic {indexing_maps = [#row_x, #row_s], iterator_types = ["parallel", "reduction"]} ins(%y : tensor<32x3xf32>) outs(%s : tensor<32xf32>) {
+  ^bb0(%a: f32, %sa: f32):
+    %t = arith.addf %a, %sa : f32
+    linalg.yield %t : f32
+  } -> tensor<32xf32>
+  %max = linalg.generic {indexing_maps = [#row_x, #row_s], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<32x40xf32>) outs(%s : tensor<32xf32>) {
+  ^bb0(%a: f32, %sa: f32):
+    %t = arith.maximumf %a, %sa : f32
+    linalg.yield %t : f32
+  } -> tensor<32xf32>
+  return %r#0, %r#1, %short, %max : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>
+}

@@ -42,8 +42,16 @@ def MPCCPUTileAndVectorize
     and are vectorized along the innermost loop: `vector-width` lanes per
     step where that divides it, else the largest divisor of at least half
     the width (a power of two for 16-bit floats), so that no vector needs
-    a mask. Reductions get the `scf.forall` over their outer parallel
-    dimension so they run on all cores too.
+    a mask. Reductions get their parallel loops outermost and the
+    `scf.forall` over the outer one, so they run on all cores too. A sum
+    (every result an `addf` into its accumulator) whose innermost loop is
+    reduced and read contiguously is vectorized along it: a short row (up
+    to four vectors, the only loop reduced) as one vector added up across
+    its lanes; otherwise the innermost loop is split into (length / lanes,
+    lanes) and the lanes become a parallel dim of a [..., lanes]
+    accumulator that stays in registers across the other reduced loops
+    (BatchNorm's statistics over N, H and W), then a small second sum adds
+    the lanes up.
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
