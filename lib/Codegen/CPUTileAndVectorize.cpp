@@ -944,9 +944,8 @@ static bool readsContiguously(AffineMap map, ArrayRef<int64_t> dims) {
 
 /// The groups of consecutive loops of `op`, of one iterator type, that
 /// every operand indexes contiguously (or not at all), outermost first:
-/// the loops that can be
-/// collapsed into one. A broadcast along the channels of [N, C, H, W]
-/// (a map to (d1)) groups {N}, {C}, {H, W}.
+/// the loops that can be collapsed into one. A broadcast along the channels
+/// of [N, C, H, W] (a map to (d1)) groups {N}, {C}, {H, W}.
 static SmallVector<ReassociationIndices>
 contiguousLoopGroups(linalg::LinalgOp op) {
   SmallVector<ReassociationIndices> groups = {{0}};
@@ -1073,6 +1072,16 @@ static bool innermostLoopIsContiguous(linalg::LinalgOp op) {
   return true;
 }
 
+/// Whether an operand of `op` has elements narrower than a byte. A vector
+/// of i1 is packed bits in LLVM's memory model, a tensor of i1 one byte per
+/// element in MLIR's: such operands keep scalar loads.
+static bool hasSubByteOperand(linalg::LinalgOp op) {
+  return llvm::any_of(op->getOperandTypes(), [](Type type) {
+    Type element = getElementTypeOrSelf(type);
+    return element.isIntOrFloat() && element.getIntOrFloatBitWidth() < 8;
+  });
+}
+
 /// Tiles `op` into scf.for loops of `sizes` (0 = whole) and vectorizes the
 /// tile; a tile that does not vectorize stays as it is, still correct.
 static void vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -1096,12 +1105,6 @@ static void vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op,
 
 bool CPUTileAndVectorize::vectorizeElementwise(RewriterBase &rewriter,
                                                linalg::LinalgOp op) {
-  // A vector of i1 is packed bits in LLVM's memory model, a tensor of i1
-  // one byte per element in MLIR's: such operands keep scalar loads.
-  auto isBoolean = [](Type type) {
-    Type element = getElementTypeOrSelf(type);
-    return element.isIntOrFloat() && element.getIntOrFloatBitWidth() < 8;
-  };
   // A copy, vectorized or collapsed into a plain identity, folds into a
   // slice copy, which bufferizes to memref.copy of a strided slice: the
   // runtime's memrefCopy, one element at a time (the interior of a padded
@@ -1115,8 +1118,7 @@ bool CPUTileAndVectorize::vectorizeElementwise(RewriterBase &rewriter,
       });
   if (isCopy || op.getNumLoops() == 0 || op.getNumReductionLoops() != 0 ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
-      llvm::any_of(op->getOperandTypes(), isBoolean) ||
-      !innermostLoopIsContiguous(op) ||
+      hasSubByteOperand(op) || !innermostLoopIsContiguous(op) ||
       failed(linalg::vectorizeOpPrecondition(op)))
     return false;
   // One loop per contiguous run: [N, C, H, W] with a per-channel operand
@@ -1198,15 +1200,11 @@ static int64_t sumLanes(int64_t length, int64_t width) {
 /// inputs as far as LLVM knows): a fifth of the Fashion-MNIST CNN's step.
 bool CPUTileAndVectorize::vectorizeSum(RewriterBase &rewriter,
                                        linalg::LinalgOp op) {
-  auto isBoolean = [](Type type) {
-    Type element = getElementTypeOrSelf(type);
-    return element.isIntOrFloat() && element.getIntOrFloatBitWidth() < 8;
-  };
   unsigned loops = op.getNumLoops();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   if (loops == 0 || iterators.back() != utils::IteratorType::reduction ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
-      llvm::any_of(op->getOperandTypes(), isBoolean) ||
+      hasSubByteOperand(op) ||
       !op.getBlock()->getOps<linalg::IndexOp>().empty() || !isSum(op) ||
       !innermostLoopIsContiguous(op) ||
       failed(linalg::vectorizeOpPrecondition(op)))
