@@ -477,6 +477,18 @@ static linalg::LinalgOp transposeContraction(RewriterBase &rewriter,
   return generic;
 }
 
+/// The addf that result `i` of `op` yields when it adds into its own
+/// accumulator (a sum), else null.
+static arith::AddFOp accumulatingAdd(linalg::LinalgOp op, unsigned i) {
+  Block *body = op.getBlock();
+  auto add =
+      body->getTerminator()->getOperand(i).getDefiningOp<arith::AddFOp>();
+  BlockArgument accumulator = body->getArgument(op.getNumDpsInputs() + i);
+  if (!add || (add.getLhs() != accumulator && add.getRhs() != accumulator))
+    return {};
+  return add;
+}
+
 /// Prepares a reduction that is not a contraction for the CPU: its
 /// parallel loops go outermost, so that they can be split across threads
 /// (BatchNorm's statistics reduce [N, C, H, W] over N, H and W, whose
@@ -511,17 +523,9 @@ static linalg::LinalgOp prepareReduction(RewriterBase &rewriter,
         linalg::interchangeGenericOp(rewriter, generic, order);
     op = succeeded(interchanged) ? *interchanged : generic;
   }
-  // The sums: an addf of a yielded value into its own accumulator.
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  for (auto [i, yielded] : llvm::enumerate(yield.getValues())) {
-    auto add = yielded.getDefiningOp<arith::AddFOp>();
-    BlockArgument accumulator =
-        body->getArgument(op.getNumDpsInputs() + i);
-    if (!add || (add.getLhs() != accumulator && add.getRhs() != accumulator))
-      continue;
-    add.setFastmath(add.getFastmath() | arith::FastMathFlags::reassoc);
-  }
+  for (unsigned i = 0, e = op.getNumDpsInits(); i < e; ++i)
+    if (arith::AddFOp add = accumulatingAdd(op, i))
+      add.setFastmath(add.getFastmath() | arith::FastMathFlags::reassoc);
   return op;
 }
 
@@ -1160,15 +1164,10 @@ bool CPUTileAndVectorize::vectorizeElementwise(RewriterBase &rewriter,
 /// Whether each result of `op` is a sum: its yielded value an addf of
 /// its accumulator, which nothing else reads.
 static bool isSum(linalg::LinalgOp op) {
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  for (auto [i, yielded] : llvm::enumerate(yield.getValues())) {
-    auto add = yielded.getDefiningOp<arith::AddFOp>();
-    BlockArgument accumulator = body->getArgument(op.getNumDpsInputs() + i);
-    if (!add || !accumulator.hasOneUse() ||
-        (add.getLhs() != accumulator && add.getRhs() != accumulator))
+  for (unsigned i = 0, e = op.getNumDpsInits(); i < e; ++i)
+    if (!accumulatingAdd(op, i) ||
+        !op.getBlock()->getArgument(op.getNumDpsInputs() + i).hasOneUse())
       return false;
-  }
   return true;
 }
 
@@ -1280,7 +1279,8 @@ bool CPUTileAndVectorize::vectorizeSum(RewriterBase &rewriter,
     maps.push_back(AffineMap::get(splitLoops, 0, results, context));
   }
   SmallVector<Value> partials;
-  SmallVector<AffineMap> combineMaps;
+  // The combining sum's maps: the lanes' partial sums, then the results.
+  SmallVector<AffineMap> laneMaps, resultMaps;
   unsigned parallelLoops = op.getNumParallelLoops();
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap map = op.getMatchingIndexingMap(&init);
@@ -1298,8 +1298,10 @@ bool CPUTileAndVectorize::vectorizeSum(RewriterBase &rewriter,
     maps.push_back(AffineMap::get(splitLoops, 0, results, context));
     // prepareReduction put the parallel loops first: the result's map
     // names only those, and the lanes follow them in the combining sum.
-    combineMaps.push_back(
+    resultMaps.push_back(
         AffineMap::get(parallelLoops + 1, 0, map.getResults(), context));
+    results.back() = getAffineDimExpr(parallelLoops, context);
+    laneMaps.push_back(AffineMap::get(parallelLoops + 1, 0, results, context));
   }
   SmallVector<utils::IteratorType> splitIterators = iterators;
   if (split)
@@ -1313,13 +1315,7 @@ bool CPUTileAndVectorize::vectorizeSum(RewriterBase &rewriter,
                              sum.getRegion().begin());
 
   // The lanes' sums, added into the original accumulators.
-  SmallVector<AffineMap> laneMaps;
-  for (AffineMap map : combineMaps) {
-    SmallVector<AffineExpr> results(map.getResults());
-    results.push_back(getAffineDimExpr(parallelLoops, context));
-    laneMaps.push_back(AffineMap::get(parallelLoops + 1, 0, results, context));
-  }
-  laneMaps.append(combineMaps);
+  laneMaps.append(resultMaps);
   SmallVector<utils::IteratorType> combineIterators(
       parallelLoops, utils::IteratorType::parallel);
   combineIterators.push_back(utils::IteratorType::reduction);
