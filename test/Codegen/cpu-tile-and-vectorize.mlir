@@ -490,3 +490,48 @@ func.func @sum_rows(%x: tensor<32x40xf32>, %s: tensor<32xf32>, %e: tensor<32xf32
   } -> tensor<32xf32>
   return %r#0, %r#1, %short, %max : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>
 }
+
+// -----
+
+// Windowed sums (a weight gradient from mpc-conv-to-im2col): three taps
+// of [8, 16] from one kernel [k, f, p] and three slices of one image
+// [k, b, p]. The image does not depend on f, so the register tile takes 8
+// rows of f (3 taps x 8 rows = 24 vector accumulators), each one vector
+// of 16 lanes (of the 80 along p, split into 5 x 16); the 64 images of
+// the reduction run in blocks of 32, whose operands fit in cache, inside
+// each task's loop; then one small sum per tap adds the lanes.
+// CHECK-LABEL: func.func @windowed_sums
+// CHECK: %[[W:.+]] = tensor.expand_shape %arg0 {{\[}}[0], [1], [2, 3]] output_shape [64, 16, 5, 16]
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<8x16x16xf32>)
+// CHECK: scf.forall (%{{.+}}) in (8) shared_outs({{.+}}) -> (tensor<8x16x16xf32>, tensor<8x16x16xf32>, tensor<8x16x16xf32>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c64 step %c32
+// CHECK: scf.for %[[F:.+]] = %{{.+}} to %c16 step %c8
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %c32{{(_[0-9]+)?}} step
+// CHECK: scf.for %[[P:.+]] = %{{.+}} to %c5{{(_[0-9]+)?}} step
+// CHECK: tensor.extract_slice %{{.+}}[%[[K]], %[[F]], %[[P]], 0] [1, 8, 1, 16]
+// CHECK: vector.transfer_read {{.*}} : tensor<1x8x1x16xf32>, vector<1x8x1x1x16xf32>
+// CHECK-COUNT-3: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [2, 3] : vector<1x8x1x1x16xf32> to vector<1x8x16xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [{{.+}}] : vector<{{.*}}16xf32> to vector<{{.+}}>
+#ws_kernel = affine_map<(d0, d1, d2, d3) -> (d2, d1, d3)>
+#ws_image = affine_map<(d0, d1, d2, d3) -> (d2, d0, d3)>
+#ws_tap = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+func.func @windowed_sums(%w: tensor<64x16x80xf32>, %x: tensor<64x8x110xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<8x16xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%empty : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %x0 = tensor.extract_slice %x[0, 0, 0] [64, 8, 80] [1, 1, 1] : tensor<64x8x110xf32> to tensor<64x8x80xf32>
+  %x1 = tensor.extract_slice %x[0, 0, 1] [64, 8, 80] [1, 1, 1] : tensor<64x8x110xf32> to tensor<64x8x80xf32>
+  %x2 = tensor.extract_slice %x[0, 0, 10] [64, 8, 80] [1, 1, 1] : tensor<64x8x110xf32> to tensor<64x8x80xf32>
+  %r:3 = linalg.generic {indexing_maps = [#ws_kernel, #ws_image, #ws_image, #ws_image, #ws_tap, #ws_tap, #ws_tap], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%w, %x0, %x1, %x2 : tensor<64x16x80xf32>, tensor<64x8x80xf32>, tensor<64x8x80xf32>, tensor<64x8x80xf32>) outs(%acc, %acc, %acc : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b0: f32, %b1: f32, %b2: f32, %c0: f32, %c1: f32, %c2: f32):
+    %p0 = arith.mulf %a, %b0 fastmath<contract> : f32
+    %s0 = arith.addf %p0, %c0 fastmath<contract> : f32
+    %p1 = arith.mulf %a, %b1 fastmath<contract> : f32
+    %s1 = arith.addf %p1, %c1 fastmath<contract> : f32
+    %p2 = arith.mulf %a, %b2 fastmath<contract> : f32
+    %s2 = arith.addf %p2, %c2 fastmath<contract> : f32
+    linalg.yield %s0, %s1, %s2 : f32, f32, f32
+  } -> (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>)
+  return %r#0, %r#1, %r#2 : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+}

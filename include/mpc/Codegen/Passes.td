@@ -51,7 +51,13 @@ def MPCCPUTileAndVectorize
     lanes) and the lanes become a parallel dim of a [..., lanes]
     accumulator that stays in registers across the other reduced loops
     (BatchNorm's statistics over N, H and W), then a small second sum adds
-    the lanes up.
+    the lanes up. A sum with several results and a parallel loop that some
+    input does not read (windowed sums: the image is the same for every
+    output channel) keeps one vector of lanes per result and a register
+    tile of several rows along that loop (as many as fit in three
+    quarters of the vector registers), and its outermost reduced loop is
+    split into blocks whose slices of the inputs fit in 256 KiB of cache,
+    so that the rows of the tile find the shared input there.
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
