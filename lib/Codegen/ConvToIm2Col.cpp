@@ -171,53 +171,75 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
   return success();
 }
 
-/// `value` [N, C, H, W] widened to [N, C, rows, pitch] with zeros below and
-/// to the right (none when it has that shape already). The padded image of
-/// a convolution (mpc::padWithConstant's zero fill with the image copied
-/// into its interior, as the Conv lowering builds it) is rebuilt larger
-/// from the image instead of copied again.
-static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
-                            int64_t rows, int64_t pitch) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getDimSize(2) == rows && type.getDimSize(3) == pitch)
+/// The image that `value` pads with zeros (mpc::padWithConstant's zero
+/// fill with the image copied into its interior, as the Conv lowering
+/// builds it), with the offsets of its interior in `low`; `value` itself,
+/// at offsets 0, when it is not such a padding.
+static Value paddedInterior(Value value, SmallVectorImpl<int64_t> &low) {
+  low.assign(cast<RankedTensorType>(value.getType()).getRank(), 0);
+  auto insert = value.getDefiningOp<tensor::InsertSliceOp>();
+  if (!insert)
     return value;
-  Value interior = value;
-  SmallVector<int64_t> low(4, 0);
-  if (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
-    auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
-    auto copy = insert.getSource().getDefiningOp<linalg::CopyOp>();
-    std::optional<SmallVector<int64_t>> offsets =
-        getConstantIntValues(insert.getMixedOffsets());
-    if (fill && copy && offsets &&
-        matchPattern(fill.value(), m_AnyZeroFloat()) &&
-        insert.hasUnitStride() && copy.getInputs().size() == 1) {
-      interior = copy.getInputs()[0];
-      low = *offsets;
-    }
-  }
-  ArrayRef<int64_t> inner =
-      cast<RankedTensorType>(interior.getType()).getShape();
-  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1), rows,
-                                pitch};
+  auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+  auto copy = insert.getSource().getDefiningOp<linalg::CopyOp>();
+  std::optional<SmallVector<int64_t>> offsets =
+      getConstantIntValues(insert.getMixedOffsets());
+  if (!fill || !copy || !offsets ||
+      !matchPattern(fill.value(), m_AnyZeroFloat()) ||
+      !insert.hasUnitStride() || copy.getInputs().size() != 1 ||
+      insert.getSourceType().getRank() != insert.getDestType().getRank())
+    return value;
+  low.assign(offsets->begin(), offsets->end());
+  return copy.getInputs()[0];
+}
+
+/// The zero padding of `interior` (at offsets `low`) to `shape`.
+static Value padWithZeros(RewriterBase &rewriter, Location loc, Value interior,
+                          ArrayRef<int64_t> low, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(interior.getType());
   SmallVector<int64_t> high;
-  for (unsigned d = 0; d < 4; ++d)
-    high.push_back(shape[d] - inner[d] - low[d]);
+  for (auto [d, size] : llvm::enumerate(shape))
+    high.push_back(size - type.getDimSize(d) - low[d]);
   Type element = type.getElementType();
   Value zero = arith::ConstantOp::create(rewriter, loc, element,
                                          rewriter.getZeroAttr(element));
   return mpc::padWithConstant(rewriter, loc, interior, low, high, zero);
 }
 
-/// The row pitch W' >= `width` over which a stride-1 convolution with
-/// `oh` x `ow` outputs is computed as shifted windows (see the pass
-/// description): OH * W' a multiple of two vectors (else of one), and W'
-/// at most 1.2 OW. 0 when there is none.
-static int64_t shiftedWindowPitch(int64_t oh, int64_t ow, int64_t width) {
-  for (int64_t multiple : {32, 16})
-    for (int64_t pitch = width; 5 * pitch <= 6 * ow; ++pitch)
-      if ((oh * pitch) % multiple == 0)
-        return pitch;
-  return 0;
+/// `value` [N, C, H, W] widened to [N, C, rows, pitch] with zeros below and
+/// to the right (none when it has that shape already). The padded image of
+/// a convolution is rebuilt larger from the image instead of copied again.
+static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
+                            int64_t rows, int64_t pitch) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getDimSize(2) == rows && type.getDimSize(3) == pitch)
+    return value;
+  SmallVector<int64_t> low;
+  Value interior = paddedInterior(value, low);
+  return padWithZeros(rewriter, loc, interior, low,
+                      {type.getDimSize(0), type.getDimSize(1), rows, pitch});
+}
+
+/// The row pitch W' >= `width` and the count J >= OH * W' of outputs over
+/// which a stride-1 convolution with `oh` x `ow` outputs is computed as
+/// shifted windows (see the pass description): J a whole number of
+/// vectors, as few as there are, and at most 1.4 OH * OW. J is OH * W'
+/// unless `tail` allows outputs past the last row (computed and dropped:
+/// a 7 x 7 image at pitch 9 is 63 outputs, 64 with one extra, where a
+/// pitch that makes 7 W' a multiple of 16 is 16). {0, 0} when there is
+/// none.
+static std::pair<int64_t, int64_t>
+shiftedWindowShape(int64_t oh, int64_t ow, int64_t width, bool tail) {
+  constexpr int64_t kVector = 16;
+  std::pair<int64_t, int64_t> best = {0, 0};
+  for (int64_t pitch = width; pitch <= width + kVector; ++pitch) {
+    int64_t outputs = llvm::alignTo(oh * pitch, kVector);
+    if ((!tail && outputs != oh * pitch) || 5 * outputs > 7 * oh * ow)
+      continue;
+    if (best.first == 0 || outputs < best.second)
+      best = {pitch, outputs};
+  }
+  return best;
 }
 
 /// A stride-1 NCHW convolution as a contraction over shifted windows of
@@ -242,15 +264,20 @@ rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
   int64_t n = outputType.getDimSize(0), f = outputType.getDimSize(1);
   int64_t oh = outputType.getDimSize(2), ow = outputType.getDimSize(3);
   int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
-  int64_t pitch = shiftedWindowPitch(oh, ow, inputType.getDimSize(3));
+  // Outputs past the last row need an accumulator that can be made
+  // longer: a fill.
+  auto fill = conv.getOutputs()[0].getDefiningOp<linalg::FillOp>();
+  auto [pitch, outputs] =
+      shiftedWindowShape(oh, ow, inputType.getDimSize(3), fill != nullptr);
   if (pitch == 0)
     return failure();
-  // The last window's last tap reads (KW - 1) dw past the rows the
-  // convolution covers.
-  int64_t rows =
-      std::max<int64_t>(inputType.getDimSize(2),
-                        oh + (kh - 1) * dilations[0] +
-                            llvm::divideCeil((kw - 1) * dilations[1], pitch));
+  // The last output's last tap reads (KH - 1) dh rows and (KW - 1) dw
+  // columns past it.
+  int64_t rows = std::max<int64_t>(
+      inputType.getDimSize(2),
+      llvm::divideCeil(outputs + (kh - 1) * dilations[0] * pitch +
+                           (kw - 1) * dilations[1],
+                       pitch));
   Location loc = conv.getLoc();
   MLIRContext *context = conv.getContext();
   Value image = padBottomRight(rewriter, loc, conv.getInputs()[0], rows, pitch);
@@ -260,18 +287,19 @@ rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
 
   // The accumulator over the wide rows: a fill refilled at the new shape,
   // anything else padded with zeros.
-  Value init = conv.getOutputs()[0];
-  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
-    init = linalg::FillOp::create(
-               rewriter, loc, fill.value(),
-               Value(tensor::EmptyOp::create(
-                   rewriter, loc, ArrayRef<int64_t>{n, f, oh, pitch}, acc)))
-               .getResult(0);
+  Value flatInit;
+  if (fill) {
+    flatInit = linalg::FillOp::create(
+                   rewriter, loc, fill.value(),
+                   Value(tensor::EmptyOp::create(
+                       rewriter, loc, ArrayRef<int64_t>{n, f, outputs}, acc)))
+                   .getResult(0);
   } else {
-    init = padBottomRight(rewriter, loc, init, oh, pitch);
+    flatInit = tensor::CollapseShapeOp::create(
+        rewriter, loc,
+        padBottomRight(rewriter, loc, conv.getOutputs()[0], oh, pitch),
+        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
   }
-  Value flatInit = tensor::CollapseShapeOp::create(
-      rewriter, loc, init, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 
   AffineExpr b, fo, j, c, y, x;
   bindDims(context, b, fo, j, c, y, x);
@@ -289,15 +317,230 @@ rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
       iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
         multiplyAccumulate(nb, l, args, acc);
       });
+  Value rowsComputed = contraction.getResult(0);
+  if (outputs != oh * pitch)
+    rowsComputed = tensor::ExtractSliceOp::create(
+        rewriter, loc, rowsComputed,
+        SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(0)),
+        getAsIndexOpFoldResult(context, {n, f, oh * pitch}),
+        SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(1)));
   Value wide = tensor::ExpandShapeOp::create(
       rewriter, loc, RankedTensorType::get({n, f, oh, pitch}, acc),
-      contraction.getResult(0),
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+      rowsComputed, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
   SmallVector<OpFoldResult> zeros(4, rewriter.getIndexAttr(0));
   SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
   Value result = tensor::ExtractSliceOp::create(
       rewriter, loc, wide, zeros,
       getAsIndexOpFoldResult(context, outputType.getShape()), ones);
+  rewriter.replaceOp(conv, result);
+  return success();
+}
+
+/// `value` [A, B, H, W] and whether it was read through a linalg.transpose
+/// that swaps its first two dims: a weight gradient's convolution takes the
+/// image and the output gradient with batch and channels swapped, which
+/// windowed sums read in place instead.
+static std::pair<Value, bool> throughBatchChannelSwap(Value value) {
+  auto transpose = value.getDefiningOp<linalg::TransposeOp>();
+  if (transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0, 2, 3})
+    return {transpose.getInput(), true};
+  return {value, false};
+}
+
+/// The kernel's rows and pitch (rows * pitch elements each sum runs over)
+/// for windowed sums of a KH x KW kernel over images `width` wide: at
+/// least KH x width, and a whole number of 16 (else 8) lanes when that
+/// adds at most half, so that the sums split into whole vectors.
+static std::pair<int64_t, int64_t> windowedSumShape(int64_t kh, int64_t width) {
+  for (int64_t multiple : {16, 8}) {
+    std::pair<int64_t, int64_t> best = {0, 0};
+    for (int64_t rows = kh; rows <= 2 * kh; ++rows)
+      for (int64_t pitch = width; pitch <= 2 * width; ++pitch)
+        if ((rows * pitch) % multiple == 0 &&
+            2 * rows * pitch <= 3 * kh * width &&
+            (best.first == 0 || rows * pitch < best.first * best.second))
+          best = {rows, pitch};
+    if (best.first != 0)
+      return best;
+  }
+  return {kh, width};
+}
+
+/// Taps computed by one linalg.generic of windowed sums: each tap keeps a
+/// register tile of partial sums (mpc-cpu-tile-and-vectorize), and nine
+/// of them with two kernel rows leave room for the operands in AVX-512's
+/// 32 registers.
+constexpr int64_t kTapsPerSum = 9;
+
+/// A convolution of stride s and dilation 1 whose output is a few taps
+/// and whose kernel covers most of the image: a weight gradient,
+///   dW[c, f, i, j] = sum over n, oh, ow of x[n, c, oh + i, ow + j]
+///                                            * dy[n, f, oh, ow],
+/// the image (batch and channels swapped) convolved with the output
+/// gradient. Each tap (y, x) is a sum over the kernel flattened at the
+/// pitch W' of the padded image:
+///   out[b, f, y, x] = sum over k, p of w[f, k, p] * img[b, k, p + off]
+/// with off = y s0 W' + x s1, `w` the kernel widened with zeros to
+/// [F, K, KH', W'] and `img` the image padded to [B, K, rows, W'], so every
+/// tap reads a contiguous run of the image and of the kernel. The taps are
+/// the results of one linalg.generic (up to kTapsPerSum per generic), which
+/// reads each kernel element once for all of them; a swap of batch and
+/// channels feeding either operand is read through. im2col copied the
+/// image KH x KW times for a matmul of the same work (an eighth of the
+/// Fashion-MNIST CNN's step went to those copies). A column or row the
+/// widening adds multiplies a zero of `w` by image elements of the next
+/// row or image: finite data gives the exact sum.
+static LogicalResult rewriteNchwAsWindowedSums(RewriterBase &rewriter,
+                                               linalg::Conv2DNchwFchwOp conv) {
+  auto inputType = cast<RankedTensorType>(conv.getInputs()[0].getType());
+  auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
+  auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
+  Type acc = outputType.getElementType();
+  if (!isa<FloatType>(acc) || !isa<FloatType>(inputType.getElementType()) ||
+      !isa<FloatType>(filterType.getElementType()) ||
+      llvm::any_of(conv.getDilations().getValues<int64_t>(),
+                   [](int64_t d) { return d != 1; }))
+    return failure();
+  SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
+  int64_t nb = outputType.getDimSize(0), f = outputType.getDimSize(1);
+  int64_t oh = outputType.getDimSize(2), ow = outputType.getDimSize(3);
+  int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
+  int64_t taps = oh * ow;
+  // The weight-gradient shape: taps few, the kernel larger than the taps
+  // and than any forward convolution's.
+  if (taps < 2 || kh * kw < 16 || kh * kw < taps)
+    return failure();
+  auto [kernelRows, pitch] =
+      windowedSumShape(kh, std::max(inputType.getDimSize(3), kw));
+  int64_t length = kernelRows * pitch;
+  // Sums over more than a quarter of zeros lost to im2col's matmul: the
+  // 7 x 7 and 4 x 4 images of ResNet-10 (80 for 49, 32 for 16) trained
+  // slower, the 14 x 14 and 28 x 28 ones (224 for 196, 896 for 784)
+  // faster.
+  if (4 * length > 5 * kh * kw)
+    return failure();
+  int64_t rows =
+      std::max<int64_t>(inputType.getDimSize(2),
+                        kernelRows + (oh - 1) * strides[0] +
+                            llvm::divideCeil((ow - 1) * strides[1], pitch));
+
+  Location loc = conv.getLoc();
+  MLIRContext *context = conv.getContext();
+  auto flatten = [&](Value v) {
+    return tensor::CollapseShapeOp::create(
+        rewriter, loc, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  };
+  // The image, padded at the pitch, as [B, K, rows * W'] (or [K, B, ..]
+  // read through the swap).
+  SmallVector<int64_t> low;
+  Value interior = paddedInterior(conv.getInputs()[0], low);
+  auto [imageSource, imageSwapped] = throughBatchChannelSwap(interior);
+  auto imageSourceType = cast<RankedTensorType>(imageSource.getType());
+  Value image =
+      flatten(padWithZeros(rewriter, loc, imageSource, low,
+                           {imageSourceType.getDimSize(0),
+                            imageSourceType.getDimSize(1), rows, pitch}));
+  // The kernel widened with zeros to [F, K, KH', W'] (or [K, F, ..]).
+  auto [kernelSource, kernelSwapped] =
+      throughBatchChannelSwap(conv.getInputs()[1]);
+  auto kernelSourceType = cast<RankedTensorType>(kernelSource.getType());
+  Value kernel = flatten(
+      padWithZeros(rewriter, loc, kernelSource, {0, 0, 0, 0},
+                   {kernelSourceType.getDimSize(0),
+                    kernelSourceType.getDimSize(1), kernelRows, pitch}));
+
+  AffineExpr b, fo, k, p;
+  bindDims(context, b, fo, k, p);
+  AffineMap kernelMap =
+      AffineMap::get(4, 0,
+                     kernelSwapped ? ArrayRef<AffineExpr>{k, fo, p}
+                                   : ArrayRef<AffineExpr>{fo, k, p},
+                     context);
+  AffineMap imageMap =
+      AffineMap::get(4, 0,
+                     imageSwapped ? ArrayRef<AffineExpr>{k, b, p}
+                                  : ArrayRef<AffineExpr>{b, k, p},
+                     context);
+  AffineMap tapMap = AffineMap::get(4, 0, {b, fo}, context);
+  SmallVector<utils::IteratorType> iterators = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel,
+      utils::IteratorType::reduction, utils::IteratorType::reduction};
+  auto imageType = cast<RankedTensorType>(image.getType());
+  auto tapType = RankedTensorType::get({nb, f}, acc);
+  SmallVector<OpFoldResult> one4(4, rewriter.getIndexAttr(1));
+  SmallVector<OpFoldResult> tapSizes =
+      getAsIndexOpFoldResult(context, {nb, f, 1, 1});
+  // Each tap accumulates into a tensor of its own (slices of one tensor as
+  // the outputs of one op would bufferize to copies of each), then the
+  // taps are stacked as [OH * OW, B, F] and transposed into the result.
+  Value init = conv.getOutputs()[0];
+  auto initFill = init.getDefiningOp<linalg::FillOp>();
+  Value stacked = tensor::EmptyOp::create(rewriter, loc,
+                                          ArrayRef<int64_t>{taps, nb, f}, acc);
+  SmallVector<OpFoldResult> one3(3, rewriter.getIndexAttr(1));
+  SmallVector<OpFoldResult> stackSizes =
+      getAsIndexOpFoldResult(context, {1, nb, f});
+  for (int64_t first = 0; first < taps; first += kTapsPerSum) {
+    int64_t count = std::min(kTapsPerSum, taps - first);
+    SmallVector<Value> inputs = {kernel};
+    SmallVector<Value> inits;
+    for (int64_t t = first; t < first + count; ++t) {
+      int64_t y = t / ow, x = t % ow;
+      int64_t offset = y * strides[0] * pitch + x * strides[1];
+      inputs.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, image, getAsIndexOpFoldResult(context, {0, 0, offset}),
+          getAsIndexOpFoldResult(context, {imageType.getDimSize(0),
+                                           imageType.getDimSize(1), length}),
+          SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(1))));
+      Value empty =
+          tensor::EmptyOp::create(rewriter, loc, tapType.getShape(), acc);
+      if (initFill) {
+        inits.push_back(
+            linalg::FillOp::create(rewriter, loc, initFill.value(), empty)
+                .getResult(0));
+      } else {
+        Value slot = tensor::ExtractSliceOp::create(
+            rewriter, loc, tapType, init,
+            getAsIndexOpFoldResult(context, {0, 0, y, x}), tapSizes, one4);
+        inits.push_back(
+            linalg::CopyOp::create(rewriter, loc, slot, empty).getResult(0));
+      }
+    }
+    SmallVector<AffineMap> maps = {kernelMap};
+    maps.append(count, imageMap);
+    maps.append(count, tapMap);
+    auto sums = linalg::GenericOp::create(
+        rewriter, loc, ValueRange(inits).getTypes(), inputs, inits, maps,
+        iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+          // Multiply and add may fuse into an FMA: one rounding fewer.
+          auto contract = arith::FastMathFlags::contract;
+          Value weight = toAccumulator(nb, l, args[0], acc);
+          SmallVector<Value> sums;
+          for (int64_t i = 0; i < count; ++i) {
+            Value product = arith::MulFOp::create(
+                nb, l, weight, toAccumulator(nb, l, args[1 + i], acc),
+                contract);
+            sums.push_back(arith::AddFOp::create(
+                nb, l, product, args[1 + count + i], contract));
+          }
+          linalg::YieldOp::create(nb, l, sums);
+        });
+    for (auto [i, tap] : llvm::enumerate(sums.getResults()))
+      stacked = tensor::InsertSliceOp::create(
+          rewriter, loc, tap, stacked,
+          getAsIndexOpFoldResult(context,
+                                 {first + static_cast<int64_t>(i), 0, 0}),
+          stackSizes, one3);
+  }
+  Value grid = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({oh, ow, nb, f}, acc), stacked,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+  Value result =
+      linalg::TransposeOp::create(
+          rewriter, loc, grid,
+          tensor::EmptyOp::create(rewriter, loc, outputType.getShape(), acc),
+          ArrayRef<int64_t>{2, 3, 0, 1})
+          .getResult()[0];
   rewriter.replaceOp(conv, result);
   return success();
 }
@@ -322,7 +565,8 @@ struct ConvToIm2Col : mpc::impl::MPCConvToIm2ColBase<ConvToIm2Col> {
       // 28 x 28 batch of 32 where one [F, N*OH*OW] matmul runs at 24.
       if (auto nchw = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
         if (shiftedWindows &&
-            succeeded(rewriteNchwAsShiftedWindows(rewriter, nchw)))
+            (succeeded(rewriteNchwAsWindowedSums(rewriter, nchw)) ||
+             succeeded(rewriteNchwAsShiftedWindows(rewriter, nchw))))
           continue;
         auto type = cast<RankedTensorType>(nchw.getOutputs()[0].getType());
         if (mergeBatch && type.getDimSize(0) > 1 &&

@@ -350,6 +350,72 @@ def conv_cases(m):
                dilations=dilations, group=group)
 
 
+def conv2d_vjp(x, w, r, strides, pads, dilations, group=1):
+    """The gradients (dx, dw, db) of sum(conv2d(x, w, b) * r), exactly,
+    in fp64: per kernel tap, the strided window of the padded input each
+    output reads, correlated with r (dw) and r mapped back through the
+    tap's weights into that window (dx)."""
+    x, w, r = (np.asarray(v, np.float64) for v in (x, w, r))
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    f, cg, kh, kw = w.shape
+    fg = f // group
+    oh, ow = r.shape[2], r.shape[3]
+    for g in range(group):
+        rg = r[:, g * fg:(g + 1) * fg]
+        cs = slice(g * cg, (g + 1) * cg)
+        for i in range(kh):
+            for j in range(kw):
+                a, b = i * dilations[0], j * dilations[1]
+                rows = slice(a, a + strides[0] * (oh - 1) + 1, strides[0])
+                cols = slice(b, b + strides[1] * (ow - 1) + 1, strides[1])
+                window = xp[:, cs, rows, cols]
+                dw[g * fg:(g + 1) * fg, :, i, j] = np.einsum(
+                    "nfhw,nchw->fc", rg, window)
+                dxp[:, cs, rows, cols] += np.einsum(
+                    "nfhw,fc->nchw", rg, w[g * fg:(g + 1) * fg, :, i, j])
+    dx = dxp[:, :, pads[0]:pads[0] + x.shape[2], pads[1]:pads[1] + x.shape[3]]
+    return dx, dw, r.sum(axis=(0, 2, 3))
+
+
+def random_conv_cases(m, count=10, seed=11):
+    """Conv's gradients over random shapes (batch 1 to 3, odd and prime
+    sizes, images up to 17 wide, kernels 1 to 5, strides, pads, dilations,
+    groups), against the exact fp64 gradients of conv2d_vjp: the CPU
+    lowers weight gradients of stride-1 convolutions as windowed sums and
+    images whose rows are not a whole number of vectors with outputs past
+    the last row, each with its own padding of the operands, so the cases
+    also cover the shapes between the fixed ones above."""
+    draw = np.random.default_rng(seed)
+    for k in range(count):
+        group = int(draw.choice([1, 1, 1, 2, 3]))
+        cg, fg = int(draw.integers(1, 4)), int(draw.integers(1, 4))
+        kh, kw = (int(v) for v in draw.choice([1, 2, 3, 3, 5], 2))
+        strides = [int(v) for v in draw.choice([1, 1, 1, 2], 2)]
+        dilations = [int(v) for v in draw.choice([1, 1, 1, 2], 2)]
+        pads = [int(v) for v in draw.integers(0, 3, 4)]
+        h, w = (int(v) for v in draw.integers(5, 18, 2))
+        h = max(h, dilations[0] * (kh - 1) + 1 - pads[0] - pads[2])
+        w = max(w, dilations[1] * (kw - 1) + 1 - pads[1] - pads[3])
+        name = "conv_rand%d" % k
+        xs = (int(draw.integers(1, 4)), cg * group, h, w)
+        ws = (fg * group, cg, kh, kw)
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws),
+                  m.param(name + "_b", (ws[0],))]
+        out = "out_%d" % len(m.terms)
+        m.case("Conv", inputs,
+               lambda p, n=name, s=strides, q=pads, d=dilations, g=group:
+               conv2d(p[n + "_x"], p[n + "_w"], s, q, d, p[n + "_b"], g),
+               kernel_shape=[kh, kw], strides=strides, pads=pads,
+               dilations=dilations, group=group)
+        for i, part in enumerate(("_x", "_w", "_b")):
+            m.exact[name + part] = (
+                lambda p, r, n=name, o=out, s=strides, q=pads, d=dilations,
+                g=group, i=i: conv2d_vjp(p[n + "_x"], p[n + "_w"], r[o], s,
+                                         q, d, g)[i])
+
+
 def maxpool2d(x, kernel, strides, pads, dilations, ceil=False):
     """ONNX MaxPool (2-d) in numpy; ceil_mode's last window starts inside
     the input or its leading padding."""
@@ -963,6 +1029,7 @@ def main():
     args = parser.parse_args()
     failures = total = 0
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
+                             (random_conv_cases, 17),
                              (batchnorm_cases, 17),
                              (batchnorm_training_cases, 17),
                              (batchnorm_pytorch_cases, 17),

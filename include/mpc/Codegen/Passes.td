@@ -139,11 +139,28 @@ def MPCConvToIm2Col : Pass<"mpc-conv-to-im2col", "::mlir::func::FuncOp"> {
     contiguous run of the image, and the convolution is one contraction
     over (c, kh, kw) whose B operand is the image itself, shifted per tap
     (the direct form of im2col). The W' - OW extra columns of each row are
-    computed and dropped; W' is the padded width, widened so that OH * W'
-    is a whole number of register tiles, and only used when it adds at
-    most a fifth to the work. The image matrix this replaces is KH * KW
-    times the image: written and read back through memory (a 14 x 14 batch
-    of 64 with 32 channels is 14 MB), it cost as much as the matmul.
+    computed and dropped; W' is at least the padded width, and the count
+    of outputs a whole number of vectors: OH * W' itself, or, with a
+    zero-filled accumulator, the next multiple past it (a 7 x 7 image at
+    pitch 9 is 64 outputs for 63), used when that adds at most two fifths
+    to the work. The image matrix this replaces is KH * KW times the
+    image: written and read back through memory (a 14 x 14 batch of 64
+    with 32 channels is 14 MB), it cost as much as the matmul.
+
+    Also with `shifted-windows`, a convolution of dilation 1 whose output
+    is a few taps and whose kernel is large (16 elements or more, and as
+    many as the taps) is a weight gradient: the image convolved with the
+    output gradient, batch and channels swapped. Each tap (y, x) is then a
+    sum over the kernel flattened at the image's pitch W',
+    `out[b, f] = sum over k, p of w[f, k, p] * img[b, k, p + y s W' + x s]`,
+    with the kernel widened with zeros to whole vectors: both operands are
+    read contiguously, a swap of batch and channels feeding either is read
+    through, and the taps (up to nine) are the results of one generic that
+    reads each kernel element once for all of them, each into its own
+    accumulator, stacked and transposed into the result after. Used when
+    the widening adds at most a quarter (ResNet-10's 7 x 7 and 4 x 4
+    images trained faster with im2col). im2col copied the image KH * KW
+    times for a matmul of the same work.
   }];
   let options = [
     Option<"mergeBatch", "merge-batch", "bool", /*default=*/"true",

@@ -420,16 +420,25 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   // With groups: X [N, G*C/G, H, W] -> [C/G, G*N, H, W] (the group's
   // channel as batch, its batch as channels) and dY [N, G*F/G, ..] ->
   // [G*F/G, N, ..], a G-group convolution giving [C/G, G*F/G, kh, kw].
+  // Ungrouped, both are a plain swap of the first two dims, which the CPU
+  // lowering recognises and reads through instead of copying
+  // (mpc-conv-to-im2col's windowed sums).
   int64_t h = inputType.getDimSize(2), w = inputType.getDimSize(3);
-  Value xt = shaped(
-      TransposeOp::create(b, loc, shaped(getInput(), {n, g, cg, h, w}),
-                          ArrayRef<int64_t>{2, 1, 0, 3, 4}),
-      {cg, g * n, h, w});
-  Value dyt = shaped(
-      TransposeOp::create(b, loc,
-                          shaped(dy, {n, g, fg, outSpatial[0], outSpatial[1]}),
-                          ArrayRef<int64_t>{1, 2, 0, 3, 4}),
-      {g * fg, n, outSpatial[0], outSpatial[1]});
+  Value xt, dyt;
+  if (g == 1) {
+    xt = TransposeOp::create(b, loc, getInput(), swapNC);
+    dyt = TransposeOp::create(b, loc, dy, swapNC);
+  } else {
+    xt =
+        shaped(TransposeOp::create(b, loc, shaped(getInput(), {n, g, cg, h, w}),
+                                   ArrayRef<int64_t>{2, 1, 0, 3, 4}),
+               {cg, g * n, h, w});
+    dyt =
+        shaped(TransposeOp::create(
+                   b, loc, shaped(dy, {n, g, fg, outSpatial[0], outSpatial[1]}),
+                   ArrayRef<int64_t>{1, 2, 0, 3, 4}),
+               {g * fg, n, outSpatial[0], outSpatial[1]});
+  }
   Value dw = ConvOp::create(b, loc, xt, dyt, /*bias=*/nullptr, outSpatial,
                             dilations, pads, strides, g, AutoPad::NotSet,
                             nullptr);
