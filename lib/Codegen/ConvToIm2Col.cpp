@@ -41,6 +41,21 @@ static void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
       b, loc, Value(arith::AddFOp::create(b, loc, product, args[2])));
 }
 
+/// Whether the image, the filter and the accumulator of `conv` are all
+/// floats: the rewrites below build float multiply-adds.
+static bool hasFloatOperands(linalg::Conv2DNchwFchwOp conv) {
+  return llvm::all_of(conv->getOperandTypes(), [](Type type) {
+    return isa<FloatType>(getElementTypeOrSelf(type));
+  });
+}
+
+/// Whether every element of `values` (a convolution's strides or
+/// dilations) is 1.
+static bool allOnes(DenseIntElementsAttr values) {
+  return llvm::all_of(values.getValues<int64_t>(),
+                      [](int64_t v) { return v == 1; });
+}
+
 /// im2col for an NCHW convolution, dilations included (upstream's
 /// rewriteInIm2Col takes none). Per image (`mergeBatch` false) it builds
 /// the two ops upstream does: the image as [N, C*KH*KW, OH*OW] receptive
@@ -58,8 +73,7 @@ static LogicalResult rewriteNchwInIm2Col(IRRewriter &rewriter,
   auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
   auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
   Type acc = outputType.getElementType();
-  if (!isa<FloatType>(acc) || !isa<FloatType>(inputType.getElementType()) ||
-      !isa<FloatType>(filterType.getElementType()))
+  if (!hasFloatOperands(conv))
     return failure();
   Location loc = conv.getLoc();
   MLIRContext *context = conv.getContext();
@@ -255,10 +269,7 @@ rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
   auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
   auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
   Type acc = outputType.getElementType();
-  if (!isa<FloatType>(acc) || !isa<FloatType>(inputType.getElementType()) ||
-      !isa<FloatType>(filterType.getElementType()) ||
-      llvm::any_of(conv.getStrides().getValues<int64_t>(),
-                   [](int64_t s) { return s != 1; }))
+  if (!hasFloatOperands(conv) || !allOnes(conv.getStrides()))
     return failure();
   SmallVector<int64_t> dilations(conv.getDilations().getValues<int64_t>());
   int64_t n = outputType.getDimSize(0), f = outputType.getDimSize(1);
@@ -386,8 +397,7 @@ constexpr int64_t kTapsPerSum = 9;
 /// the results of one linalg.generic (up to kTapsPerSum per generic), which
 /// reads each kernel element once for all of them; a swap of batch and
 /// channels feeding either operand is read through. im2col copied the
-/// image KH x KW times for a matmul of the same work (an eighth of the
-/// Fashion-MNIST CNN's step went to those copies). A column or row the
+/// image KH x KW times for a matmul of the same work. A column or row the
 /// widening adds multiplies a zero of `w` by image elements of the next
 /// row or image: finite data gives the exact sum.
 static LogicalResult rewriteNchwAsWindowedSums(RewriterBase &rewriter,
@@ -396,10 +406,7 @@ static LogicalResult rewriteNchwAsWindowedSums(RewriterBase &rewriter,
   auto filterType = cast<RankedTensorType>(conv.getInputs()[1].getType());
   auto outputType = cast<RankedTensorType>(conv.getOutputs()[0].getType());
   Type acc = outputType.getElementType();
-  if (!isa<FloatType>(acc) || !isa<FloatType>(inputType.getElementType()) ||
-      !isa<FloatType>(filterType.getElementType()) ||
-      llvm::any_of(conv.getDilations().getValues<int64_t>(),
-                   [](int64_t d) { return d != 1; }))
+  if (!hasFloatOperands(conv) || !allOnes(conv.getDilations()))
     return failure();
   SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
   int64_t nb = outputType.getDimSize(0), f = outputType.getDimSize(1);
