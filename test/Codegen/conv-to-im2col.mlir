@@ -263,3 +263,20 @@ func.func @weight_gradient_wasteful(%x: tensor<3x2x9x9xf32>, %dy: tensor<4x2x7x7
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %dy : tensor<3x2x9x9xf32>, tensor<4x2x7x7xf32>) outs(%acc : tensor<3x4x3x3xf32>) -> tensor<3x4x3x3xf32>
   return %r : tensor<3x4x3x3xf32>
 }
+
+// -----
+
+// Windowed sums into an accumulator that is not a fill (no transposes to
+// read through: x [B, K, ..] as it is): each tap starts from a copy of its
+// slot of the accumulator, so the result is that accumulator plus the sums.
+// SHIFTED-LABEL: func.func @weight_gradient_accumulating
+// SHIFTED: %[[SLOT0:.+]] = tensor.extract_slice %arg2[0, 0, 0, 0] [3, 4, 1, 1] [1, 1, 1, 1] : tensor<3x4x3x3xf32> to tensor<3x4xf32>
+// SHIFTED: %[[ACC0:.+]] = linalg.copy ins(%[[SLOT0]] : tensor<3x4xf32>)
+// SHIFTED: %[[SLOT8:.+]] = tensor.extract_slice %arg2[0, 0, 2, 2] [3, 4, 1, 1]
+// SHIFTED: %[[ACC8:.+]] = linalg.copy ins(%[[SLOT8]] : tensor<3x4xf32>)
+// SHIFTED: linalg.generic {{.*}} outs(%[[ACC0]], {{.*}}, %[[ACC8]] : {{.*}})
+// SHIFTED: linalg.transpose ins(%{{.+}} : tensor<3x3x3x4xf32>) outs(%{{.+}} : tensor<3x4x3x3xf32>) permutation = [2, 3, 0, 1]
+func.func @weight_gradient_accumulating(%x: tensor<3x2x16x16xf32>, %dy: tensor<4x2x14x14xf32>, %acc: tensor<3x4x3x3xf32>) -> tensor<3x4x3x3xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %dy : tensor<3x2x16x16xf32>, tensor<4x2x14x14xf32>) outs(%acc : tensor<3x4x3x3xf32>) -> tensor<3x4x3x3xf32>
+  return %r : tensor<3x4x3x3xf32>
+}
