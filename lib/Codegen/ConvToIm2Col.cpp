@@ -234,6 +234,15 @@ static Value padBottomRight(RewriterBase &rewriter, Location loc, Value value,
                       {type.getDimSize(0), type.getDimSize(1), rows, pitch});
 }
 
+/// The rows an image `height` rows high is padded to, at `pitch`, so that
+/// runs of `span` elements read at offsets up to `reach` into its
+/// flattened plane stay inside it: shifted windows read their outputs'
+/// span at each tap's offset, windowed sums the kernel's at each tap's.
+static int64_t rowsToRead(int64_t height, int64_t span, int64_t reach,
+                          int64_t pitch) {
+  return std::max<int64_t>(height, llvm::divideCeil(span + reach, pitch));
+}
+
 /// The row pitch W' >= `width` and the count J >= OH * W' of outputs over
 /// which a stride-1 convolution with `oh` x `ow` outputs is computed as
 /// shifted windows (see the pass description): J a whole number of
@@ -284,11 +293,9 @@ rewriteNchwAsShiftedWindows(RewriterBase &rewriter,
     return failure();
   // The last output's last tap reads (KH - 1) dh rows and (KW - 1) dw
   // columns past it.
-  int64_t rows = std::max<int64_t>(
-      inputType.getDimSize(2),
-      llvm::divideCeil(outputs + (kh - 1) * dilations[0] * pitch +
-                           (kw - 1) * dilations[1],
-                       pitch));
+  int64_t rows = rowsToRead(
+      inputType.getDimSize(2), outputs,
+      (kh - 1) * dilations[0] * pitch + (kw - 1) * dilations[1], pitch);
   Location loc = conv.getLoc();
   MLIRContext *context = conv.getContext();
   Value image = padBottomRight(rewriter, loc, conv.getInputs()[0], rows, pitch);
@@ -427,9 +434,8 @@ static LogicalResult rewriteNchwAsWindowedSums(RewriterBase &rewriter,
   if (4 * length > 5 * kh * kw)
     return failure();
   int64_t rows =
-      std::max<int64_t>(inputType.getDimSize(2),
-                        kernelRows + (oh - 1) * strides[0] +
-                            llvm::divideCeil((ow - 1) * strides[1], pitch));
+      rowsToRead(inputType.getDimSize(2), length,
+                 (oh - 1) * strides[0] * pitch + (ow - 1) * strides[1], pitch);
 
   Location loc = conv.getLoc();
   MLIRContext *context = conv.getContext();
