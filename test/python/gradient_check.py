@@ -416,6 +416,68 @@ def random_conv_cases(m, count=10, seed=11):
                                          q, d, g)[i])
 
 
+def random_strided_cases(m, count=8, seed=23):
+    """Strided Conv and ConvTranspose over random shapes: strides 2 and 3
+    (along one dim or both), kernels narrower than, as wide as and wider
+    than the stride, pads up to the kernel's width, groups, output
+    padding, batch 1 to 3. Their input gradients (and ConvTranspose
+    itself) are built from one stride-1 convolution per residue of the
+    stride and Conv's weight gradient from one per phase of the image,
+    whose edges (a residue no tap meets, windows starting in the padding)
+    these cover, against the exact fp64 gradients of conv2d_vjp for Conv
+    and finite differences of the fp64 reference for ConvTranspose."""
+    draw = np.random.default_rng(seed)
+    for k in range(count):
+        group = int(draw.choice([1, 1, 2]))
+        cg, fg = int(draw.integers(1, 4)), int(draw.integers(1, 4))
+        strides = [int(v) for v in draw.choice([1, 2, 2, 3], 2)]
+        if strides == [1, 1]:
+            strides[int(draw.integers(0, 2))] = 2
+        kh, kw = (int(v) for v in draw.integers(1, 6, 2))
+        pads = [int(draw.integers(0, kh + 1)), int(draw.integers(0, kw + 1))]
+        pads += [int(draw.integers(0, kh + 1)), int(draw.integers(0, kw + 1))]
+        h, w = (int(v) for v in draw.integers(4, 14, 2))
+        h = max(h, kh - pads[0] - pads[2])
+        w = max(w, kw - pads[1] - pads[3])
+        batch = int(draw.integers(1, 4))
+        name = "conv_strided%d" % k
+        xs = (batch, cg * group, h, w)
+        ws = (fg * group, cg, kh, kw)
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws),
+                  m.param(name + "_b", (ws[0],))]
+        out = "out_%d" % len(m.terms)
+        m.case("Conv", inputs,
+               lambda p, n=name, s=strides, q=pads, g=group:
+               conv2d(p[n + "_x"], p[n + "_w"], s, q, [1, 1], p[n + "_b"], g),
+               kernel_shape=[kh, kw], strides=strides, pads=pads,
+               dilations=[1, 1], group=group)
+        for i, part in enumerate(("_x", "_w", "_b")):
+            m.exact[name + part] = (
+                lambda p, r, n=name, o=out, s=strides, q=pads, g=group, i=i:
+                conv2d_vjp(p[n + "_x"], p[n + "_w"], r[o], s, q, [1, 1],
+                           g)[i])
+        # The transposed form: ONNX output padding is below the stride,
+        # pads leave at least one output.
+        name = "convt_strided%d" % k
+        xs = (batch, fg * group, int(draw.integers(2, 7)),
+              int(draw.integers(2, 7)))
+        ws = (fg * group, cg, kh, kw)
+        outpad = [int(draw.integers(0, s)) for s in strides]
+        full = [(xs[2 + i] - 1) * strides[i] + ws[2 + i] + outpad[i]
+                for i in range(2)]
+        tpads = [int(draw.integers(0, kh)), int(draw.integers(0, kw))]
+        tpads += [min(int(draw.integers(0, kh)), full[0] - tpads[0] - 1),
+                  min(int(draw.integers(0, kw)), full[1] - tpads[1] - 1)]
+        inputs = [m.param(name + "_x", xs), m.param(name + "_w", ws),
+                  m.param(name + "_b", (cg * group,))]
+        m.case("ConvTranspose", inputs,
+               lambda p, n=name, s=strides, q=tpads, o=outpad, g=group:
+               ref_conv_transpose(p[n + "_x"], p[n + "_w"], p[n + "_b"], s, q,
+                                  [1, 1], o, g),
+               kernel_shape=[kh, kw], strides=strides, pads=tpads,
+               dilations=[1, 1], output_padding=outpad, group=group)
+
+
 def maxpool2d(x, kernel, strides, pads, dilations, ceil=False):
     """ONNX MaxPool (2-d) in numpy; ceil_mode's last window starts inside
     the input or its leading padding."""
@@ -1030,6 +1092,7 @@ def main():
     failures = total = 0
     for add_cases, opset in ((opset17_cases, 17), (conv_cases, 17),
                              (random_conv_cases, 17),
+                             (random_strided_cases, 17),
                              (batchnorm_cases, 17),
                              (batchnorm_training_cases, 17),
                              (batchnorm_pytorch_cases, 17),

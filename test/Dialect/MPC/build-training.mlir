@@ -202,3 +202,45 @@ module attributes {mpc.onnx.producer = "pytorch 1.13.0"} {
 // UNBIASED-COUNT-2: mpc.batch_norm {{.+}} {training, unbiased_running_variance}
 // UNBIASED-NOT: {training}
 // POPULATION-NOT: unbiased_running_variance
+
+// -----
+
+// A stride-2 convolution's weight gradient by phases: tap (i, j) with i
+// and j of given parities only reads the padded input's rows and columns
+// of those parities, so each of the four phases is a stride-1 convolution
+// of that subsampled input (batch and channels swapped) by the output
+// gradient, with exactly the multiply-adds it needs. Phases with fewer
+// taps (2 x 1, 1 x 2, 1 x 1 of the 3 x 3 kernel) are padded to 2 x 2,
+// stacked, interleaved by one transpose and cropped to the kernel.
+module {
+  mpc.parameter @w trainable = dense<0.5> : tensor<4x3x3x3xf32>
+  func.func @main(%x: tensor<2x3x7x7xf32> {mpc.name = "x"}) -> (tensor<2x4xf32> {mpc.name = "logits"}) {
+    %w = mpc.get_parameter @w : tensor<4x3x3x3xf32>
+    %y = mpc.conv %x, %w {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<2x3x7x7xf32>, tensor<4x3x3x3xf32>) -> tensor<2x4x4x4xf32>
+    %p = mpc.global_average_pool %y : (tensor<2x4x4x4xf32>) -> tensor<2x4x1x1xf32>
+    %s = mpc.flatten %p {axis = 1 : i64} : (tensor<2x4x1x1xf32>) -> tensor<2x4xf32>
+    return %s : tensor<2x4xf32>
+  }
+}
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: %[[DYT:.+]] = mpc.transpose %{{.+}} {perm = array<i64: 1, 0, 2, 3>} : (tensor<2x4x4x4xf32>) -> tensor<4x2x4x4xf32>
+// CHECK: %[[XP:.+]] = mpc.pad %{{.+}} {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : (tensor<2x3x7x7xf32>) -> tensor<2x3x9x9xf32>
+// CHECK: %[[X00:.+]] = mpc.slice %[[XP]] {axes = array<i64: 2, 3>, ends = array<i64: 9, 9>, starts = array<i64: 0, 0>, steps = array<i64: 2, 2>} : (tensor<2x3x9x9xf32>) -> tensor<2x3x5x5xf32>
+// CHECK: %[[X00T:.+]] = mpc.transpose %[[X00]] {perm = array<i64: 1, 0, 2, 3>}
+// CHECK: %[[P00:.+]] = mpc.conv %[[X00T]], %[[DYT]] {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 4, 4>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<3x2x5x5xf32>, tensor<4x2x4x4xf32>) -> tensor<3x4x2x2xf32>
+// CHECK: mpc.slice %[[XP]] {axes = array<i64: 2, 3>, ends = array<i64: 9, 8>, starts = array<i64: 0, 1>, steps = array<i64: 2, 2>} : (tensor<2x3x9x9xf32>) -> tensor<2x3x5x4xf32>
+// CHECK: %[[C01:.+]] = mpc.conv %{{.+}}, %[[DYT]] {{.+}} -> tensor<3x4x2x1xf32>
+// CHECK: %[[P01:.+]] = mpc.pad %[[C01]] {pads = array<i64: 0, 0, 0, 0, 0, 0, 0, 1>} : (tensor<3x4x2x1xf32>) -> tensor<3x4x2x2xf32>
+// CHECK: %[[C10:.+]] = mpc.conv %{{.+}}, %[[DYT]] {{.+}} -> tensor<3x4x1x2xf32>
+// CHECK: %[[P10:.+]] = mpc.pad %[[C10]]
+// CHECK: mpc.slice %[[XP]] {axes = array<i64: 2, 3>, ends = array<i64: 8, 8>, starts = array<i64: 1, 1>, steps = array<i64: 2, 2>} : (tensor<2x3x9x9xf32>) -> tensor<2x3x4x4xf32>
+// CHECK: %[[C11:.+]] = mpc.conv %{{.+}}, %[[DYT]] {{.+}} -> tensor<3x4x1x1xf32>
+// CHECK: %[[P11:.+]] = mpc.pad %[[C11]]
+// CHECK: %[[STACK:.+]] = mpc.concat %[[P00]], %[[P01]], %[[P10]], %[[P11]] {axis = 1 : i64} : {{.+}} -> tensor<3x16x2x2xf32>
+// CHECK: %[[SPLIT:.+]] = mpc.reshape %[[STACK]], %{{.+}} -> tensor<3x2x2x4x2x2xf32>
+// CHECK: %[[SPREAD:.+]] = mpc.transpose %[[SPLIT]] {perm = array<i64: 0, 3, 4, 1, 5, 2>} : (tensor<3x2x2x4x2x2xf32>) -> tensor<3x4x2x2x2x2xf32>
+// CHECK: %[[FULL:.+]] = mpc.reshape %[[SPREAD]], %{{.+}} -> tensor<3x4x4x4xf32>
+// CHECK: %[[DWT:.+]] = mpc.slice %[[FULL]] {axes = array<i64: 2, 3>, ends = array<i64: 3, 3>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : (tensor<3x4x4x4xf32>) -> tensor<3x4x3x3xf32>
+// CHECK: %[[DW:.+]] = mpc.transpose %[[DWT]] {perm = array<i64: 1, 0, 2, 3>} : (tensor<3x4x3x3xf32>) -> tensor<4x3x3x3xf32>
+// CHECK: mpc.sgd_update %{{.+}}, %[[DW]]

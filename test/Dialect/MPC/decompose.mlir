@@ -23,20 +23,32 @@ func.func @pools1d(%x: tensor<2x3x10xf32>) -> (tensor<2x3x6xf32>, tensor<2x3x5xf
 }
 
 // ConvTranspose [C=2 -> M=3], stride 2, pads 1, output_padding 1: the
-// input with a zero between elements (reshape, pad, reshape, crop), the
 // weight's channel dims swapped and its kernel flipped (gathers of
-// [2, 1, 0]), one stride-1 convolution whose pads are the kernel's
-// reach less the transposed pads (begin 2 - 1) and what the output
-// length needs (end 6 + 2 - 5 - 1).
+// [2, 1, 0]), then one stride-1 convolution per output phase (row and
+// column parity), each with the flipped taps that phase meets: the even
+// outputs tap 1 of the kernel, the odd ones taps 0 and 2 (slices with
+// step 2), padded at the end by what the last output reads. The phases
+// are stacked along the channels, interleaved by one transpose, and the
+// bias is added after.
 // CHECK-LABEL: func.func @conv_transpose
 // CHECK-DAG: %[[FLIP:.*]] = mpc.constant dense<[2, 1, 0]> : tensor<3xi64>
-// CHECK: %[[SPREAD:.*]] = mpc.pad %{{.*}} {pads = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1>} : (tensor<1x2x3x1x3x1xf32>) -> tensor<1x2x3x2x3x2xf32>
-// CHECK: %[[Z:.*]] = mpc.slice %{{.*}} {axes = array<i64: 2, 3>, ends = array<i64: 5, 5>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>) -> tensor<1x2x5x5xf32>
 // CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<1x2x3x3x3xf32>) -> tensor<1x3x2x3x3xf32>
 // CHECK: %[[ROWS:.*]] = mpc.gather %{{.*}}, %[[FLIP]] {axis = 2 : i64} : (tensor<3x2x3x3xf32>, tensor<3xi64>) -> tensor<3x2x3x3xf32>
 // CHECK: %[[K:.*]] = mpc.gather %[[ROWS]], %[[FLIP]] {axis = 3 : i64}
-// CHECK: %[[Y:.*]] = mpc.conv %[[Z]], %[[K]], %arg2 {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<1x3x6x6xf32>
-// CHECK-NEXT: return %[[Y]]
+// CHECK: %[[K00:.*]] = mpc.slice %[[K]] {axes = array<i64: 2, 3>, ends = array<i64: 2, 2>, starts = array<i64: 1, 1>, steps = array<i64: 2, 2>} : (tensor<3x2x3x3xf32>) -> tensor<3x2x1x1xf32>
+// CHECK: %[[P00:.*]] = mpc.conv %arg0, %[[K00]] {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x3x3xf32>, tensor<3x2x1x1xf32>) -> tensor<1x3x3x3xf32>
+// CHECK: %[[K01:.*]] = mpc.slice %[[K]] {axes = array<i64: 2, 3>, ends = array<i64: 2, 3>, starts = array<i64: 1, 0>, steps = array<i64: 2, 2>} : (tensor<3x2x3x3xf32>) -> tensor<3x2x1x2xf32>
+// CHECK: %[[P01:.*]] = mpc.conv %arg0, %[[K01]] {{{.*}}kernel_shape = array<i64: 1, 2>, pads = array<i64: 0, 0, 0, 1>{{.*}}} : (tensor<1x2x3x3xf32>, tensor<3x2x1x2xf32>) -> tensor<1x3x3x3xf32>
+// CHECK: %[[P10:.*]] = mpc.conv %arg0, %{{.*}} {{{.*}}kernel_shape = array<i64: 2, 1>, pads = array<i64: 0, 0, 1, 0>{{.*}}} : (tensor<1x2x3x3xf32>, tensor<3x2x2x1xf32>) -> tensor<1x3x3x3xf32>
+// CHECK: %[[K11:.*]] = mpc.slice %[[K]] {axes = array<i64: 2, 3>, ends = array<i64: 3, 3>, starts = array<i64: 0, 0>, steps = array<i64: 2, 2>} : (tensor<3x2x3x3xf32>) -> tensor<3x2x2x2xf32>
+// CHECK: %[[P11:.*]] = mpc.conv %arg0, %[[K11]] {{{.*}}kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>{{.*}}} : (tensor<1x2x3x3xf32>, tensor<3x2x2x2xf32>) -> tensor<1x3x3x3xf32>
+// CHECK: %[[STACK:.*]] = mpc.concat %[[P00]], %[[P01]], %[[P10]], %[[P11]] {axis = 1 : i64} : {{.*}} -> tensor<1x12x3x3xf32>
+// CHECK: %[[SPLIT:.*]] = mpc.reshape %[[STACK]], %{{.*}} -> tensor<1x2x2x3x3x3xf32>
+// CHECK: %[[SPREAD:.*]] = mpc.transpose %[[SPLIT]] {perm = array<i64: 0, 3, 4, 1, 5, 2>} : (tensor<1x2x2x3x3x3xf32>) -> tensor<1x3x3x2x3x2xf32>
+// CHECK: %[[Y:.*]] = mpc.reshape %[[SPREAD]], %{{.*}} -> tensor<1x3x6x6xf32>
+// CHECK: %[[B:.*]] = mpc.reshape %arg2, %{{.*}} -> tensor<3x1x1xf32>
+// CHECK: %[[OUT:.*]] = mpc.add %[[Y]], %[[B]]
+// CHECK-NEXT: return %[[OUT]]
 // CHECK-NOT: mpc.conv_transpose
 func.func @conv_transpose(%x: tensor<1x2x3x3xf32>, %w: tensor<2x3x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x3x6x6xf32> {
   %y = mpc.conv_transpose %x, %w, %b {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>} : (tensor<1x2x3x3xf32>, tensor<2x3x3x3xf32>, tensor<3xf32>) -> tensor<1x3x6x6xf32>
@@ -52,24 +64,30 @@ func.func @conv_transpose_wide_pads(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x2x2x
   return %y : tensor<1x1x2x2xf32>
 }
 
-// A 1-d ConvTranspose is lifted, then decomposed.
+// A 1-d ConvTranspose is lifted, then decomposed: two phases (the even
+// and odd outputs, taps 1, 3 and 0, 2 of the kernel) of 6 outputs each.
 // CHECK-LABEL: func.func @conv_transpose1d
-// CHECK: mpc.conv %{{.*}} -> tensor<1x3x1x12xf32>
+// CHECK: mpc.conv %{{.*}} {{{.*}}kernel_shape = array<i64: 1, 2>, pads = array<i64: 0, 1, 0, 0>{{.*}} -> tensor<1x3x1x6xf32>
+// CHECK: mpc.conv %{{.*}} {{{.*}}kernel_shape = array<i64: 1, 2>, pads = array<i64: 0, 0, 0, 1>{{.*}} -> tensor<1x3x1x6xf32>
+// CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 3, 4, 1, 5, 2>} : (tensor<1x1x2x3x1x6xf32>) -> tensor<1x3x1x1x6x2xf32>
+// CHECK: mpc.reshape %{{.*}} -> tensor<1x3x1x12xf32>
 // CHECK: mpc.squeeze %{{.*}} {axes = array<i64: 2>} : (tensor<1x3x1x12xf32>) -> tensor<1x3x12xf32>
 func.func @conv_transpose1d(%x: tensor<1x2x6xf32>, %w: tensor<2x3x4xf32>) -> tensor<1x3x12xf32> {
   %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 4>, strides = array<i64: 2>, pads = array<i64: 1, 2>, dilations = array<i64: 1>, output_padding = array<i64: 1>} : (tensor<1x2x6xf32>, tensor<2x3x4xf32>) -> tensor<1x3x12xf32>
   return %y : tensor<1x3x12xf32>
 }
 
-// A 3-d ConvTranspose is a 3-d convolution of the zero-interleaved input
-// (strides 2, 1, 2: [2,3,2] -> [3,3,3]) by the flipped kernel, which is
-// made one 2-d convolution over gathered depth windows: no 5-d conv left.
+// A 3-d ConvTranspose (strides 2, 1, 2) is four phases (depth and width
+// parity), each a 3-d convolution by the taps it meets, which is made one
+// 2-d convolution over gathered depth windows: no 5-d conv left. The
+// phases interleave by one 8-d transpose.
 // CHECK-LABEL: func.func @conv_transpose3d
-// CHECK: mpc.pad %{{.*}} {pads = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1>} : (tensor<1x1x2x1x3x1x2x1xf32>) -> tensor<1x1x2x2x3x1x2x2xf32>
-// CHECK: mpc.slice %{{.*}} {axes = array<i64: 2, 3, 4>, ends = array<i64: 3, 3, 3>, starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : (tensor<1x1x4x3x4xf32>) -> tensor<1x1x3x3x3xf32>
-// CHECK: mpc.gather %{{.*}} {axis = 4 : i64} : (tensor<2x1x2x2x2xf32>, tensor<2xi64>) -> tensor<2x1x2x2x2xf32>
-// CHECK: mpc.conv %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<4x2x3x3xf32>, tensor<2x2x2x2xf32>) -> tensor<4x2x4x4xf32>
-// CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3, 4>} : (tensor<1x4x2x4x4xf32>) -> tensor<1x2x4x4x4xf32>
+// CHECK: mpc.slice %{{.*}} {axes = array<i64: 2, 3, 4>, ends = array<i64: 2, 2, 2>, starts = array<i64: 1, 0, 1>, steps = array<i64: 2, 1, 2>} : (tensor<2x1x2x2x2xf32>) -> tensor<2x1x1x2x1xf32>
+// CHECK: mpc.conv %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 0>, strides = array<i64: 1, 1>} : (tensor<2x1x3x2xf32>, tensor<2x1x2x1xf32>) -> tensor<2x2x4x2xf32>
+// CHECK-COUNT-3: mpc.conv %{{.*}} -> tensor<2x2x4x2xf32>
+// CHECK: mpc.concat %{{.*}} {axis = 1 : i64} : {{.*}} -> tensor<1x8x2x4x2xf32>
+// CHECK: mpc.transpose %{{.*}} {perm = array<i64: 0, 4, 5, 1, 6, 2, 7, 3>} : (tensor<1x2x1x2x2x2x4x2xf32>) -> tensor<1x2x2x2x4x1x2x2xf32>
+// CHECK: mpc.reshape %{{.*}} -> tensor<1x2x4x4x4xf32>
 // CHECK-NOT: mpc.conv_transpose
 func.func @conv_transpose3d(%x: tensor<1x1x2x3x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
   %y = mpc.conv_transpose %x, %w {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 1, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, output_padding = array<i64: 0, 0, 0>} : (tensor<1x1x2x3x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>

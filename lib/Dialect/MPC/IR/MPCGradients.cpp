@@ -331,36 +331,71 @@ static Value insertZeros(OpBuilder &b, Location loc, Value value,
                      kept);
 }
 
+/// A zero tensor of `shape` with `like`'s element type.
+static Value zerosLike(OpBuilder &b, Location loc, Value like,
+                       ArrayRef<int64_t> shape) {
+  Type element = getElementTypeOrSelf(like);
+  auto type = RankedTensorType::get(shape, element);
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(element, 0.0)));
+}
+
+/// Interleaves the phases of a strided output: `phases` [N, C, Q...] in
+/// row-major order of their offsets r (r_i < strides_i) become the
+/// [N, C, Q_i * s_i...] tensor whose element q * s + r is phase r's
+/// element q, cropped to `sizes`. Stacked along C, then one transpose:
+/// [N, (s...), C, Q...] -> [N, C, (Q_i, s_i)...].
+static Value interleavePhases(OpBuilder &b, Location loc,
+                              ArrayRef<Value> phases, ArrayRef<int64_t> strides,
+                              ArrayRef<int64_t> sizes) {
+  auto type = tensorTypeOf(phases.front());
+  int64_t spatial = strides.size();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+  Value stacked = phases.size() == 1
+                      ? phases.front()
+                      : ConcatOp::create(b, loc, phases, /*axis=*/1);
+  SmallVector<int64_t> split = {n};
+  split.append(strides.begin(), strides.end());
+  split.push_back(c);
+  SmallVector<int64_t> perm = {0, spatial + 1}, merged = {n, c};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t q = type.getDimSize(i + 2);
+    split.push_back(q);
+    perm.append({spatial + 2 + i, 1 + i});
+    merged.push_back(q * strides[i]);
+  }
+  Value spread =
+      TransposeOp::create(b, loc, reshapeTo(b, loc, stacked, split), perm);
+  return cropSpatial(b, loc, reshapeTo(b, loc, spread, merged),
+                     SmallVector<int64_t>(spatial, 0), sizes);
+}
+
+/// Calls `body` with each phase offset r (0 <= r_i < strides_i), in
+/// row-major order.
+static void forEachPhase(ArrayRef<int64_t> strides,
+                         function_ref<void(ArrayRef<int64_t>)> body) {
+  SmallVector<int64_t> r(strides.size(), 0);
+  while (true) {
+    body(r);
+    int64_t i = strides.size() - 1;
+    while (i >= 0 && ++r[i] == strides[i])
+      r[i--] = 0;
+    if (i < 0)
+      return;
+  }
+}
+
 Value mpc::buildTransposedConv(OpBuilder &b, Location loc, Value input,
                                Value weight, Value bias, int64_t group,
                                ArrayRef<int64_t> strides,
                                ArrayRef<int64_t> dilations,
                                ArrayRef<int64_t> cropBegin,
                                ArrayRef<int64_t> outSize) {
-  // The full transposed convolution of `input` is the correlation of
-  // `input` with stride-1 zeros between its elements and the weight
-  // flipped, with its channel dims swapped; it is built from convolutions
-  // so it shares their lowering and tensor cores. Full position f of
-  // output position o is o + cropBegin: the convolution's begin padding
-  // is reach - cropBegin (cropped after where negative), its end padding
-  // what the last output needs (positions no window reached get zeros).
   auto weightType = tensorTypeOf(weight);
   SmallVector<int64_t> kernel(weightType.getShape().drop_front(2));
   int64_t spatial = kernel.size();
   int64_t f = weightType.getDimSize(0), cg = weightType.getDimSize(1);
   int64_t fg = f / group;
-  Value z = insertZeros(b, loc, input, strides);
-  auto zType = tensorTypeOf(z);
-  SmallVector<int64_t> convPads(2 * spatial), crop(spatial);
-  for (int64_t i = 0; i < spatial; ++i) {
-    int64_t reach = dilations[i] * (kernel[i] - 1);
-    int64_t begin = reach - cropBegin[i];
-    crop[i] = std::max<int64_t>(0, -begin);
-    convPads[i] = std::max<int64_t>(0, begin);
-    int64_t length = zType.getDimSize(i + 2);
-    convPads[i + spatial] = std::max<int64_t>(0, crop[i] + outSize[i] + reach -
-                                                     length - convPads[i]);
-  }
   // The weight per group with its channel dims swapped:
   // [G*F/G, C/G, k...] -> [G, F/G, C/G, k...] -> [G, C/G, F/G, k...] ->
   // [G*C/G, F/G, k...], flipped.
@@ -376,8 +411,94 @@ Value mpc::buildTransposedConv(OpBuilder &b, Location loc, Value input,
       TransposeOp::create(b, loc, reshapeTo(b, loc, weight, grouped), swap),
       swappedShape);
   Value flipped = flipSpatial(b, loc, swapped);
-  Value full = ConvOp::create(b, loc, z, flipped, bias, kernel,
-                              SmallVector<int64_t>(spatial, 1), convPads,
+  SmallVector<int64_t> ones(spatial, 1);
+  auto inputType = tensorTypeOf(input);
+
+  if (llvm::any_of(strides, [](int64_t s) { return s > 1; }) &&
+      llvm::all_of(dilations, [](int64_t d) { return d == 1; })) {
+    // Sub-pixel phases: output position o = q s + r only meets kernel taps
+    // k = k0 + j s with k0 = (r + cropBegin) mod s, at input q + c - j
+    // (c = (r + cropBegin - k0) / s). So phase r is a stride-1
+    // correlation of the input with the flipped taps k0, k0 + s, ..., and
+    // the phases together do exactly the transposed convolution's
+    // multiply-adds, where the correlation of the input with s - 1 zeros
+    // between its elements spends s^d times as many on those zeros.
+    SmallVector<int64_t> phaseSize;
+    for (int64_t i = 0; i < spatial; ++i)
+      phaseSize.push_back(llvm::divideCeil(outSize[i], strides[i]));
+    SmallVector<int64_t> phaseShape = {inputType.getDimSize(0), group * cg};
+    phaseShape.append(phaseSize);
+    SmallVector<Value> phases;
+    forEachPhase(strides, [&](ArrayRef<int64_t> r) {
+      SmallVector<int64_t> tapStart, tapEnd, tapStep, readStart, readSize,
+          padBegin, padEnd, axes, taps;
+      bool reads = true;
+      for (int64_t i = 0; i < spatial; ++i) {
+        int64_t s = strides[i], k = kernel[i], q = phaseSize[i];
+        int64_t k0 = (r[i] + cropBegin[i]) % s;
+        int64_t count = k0 < k ? llvm::divideCeil(k - k0, s) : 0;
+        int64_t c = (r[i] + cropBegin[i] - k0) / s;
+        // Phase element q reads input q + e + t for tap t of `count`.
+        int64_t e = c - count + 1;
+        int64_t length = inputType.getDimSize(i + 2);
+        int64_t first = std::max<int64_t>(0, e);
+        int64_t last = std::min<int64_t>(length, e + q + count - 1);
+        reads &= count > 0 && last > first;
+        // Tap j of the phase is flipped tap k - 1 - k0 - (count - 1 - j) s.
+        tapStart.push_back(k - 1 - k0 - (count - 1) * s);
+        tapEnd.push_back(k - k0);
+        tapStep.push_back(s);
+        taps.push_back(count);
+        readStart.push_back(first);
+        readSize.push_back(last - first);
+        padBegin.push_back(std::max<int64_t>(0, -e));
+        padEnd.push_back(q + count - 1 - padBegin.back() - (last - first));
+        axes.push_back(i + 2);
+      }
+      if (!reads) {
+        phases.push_back(zerosLike(b, loc, input, phaseShape));
+        return;
+      }
+      Value taken =
+          SliceOp::create(b, loc, flipped, tapStart, tapEnd, axes, tapStep);
+      Value read = cropSpatial(b, loc, input, readStart, readSize);
+      SmallVector<int64_t> pads(padBegin);
+      pads.append(padEnd);
+      phases.push_back(ConvOp::create(b, loc, read, taken, /*bias=*/nullptr,
+                                      taps, ones, pads, ones, group,
+                                      AutoPad::NotSet, nullptr));
+    });
+    Value result = interleavePhases(b, loc, phases, strides, outSize);
+    if (!bias)
+      return result;
+    SmallVector<int64_t> biasShape = {group * cg};
+    biasShape.append(ones);
+    return AddOp::create(b, loc, result, reshapeTo(b, loc, bias, biasShape),
+                         nullptr);
+  }
+
+  // The full transposed convolution of `input` is the correlation of
+  // `input` with stride-1 zeros between its elements and the weight
+  // flipped, with its channel dims swapped; it is built from convolutions
+  // so it shares their lowering and tensor cores. Full position f of
+  // output position o is o + cropBegin: the convolution's begin padding
+  // is reach - cropBegin (cropped after where negative), its end padding
+  // what the last output needs (positions no window reached get zeros).
+  // Dilated and strided at once, the zeros stay: phases would need the
+  // taps of each residue of k d modulo s.
+  Value z = insertZeros(b, loc, input, strides);
+  auto zType = tensorTypeOf(z);
+  SmallVector<int64_t> convPads(2 * spatial), crop(spatial);
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t reach = dilations[i] * (kernel[i] - 1);
+    int64_t begin = reach - cropBegin[i];
+    crop[i] = std::max<int64_t>(0, -begin);
+    convPads[i] = std::max<int64_t>(0, begin);
+    int64_t length = zType.getDimSize(i + 2);
+    convPads[i + spatial] = std::max<int64_t>(0, crop[i] + outSize[i] + reach -
+                                                     length - convPads[i]);
+  }
+  Value full = ConvOp::create(b, loc, z, flipped, bias, kernel, ones, convPads,
                               dilations, group, AutoPad::NotSet, nullptr);
   return cropSpatial(b, loc, full, crop, outSize);
 }
@@ -423,26 +544,85 @@ LogicalResult ConvOp::buildGradients(OpBuilder &b, ValueRange grads,
   // Ungrouped, both are a plain swap of the first two dims, which the CPU
   // lowering recognises and reads through instead of copying
   // (mpc-conv-to-im2col's windowed sums).
-  int64_t h = inputType.getDimSize(2), w = inputType.getDimSize(3);
-  Value xt, dyt;
+  auto swapBatchChannels = [&](Value x) {
+    auto type = tensorTypeOf(x);
+    int64_t h = type.getDimSize(2), w = type.getDimSize(3);
+    if (g == 1)
+      return Value(TransposeOp::create(b, loc, x, swapNC));
+    return shaped(TransposeOp::create(b, loc, shaped(x, {n, g, cg, h, w}),
+                                      ArrayRef<int64_t>{2, 1, 0, 3, 4}),
+                  {cg, g * n, h, w});
+  };
+  Value dyt;
   if (g == 1) {
-    xt = TransposeOp::create(b, loc, getInput(), swapNC);
     dyt = TransposeOp::create(b, loc, dy, swapNC);
   } else {
-    xt =
-        shaped(TransposeOp::create(b, loc, shaped(getInput(), {n, g, cg, h, w}),
-                                   ArrayRef<int64_t>{2, 1, 0, 3, 4}),
-               {cg, g * n, h, w});
     dyt =
         shaped(TransposeOp::create(
                    b, loc, shaped(dy, {n, g, fg, outSpatial[0], outSpatial[1]}),
                    ArrayRef<int64_t>{1, 2, 0, 3, 4}),
                {g * fg, n, outSpatial[0], outSpatial[1]});
   }
-  Value dw = ConvOp::create(b, loc, xt, dyt, /*bias=*/nullptr, outSpatial,
-                            dilations, pads, strides, g, AutoPad::NotSet,
-                            nullptr);
-  dw = cropSpatial(b, loc, dw, {0, 0}, kernel);
+  SmallVector<int64_t> ones = {1, 1};
+  Value dw;
+  if (llvm::any_of(strides, [](int64_t s) { return s > 1; }) &&
+      llvm::all_of(dilations, [](int64_t d) { return d == 1; })) {
+    // Sub-pixel phases: taps i = a + s i' only read Xpad rows a + s u, so
+    // phase (a, b) of the kernel is a stride-1 convolution of that
+    // subsampled image by dY. dY as a kernel of dilation s would spend
+    // s^2 times the multiply-adds on the zeros between its taps (and
+    // compute taps past the kernel that the crop then drops).
+    // Xpad with the forward pads, as far as the last window reads.
+    SmallVector<int64_t> padded(8, 0);
+    for (int64_t i = 0; i < 2; ++i) {
+      padded[2 + i] = pads[i];
+      padded[6 + i] =
+          std::max<int64_t>(0, (outSpatial[i] - 1) * strides[i] + kernel[i] -
+                                   pads[i] - spatial[i]);
+    }
+    Value xpad = getInput();
+    if (llvm::any_of(padded, [](int64_t p) { return p != 0; }))
+      xpad = PadOp::create(b, loc, xpad, padded, PadMode::Constant,
+                           llvm::APFloat(0.0), nullptr);
+    SmallVector<int64_t> most;
+    for (int64_t i = 0; i < 2; ++i)
+      most.push_back(llvm::divideCeil(kernel[i], strides[i]));
+    SmallVector<int64_t> phaseShape = {cg, g * fg};
+    phaseShape.append(most);
+    SmallVector<Value> phases;
+    forEachPhase(strides, [&](ArrayRef<int64_t> r) {
+      SmallVector<int64_t> starts, ends, taps, tail(8, 0);
+      for (int64_t i = 0; i < 2; ++i) {
+        int64_t count = r[i] < kernel[i]
+                            ? llvm::divideCeil(kernel[i] - r[i], strides[i])
+                            : 0;
+        taps.push_back(count);
+        starts.push_back(r[i]);
+        ends.push_back(r[i] + (outSpatial[i] + count - 2) * strides[i] + 1);
+        tail[6 + i] = most[i] - count;
+      }
+      if (taps[0] == 0 || taps[1] == 0) {
+        phases.push_back(zerosLike(b, loc, dy, phaseShape));
+        return;
+      }
+      Value image = SliceOp::create(b, loc, xpad, starts, ends,
+                                    ArrayRef<int64_t>{2, 3}, strides);
+      Value phase = ConvOp::create(b, loc, swapBatchChannels(image), dyt,
+                                   /*bias=*/nullptr, outSpatial, ones,
+                                   ArrayRef<int64_t>{0, 0, 0, 0}, ones, g,
+                                   AutoPad::NotSet, nullptr);
+      if (llvm::any_of(tail, [](int64_t p) { return p != 0; }))
+        phase = PadOp::create(b, loc, phase, tail, PadMode::Constant,
+                              llvm::APFloat(0.0), nullptr);
+      phases.push_back(phase);
+    });
+    dw = interleavePhases(b, loc, phases, strides, kernel);
+  } else {
+    dw = ConvOp::create(b, loc, swapBatchChannels(getInput()), dyt,
+                        /*bias=*/nullptr, outSpatial, dilations, pads, strides,
+                        g, AutoPad::NotSet, nullptr);
+    dw = cropSpatial(b, loc, dw, {0, 0}, kernel);
+  }
   out.push_back(TransposeOp::create(b, loc, dw, swapNC));
 
   if (getBias())
