@@ -386,6 +386,32 @@ def MPCGPUMergeKernelModules
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def MPCLowerStridedCopies
+    : Pass<"mpc-lower-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "after bufferization: copies between strided buffers as "
+                "loops, the large ones parallel";
+  let description = [{
+    A `memref.copy` between buffers that are not both contiguous (a
+    concatenation's operand written into its slice, a strided slice
+    materialized) lowers to the runtime's `memrefCopy`, which copies one
+    element at a time through index arithmetic and `memcpy`, on one
+    thread. This pass rewrites each such copy with a static shape as loops
+    that LLVM compiles and vectorizes: the dims contiguous in both buffers
+    are collapsed first (a [64, 128, 4, 4] block into a slice of a
+    [64, 256, 4, 4] buffer is 64 rows of 2048), and a copy of at least
+    `min-parallel-elements` elements whose outer dim has more than one
+    row is an `scf.parallel` over it, which the OpenMP lowering spreads
+    over the cores. Contiguous copies stay `memref.copy` (one `memcpy`).
+  }];
+  let options = [
+    Option<"minParallelElements", "min-parallel-elements", "int64_t",
+           /*default=*/"32768",
+           "copies of at least this many elements run in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MPCOutlineLoopNests : Pass<"mpc-outline-loop-nests", "::mlir::ModuleOp"> {
   let summary = "give each loop nest of a long function a function of its own";
   let description = [{

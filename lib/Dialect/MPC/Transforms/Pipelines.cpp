@@ -58,17 +58,21 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
       "func.func(convert-mpc-to-linalg,"
       "mpc-conv-to-im2col{shifted-windows=true},canonicalize,"
       "mpc-fuse-elementwise," +
-      tile + ",canonicalize,"
+      tile +
+      ",canonicalize,"
       "loop-invariant-subset-hoisting,canonicalize)," +
       kBufferizeStages +
       "func.func(cse,canonicalize,buffer-hoisting,convert-linalg-to-loops),"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-      "func.func(scf-forall-to-parallel),mpc-outline-loop-nests,"
+      "func.func(mpc-lower-strided-copies,scf-forall-to-parallel),"
+      "mpc-outline-loop-nests,"
       "convert-scf-to-openmp,canonicalize,"
-      "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},"
+      "func.func(lower-vector-multi-reduction{lowering-strategy=inner-"
+      "reduction},"
       "convert-vector-to-scf{full-unroll=true}),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "arith-expand{include-bf16=true},convert-math-to-funcs,convert-math-to-libm,"
+      "arith-expand{include-bf16=true},convert-math-to-funcs,convert-math-to-"
+      "libm,"
       "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
       "reassociate-fp-reductions=true},convert-ub-to-llvm,"
       "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
