@@ -2,40 +2,35 @@
 //
 // An MLIR opt driver with mpc's dialect and passes. Given an ONNX model
 // (`model.onnx`) it first imports it; the imported module then goes through
-// the same pass pipeline and printing as any MLIR input.
+// the same pass pipeline and printing as any MLIR input. Compiling a model
+// into a program is the compiler library's (mpc/Compiler/Compiler.h): this
+// file only turns flags into its options.
 //
 //===----------------------------------------------------------------------===//
 
-#include "DevicePlan.h"
 #include "mpc/Codegen/Passes.h"
+#include "mpc/Compiler/Compiler.h"
+#include "mpc/Compiler/Pipelines.h"
 #include "mpc/Conversion/Passes.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
-#include "mpc/Dialect/MPC/Transforms/Pipelines.h"
 #include "mpc/Dialect/MPC/Transforms/PrecisionReport.h"
 #include "mpc/Support/AtomicFile.h"
-#include "mpc/Target/Executable/Executable.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/Path.h"
-#include <chrono>
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 
@@ -186,26 +181,6 @@ static llvm::cl::opt<int64_t> lossScaleGrowthIntervalFlag(
     llvm::cl::desc("clean steps before the loss scale doubles"),
     llvm::cl::init(2000), llvm::cl::cat(trainingCategory));
 
-namespace {
-/// `-v`: one line per finished stage with its wall time.
-class StageTimer {
-public:
-  void done(StringRef stage) {
-    auto now = std::chrono::steady_clock::now();
-    if (verboseFlag)
-      llvm::errs() << llvm::formatv(
-          "mpc-opt: {0,-40} {1,8:f3} s\n", stage,
-          std::chrono::duration<double>(now - start).count());
-    start = now;
-  }
-
-private:
-  std::chrono::steady_clock::time_point start =
-      std::chrono::steady_clock::now();
-};
-} // namespace
-static StageTimer stageTimer;
-
 /// The precision pipeline the driver flags ask for; failure (reported) on
 /// a bad --precision.
 static FailureOr<std::shared_ptr<mpc::PrecisionPipelineOptions>>
@@ -306,247 +281,72 @@ static FailureOr<TargetBuilds> targetBuildsFromFlag() {
   return builds;
 }
 
-/// Line tables take file/line locations; an ONNX import's ops have their
-/// node names, which become the file names (line 1), so that a profile's
-/// source lines read as ONNX nodes.
-static void nameLocationsAsFiles(ModuleOp module) {
-  module.walk([](Operation *op) {
-    auto name = dyn_cast<NameLoc>(op->getLoc());
-    if (name && isa<UnknownLoc>(name.getChildLoc()))
-      op->setLoc(NameLoc::get(
-          name.getName(),
-          FileLineColLoc::get(name.getName(), /*line=*/1, /*column=*/1)));
-  });
-}
-
-/// The --emit kind; failure (reported) on a bad flag or a missing -o.
-static FailureOr<mpc::EmitKind> emitKindFromFlags(StringRef outputFilename) {
+/// The output kind --emit asks for; failure (reported) on a bad flag
+/// combination or a missing -o.
+static FailureOr<mpc::OutputKind> outputKindFromFlags(StringRef outputFilename,
+                                                      const TargetBuilds &builds) {
   if (outputFilename == "-" && emitFlag != "mlir" && emitFlag != "llvm") {
     llvm::errs() << "mpc-opt: error: compiling a program needs -o FILE\n";
     return failure();
   }
-  FailureOr<TargetBuilds> builds = targetBuildsFromFlag();
-  if (failed(builds))
-    return failure();
-  if (builds->cuda && gpuArchFlag != "sm_80" && gpuArchFlag != "sm_90") {
+  if (builds.cuda && gpuArchFlag != "sm_80" && gpuArchFlag != "sm_90") {
     llvm::errs() << "mpc-opt: error: --gpu-arch must be sm_80 or sm_90, got '"
                  << gpuArchFlag << "'\n";
     return failure();
   }
-  if ((emitFlag == "ptx" || !devicePlanFlag.empty()) && !builds->cuda) {
+  if ((emitFlag == "ptx" || !devicePlanFlag.empty()) && !builds.cuda) {
     llvm::errs() << "mpc-opt: error: " << (emitFlag == "ptx" ? "--emit=ptx"
                                                              : "--device-plan")
                  << " needs --target=cuda\n";
     return failure();
   }
-  if (emitFlag != "exe" && builds->cpu && builds->cuda) {
+  if (emitFlag != "exe" && builds.cpu && builds.cuda) {
     llvm::errs() << "mpc-opt: error: --emit=" << emitFlag
                  << " writes one build; --target=cpu,cuda makes executables "
                     "only\n";
     return failure();
   }
-  if (emitFlag == "llvm")
-    return mpc::EmitKind::LLVMIR;
-  if (emitFlag == "obj")
-    return mpc::EmitKind::Object;
-  if (emitFlag == "exe" || emitFlag == "mlir" || emitFlag == "ptx")
-    return mpc::EmitKind::Executable; // mlir and ptx: written by lowerAndEmit
-  llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj, exe or "
-                  "ptx, got '"
-               << emitFlag << "'\n";
-  return failure();
+  std::optional<mpc::OutputKind> kind =
+      llvm::StringSwitch<std::optional<mpc::OutputKind>>(emitFlag)
+          .Case("mlir", mpc::OutputKind::MLIR)
+          .Case("llvm", mpc::OutputKind::LLVMIR)
+          .Case("obj", mpc::OutputKind::Object)
+          .Case("exe", mpc::OutputKind::Executable)
+          .Case("ptx", mpc::OutputKind::PTX)
+          .Default(std::nullopt);
+  if (!kind) {
+    llvm::errs() << "mpc-opt: error: --emit must be mlir, llvm, obj, exe or "
+                    "ptx, got '"
+                 << emitFlag << "'\n";
+    return failure();
+  }
+  return *kind;
 }
 
-/// The CUDA build of the prepared module: kernels to PTX, the host side
-/// to the LLVM dialect over the CUDA runtime, entry functions renamed with
-/// the CUDA suffix. Writes the device plan when asked; sets the arena size.
-static LogicalResult
-lowerCUDABuild(ModuleOp module, const std::vector<mpc_opt::PlannedEntry> &entries,
-               int64_t parameterCopyBytes, mpc::ProgramBuilds &builds) {
-  PassManager kernels(module.getContext());
-  if (failed(applyPassManagerCLOptions(kernels)))
-    return failure();
-  mpc::buildGPUKernelPipeline(kernels);
-  if (failed(kernels.run(module)))
-    return failure();
-  // The state region's layout and the kinds each function takes, for the
-  // generated wrappers and the runtime.
-  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout")) {
-    constexpr uint64_t kF32Bytes = 4;
-    for (NamedAttribute slot : layout.getAs<DictionaryAttr>("slots"))
-      builds.cudaStateSlotOffsets[slot.getName().str()] =
-          cast<IntegerAttr>(slot.getValue()).getInt() * kF32Bytes;
-    for (NamedAttribute kind : layout.getAs<DictionaryAttr>("kinds"))
-      builds.cudaStateKindOffsets[kind.getName().str()] =
-          cast<IntegerAttr>(kind.getValue()).getInt() * kF32Bytes;
-    for (const mpc_opt::PlannedEntry &planned : entries) {
-      auto function =
-          module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
-      if (!function)
-        continue;
-      std::vector<std::string> &kinds =
-          builds.cudaStateKindsOf[planned.entry->kernel];
-      for (unsigned i = 0; i < function.getNumArguments(); ++i)
-        if (auto kind =
-                function.getArgAttrOfType<StringAttr>(i, "mpc.state_kind")) {
-          kinds.push_back(kind.str());
-          builds.cudaStateKindSizes[kind.str()] =
-              cast<MemRefType>(function.getArgument(i).getType())
-                  .getNumElements();
-        }
+/// --mode=train/infer: the flags as compile options, then the compiler.
+static int compileProgram(StringRef inputFilename, StringRef outputFilename,
+                          mpc::ProgramKind program,
+                          const DialectRegistry &registry) {
+  mpc::CompileOptions options;
+  options.modelPath = inputFilename.str();
+  options.outputPath = outputFilename.str();
+  options.program = program;
+  for (const std::string &spec : inputShapes) {
+    std::string error = mpc::parseInputShapeOption(spec, options.import);
+    if (!error.empty()) {
+      llvm::errs() << "mpc-opt: error: " << error << "\n";
+      return 1;
     }
   }
-  FailureOr<mpc_opt::CUDAArena> arena = mpc_opt::cudaArena(module, entries);
-  if (failed(arena))
-    return failure();
-  if (!devicePlanFlag.empty() &&
-      failed(mpc_opt::writeDevicePlan(module, entries, parameterCopyBytes,
-                                      *arena, gpuArchFlag, devicePlanFlag,
-                                      llvm::errs())))
-    return failure();
-  builds.cudaArenaBytes = arena->scratch;
-  builds.cudaStateBytes = arena->state;
-  mpc::stripStateAttributes(module);
-  // The CPU build (if any) keeps the entry names; the CUDA build's get the
-  // suffix, so that both link into one binary.
-  for (const mpc_opt::PlannedEntry &planned : entries) {
-    auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
-    if (!function)
-      continue;
-    auto renamed = StringAttr::get(
-        module.getContext(), planned.entry->kernel + mpc::kCUDAKernelSuffix);
-    if (failed(SymbolTable::replaceAllSymbolUses(function, renamed, module)))
-      return failure();
-    function.setSymName(renamed);
-  }
-  PassManager lower(module.getContext());
-  if (failed(applyPassManagerCLOptions(lower)))
-    return failure();
-  mpc::GPUPipelineOptions gpuOptions;
-  gpuOptions.chip = gpuArchFlag;
-  mpc::buildGPUSerializePipeline(lower, gpuOptions);
-  if (emitFlag != "ptx")
-    mpc::buildGPUHostPipeline(lower);
-  if (failed(lower.run(module)))
-    return failure();
-  stageTimer.done("lower to PTX (" + gpuArchFlag + ")");
-  return success();
-}
-
-/// Lowers the prepared module for what --target asks (CPU, CUDA or both)
-/// and writes what --emit asks for.
-static int lowerAndEmit(
-    ModuleOp module, const mpc::CPUTarget &cpu, mpc::EmitKind kind,
-    StringRef outputFilename, const std::vector<mpc_opt::PlannedEntry> &entries,
-    llvm::function_ref<mpc::GeneratedMain(const mpc::ProgramBuilds &)>
-        makeMain) {
-  TargetBuilds targets = *targetBuildsFromFlag();
-  mpc::ProgramBuilds builds;
-  builds.cpu = targets.cpu;
-  builds.cuda = targets.cuda;
-  SmallVector<ModuleOp> lowered;
-  OwningOpRef<ModuleOp> cudaModule;
-  if (targets.cuda) {
-    int64_t copyBytes =
-        mpc_opt::lowPrecisionParameterCopyBytes(module, entries);
-    cudaModule = targets.cpu ? module.clone() : OwningOpRef<ModuleOp>();
-    ModuleOp cudaBuild = targets.cpu ? *cudaModule : module;
-    if (failed(lowerCUDABuild(cudaBuild, entries, copyBytes, builds)))
-      return 1;
-    if (emitFlag == "ptx") {
-      std::string ptx;
-      for (auto binary : cudaBuild.getOps<gpu::BinaryOp>())
-        for (Attribute object : binary.getObjects())
-          ptx += cast<gpu::ObjectAttr>(object).getObject().getValue().str();
-      if (ptx.empty()) {
-        llvm::errs() << "mpc-opt: error: the program has no kernels\n";
-        return 1;
-      }
-      return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
-        os << ptx;
-        return success();
-      });
-    }
-    lowered.push_back(cudaBuild);
-  }
-  if (targets.cpu) {
-    PassManager lower(module.getContext());
-    if (failed(applyPassManagerCLOptions(lower)))
-      return 1;
-    mpc::stripStateAttributes(module);
-    if (debugInfoFlag)
-      nameLocationsAsFiles(module);
-    mpc::CPUPipelineOptions cpuOptions;
-    cpuOptions.vectorWidth = cpu.vectorWidth;
-    cpuOptions.debugInfo = debugInfoFlag;
-    mpc::buildCPUPipeline(lower, cpuOptions);
-    if (failed(lower.run(module)))
-      return 1;
-    stageTimer.done("lower to LLVM dialect (" + cpu.cpu + ")");
-    lowered.insert(lowered.begin(), module);
-  }
-  if (emitFlag == "mlir") {
-    return writeOutputAtomically(outputFilename, [&](raw_ostream &os) {
-      lowered.front().print(os);
-      return success();
-    });
-  }
-  if (failed(mpc::emitProgram(lowered, makeMain(builds), cpu, kind,
-                              outputFilename, llvm::errs())))
+  if (program == mpc::ProgramKind::Training)
+    options.import.batchSize = batchSizeFlag;
+  options.import.trainableConstants = trainableConstantsFlag;
+  FailureOr<TargetBuilds> builds = targetBuildsFromFlag();
+  if (failed(builds))
     return 1;
-  stageTimer.done(kind == mpc::EmitKind::Executable ? "LLVM codegen and link"
-                                                    : "LLVM codegen");
-  return 0;
-}
-
-/// --mode=infer: import, decide precisions, lower for the CPU, emit.
-static int compileInferenceProgram(OwningOpRef<ModuleOp> module,
-                                   StringRef outputFilename) {
-  FailureOr<mpc::EmitKind> kind = emitKindFromFlags(outputFilename);
-  if (failed(kind))
-    return 1;
-  FailureOr<mpc::CPUTarget> cpu = mpc::resolveCPUTarget(cpuFlag, llvm::errs());
-  if (failed(cpu))
-    return 1;
-  PassManager pm(module->getContext());
-  if (failed(applyPassManagerCLOptions(pm)))
-    return 1;
-  pm.addPass(mpc::createMPCDecompose());
-  if (precisionFlag != "fp32") {
-    auto options = precisionOptionsFromFlags();
-    if (failed(options))
-      return 1;
-    mpc::buildPrecisionPipeline(pm, **options);
-  }
-  pm.addPass(createCanonicalizerPass());
-  if (failed(pm.run(*module)))
-    return 1;
-  stageTimer.done(precisionFlag == "fp32" ? "canonicalize"
-                                          : "precision (" + precisionFlag + ")");
-  FailureOr<mpc::EntryPoint> entry =
-      mpc::prepareEntryPoint(*module, "main", "mpc_program");
-  if (failed(entry))
-    return 1;
-  return lowerAndEmit(*module, *cpu, *kind, outputFilename,
-                      {{entry->kernel, &*entry}},
-                      [&](const mpc::ProgramBuilds &builds) {
-                        return mpc::generateInferenceMain(
-                            *entry,
-                            llvm::sys::path::filename(outputFilename).str(),
-                            builds);
-                      });
-}
-
-/// --mode=train: import, training program, loss scaling, precision over
-/// the whole program, lowering, and the training binary.
-static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
-                                  StringRef modelPath,
-                                  StringRef outputFilename) {
-  FailureOr<mpc::EmitKind> kind = emitKindFromFlags(outputFilename);
-  if (failed(kind))
-    return 1;
-  FailureOr<mpc::CPUTarget> cpu = mpc::resolveCPUTarget(cpuFlag, llvm::errs());
-  if (failed(cpu))
+  FailureOr<mpc::OutputKind> output =
+      outputKindFromFlags(outputFilename, *builds);
+  if (failed(output))
     return 1;
   if (precisionFlag != "fp32" && precisionFlag != "bf16" &&
       precisionFlag != "fp16") {
@@ -555,103 +355,37 @@ static int compileTrainingProgram(OwningOpRef<ModuleOp> module,
                  << precisionFlag << "'\n";
     return 1;
   }
-  std::string scaling = lossScalingFlag;
-  if (scaling == "auto")
-    scaling = precisionFlag == "fp16" ? "dynamic" : "none";
-
-  MLIRContext *context = module->getContext();
-  PassManager pm(context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return 1;
-  mpc::MPCBuildTrainingOptions training;
-  training.loss = lossFlag;
-  training.output = lossOutputFlag;
-  training.optimizer = optimizerFlag;
-  training.learningRate = lrFlag;
-  training.weightDecay = weightDecayFlag;
-  training.momentum = momentumFlag;
-  training.nesterov = nesterovFlag;
-  training.runningVariance = runningVarianceFlag;
-  pm.addPass(mpc::createMPCDecompose());
-  pm.addPass(mpc::createMPCBuildTraining(training));
-  mpc::MPCLossScalingOptions lossScaling;
-  lossScaling.mode = scaling;
-  lossScaling.initScale = lossScaleInitFlag;
-  lossScaling.growthInterval = lossScaleGrowthIntervalFlag;
-  pm.addPass(mpc::createMPCLossScaling(lossScaling));
-  if (failed(pm.run(*module)))
-    return 1;
-  // The forward function served as the template; the binary has no use
-  // for it.
-  module->lookupSymbol<func::FuncOp>("main").erase();
-  stageTimer.done("training program (" + optimizerFlag + ", loss scaling " +
-                  scaling + ")");
-
-  PassManager precision(context);
-  if (failed(applyPassManagerCLOptions(precision)))
-    return 1;
-  if (precisionFlag != "fp32") {
-    auto options = precisionOptionsFromFlags();
-    if (failed(options))
-      return 1;
-    mpc::buildPrecisionPipeline(precision, **options);
-  }
-  precision.addPass(createCanonicalizerPass());
-  if (failed(precision.run(*module)))
-    return 1;
-  stageTimer.done(precisionFlag == "fp32" ? "canonicalize"
-                                          : "precision (" + precisionFlag + ")");
-
-  mpc::TrainingProgram program;
-  auto train = module->lookupSymbol<func::FuncOp>("train_step");
-  auto optimizer = train->getAttrOfType<DictionaryAttr>("mpc.optimizer");
-  program.precision = precisionFlag;
-  program.optimizer = optimizer.getAs<StringAttr>("name").str();
-  program.loss = optimizer.getAs<StringAttr>("loss").str();
-  program.defaultLR =
-      optimizer.getAs<FloatAttr>("lr").getValue().convertToFloat();
-  program.defaultWeightDecay =
-      optimizer.getAs<FloatAttr>("weight_decay").getValue().convertToFloat();
-  // The eval step's state (parameters, running statistics) is what the
-  // written model holds.
-  std::vector<std::string> modelState;
-  auto eval = module->lookupSymbol<func::FuncOp>("eval_step");
-  for (unsigned i = 0; i < eval.getNumArguments(); ++i)
-    if (auto state = eval.getArgAttrOfType<StringAttr>(i, "mpc.state"))
-      modelState.push_back(state.getValue().str());
-  FailureOr<mpc::ONNXWeightTemplate> onnx =
-      mpc::buildONNXWeightTemplate(modelPath, modelState,
-                                   trainableConstantsFlag, llvm::errs());
-  if (failed(onnx))
-    return 1;
-  program.onnx = std::move(*onnx);
-  for (auto [function, kernel, entry] :
-       {std::tuple<StringRef, StringRef, mpc::EntryPoint *>{
-            "init", "mpc_init", &program.init},
-        {"train_step", "mpc_train_step", &program.train},
-        {"eval_step", "mpc_eval_step", &program.eval}}) {
-    FailureOr<mpc::EntryPoint> prepared =
-        mpc::prepareEntryPoint(*module, function, kernel);
-    if (failed(prepared))
-      return 1;
-    *entry = std::move(*prepared);
-  }
-  std::vector<mpc_opt::PlannedEntry> entries = {
-      {program.init.kernel, &program.init},
-      {program.train.kernel, &program.train},
-      {program.eval.kernel, &program.eval}};
-  return lowerAndEmit(*module, *cpu, *kind, outputFilename, entries,
-                      [&](const mpc::ProgramBuilds &builds) {
-                        return mpc::generateTrainingMain(
-                            program,
-                            llvm::sys::path::filename(outputFilename).str(),
-                            builds);
-                      });
+  options.output = *output;
+  options.targetCPU = builds->cpu;
+  options.targetCUDA = builds->cuda;
+  options.precision = precisionFlag;
+  options.policyFile = policyFlag;
+  options.precisionAlgorithm = algorithmFlag;
+  options.strict = strictFlag;
+  options.precisionReport = reportFlag;
+  options.cpu = cpuFlag;
+  options.gpuArch = gpuArchFlag;
+  options.devicePlan = devicePlanFlag;
+  options.debugInfo = debugInfoFlag;
+  options.loss = lossFlag;
+  options.lossOutput = lossOutputFlag;
+  options.optimizer = optimizerFlag;
+  options.learningRate = lrFlag;
+  options.weightDecay = weightDecayFlag;
+  options.momentum = momentumFlag;
+  options.nesterov = nesterovFlag;
+  options.runningVariance = runningVarianceFlag;
+  options.lossScaling = lossScalingFlag;
+  options.lossScaleInit = lossScaleInitFlag;
+  options.lossScaleGrowthInterval = lossScaleGrowthIntervalFlag;
+  options.verbose = verboseFlag;
+  return failed(mpc::compileModel(options, registry, llvm::errs())) ? 1 : 0;
 }
 
-/// Imports an ONNX model and runs the opt pipeline on the result.
-static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
-                          StringRef mode, DialectRegistry &registry) {
+/// --mode=opt on an ONNX model: imports it and runs the opt pipeline on
+/// the result.
+static int runOptOnONNXModel(StringRef inputFilename, StringRef outputFilename,
+                             DialectRegistry &registry) {
   mpc::ONNXImportOptions options;
   for (const std::string &spec : inputShapes) {
     std::string error = mpc::parseInputShapeOption(spec, options);
@@ -660,61 +394,12 @@ static int runOnONNXModel(StringRef inputFilename, StringRef outputFilename,
       return 1;
     }
   }
-  if (mode == "train")
-    options.batchSize = batchSizeFlag;
   options.trainableConstants = trainableConstantsFlag;
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module =
       mpc::importONNXModel(inputFilename, &context, options, llvm::errs());
   if (!module)
     return 1;
-  stageTimer.done("import " + llvm::sys::path::filename(inputFilename).str());
-  // Compiling a program: diagnostics read `model.onnx: error: ...`, like
-  // the import's (the messages name the node where there is one).
-  std::optional<ScopedDiagnosticHandler> programDiagnostics;
-  if (mode == "infer" || mode == "train") {
-    context.printOpOnDiagnostic(false);
-    programDiagnostics.emplace(&context, [&](Diagnostic &diag) {
-      StringRef kind = diag.getSeverity() == DiagnosticSeverity::Error
-                           ? "error"
-                       : diag.getSeverity() == DiagnosticSeverity::Warning
-                           ? "warning"
-                           : "note";
-      // Ops keep their ONNX node's name as location: a lowering or
-      // verifier error then says which node it is about.
-      std::string node;
-      diag.getLocation()->walk([&](Location loc) {
-        if (auto name = dyn_cast<NameLoc>(loc); name && node.empty())
-          node = name.getName().str();
-        return WalkResult::advance();
-      });
-      // As the importer writes it: node 'NAME' (op): reason.
-      std::string message = diag.str();
-      if (!node.empty() &&
-          !StringRef(message).contains("node '" + node + "'")) {
-        StringRef text = message, opName;
-        if (text.starts_with("'") && text.drop_front().contains("' op ")) {
-          opName = text.drop_front().split("' op ").first;
-          text = text.drop_front().split("' op ").second;
-        }
-        message = "node '" + node + "'" +
-                  (opName.empty() ? std::string()
-                                  : " (" + opName.str() + ")") +
-                  ": " + text.str();
-      }
-      llvm::errs() << inputFilename << ": " << kind << ": " << message
-                   << "\n";
-      for (const Diagnostic &note : diag.getNotes())
-        llvm::errs() << inputFilename << ": note: " << note.str() << "\n";
-      return success();
-    });
-  }
-  if (mode == "infer")
-    return compileInferenceProgram(std::move(module), outputFilename);
-  if (mode == "train")
-    return compileTrainingProgram(std::move(module), inputFilename,
-                                  outputFilename);
-
   // Hand the module to the opt machinery as bytecode: compact (parameters
   // stay binary), lossless (locations included), and it reuses every
   // mlir-opt feature unchanged.
@@ -829,7 +514,12 @@ int main(int argc, char **argv) {
                        hasPassOnCommandLine(argc, argv);
       mode = asksForIR ? "opt" : "train";
     }
-    return runOnONNXModel(inputFilename, outputFilename, mode, registry);
+    if (mode == "opt")
+      return runOptOnONNXModel(inputFilename, outputFilename, registry);
+    return compileProgram(inputFilename, outputFilename,
+                          mode == "train" ? mpc::ProgramKind::Training
+                                          : mpc::ProgramKind::Inference,
+                          registry);
   }
   if (mode == "auto")
     mode = "opt";

@@ -1,17 +1,76 @@
 //===- Pipelines.h - mpc pass pipelines -------------------------*- C++ -*-===//
 //
-// Named pipelines, registered for mpc-opt and used by its driver flags.
+// The compiler's stages as typed pass pipelines, each also registered by
+// name so that `mpc-opt --mpc-...-pipeline` reproduces it on its own.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H
-#define MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H
+#ifndef MPC_COMPILER_PIPELINES_H
+#define MPC_COMPILER_PIPELINES_H
+
+#include "mpc/Dialect/MPC/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 namespace mpc {
+
+struct TrainingPipelineOptions
+    : public PassPipelineOptions<TrainingPipelineOptions> {
+  Option<std::string> loss{*this, "loss",
+                           llvm::cl::desc("model, cross-entropy or mse"),
+                           llvm::cl::init("cross-entropy")};
+  Option<std::string> output{
+      *this, "output",
+      llvm::cl::desc("the output the loss attaches to (default: the only one)"),
+      llvm::cl::init("")};
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("sgd, momentum, adam or adamw"),
+                                llvm::cl::init("adamw")};
+  Option<float> learningRate{*this, "lr",
+                             llvm::cl::desc("default learning rate"),
+                             llvm::cl::init(1e-3f)};
+  Option<float> weightDecay{
+      *this, "weight-decay",
+      llvm::cl::desc("default weight decay (0.01 for adamw, else 0)"),
+      llvm::cl::init(-1.0f)};
+  Option<float> momentum{*this, "momentum",
+                         llvm::cl::desc("momentum factor (momentum)"),
+                         llvm::cl::init(0.9f)};
+  Option<bool> nesterov{*this, "nesterov",
+                        llvm::cl::desc("Nesterov momentum (momentum)"),
+                        llvm::cl::init(false)};
+  Option<RunningVarianceEstimate> runningVariance{
+      *this, "running-variance",
+      llvm::cl::desc("the batch variance training-mode BatchNorm folds into "
+                     "its running variance"),
+      llvm::cl::values(
+          clEnumValN(RunningVarianceEstimate::Auto, "auto",
+                     "unbiased when PyTorch exported the model, else "
+                     "population"),
+          clEnumValN(RunningVarianceEstimate::Population, "population",
+                     "ONNX's: divided by n"),
+          clEnumValN(RunningVarianceEstimate::Unbiased, "unbiased",
+                     "PyTorch's: divided by n - 1")),
+      llvm::cl::init(RunningVarianceEstimate::Auto)};
+  Option<std::string> lossScaling{
+      *this, "loss-scaling", llvm::cl::desc("dynamic, static or none"),
+      llvm::cl::init("none")};
+  Option<float> lossScaleInit{*this, "loss-scale-init",
+                              llvm::cl::desc("initial loss scale"),
+                              llvm::cl::init(65536.0f)};
+  Option<int64_t> lossScaleGrowthInterval{
+      *this, "loss-scale-growth-interval",
+      llvm::cl::desc("clean steps before the loss scale doubles"),
+      llvm::cl::init(2000)};
+};
+
+/// decompose -> build-training (train_step, eval_step, init) -> loss
+/// scaling. The forward @main stays: it is the template the others were
+/// built from.
+void buildTrainingPipeline(OpPassManager &pm,
+                           const TrainingPipelineOptions &options);
 
 struct PrecisionPipelineOptions
     : public PassPipelineOptions<PrecisionPipelineOptions> {
@@ -91,11 +150,11 @@ void buildGPUSerializePipeline(OpPassManager &pm,
 /// to embed.
 void buildGPUHostPipeline(OpPassManager &pm);
 
-/// Registers `mpc-precision-pipeline`, `mpc-cpu-pipeline`,
+/// Registers `mpc-training-pipeline`, `mpc-precision-pipeline`, `mpc-cpu-pipeline`,
 /// `mpc-gpu-pipeline` (and its stages) and `mpc-gpu-host-to-llvm`.
 void registerMPCPipelines();
 
 } // namespace mpc
 } // namespace mlir
 
-#endif // MPC_DIALECT_MPC_TRANSFORMS_PIPELINES_H
+#endif // MPC_COMPILER_PIPELINES_H

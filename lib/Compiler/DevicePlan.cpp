@@ -1,6 +1,6 @@
 //===- DevicePlan.cpp - what a CUDA program launches and allocates --------===//
 
-#include "DevicePlan.h"
+#include "mpc/Compiler/DevicePlan.h"
 
 #include "mpc/Dialect/MPC/IR/MPCOps.h"
 #include "mpc/Support/AtomicFile.h"
@@ -47,7 +47,7 @@ struct FunctionPlan {
 
 } // namespace
 
-int64_t mpc_opt::lowPrecisionParameterCopyBytes(
+int64_t mpc::lowPrecisionParameterCopyBytes(
     ModuleOp module, const std::vector<PlannedEntry> &entries) {
   // Per step: the function that makes the most copies (the training step).
   int64_t most = 0;
@@ -85,8 +85,8 @@ static int64_t granules(int64_t bytes) {
          kArenaGranule;
 }
 
-FailureOr<mpc_opt::CUDAArena>
-mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
+FailureOr<mpc::CUDAArena>
+mpc::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
   CUDAArena arena;
   for (const PlannedEntry &planned : entries) {
     auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
@@ -120,7 +120,7 @@ mpc_opt::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
   return arena;
 }
 
-LogicalResult mpc_opt::writeDevicePlan(ModuleOp module,
+LogicalResult mpc::writeDevicePlan(ModuleOp module,
                                        const std::vector<PlannedEntry> &entries,
                                        int64_t parameterCopyBytes,
                                        const CUDAArena &arena,

@@ -1,7 +1,7 @@
 //===- DevicePlan.h - what a CUDA program launches and allocates -*- C++ -*-===//
 
-#ifndef MPC_TOOLS_MPC_OPT_DEVICEPLAN_H
-#define MPC_TOOLS_MPC_OPT_DEVICEPLAN_H
+#ifndef MPC_COMPILER_DEVICEPLAN_H
+#define MPC_COMPILER_DEVICEPLAN_H
 
 #include "mpc/Target/Executable/Executable.h"
 
@@ -9,12 +9,13 @@
 
 #include <vector>
 
-namespace mpc_opt {
+namespace mlir {
+namespace mpc {
 
 /// An entry function of the program and the function it became.
 struct PlannedEntry {
   std::string function;
-  const mlir::mpc::EntryPoint *entry;
+  const EntryPoint *entry;
 };
 
 /// Bytes of low-precision parameter copies one call of the busiest entry
@@ -48,6 +49,7 @@ mlir::LogicalResult writeDevicePlan(mlir::ModuleOp module,
                                     llvm::StringRef chip, llvm::StringRef path,
                                     llvm::raw_ostream &errors);
 
-} // namespace mpc_opt
+} // namespace mpc
+} // namespace mlir
 
 #endif
