@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -43,11 +44,16 @@ private:
       std::chrono::steady_clock::now();
 };
 
-/// One compilation: the options, where messages go, and the stage timer.
+/// One compilation: the options, where messages go, and the stage timers:
+/// `-v`'s lines, and MLIR's timing manager (`-mlir-timing`), in which each
+/// stage is a scope with its passes nested.
 class Compilation {
 public:
   Compilation(const CompileOptions &options, llvm::raw_ostream &errors)
-      : options(options), errors(errors), timer(options.verbose, errors) {}
+      : options(options), errors(errors), timer(options.verbose, errors) {
+    applyDefaultTimingManagerCLOptions(timing);
+    root = timing.getRootScope();
+  }
 
   LogicalResult run(const DialectRegistry &registry);
 
@@ -55,8 +61,10 @@ private:
   llvm::raw_ostream &error() {
     return errors << options.toolName << ": error: ";
   }
-  /// A pass manager over `context` with the MLIR command-line options.
-  FailureOr<std::unique_ptr<PassManager>> passManager(MLIRContext *context);
+  /// A pass manager over `context` with the MLIR command-line options,
+  /// its passes timed in `scope`.
+  FailureOr<std::unique_ptr<PassManager>> passManager(MLIRContext *context,
+                                                      TimingScope &scope);
   LogicalResult writeAtomically(
       llvm::function_ref<LogicalResult(llvm::raw_ostream &)> write);
   void addPrecisionPipeline(OpPassManager &pm);
@@ -76,15 +84,19 @@ private:
   const CompileOptions &options;
   llvm::raw_ostream &errors;
   StageTimer timer;
+  DefaultTimingManager timing;
+  TimingScope root;
 };
 
 } // namespace
 
 FailureOr<std::unique_ptr<PassManager>>
-Compilation::passManager(MLIRContext *context) {
+Compilation::passManager(MLIRContext *context, TimingScope &scope) {
   auto pm = std::make_unique<PassManager>(context);
   if (failed(applyPassManagerCLOptions(*pm)))
     return failure();
+  if (timing.isEnabled())
+    pm->enableTiming(scope);
   return pm;
 }
 
@@ -145,8 +157,9 @@ LogicalResult
 Compilation::lowerCUDABuild(ModuleOp module,
                             const std::vector<PlannedEntry> &entries,
                             int64_t parameterCopyBytes, ProgramBuilds &builds) {
+  TimingScope kernelScope = root.nest("GPU kernels");
   FailureOr<std::unique_ptr<PassManager>> kernels =
-      passManager(module.getContext());
+      passManager(module.getContext(), kernelScope);
   if (failed(kernels))
     return failure();
   buildGPUKernelPipeline(**kernels);
@@ -200,8 +213,10 @@ Compilation::lowerCUDABuild(ModuleOp module,
       return failure();
     function.setSymName(renamed);
   }
+  kernelScope.stop();
+  TimingScope ptxScope = root.nest("lower to PTX");
   FailureOr<std::unique_ptr<PassManager>> lower =
-      passManager(module.getContext());
+      passManager(module.getContext(), ptxScope);
   if (failed(lower))
     return failure();
   GPUPipelineOptions gpuOptions;
@@ -249,8 +264,9 @@ LogicalResult Compilation::lowerAndEmit(
     lowered.push_back(cudaBuild);
   }
   if (options.targetCPU) {
+    TimingScope cpuScope = root.nest("lower to LLVM dialect");
     FailureOr<std::unique_ptr<PassManager>> lower =
-        passManager(module.getContext());
+        passManager(module.getContext(), cpuScope);
     if (failed(lower))
       return failure();
     stripStateAttributes(module);
@@ -274,9 +290,11 @@ LogicalResult Compilation::lowerAndEmit(
                   : options.output == OutputKind::Object
                       ? EmitKind::Object
                       : EmitKind::Executable;
+  TimingScope codegenScope = root.nest("LLVM codegen");
   if (failed(emitProgram(lowered, makeMain(builds), cpu, kind,
                          options.outputPath, errors)))
     return failure();
+  codegenScope.stop();
   timer.done(kind == EmitKind::Executable ? "LLVM codegen and link"
                                           : "LLVM codegen");
   return success();
@@ -285,14 +303,16 @@ LogicalResult Compilation::lowerAndEmit(
 /// Inference: decide precisions, lower, emit.
 LogicalResult Compilation::compileInference(ModuleOp module,
                                             const CPUTarget &cpu) {
+  TimingScope scope = root.nest("precision");
   FailureOr<std::unique_ptr<PassManager>> pm =
-      passManager(module.getContext());
+      passManager(module.getContext(), scope);
   if (failed(pm))
     return failure();
   (*pm)->addPass(createMPCDecompose());
   addPrecisionPipeline(**pm);
   if (failed((*pm)->run(module)))
     return failure();
+  scope.stop();
   precisionDone();
   FailureOr<EntryPoint> entry =
       prepareEntryPoint(module, "main", "mpc_program");
@@ -316,7 +336,9 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
     scaling = options.precision == "fp16" ? "dynamic" : "none";
 
   MLIRContext *context = module.getContext();
-  FailureOr<std::unique_ptr<PassManager>> pm = passManager(context);
+  TimingScope trainingScope = root.nest("training program");
+  FailureOr<std::unique_ptr<PassManager>> pm =
+      passManager(context, trainingScope);
   if (failed(pm))
     return failure();
   TrainingPipelineOptions training;
@@ -337,15 +359,19 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   // The forward function served as the template; the binary has no use
   // for it.
   module.lookupSymbol<func::FuncOp>("main").erase();
+  trainingScope.stop();
   timer.done("training program (" + options.optimizer + ", loss scaling " +
              scaling + ")");
 
-  FailureOr<std::unique_ptr<PassManager>> precision = passManager(context);
+  TimingScope precisionScope = root.nest("precision");
+  FailureOr<std::unique_ptr<PassManager>> precision =
+      passManager(context, precisionScope);
   if (failed(precision))
     return failure();
   addPrecisionPipeline(**precision);
   if (failed((*precision)->run(module)))
     return failure();
+  precisionScope.stop();
   precisionDone();
 
   TrainingProgram program;
@@ -394,10 +420,12 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
 
 LogicalResult Compilation::run(const DialectRegistry &registry) {
   MLIRContext context(registry);
+  TimingScope importScope = root.nest("import");
   OwningOpRef<ModuleOp> module =
       importONNXModel(options.modelPath, &context, options.import, errors);
   if (!module)
     return failure();
+  importScope.stop();
   timer.done("import " + llvm::sys::path::filename(options.modelPath));
   FailureOr<CPUTarget> cpu = resolveCPUTarget(options.cpu, errors);
   if (failed(cpu))
