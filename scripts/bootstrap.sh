@@ -17,6 +17,7 @@ packages=(
   libomp-22-dev python3 python3-onnx python3-numpy python3-pytest
   python3-venv python3-pip graphviz chromium
   python3-torch python3-torchvision dataset-fashion-mnist valgrind
+  nlohmann-json3-dev
 )
 missing=()
 for p in "${packages[@]}"; do

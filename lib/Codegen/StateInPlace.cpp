@@ -1,6 +1,7 @@
 //===- StateInPlace.cpp - training state is updated in place --------------===//
 
 #include "mpc/Codegen/Passes.h"
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -12,7 +13,13 @@ namespace mlir::mpc {
 
 using namespace mlir;
 
-static constexpr llvm::StringLiteral kKindAttr = "mpc.state_kind";
+using mlir::mpc::MPCDialect;
+using mlir::mpc::StateKindAttr;
+
+static StateKindAttr stateKindOfResult(func::FuncOp func, unsigned i) {
+  return func.getResultAttrOfType<StateKindAttr>(
+      i, MPCDialect::kStateKindAttrName);
+}
 
 namespace {
 
@@ -31,17 +38,19 @@ LogicalResult StateInPlace::dropStateResults(func::FuncOp func) {
   // Result i -> the argument holding the same kind.
   SmallVector<std::pair<unsigned, unsigned>> resultToArg;
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    auto kind = func.getResultAttrOfType<StringAttr>(i, kKindAttr);
+    StateKindAttr kind = stateKindOfResult(func, i);
     if (!kind)
       continue;
     std::optional<unsigned> arg;
     for (unsigned a = 0; a < func.getNumArguments(); ++a)
-      if (func.getArgAttrOfType<StringAttr>(a, kKindAttr) == kind &&
+      if (func.getArgAttrOfType<StateKindAttr>(
+              a, MPCDialect::kStateKindAttrName) == kind &&
           isa<MemRefType>(func.getArgument(a).getType()))
         arg = a;
     if (!arg || func.isExternal())
       return func.emitError("mpc-state-in-place: @")
-             << func.getSymName() << " returns the '" << kind.getValue()
+             << func.getSymName() << " returns the '"
+             << ::mpc_abi::spelling(kind.getKind())
              << "' state but takes no buffer of it (run after "
                 "bufferization)";
     resultToArg.push_back({i, *arg});
@@ -59,8 +68,8 @@ LogicalResult StateInPlace::dropStateResults(func::FuncOp func) {
       if (ret.getOperand(result) != func.getArgument(arg))
         return ret.emitError("mpc-state-in-place: @")
                << func.getSymName() << " returns a copy of its '"
-               << func.getResultAttrOfType<StringAttr>(result, kKindAttr)
-                      .getValue()
+               << ::mpc_abi::spelling(
+                      stateKindOfResult(func, result).getKind())
                << "' state, not the buffer it was given (bufferization "
                   "could not update it in place)";
     ret->eraseOperands(dropped);

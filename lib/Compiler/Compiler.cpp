@@ -3,6 +3,7 @@
 #include "mpc/Compiler/Compiler.h"
 #include "mpc/Compiler/DevicePlan.h"
 #include "mpc/Compiler/Pipelines.h"
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Support/AtomicFile.h"
 #include "mpc/Target/Executable/Executable.h"
 #include "mpc/Target/ONNX/ONNXExporter.h"
@@ -167,28 +168,26 @@ Compilation::lowerCUDABuild(ModuleOp module,
     return failure();
   // The state region's layout and the kinds each function takes, for the
   // generated wrappers and the runtime.
-  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout")) {
-    constexpr uint64_t kF32Bytes = 4;
-    for (NamedAttribute slot : layout.getAs<DictionaryAttr>("slots"))
-      builds.cudaStateSlotOffsets[slot.getName().str()] =
-          cast<IntegerAttr>(slot.getValue()).getInt() * kF32Bytes;
-    for (NamedAttribute kind : layout.getAs<DictionaryAttr>("kinds"))
-      builds.cudaStateKindOffsets[kind.getName().str()] =
-          cast<IntegerAttr>(kind.getValue()).getInt() * kF32Bytes;
+  if (auto layout = module->getAttrOfType<StateLayoutAttr>(
+          MPCDialect::kStateLayoutAttrName)) {
+    constexpr uint64_t kUnit = ::mpc_abi::kStateUnitBytes;
+    for (SlotRangeAttr slot : layout.getSlots())
+      builds.cudaStateSlotOffsets[slot.getSlot().getQualifiedName()] =
+          slot.getOffset() * kUnit;
+    for (KindRangeAttr kind : layout.getKinds()) {
+      builds.cudaStateKindOffsets[kind.getKind()] = kind.getOffset() * kUnit;
+      builds.cudaStateKindSizes[kind.getKind()] = kind.getSize();
+    }
     for (const PlannedEntry &planned : entries) {
       auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
       if (!function)
         continue;
-      std::vector<std::string> &kinds =
+      std::vector<::mpc_abi::StateKind> &kinds =
           builds.cudaStateKindsOf[planned.entry->kernel];
       for (unsigned i = 0; i < function.getNumArguments(); ++i)
-        if (auto kind =
-                function.getArgAttrOfType<StringAttr>(i, "mpc.state_kind")) {
-          kinds.push_back(kind.str());
-          builds.cudaStateKindSizes[kind.str()] =
-              cast<MemRefType>(function.getArgument(i).getType())
-                  .getNumElements();
-        }
+        if (auto kind = function.getArgAttrOfType<StateKindAttr>(
+                i, MPCDialect::kStateKindAttrName))
+          kinds.push_back(kind.getKind());
     }
   }
   FailureOr<CUDAArena> arena = cudaArena(module, entries);
@@ -378,6 +377,8 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
   auto optimizer = train->getAttrOfType<DictionaryAttr>("mpc.optimizer");
   program.precision = options.precision;
+  program.lossScaling = scaling;
+  program.initialLossScale = scaling == "none" ? 1.0 : options.lossScaleInit;
   program.optimizer = optimizer.getAs<StringAttr>("name").str();
   program.loss = optimizer.getAs<StringAttr>("loss").str();
   program.defaultLR =
@@ -386,11 +387,12 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
       optimizer.getAs<FloatAttr>("weight_decay").getValue().convertToFloat();
   // The eval step's state (parameters, running statistics) is what the
   // written model holds.
-  std::vector<std::string> modelState;
+  std::vector<ONNXStateSlot> modelState;
   auto eval = module.lookupSymbol<func::FuncOp>("eval_step");
   for (unsigned i = 0; i < eval.getNumArguments(); ++i)
-    if (auto state = eval.getArgAttrOfType<StringAttr>(i, "mpc.state"))
-      modelState.push_back(state.getValue().str());
+    if (auto slot = eval.getArgAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))
+      modelState.push_back(
+          {slot.getParameter().str(), slot.getQualifiedName()});
   FailureOr<ONNXWeightTemplate> onnx = buildONNXWeightTemplate(
       options.modelPath, modelState, options.import.trainableConstants,
       errors);

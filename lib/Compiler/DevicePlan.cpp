@@ -62,7 +62,7 @@ int64_t mpc::lowPrecisionParameterCopyBytes(
           arg.getArgNumber() >= planned.entry->inputs.size())
         return;
       const mpc::ProgramValue &value = planned.entry->inputs[arg.getArgNumber()];
-      if (!llvm::StringRef(value.name).starts_with("param:"))
+      if (value.kind != ::mpc_abi::StateKind::Param)
         return;
       auto type = cast<RankedTensorType>(castOp.getType());
       bytes += type.getNumElements() *
@@ -73,11 +73,10 @@ int64_t mpc::lowPrecisionParameterCopyBytes(
   return most;
 }
 
-/// The CUDA runtime's allocation granule, mpc::runtime::cuda::kArenaGranule
-/// (mpc/Runtime/CUDA.h, whose global `mpc` namespace clashes with
-/// mlir::mpc here). cuda-binary.test checks that the arena the runtime
-/// reserves is the one planned here.
-constexpr int64_t kArenaGranule = 256;
+/// The CUDA runtime's allocation granule (the compiler/runtime contract).
+/// cuda-binary.test checks that the arena the runtime reserves is the one
+/// planned here.
+constexpr int64_t kArenaGranule = ::mpc_abi::kArenaGranuleBytes;
 
 /// `bytes` rounded up to the CUDA runtime's allocation granule.
 static int64_t granules(int64_t bytes) {
@@ -94,7 +93,7 @@ mpc::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
       continue;
     int64_t bytes = 0;
     for (const mpc::ProgramValue &input : planned.entry->inputs)
-      if (!input.state)
+      if (!input.isState())
         bytes += granules(valueBytes(input));
     WalkResult walk = function.walk([&](memref::AllocOp alloc) {
       if (alloc->getParentOfType<gpu::LaunchOp>())
@@ -115,8 +114,9 @@ mpc::cudaArena(ModuleOp module, const std::vector<PlannedEntry> &entries) {
     arena.scratch = std::max(arena.scratch, bytes);
   }
   // The CUDA build keeps the state in one region (mpc-flatten-training-state).
-  if (auto layout = module->getAttrOfType<DictionaryAttr>("mpc.state_layout"))
-    arena.state = granules(layout.getAs<IntegerAttr>("elements").getInt() * 4);
+  if (auto layout = module->getAttrOfType<mpc::StateLayoutAttr>(
+          mpc::MPCDialect::kStateLayoutAttrName))
+    arena.state = granules(layout.getElements() * ::mpc_abi::kStateUnitBytes);
   return arena;
 }
 
@@ -170,13 +170,15 @@ LogicalResult mpc::writeDevicePlan(ModuleOp module,
       widest = planned.entry;
   if (widest)
     for (const mpc::ProgramValue &value : widest->inputs) {
-      llvm::StringRef name = value.name;
+      using ::mpc_abi::StateKind;
       int64_t bytes = valueBytes(value);
-      if (!value.state)
+      if (!value.isState())
         inputs += bytes;
-      else if (name.starts_with("param:"))
+      else if (value.kind == StateKind::Param)
         masterWeights += bytes;
-      else if (name.starts_with("adam_") || name.starts_with("momentum"))
+      else if (value.kind == StateKind::AdamM ||
+               value.kind == StateKind::AdamV ||
+               value.kind == StateKind::Momentum)
         optimizerState += bytes;
       else
         otherState += bytes;
@@ -186,7 +188,7 @@ LogicalResult mpc::writeDevicePlan(ModuleOp module,
   int64_t stepDownloads = 0;
   if (widest)
     for (const mpc::ProgramValue &value : widest->outputs)
-      if (!value.state)
+      if (!value.isState())
         stepDownloads += valueBytes(value);
   int64_t peakBuffers = 0;
   for (const FunctionPlan &plan : functions)

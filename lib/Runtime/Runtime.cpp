@@ -208,6 +208,8 @@ static void printHelp(const std::string &program,
             << " --input NAME=FILE.npy [--input ...] --output-dir DIR "
                "[--repeat N] [--device cpu|cuda|auto]\n"
             << "       (a single-input program also takes --input FILE.npy)\n"
+            << "       " << program
+            << " --describe   (the program descriptor, JSON)\n"
             << "inputs:\n";
   for (const Signature &s : inputs)
     std::cout << "  " << s.name << ": " << s.dtype << " " << formatShape(s.shape)

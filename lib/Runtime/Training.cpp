@@ -433,12 +433,26 @@ Trainer::Trainer(const TrainingProgram &program, const Options &options)
 }
 
 void Trainer::classifyEntryPoints() {
+  using mpc_abi::StateKind;
+  using mpc_abi::ValueRole;
   const auto &in = program.train.inputs;
   while (numState < in.size() && in[numState].state)
     ++numState;
-  if (in.size() < numState + 3 || program.train.outputs.size() != numState + 1)
+  // The descriptor says what each argument is; the training loop relies on
+  // the order the compiler gives them.
+  auto hasRole = [](const std::vector<Signature> &values, size_t i,
+                    ValueRole role) {
+    return i < values.size() && values[i].role == role;
+  };
+  bool labelled = program.loss != "model";
+  size_t end = in.size() - 2; // lr, weight_decay
+  if (in.size() < numState + 3 || program.train.outputs.size() != numState + 1 ||
+      !hasRole(in, in.size() - 2, ValueRole::LearningRate) ||
+      !hasRole(in, in.size() - 1, ValueRole::WeightDecay) ||
+      (labelled && !hasRole(in, end - 1, ValueRole::Label)) ||
+      !hasRole(program.train.outputs, numState, ValueRole::Loss))
     throw Error("internal: the train step's signature is not (state..., "
-                "inputs..., lr, weight_decay) -> (state..., loss)");
+                "inputs..., [labels], lr, weight_decay) -> (state..., loss)");
   for (const Signature &s : program.eval.inputs) {
     if (!s.state)
       break;
@@ -450,11 +464,12 @@ void Trainer::classifyEntryPoints() {
     evalStateSlots.push_back(slot - in.begin());
   }
   numEvalState = evalStateSlots.size();
-  size_t end = in.size() - 2; // lr, weight_decay
-  bool labelled = program.loss != "model";
   if (labelled)
     trainLabelSlot = --end;
   for (size_t i = numState; i < end; ++i) {
+    if (in[i].role != ValueRole::Input)
+      throw Error("internal: the train step's argument '" + in[i].name +
+                  "' is not a model input");
     trainInputSlots.push_back(i);
     inputNames.push_back(in[i].name);
   }
@@ -466,13 +481,16 @@ void Trainer::classifyEntryPoints() {
               ? 1
               : in[trainInputSlots.front()].shape[0];
   for (size_t i = 0; i < numState; ++i) {
-    if (in[i].name == "loss_scale")
+    if (in[i].kind == StateKind::LossScale)
       lossScaleSlot = i;
-    if (in[i].name == "skipped_steps")
+    if (in[i].kind == StateKind::SkippedSteps)
       skippedSlot = i;
-    if (in[i].name == "dropout_rng")
+    if (in[i].kind == StateKind::DropoutRng)
       dropoutRngSlot = i;
   }
+  if (program.lossScaling.has_value() != lossScaleSlot.has_value())
+    throw Error("internal: the descriptor's loss scaling and the train "
+                "step's state disagree");
   for (size_t slot : trainInputSlots)
     batchInputs.push_back(Array{in[slot].dtype, in[slot].shape,
                                 std::vector<char>(Array::itemSize(in[slot].dtype) *
@@ -1049,13 +1067,16 @@ void printTrainingHelp(const TrainingProgram &program) {
       << "  --resume DIR                  continue from DIR's latest "
          "checkpoint\n"
       << "  --eval-only                   evaluate (validation data, else "
-         "training data) and stop\n\n"
+         "training data) and stop\n"
+      << "  --describe                    print the program descriptor (JSON: "
+         "signatures, state, optimizer) and stop\n\n"
       << "inputs:\n";
   auto describe = [](const Signature &s) {
     return "  " + s.name + ": " + s.dtype + " " + formatShape(s.shape) + "\n";
   };
   for (const Signature &s : program.train.inputs)
-    if (!s.state && s.name != "lr" && s.name != "weight_decay")
+    if (s.role == mpc_abi::ValueRole::Input ||
+        s.role == mpc_abi::ValueRole::Label)
       std::cout << describe(s);
   std::cout << "training state (checkpointed):\n";
   for (const Signature &s : program.train.inputs)

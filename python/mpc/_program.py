@@ -2,7 +2,6 @@
 import json
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
@@ -111,25 +110,31 @@ def _dynamic_batch_shapes(model_path, batch_size):
     return flags
 
 
-# "  NAME: DTYPE (SHAPE)", outputs with " -> FILE"; NAME may hold ': '
-# (exporters write names like 'a/b:0'), so it runs to the last one.
-_SIGNATURE = re.compile(r"^  (\S.*): (\S+) \(([\d, ]*)\)(?: -> \S+)?$")
+# The program descriptor's format (mpc/ABI/ProgramABI.h's kDescriptorVersion).
+_DESCRIPTOR_VERSION = 1
 
 
-def _signature(binary, section):
-    """{name: (dtype, shape)} of a binary's `section:` in its --help."""
-    done = subprocess.run([binary, "--help"], capture_output=True, text=True)
-    result, inside = {}, False
-    for line in (done.stdout + done.stderr).splitlines():
-        if not line.startswith(" "):
-            inside = line.startswith(section)
-            continue
-        match = _SIGNATURE.match(line) if inside else None
-        if match:
-            shape = tuple(int(d) for d in match.group(3).replace(" ", "")
-                          .split(",") if d)
-            result[match.group(1)] = (np.dtype(match.group(2)), shape)
-    return result
+def _describe(binary):
+    """The program descriptor a compiled binary prints with --describe."""
+    done = subprocess.run([os.fspath(binary), "--describe"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise MpcError("%s --describe failed: %s" % (binary,
+                                                     done.stderr.strip()))
+    try:
+        descriptor = json.loads(done.stdout)
+    except ValueError as e:
+        raise MpcError("%s --describe printed no JSON: %s" % (binary, e))
+    if descriptor.get("version") != _DESCRIPTOR_VERSION:
+        raise MpcError("%s has descriptor version %r; this mpc reads %d" % (
+            binary, descriptor.get("version"), _DESCRIPTOR_VERSION))
+    return descriptor
+
+
+def _values(values, role):
+    """{name: (dtype, shape)} of the descriptor `values` that have `role`."""
+    return {v["name"]: (np.dtype(v["dtype"]), tuple(v["shape"]))
+            for v in values if v["role"] == role}
 
 
 def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
@@ -202,6 +207,7 @@ class Program:
         self.precision = precision
         self._work = work
         self._trained_onnx = None
+        self._descriptor = None
         self.log = ""
 
     def __repr__(self):
@@ -295,27 +301,45 @@ class Program:
         return path
 
     @property
+    def descriptor(self):
+        """The binary's program descriptor (`--describe`): every function's
+        arguments and results with their roles, dtypes and shapes, the
+        training state, the optimizer, precision and loss scaling."""
+        if self._descriptor is None:
+            self._descriptor = _describe(self.path)
+        return self._descriptor
+
+    def _function(self):
+        functions = self.descriptor["functions"]
+        return functions["train_step" if "train_step" in functions else "main"]
+
+    @property
     def inputs(self):
         """{name: (dtype, shape)} the binary was compiled for."""
-        return _signature(self.path, "inputs:")
+        return _values(self._function()["arguments"], "input")
 
     @property
     def outputs(self):
-        return _signature(self.path, "outputs")
+        """{name: (dtype, shape)} an inference binary writes (a training
+        binary's evaluated output)."""
+        functions = self.descriptor["functions"]
+        if "main" in functions:
+            return _values(functions["main"]["results"], "output")
+        return _values(functions["eval_step"]["results"], "output")
 
     @property
     def state(self):
         """{slot: (dtype, shape)} of a training binary's state: "param:NAME"
         (trained weights), optimizer slots, "stat:NAME" (BatchNorm running
         statistics), counters."""
-        return _signature(self.path, "training state")
+        return _values(self._function()["arguments"], "state")
 
     @property
     def parameters(self):
         """{name: shape} of the weights a training binary trains."""
-        return {name[len("param:"):]: shape
-                for name, (_, shape) in self.state.items()
-                if name.startswith("param:")}
+        return {v["parameter"]: tuple(v["shape"])
+                for v in self._function()["arguments"]
+                if v["role"] == "state" and v["kind"] == "param"}
 
     def infer(self, *args, verbose=False, device=None, **named):
         """Runs an inference build on numpy arrays (positional in input

@@ -285,7 +285,8 @@ def test_from_torch_training_export_keeps_every_parameter(tmp_path):
     program = mpc.compile(path, precision="bf16", batch_size=2)
     trained = sum(int(np.prod(shape)) for shape in program.parameters.values())
     assert trained == sum(p.numel() for p in module.parameters())
-    stats = [n for n in program.state if n.startswith("stat:")]
+    step = program.descriptor["functions"]["train_step"]
+    stats = [v["name"] for v in step["arguments"] if v.get("kind") == "stat"]
     assert len(stats) == 2  # BatchNorm's running mean and variance
     # For inference, the eval-mode export.
     module.train()

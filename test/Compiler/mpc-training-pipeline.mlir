@@ -22,7 +22,7 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: {mpc.state = "loss_scale"}
+// CHECK-SAME: {mpc.slot = #mpc.slot<loss_scale>}
 // CHECK: mpc.unscale_gradients
 // CHECK: mpc.sgd_update
 // CHECK: mpc.update_loss_scale

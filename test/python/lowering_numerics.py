@@ -337,14 +337,15 @@ def case_gpu_flattened_adamw():
     gw, gb = RNG.standard_normal((2, 3)) * 8, RNG.standard_normal((3,)) * 8
     step, scale, lr, wd = 3, 8.0, 0.01, 0.1
     t = lambda shape: tensor_type(shape)
-    state = [("param:w", w), ("param:b", b), ("adam_m:w", mw),
-             ("adam_m:b", mb), ("adam_v:w", vw), ("adam_v:b", vb)]
-    args = ", ".join('%%s%d: %s {mpc.state = "%s"}' % (i, t(v.shape), n)
+    state = [(("param", "w"), w), (("param", "b"), b), (("adam_m", "w"), mw),
+             (("adam_m", "b"), mb), (("adam_v", "w"), vw),
+             (("adam_v", "b"), vb)]
+    slot = lambda kind, name: '{mpc.slot = #mpc.slot<%s, "%s">}' % (kind, name)
+    args = ", ".join('%%s%d: %s %s' % (i, t(v.shape), slot(*n))
                      for i, (n, v) in enumerate(state))
-    results = ", ".join('%s {mpc.state = "%s"}' % (t(v.shape), n)
-                        for n, v in state)
+    results = ", ".join('%s %s' % (t(v.shape), slot(*n)) for n, v in state)
     source = """func.func private @printMemrefF32(tensor<*xf32>)
-func.func @kernel(%s, %%step: tensor<i64> {mpc.state = "step"}, %%scale: tensor<f32> {mpc.state = "loss_scale"}, %%gw: tensor<2x3xf32>, %%gb: tensor<3xf32>, %%lr: tensor<f32>, %%wd: tensor<f32>) -> (%s, tensor<i64> {mpc.state = "step"}) {
+func.func @kernel(%s, %%step: tensor<i64> {mpc.slot = #mpc.slot<step>}, %%scale: tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}, %%gw: tensor<2x3xf32>, %%gb: tensor<3xf32>, %%lr: tensor<f32>, %%wd: tensor<f32>) -> (%s, tensor<i64> {mpc.slot = #mpc.slot<step>}) {
   %%u:2, %%finite = mpc.unscale_gradients %%gw, %%gb, %%scale : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<i1>)
   %%pw, %%nmw, %%nvw = mpc.adam_update %%s0, %%u#0, %%s2, %%s4, %%lr, %%step, %%wd {decoupled} : tensor<2x3xf32>, tensor<f32>, tensor<i64>
   %%pb, %%nmb, %%nvb = mpc.adam_update %%s1, %%u#1, %%s3, %%s5, %%lr, %%step, %%wd {decoupled} : tensor<3xf32>, tensor<f32>, tensor<i64>
@@ -397,7 +398,7 @@ case_gpu_flattened_adamw.pre_passes = (
     "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "mpc-state-in-place,func.func(cse,canonicalize,buffer-hoisting,"
+    "mpc-state-in-place,mpc-strip-state-attributes,func.func(cse,canonicalize,buffer-hoisting,"
     "mpc-gpu-block-reductions,convert-linalg-to-parallel-loops,"
     "mpc-gpu-serial-kernels,mpc-gpu-fuse-independent-loops,"
     "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 "

@@ -21,6 +21,7 @@
 #ifndef MPC_RUNTIME_CUDA_H
 #define MPC_RUNTIME_CUDA_H
 
+#include "mpc/ABI/ProgramABI.h"
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -34,7 +35,7 @@ namespace cuda {
 /// Every arena buffer starts on this boundary and takes a multiple of it
 /// (what cuMemAlloc gives, and what vectorised and MMA loads need); the
 /// compiler's buffer plan counts in the same granules.
-inline constexpr uint64_t kArenaGranule = 256;
+inline constexpr uint64_t kArenaGranule = mpc_abi::kArenaGranuleBytes;
 
 /// Loads the driver, picks device 0, creates the context and the stream
 /// and reserves one arena: `scratchBytes` for the buffers of a call and

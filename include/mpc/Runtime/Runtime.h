@@ -11,10 +11,13 @@
 #ifndef MPC_RUNTIME_RUNTIME_H
 #define MPC_RUNTIME_RUNTIME_H
 
+#include "mpc/ABI/ProgramABI.h"
+
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,13 +62,18 @@ std::string outputFileName(const std::string &name);
 /// Creates directory `path` and its missing parents (mkdir -p).
 void makeDirectories(const std::string &path);
 
-/// One input or output of a compiled function.
+/// One input or output of a compiled function, as the program descriptor
+/// has it.
 struct Signature {
   std::string name;
   std::string dtype;
   std::vector<int64_t> shape;
   /// Training state carried from step to step ("param:NAME", "step", ...).
   bool state = false;
+  mpc_abi::ValueRole role = mpc_abi::ValueRole::Input;
+  /// The slot's kind and, for a per-parameter kind, its weight.
+  std::optional<mpc_abi::StateKind> kind;
+  std::string parameter;
 };
 
 /// A compiled function: reads `inputs` (in signature order), replaces
@@ -116,6 +124,12 @@ struct ONNXWeight {
   std::vector<int64_t> dims;
 };
 
+/// Loss scaling as compiled: "static" or "dynamic", from this scale.
+struct LossScaling {
+  std::string mode;
+  double initialScale = 1.0;
+};
+
 /// What a training binary is: its three functions and what they mean.
 ///   init() -> (state...)
 ///   train(state..., inputs..., [labels], lr, weight_decay) -> (state..., loss)
@@ -125,6 +139,7 @@ struct ONNXWeight {
 struct TrainingProgram {
   std::string name, precision, optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  std::optional<LossScaling> lossScaling;
   EntryPoint init, train, eval;
   DeviceCode code;
   std::string onnxModelPrefix, onnxGraphBody;
@@ -134,6 +149,34 @@ struct TrainingProgram {
 /// The training binary's command line (see --help): data, the training
 /// loop, progress, evaluation, checkpoints, metrics and --save-onnx.
 int runTraining(int argc, char **argv, const TrainingProgram &program);
+
+/// A compiled function's builds, by kernel name.
+struct KernelBuilds {
+  std::string name;
+  Kernel call = nullptr;
+  Kernel callCUDA = nullptr;
+};
+
+/// What a generated `main` hands the runtime: the program descriptor
+/// (JSON, see mpc/ABI/ProgramABI.h), the kernels it names, and a training
+/// program's ONNX template.
+struct EmbeddedProgram {
+  std::string descriptor;
+  std::vector<KernelBuilds> kernels;
+  std::string onnxModelPrefix, onnxGraphBody;
+};
+
+/// The training program `descriptor` describes, with `program`'s kernels.
+/// Throws Error naming what is missing or malformed.
+TrainingProgram readTrainingProgram(const EmbeddedProgram &program);
+
+/// An inference program's entry point and builds, from its descriptor.
+void readInferenceProgram(const EmbeddedProgram &program, std::string &name,
+                          EntryPoint &entry, DeviceCode &code);
+
+/// The binary's `main`: `--describe` prints the descriptor; otherwise the
+/// program runs (runTraining or runInference).
+int runProgram(int argc, char **argv, const EmbeddedProgram &program);
 
 /// Writes `bytes` to `path` atomically (temporary file + rename).
 void writeFileAtomically(const std::string &path, const std::string &bytes);

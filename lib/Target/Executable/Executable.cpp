@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Target/Executable/Executable.h"
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Support/AtomicFile.h"
 #include "Config.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -81,18 +82,27 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
            failure();
   EntryPoint entry;
   entry.kernel = kernelName.str();
+  using ::mpc_abi::ValueRole;
   auto collect = [&](TypeRange types, auto attrOf,
                      std::vector<ProgramValue> &values,
                      StringRef kind) -> LogicalResult {
     for (auto [i, type] : llvm::enumerate(types)) {
       auto tensor = dyn_cast<RankedTensorType>(type);
       ProgramValue value;
+      value.role = kind == "input" ? ValueRole::Input : ValueRole::Output;
+      if (auto role = dyn_cast_or_null<RoleAttr>(
+              attrOf(i, MPCDialect::kRoleAttrName)))
+        value.role = role.getRole();
       // Training state is named by its slot ("param:fc1.weight"), other
       // values by their ONNX name.
-      if (auto state = attrOf(i, "mpc.state")) {
-        value.name = state.str();
-        value.state = true;
-      } else if (auto name = attrOf(i, "mpc.name")) {
+      if (auto slot = dyn_cast_or_null<SlotAttr>(
+              attrOf(i, MPCDialect::kSlotAttrName))) {
+        value.name = slot.getQualifiedName();
+        value.role = ValueRole::State;
+        value.kind = slot.getKind();
+        value.parameter = slot.getParameter().str();
+      } else if (auto name = dyn_cast_or_null<StringAttr>(
+                     attrOf(i, "mpc.name"))) {
         value.name = name.str();
       } else {
         value.name = (kind + Twine(i)).str();
@@ -114,10 +124,10 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
     return success();
   };
   auto argAttr = [&](unsigned i, StringRef name) {
-    return func.getArgAttrOfType<StringAttr>(i, name);
+    return func.getArgAttr(i, name);
   };
   auto resultAttr = [&](unsigned i, StringRef name) {
-    return func.getResultAttrOfType<StringAttr>(i, name);
+    return func.getResultAttr(i, name);
   };
   if (failed(collect(func.getArgumentTypes(), argAttr, entry.inputs,
                      "input")) ||
@@ -130,10 +140,14 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
   // about attributes it does not know). The state's stay until the
   // builds are lowered: the CUDA build lays the state out by them
   // (stripStateAttributes).
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    func.removeArgAttr(i, "mpc.name");
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    func.removeResultAttr(i, StringAttr::get(func.getContext(), "mpc.name"));
+  for (StringRef attr :
+       {StringRef("mpc.name"), StringRef(MPCDialect::kRoleAttrName)}) {
+    auto name = StringAttr::get(func.getContext(), attr);
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.removeArgAttr(i, name);
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.removeResultAttr(i, name);
+  }
   // `main` belongs to the generated C++ entry point; the kernels get names
   // of their own.
   if (failed(SymbolTable::replaceAllSymbolUses(
@@ -145,22 +159,6 @@ FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
   return entry;
 }
 
-void mpc::stripStateAttributes(ModuleOp module) {
-  MLIRContext *context = module.getContext();
-  auto state = StringAttr::get(context, "mpc.state");
-  auto kind = StringAttr::get(context, "mpc.state_kind");
-  for (auto func : module.getOps<func::FuncOp>()) {
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      func.removeArgAttr(i, state);
-      func.removeArgAttr(i, kind);
-    }
-    for (unsigned i = 0; i < func.getNumResults(); ++i) {
-      func.removeResultAttr(i, state);
-      func.removeResultAttr(i, kind);
-    }
-  }
-  module->removeAttr("mpc.state_layout");
-}
 
 /// A C++ string literal for `text`.
 static std::string quoted(const std::string &text) {
@@ -193,20 +191,6 @@ static void writeMainPrologue(raw_ostream &os) {
      << "  int64_t sizes[N]; int64_t strides[N];\n};\n"
      << "template <typename T> struct Memref<T, 0> {\n"
      << "  T *allocated; T *aligned; int64_t offset;\n};\n\n";
-}
-
-/// `{{"name", "<f4", {2, 3}, false}, ...}`
-static std::string signatureTable(const std::vector<ProgramValue> &values) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "{";
-  for (const ProgramValue &v : values) {
-    os << "{" << quoted(v.name) << ", " << quoted(v.dtype) << ", {";
-    llvm::interleaveComma(v.shape, os);
-    os << "}, " << (v.state ? "true" : "false") << "}, ";
-  }
-  os << "}";
-  return text;
 }
 
 /// The results of `entry`'s kernel: a struct of descriptors, or the one
@@ -315,11 +299,11 @@ static void writeKernelWrapper(raw_ostream &os, const EntryPoint &entry) {
 /// host needs them.
 static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
                              const ProgramBuilds &builds,
-                             ArrayRef<std::string> kinds) {
+                             ArrayRef<::mpc_abi::StateKind> kinds) {
   std::string kernel = entry.kernel + kCUDAKernelSuffix.str();
   std::vector<size_t> results;
   for (auto [i, out] : llvm::enumerate(entry.outputs))
-    if (!out.state)
+    if (!out.isState())
       results.push_back(i);
   std::string resultsType;
   if (results.size() == 1) {
@@ -338,7 +322,7 @@ static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
   for (size_t k = 0; k < kinds.size(); ++k)
     os << comma << "Memref<float, 1> *";
   for (const ProgramValue &in : entry.inputs)
-    if (!in.state)
+    if (!in.isState())
       os << comma << descriptorType(in) << " *";
   os << ");\n\n";
   os << "static void call_" << kernel
@@ -349,7 +333,7 @@ static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
     os << "  char *state = static_cast<char *>("
           "mpc::runtime::cuda::stateRegion());\n";
   for (auto [i, in] : llvm::enumerate(entry.inputs))
-    if (in.state)
+    if (in.isState())
       os << "  mpc::runtime::cuda::stateInput(" << quoted(in.name) << ", *in["
          << i << "]);\n";
   for (auto [k, kind] : llvm::enumerate(kinds)) {
@@ -359,7 +343,7 @@ static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
        << builds.cudaStateKindSizes.at(kind) << "}, {1}};\n";
   }
   for (auto [i, in] : llvm::enumerate(entry.inputs)) {
-    if (in.state)
+    if (in.isState())
       continue;
     std::string data = "in[" + std::to_string(i) + "]->data";
     os << "  void *p" << i << " = mpc::runtime::cuda::upload(" << data
@@ -376,7 +360,7 @@ static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
   for (size_t k = 0; k < kinds.size(); ++k)
     os << args << "&k" << k;
   for (auto [i, in] : llvm::enumerate(entry.inputs))
-    if (!in.state)
+    if (!in.isState())
       os << args << "&a" << i;
   os << ");\n  out.clear();\n";
   unsigned next = 0;
@@ -386,7 +370,7 @@ static void writeCUDAWrapper(raw_ostream &os, const EntryPoint &entry,
     os << "}, {}};\n"
        << "    o.data.resize(o.elements() * "
        << "mpc::runtime::Array::itemSize(o.dtype));\n";
-    if (o.state) {
+    if (o.isState()) {
       os << "    mpc::runtime::cuda::stateOutput(" << quoted(o.name)
          << ", o);\n";
     } else {
@@ -411,40 +395,143 @@ static void writeEntryWrappers(raw_ostream &os, const EntryPoint &entry,
     return;
   auto kinds = builds.cudaStateKindsOf.find(entry.kernel);
   bool hasState =
-      llvm::any_of(entry.inputs, [](const ProgramValue &v) { return v.state; }) ||
-      llvm::any_of(entry.outputs, [](const ProgramValue &v) { return v.state; });
+      llvm::any_of(entry.inputs,
+                   [](const ProgramValue &v) { return v.isState(); }) ||
+      llvm::any_of(entry.outputs,
+                   [](const ProgramValue &v) { return v.isState(); });
   if (hasState && kinds == builds.cudaStateKindsOf.end())
     llvm::report_fatal_error("the CUDA build of " + Twine(entry.kernel) +
                              " has training state but no state layout "
                              "(mpc-flatten-training-state did not run)");
   writeCUDAWrapper(os, entry, builds,
                    kinds == builds.cudaStateKindsOf.end()
-                       ? ArrayRef<std::string>()
-                       : ArrayRef<std::string>(kinds->second));
+                       ? ArrayRef<::mpc_abi::StateKind>()
+                       : ArrayRef<::mpc_abi::StateKind>(kinds->second));
 }
 
-/// `{inputs, outputs, call_K or nullptr, call_K_cuda or nullptr}`
-static std::string entryPointValue(const EntryPoint &entry,
-                                   const ProgramBuilds &builds) {
-  return "{" + signatureTable(entry.inputs) + ", " +
-         signatureTable(entry.outputs) + ", " +
-         (builds.cpu ? "call_" + entry.kernel : std::string("nullptr")) +
-         ", " +
-         (builds.cuda ? "call_" + entry.kernel + kCUDAKernelSuffix.str()
-                      : std::string("nullptr")) +
-         "}";
+//===----------------------------------------------------------------------===//
+// The program descriptor
+//===----------------------------------------------------------------------===//
+
+static llvm::json::Value describeValue(const ProgramValue &value) {
+  llvm::json::Object object{
+      {"name", value.name},
+      {"role", std::string(::mpc_abi::spelling(value.role))},
+      {"dtype", value.dtype},
+      {"shape", llvm::json::Array(value.shape)},
+  };
+  if (value.kind) {
+    object["kind"] = std::string(::mpc_abi::spelling(*value.kind));
+    if (!value.parameter.empty())
+      object["parameter"] = value.parameter;
+  }
+  return object;
 }
 
-/// `{cpu, cuda, arena bytes, state bytes, {{"slot", offset}, ...}}`
-static std::string deviceCodeValue(const ProgramBuilds &builds) {
-  std::string offsets;
-  for (const auto &[name, offset] : builds.cudaStateSlotOffsets)
-    offsets += "{" + quoted(name) + ", " + std::to_string(offset) + "ull}, ";
-  return llvm::formatv("{{{0}, {1}, {2}ull, {3}ull, {{{4}}}",
-                       builds.cpu ? "true" : "false",
-                       builds.cuda ? "true" : "false", builds.cudaArenaBytes,
-                       builds.cudaStateBytes, offsets)
-      .str();
+static llvm::json::Value describeValues(const std::vector<ProgramValue> &values) {
+  llvm::json::Array array;
+  for (const ProgramValue &value : values)
+    array.push_back(describeValue(value));
+  return array;
+}
+
+static llvm::json::Value describeEntry(const EntryPoint &entry) {
+  return llvm::json::Object{{"kernel", entry.kernel},
+                            {"arguments", describeValues(entry.inputs)},
+                            {"results", describeValues(entry.outputs)}};
+}
+
+static llvm::json::Value describeBuilds(const ProgramBuilds &builds) {
+  llvm::json::Object object{{"cpu", builds.cpu}};
+  if (!builds.cuda) {
+    object["cuda"] = nullptr;
+    return object;
+  }
+  llvm::json::Object offsets;
+  for (const auto &[slot, offset] : builds.cudaStateSlotOffsets)
+    offsets[slot] = int64_t(offset);
+  object["cuda"] = llvm::json::Object{
+      {"arena_bytes", int64_t(builds.cudaArenaBytes)},
+      {"state_bytes", int64_t(builds.cudaStateBytes)},
+      {"state_offsets", std::move(offsets)},
+  };
+  return object;
+}
+
+llvm::json::Value mpc::describeInferenceProgram(const EntryPoint &entry,
+                                                const std::string &programName,
+                                                const ProgramBuilds &builds) {
+  return llvm::json::Object{
+      {"version", ::mpc_abi::kDescriptorVersion},
+      {"program", programName},
+      {"kind", "inference"},
+      {"functions", llvm::json::Object{{"main", describeEntry(entry)}}},
+      {"builds", describeBuilds(builds)},
+  };
+}
+
+llvm::json::Value mpc::describeTrainingProgram(const TrainingProgram &program,
+                                               const std::string &programName,
+                                               const ProgramBuilds &builds) {
+  llvm::json::Array weights;
+  for (const ONNXTrainableWeight &w : program.onnx.weights)
+    weights.push_back(llvm::json::Object{{"name", w.name},
+                                         {"slot", w.stateName},
+                                         {"data_type", w.dataType},
+                                         {"dims", llvm::json::Array(w.dims)}});
+  llvm::json::Value scaling = nullptr;
+  if (program.lossScaling != "none")
+    scaling = llvm::json::Object{{"mode", program.lossScaling},
+                                 {"initial_scale", program.initialLossScale}};
+  return llvm::json::Object{
+      {"version", ::mpc_abi::kDescriptorVersion},
+      {"program", programName},
+      {"kind", "training"},
+      {"precision", program.precision},
+      {"loss", program.loss},
+      {"loss_scaling", std::move(scaling)},
+      {"optimizer",
+       llvm::json::Object{{"name", program.optimizer},
+                          {"lr", double(program.defaultLR)},
+                          {"weight_decay", double(program.defaultWeightDecay)}}},
+      {"functions", llvm::json::Object{{"init", describeEntry(program.init)},
+                                       {"train_step", describeEntry(program.train)},
+                                       {"eval_step", describeEntry(program.eval)}}},
+      {"onnx_weights", std::move(weights)},
+      {"builds", describeBuilds(builds)},
+  };
+}
+
+/// Embeds `file` (written beside the generated source at link time) as
+/// the byte range [`symbol`, `symbol`_end).
+static void embedFile(raw_ostream &os, GeneratedMain &main, StringRef symbol,
+                      StringRef file, std::string contents) {
+  main.embeddedFiles.push_back({file.str(), std::move(contents)});
+  os << "asm(\".section .rodata\\n.balign 16\\n" << symbol << ":\\n"
+     << ".incbin \\\"@WORKDIR@/" << file << "\\\"\\n" << symbol
+     << "_end:\\n.previous\\n\");\n"
+     << "extern \"C\" const char " << symbol << "[], " << symbol << "_end[];\n";
+}
+
+/// The descriptor, embedded, and `main`'s first lines: the program handed
+/// to the runtime with its kernels by name.
+static void writeProgramStart(raw_ostream &os, GeneratedMain &main,
+                              const llvm::json::Value &descriptor,
+                              ArrayRef<const EntryPoint *> entries,
+                              const ProgramBuilds &builds) {
+  embedFile(os, main, "mpc_program_descriptor", "program.json",
+            llvm::formatv("{0:2}\n", descriptor).str());
+  os << "\nint main(int argc, char **argv) {\n"
+     << "  mpc::runtime::EmbeddedProgram program;\n"
+     << "  program.descriptor = std::string(mpc_program_descriptor, "
+        "mpc_program_descriptor_end);\n";
+  for (const EntryPoint *entry : entries)
+    os << "  program.kernels.push_back({" << quoted(entry->kernel) << ", "
+       << (builds.cpu ? "call_" + entry->kernel : std::string("nullptr"))
+       << ", "
+       << (builds.cuda ? "call_" + entry->kernel + kCUDAKernelSuffix.str()
+                       : std::string("nullptr"))
+       << "});\n";
 }
 
 GeneratedMain mpc::generateInferenceMain(const EntryPoint &entry,
@@ -454,16 +541,11 @@ GeneratedMain mpc::generateInferenceMain(const EntryPoint &entry,
   llvm::raw_string_ostream os(main.source);
   writeMainPrologue(os);
   writeEntryWrappers(os, entry, builds);
-  os << "int main(int argc, char **argv) {\n"
-     << "  return mpc::runtime::runInference(argc, argv, "
-     << quoted(programName) << ", " << entryPointValue(entry, builds) << ", "
-     << deviceCodeValue(builds) << ");\n}\n";
+  writeProgramStart(os, main,
+                    describeInferenceProgram(entry, programName, builds),
+                    {&entry}, builds);
+  os << "  return mpc::runtime::runProgram(argc, argv, program);\n}\n";
   return main;
-}
-
-/// A C++ float literal that reads back exactly.
-static std::string floatLiteral(float value) {
-  return llvm::formatv("{0:e9}f", value).str();
 }
 
 GeneratedMain mpc::generateTrainingMain(const TrainingProgram &program,
@@ -475,46 +557,19 @@ GeneratedMain mpc::generateTrainingMain(const TrainingProgram &program,
   for (const EntryPoint *entry : {&program.init, &program.train, &program.eval})
     writeEntryWrappers(os, *entry, builds);
   // The ONNX model the trained weights are written into, as two blobs
-  // assembled into the binary (see ONNXExporter.h).
-  main.embeddedFiles.push_back({"onnx_model_prefix.bin",
-                                program.onnx.modelPrefix});
-  main.embeddedFiles.push_back({"onnx_graph_body.bin", program.onnx.graphBody});
-  for (auto [symbol, file] :
-       {std::pair<StringRef, StringRef>{"mpc_onnx_model_prefix",
-                                        "onnx_model_prefix.bin"},
-        {"mpc_onnx_graph_body", "onnx_graph_body.bin"}})
-    os << "asm(\".section .rodata\\n.balign 16\\n" << symbol << ":\\n"
-       << ".incbin \\\"@WORKDIR@/" << file << "\\\"\\n" << symbol
-       << "_end:\\n.previous\\n\");\n"
-       << "extern \"C\" const char " << symbol << "[], " << symbol
-       << "_end[];\n";
-  os << "\nint main(int argc, char **argv) {\n"
-     << "  mpc::runtime::TrainingProgram program;\n"
-     << "  program.name = " << quoted(programName) << ";\n"
-     << "  program.precision = " << quoted(program.precision) << ";\n"
-     << "  program.optimizer = " << quoted(program.optimizer) << ";\n"
-     << "  program.loss = " << quoted(program.loss) << ";\n"
-     << "  program.defaultLR = " << floatLiteral(program.defaultLR) << ";\n"
-     << "  program.defaultWeightDecay = "
-     << floatLiteral(program.defaultWeightDecay) << ";\n";
-  for (auto [field, entry] :
-       {std::pair<StringRef, const EntryPoint *>{"init", &program.init},
-        {"train", &program.train},
-        {"eval", &program.eval}})
-    os << "  program." << field << " = " << entryPointValue(*entry, builds)
-       << ";\n";
-  os << "  program.code = " << deviceCodeValue(builds) << ";\n";
+  // (see ONNXExporter.h).
+  embedFile(os, main, "mpc_onnx_model_prefix", "onnx_model_prefix.bin",
+            program.onnx.modelPrefix);
+  embedFile(os, main, "mpc_onnx_graph_body", "onnx_graph_body.bin",
+            program.onnx.graphBody);
+  writeProgramStart(os, main,
+                    describeTrainingProgram(program, programName, builds),
+                    {&program.init, &program.train, &program.eval}, builds);
   os << "  program.onnxModelPrefix = std::string(mpc_onnx_model_prefix, "
         "mpc_onnx_model_prefix_end);\n"
      << "  program.onnxGraphBody = std::string(mpc_onnx_graph_body, "
-        "mpc_onnx_graph_body_end);\n";
-  for (const ONNXTrainableWeight &w : program.onnx.weights) {
-    os << "  program.onnxWeights.push_back({" << quoted(w.name) << ", "
-       << quoted(w.stateName) << ", " << w.dataType << ", {";
-    llvm::interleaveComma(w.dims, os);
-    os << "}});\n";
-  }
-  os << "  return mpc::runtime::runTraining(argc, argv, program);\n}\n";
+        "mpc_onnx_graph_body_end);\n"
+     << "  return mpc::runtime::runProgram(argc, argv, program);\n}\n";
   return main;
 }
 

@@ -34,7 +34,7 @@ static void switchToInference(onnx::GraphProto &graph) {
 }
 
 FailureOr<ONNXWeightTemplate>
-mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> stateSlots,
+mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<ONNXStateSlot> stateSlots,
                              bool trainableConstants, raw_ostream &errors) {
   MLIRContext context;
   onnx::ModelProto model;
@@ -50,10 +50,9 @@ mpc::buildONNXWeightTemplate(StringRef path, ArrayRef<std::string> stateSlots,
   // Trained Constant-node weights are written back as initializers.
   if (trainableConstants)
     onnx_import::promoteFloatConstants(model);
-  // "param:NAME" and "stat:NAME" slots hold initializer NAME.
   SmallVector<std::pair<std::string, std::string>> written;
-  for (const std::string &slot : stateSlots)
-    written.push_back({StringRef(slot).split(':').second.str(), slot});
+  for (const ONNXStateSlot &slot : stateSlots)
+    written.push_back({slot.initializer, slot.slot});
   llvm::StringSet<> trained;
   for (const auto &[name, slot] : written)
     trained.insert(name);

@@ -15,7 +15,7 @@ module {
   }
 }
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: %[[X:[^:]+]]: tensor<4xf32> {mpc.name = "x"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}
+// CHECK-SAME: %[[X:[^:]+]]: tensor<4xf32> {mpc.name = "x"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr", mpc.role = #mpc.role<learning_rate>}
 // CHECK-SAME: mpc.optimizer = {loss = "model"
 // CHECK: %[[SUM:.+]] = mpc.reduce_sum
 // ReduceSum's rule broadcasts the seed back; Mul's multiplies by the other side.
@@ -27,7 +27,7 @@ module {
 // CHECK: mpc.sgd_update %arg1, %[[ZERO]], %[[LR]]
 // CHECK: return {{.*}}, %[[SUM]] :
 // CHECK-LABEL: func.func @eval_step
-// CHECK-SAME: -> (tensor<f32> {mpc.name = "loss"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: -> (tensor<f32> {mpc.name = "loss", mpc.role = #mpc.role<loss>}, tensor<f32> {mpc.name = "loss", mpc.role = #mpc.role<output>})
 
 // -----
 

@@ -20,8 +20,8 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x4xf32> {mpc.name = "x"}, %[[Y:[^:]+]]: tensor<2xi64> {mpc.name = "labels"}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr"}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay"})
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.slot = #mpc.slot<param, "w1">}, %[[B:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "b1">}, %[[STEP:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<step>}, %[[X:[^:]+]]: tensor<2x4xf32> {mpc.name = "x"}, %[[Y:[^:]+]]: tensor<2xi64> {mpc.name = "labels", mpc.role = #mpc.role<label>}, %[[LR:[^:]+]]: tensor<f32> {mpc.name = "lr", mpc.role = #mpc.role<learning_rate>}, %[[WD:[^:]+]]: tensor<f32> {mpc.name = "weight_decay", mpc.role = #mpc.role<weight_decay>})
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.slot = #mpc.slot<param, "w1">}, tensor<3xf32> {mpc.slot = #mpc.slot<param, "b1">}, tensor<i64> {mpc.slot = #mpc.slot<step>}, tensor<f32> {mpc.name = "loss", mpc.role = #mpc.role<loss>})
 // CHECK-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 1.000000e-03 : f32, name = "sgd", weight_decay = 0.000000e+00 : f32}
 // The forward reads the state, not the parameter symbols.
 // CHECK-NOT: mpc.get_parameter
@@ -47,12 +47,12 @@ module {
 
 // Evaluation: one loss per sample, so padding can be masked.
 // CHECK-LABEL: func.func @eval_step
-// CHECK-SAME: -> (tensor<2xf32> {mpc.name = "loss"}, tensor<2x3xf32> {mpc.name = "logits"})
+// CHECK-SAME: -> (tensor<2xf32> {mpc.name = "loss", mpc.role = #mpc.role<loss>}, tensor<2x3xf32> {mpc.name = "logits", mpc.role = #mpc.role<output>})
 // CHECK: mpc.softmax_cross_entropy_loss %{{.+}}, %{{.+}} {reduction = #mpc<reduction none>}
 // CHECK-NOT: _update
 
 // CHECK-LABEL: func.func @init()
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"})
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.slot = #mpc.slot<param, "w1">}, tensor<3xf32> {mpc.slot = #mpc.slot<param, "b1">}, tensor<i64> {mpc.slot = #mpc.slot<step>})
 // CHECK-DAG: %[[IW:.+]] = mpc.get_parameter @w1
 // CHECK-DAG: %[[IB:.+]] = mpc.get_parameter @b1
 // CHECK-DAG: %[[ZERO:.+]] = mpc.constant dense<0> : tensor<i64>
@@ -60,8 +60,8 @@ module {
 
 // AdamW: two fp32 slots per parameter, decoupled decay (default 0.01).
 // ADAMW-LABEL: func.func @train_step
-// ADAMW-SAME: {mpc.state = "adam_m:w1"}
-// ADAMW-SAME: {mpc.state = "adam_v:b1"}
+// ADAMW-SAME: {mpc.slot = #mpc.slot<adam_m, "w1">}
+// ADAMW-SAME: {mpc.slot = #mpc.slot<adam_v, "b1">}
 // ADAMW-SAME: mpc.optimizer = {loss = "cross-entropy", lr = 0.00999999977 : f32, name = "adamw", weight_decay = 0.00999999977 : f32}
 // ADAMW: %{{.+}}, %{{.+}}, %{{.+}} = mpc.adam_update %arg0, %{{.+}}, %arg2, %arg4, %arg{{[0-9]+}}, %arg6, %arg{{[0-9]+}} {decoupled} : tensor<3x4xf32>, tensor<f32>, tensor<i64>
 // ADAMW: mpc.adam_update %arg1, %{{.+}}, %arg3, %arg5, %{{.+}} {decoupled} : tensor<3xf32>, tensor<f32>, tensor<i64>
@@ -69,14 +69,14 @@ module {
 // ADAMW: mpc.constant dense<0.000000e+00> : tensor<3x4xf32>
 
 // MOMENTUM-LABEL: func.func @train_step
-// MOMENTUM-SAME: {mpc.state = "momentum:w1"}
+// MOMENTUM-SAME: {mpc.slot = #mpc.slot<momentum, "w1">}
 // MOMENTUM-SAME: weight_decay = 5.000000e-01 : f32
 // MOMENTUM: mpc.momentum_update %arg0, %{{.+}}, %arg2, %arg7, %arg4, %arg8 {nesterov}
 
 // Mean squared error: float labels of the output shape; the eval loss is
 // per sample.
 // MSE-LABEL: func.func @train_step
-// MSE-SAME: %[[Y:[^:]+]]: tensor<2x3xf32> {mpc.name = "labels"}
+// MSE-SAME: %[[Y:[^:]+]]: tensor<2x3xf32> {mpc.name = "labels", mpc.role = #mpc.role<label>}
 // MSE: %[[D:.+]] = mpc.sub %{{.+}}, %[[Y]]
 // MSE: %[[SQ:.+]] = mpc.mul %[[D]], %[[D]]
 // MSE: mpc.reduce_mean %[[SQ]] {axes = array<i64: 0, 1>, keepdims = false}
@@ -107,7 +107,7 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[S:[^:]+]]: tensor<3xf32> {mpc.state = "param:scale"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:bias"}, %[[RM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[RNG:[^:]+]]: tensor<i64> {mpc.state = "dropout_rng"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[X:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "scale">}, %[[B:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "bias">}, %[[RM:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rmean">}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rvar">}, %[[RNG:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<dropout_rng>}, %[[STEP:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<step>}, %[[X:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
 // CHECK: %[[Y:[^,]+]], %[[NEWMEAN:[^,]+]], %[[NEWVAR:[^ ]+]] = mpc.batch_norm %[[X]], %[[S]], %[[B]], %[[RM]], %[[RV]] {training}
 // CHECK: %[[D:[^,]+]], %{{.+}} = mpc.dropout %[[Y]], %[[RNG]] {ratio = 2.500000e-01 : f32, training}
 // CHECK: mpc.dropout %[[D]], %[[RNG]] {stream = 1 : i64, training}
@@ -122,11 +122,11 @@ module {
 // CHECK: %[[NEWSTEP:.+]] = mpc.add %[[STEP]]
 // CHECK: return %[[NEWS]], %[[NEWB]], %[[NEWMEAN]], %[[NEWVAR]], %[[NEWRNG]], %[[NEWSTEP]], %{{.+}} :
 // CHECK-LABEL: func.func @eval_step
-// CHECK-SAME: (%[[ES:[^:]+]]: tensor<3xf32> {mpc.state = "param:scale"}, %[[EB:[^:]+]]: tensor<3xf32> {mpc.state = "param:bias"}, %[[ERM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[ERV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[EX:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
+// CHECK-SAME: (%[[ES:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "scale">}, %[[EB:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "bias">}, %[[ERM:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rmean">}, %[[ERV:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rvar">}, %[[EX:[^:]+]]: tensor<2x3xf32> {mpc.name = "x"}
 // CHECK: mpc.batch_norm %[[EX]], %[[ES]], %[[EB]], %[[ERM]], %[[ERV]] :
 // CHECK-NOT: training
 // CHECK-LABEL: func.func @init
-// CHECK-SAME: {mpc.state = "stat:rmean"}, tensor<3xf32> {mpc.state = "stat:rvar"}, tensor<i64> {mpc.state = "dropout_rng"}, tensor<i64> {mpc.state = "step"})
+// CHECK-SAME: {mpc.slot = #mpc.slot<stat, "rmean">}, tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rvar">}, tensor<i64> {mpc.slot = #mpc.slot<dropout_rng>}, tensor<i64> {mpc.slot = #mpc.slot<step>})
 // CHECK-DAG: %[[IRM:.+]] = mpc.get_parameter @rmean
 // CHECK-DAG: %[[IRV:.+]] = mpc.get_parameter @rvar
 // CHECK: return %{{.+}}, %{{.+}}, %[[IRM]], %[[IRV]], %{{.+}}, %{{.+}} :
@@ -145,7 +145,7 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[T:[^:]+]]: tensor<10x4xf32> {mpc.state = "param:table"}, %{{[^:]+}}: tensor<i64> {mpc.state = "step"}, %[[IDS:[^:]+]]: tensor<2x3xi64>
+// CHECK-SAME: (%[[T:[^:]+]]: tensor<10x4xf32> {mpc.slot = #mpc.slot<param, "table">}, %{{[^:]+}}: tensor<i64> {mpc.slot = #mpc.slot<step>}, %[[IDS:[^:]+]]: tensor<2x3xi64>
 // CHECK: %[[G:.+]] = mpc.softmax_cross_entropy_loss_grad
 // CHECK: %[[G3:.+]] = mpc.reshape %[[G]], %{{.+}} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<1x6x4xf32>
 // CHECK: %[[I1:.+]] = mpc.reshape %[[IDS]], %{{.+}} : (tensor<2x3xi64>, tensor<1xi64>) -> tensor<6xi64>

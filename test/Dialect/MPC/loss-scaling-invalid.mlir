@@ -29,13 +29,13 @@ module {
 
 module {
   // expected-error @+1 {{@train_step is already loss-scaled}}
-  func.func @train_step(%w: tensor<2xf32> {mpc.state = "param:w"}, %s: tensor<f32> {mpc.state = "loss_scale"}, %lr: tensor<f32>) -> (tensor<2xf32> {mpc.state = "param:w"}, tensor<f32> {mpc.state = "loss_scale"}) {
+  func.func @train_step(%w: tensor<2xf32> {mpc.slot = #mpc.slot<param, "w">}, %s: tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}, %lr: tensor<f32>) -> (tensor<2xf32> {mpc.slot = #mpc.slot<param, "w">}, tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}) {
     %seed = mpc.constant {mpc.loss_seed} dense<1.0> : tensor<f32>
     %g = mpc.mul %w, %seed : (tensor<2xf32>, tensor<f32>) -> tensor<2xf32>
     %n = mpc.sgd_update %w, %g, %lr, %lr : tensor<2xf32>, tensor<f32>
     return %n, %s : tensor<2xf32>, tensor<f32>
   }
-  func.func @init() -> (tensor<2xf32> {mpc.state = "param:w"}, tensor<f32> {mpc.state = "loss_scale"}) {
+  func.func @init() -> (tensor<2xf32> {mpc.slot = #mpc.slot<param, "w">}, tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}) {
     %c = mpc.constant dense<0.0> : tensor<2xf32>
     %s = mpc.constant dense<1.0> : tensor<f32>
     return %c, %s : tensor<2xf32>, tensor<f32>

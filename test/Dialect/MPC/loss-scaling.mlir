@@ -19,8 +19,8 @@ module {
 }
 
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.state = "param:w1"}, %[[B:[^:]+]]: tensor<3xf32> {mpc.state = "param:b1"}, %[[STEP:[^:]+]]: tensor<i64> {mpc.state = "step"}, %[[SCALE:[^:]+]]: tensor<f32> {mpc.state = "loss_scale"}, %[[CLEAN:[^:]+]]: tensor<i64> {mpc.state = "loss_scale_clean_steps"}, %[[SKIPPED:[^:]+]]: tensor<i64> {mpc.state = "skipped_steps"}, %{{[^:]+}}: tensor<2x4xf32> {mpc.name = "x"}
-// CHECK-SAME: -> (tensor<3x4xf32> {mpc.state = "param:w1"}, tensor<3xf32> {mpc.state = "param:b1"}, tensor<i64> {mpc.state = "step"}, tensor<f32> {mpc.state = "loss_scale"}, tensor<i64> {mpc.state = "loss_scale_clean_steps"}, tensor<i64> {mpc.state = "skipped_steps"}, tensor<f32> {mpc.name = "loss"})
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<3x4xf32> {mpc.slot = #mpc.slot<param, "w1">}, %[[B:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<param, "b1">}, %[[STEP:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<step>}, %[[SCALE:[^:]+]]: tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}, %[[CLEAN:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<loss_scale_clean_steps>}, %[[SKIPPED:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<skipped_steps>}, %{{[^:]+}}: tensor<2x4xf32> {mpc.name = "x"}
+// CHECK-SAME: -> (tensor<3x4xf32> {mpc.slot = #mpc.slot<param, "w1">}, tensor<3xf32> {mpc.slot = #mpc.slot<param, "b1">}, tensor<i64> {mpc.slot = #mpc.slot<step>}, tensor<f32> {mpc.slot = #mpc.slot<loss_scale>}, tensor<i64> {mpc.slot = #mpc.slot<loss_scale_clean_steps>}, tensor<i64> {mpc.slot = #mpc.slot<skipped_steps>}, tensor<f32> {mpc.name = "loss", mpc.role = #mpc.role<loss>})
 // CHECK: %[[LOSS:[^,]+]], %[[LOGP:.+]] = mpc.softmax_cross_entropy_loss
 // The loss's gradient seed is the scale: every gradient is scaled.
 // CHECK-NOT: mpc.loss_seed
@@ -68,7 +68,7 @@ module {
 // would poison them), but the Dropout counter advances: the next step
 // draws new masks.
 // STATE-LABEL: func.func @train_step
-// STATE-SAME: %[[RM:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rmean"}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.state = "stat:rvar"}, %[[RNG:[^:]+]]: tensor<i64> {mpc.state = "dropout_rng"}
+// STATE-SAME: %[[RM:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rmean">}, %[[RV:[^:]+]]: tensor<3xf32> {mpc.slot = #mpc.slot<stat, "rvar">}, %[[RNG:[^:]+]]: tensor<i64> {mpc.slot = #mpc.slot<dropout_rng>}
 // STATE: %{{.+}}, %[[NM:[^,]+]], %[[NV:[^ ]+]] = mpc.batch_norm
 // STATE: %{{.+}}, %[[FINITE:[^ ]+]] = mpc.unscale_gradients
 // STATE: %[[NRNG:.+]] = mpc.add %[[RNG]]

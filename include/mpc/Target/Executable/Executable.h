@@ -9,11 +9,14 @@
 #ifndef MPC_TARGET_EXECUTABLE_EXECUTABLE_H
 #define MPC_TARGET_EXECUTABLE_EXECUTABLE_H
 
+#include "mpc/ABI/ProgramABI.h"
 #include "mpc/Target/ONNX/ONNXExporter.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,13 +24,18 @@ namespace mlir {
 namespace mpc {
 
 /// One input or output of a compiled function: name (ONNX name, or the
-/// training-state slot such as "param:fc1.weight"), numpy dtype, shape.
+/// training-state slot's qualified name such as "param:fc1.weight"), what
+/// it is for, numpy dtype, shape.
 struct ProgramValue {
   std::string name;
+  ::mpc_abi::ValueRole role = ::mpc_abi::ValueRole::Input;
+  /// Training state (`mpc.slot`), carried from step to step: its kind and
+  /// the weight a per-parameter slot belongs to.
+  std::optional<::mpc_abi::StateKind> kind;
+  std::string parameter;
   std::string dtype;
   std::vector<int64_t> shape;
-  /// Training state (`mpc.state`), carried from step to step.
-  bool state = false;
+  bool isState() const { return kind.has_value(); }
 };
 
 /// A function compiled with a C interface (`_mlir_ciface_KERNEL`).
@@ -48,6 +56,9 @@ struct TrainingProgram {
   EntryPoint init, train, eval;
   std::string precision, optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  /// Loss scaling ("none", "static" or "dynamic") and its initial scale.
+  std::string lossScaling = "none";
+  double initialLossScale = 1.0;
   ONNXWeightTemplate onnx;
 };
 
@@ -71,27 +82,37 @@ struct ProgramBuilds {
   /// byte offsets of each slot and of each kind, and the kinds each
   /// function takes as flat buffers, in argument order, before its other
   /// inputs (it updates them in place and returns no state).
-  std::map<std::string, uint64_t> cudaStateSlotOffsets, cudaStateKindOffsets;
+  std::map<std::string, uint64_t> cudaStateSlotOffsets;
+  std::map<::mpc_abi::StateKind, uint64_t> cudaStateKindOffsets;
   /// Elements of each kind's flat buffer.
-  std::map<std::string, int64_t> cudaStateKindSizes;
-  std::map<std::string, std::vector<std::string>> cudaStateKindsOf;
+  std::map<::mpc_abi::StateKind, int64_t> cudaStateKindSizes;
+  std::map<std::string, std::vector<::mpc_abi::StateKind>> cudaStateKindsOf;
 };
-
-/// Removes the training-state attributes (`mpc.state`, `mpc.state_kind`,
-/// the module's `mpc.state_layout`) once a build has read them, before it
-/// is lowered to LLVM.
-void stripStateAttributes(ModuleOp module);
 
 /// The suffix of a function's CUDA build.
 inline constexpr llvm::StringLiteral kCUDAKernelSuffix = "_cuda";
 
-/// `main` of an inference program: the runtime's `runInference` on
-/// `entry`.
+/// The program descriptor (mpc/ABI/ProgramABI.h's contract, format
+/// `kDescriptorVersion`): every function's arguments and results with
+/// their roles, dtypes and shapes, the training state's slots, the
+/// optimizer and its defaults, precision, loss scaling and the builds.
+/// Embedded in the binary, printed by `--describe` and read by the runtime
+/// and python/mpc; docs/Architecture.md describes its fields.
+llvm::json::Value describeInferenceProgram(const EntryPoint &entry,
+                                           const std::string &programName,
+                                           const ProgramBuilds &builds);
+llvm::json::Value describeTrainingProgram(const TrainingProgram &program,
+                                          const std::string &programName,
+                                          const ProgramBuilds &builds);
+
+/// `main` of an inference program: the runtime's `runProgram` on its
+/// descriptor and `entry`'s kernels.
 GeneratedMain generateInferenceMain(const EntryPoint &entry,
                                     const std::string &programName,
                                     const ProgramBuilds &builds);
 
-/// `main` of a training binary: the runtime's `runTraining`.
+/// `main` of a training binary: the runtime's `runProgram` on its
+/// descriptor, kernels and ONNX template.
 GeneratedMain generateTrainingMain(const TrainingProgram &program,
                                    const std::string &programName,
                                    const ProgramBuilds &builds);

@@ -24,11 +24,18 @@ namespace mlir {
 namespace mpc {
 
 /// One trained initializer: its ONNX name, the training-state slot that
-/// holds it ("param:NAME", "stat:NAME"), its ONNX data type and dims.
+/// holds it (its qualified name, "param:NAME" or "stat:NAME"), its ONNX
+/// data type and dims.
 struct ONNXTrainableWeight {
   std::string name, stateName;
   int32_t dataType = 1;
   std::vector<int64_t> dims;
+};
+
+/// A training-state slot that holds an initializer of the model: the
+/// initializer's name and the slot's qualified name.
+struct ONNXStateSlot {
+  std::string initializer, slot;
 };
 
 struct ONNXWeightTemplate {
@@ -40,8 +47,8 @@ struct ONNXWeightTemplate {
 };
 
 /// Splits the model at `path` for the training-state slots that hold its
-/// initializers (`stateSlots`: "param:NAME" for trained weights,
-/// "stat:NAME" for BatchNorm running statistics; with
+/// initializers (`stateSlots`: trained weights and BatchNorm running
+/// statistics; with
 /// `trainableConstants`, float Constant nodes count as initializers, as
 /// the importer promoted them, and are written back as initializers). The
 /// graph is written for inference: training-mode BatchNormalization and
@@ -50,7 +57,7 @@ struct ONNXWeightTemplate {
 /// initializer of the graph.
 FailureOr<ONNXWeightTemplate>
 buildONNXWeightTemplate(llvm::StringRef path,
-                        llvm::ArrayRef<std::string> stateSlots,
+                        llvm::ArrayRef<ONNXStateSlot> stateSlots,
                         bool trainableConstants, llvm::raw_ostream &errors);
 
 } // namespace mpc

@@ -26,8 +26,9 @@ namespace mlir::mpc {
 using namespace mlir;
 using namespace mlir::mpc;
 
-/// The attribute naming a training-state argument or result.
-static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
+using ::mpc_abi::StateKind;
+using ::mpc_abi::ValueRole;
+
 static constexpr llvm::StringLiteral kNameAttr = "mpc.name";
 
 /// `node 'NAME' (mpc.op)` for diagnostics, from the ONNX node's location.
@@ -59,7 +60,7 @@ namespace {
 
 /// One slot of the training state.
 struct StateSlot {
-  std::string name; // "param:fc1.weight", "adam_m:fc1.weight", "step"
+  SlotAttr slot; // #mpc.slot<adam_m, "fc1.weight">, #mpc.slot<step>
   RankedTensorType type;
 };
 
@@ -95,7 +96,7 @@ private:
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &block,
                                                Value loss, ValueRange params);
   /// Slot kinds of the optimizer, besides the parameter itself.
-  SmallVector<StringRef> slotKinds() const;
+  SmallVector<StateKind> slotKinds() const;
 
   SmallVector<ParameterOp> params;
   SmallVector<ParameterOp> runningStats;
@@ -125,11 +126,11 @@ LogicalResult BuildTraining::validateOptions(ModuleOp module) {
   return success();
 }
 
-SmallVector<StringRef> BuildTraining::slotKinds() const {
+SmallVector<StateKind> BuildTraining::slotKinds() const {
   if (optimizer == "momentum")
-    return {"momentum"};
+    return {StateKind::Momentum};
   if (optimizer == "adam" || optimizer == "adamw")
-    return {"adam_m", "adam_v"};
+    return {StateKind::AdamM, StateKind::AdamV};
   return {};
 }
 
@@ -492,19 +493,24 @@ void BuildTraining::runOnOperation() {
   OpBuilder b(module.getContext());
   Location loc = main.getLoc();
   Type f32Scalar = RankedTensorType::get({}, b.getF32Type());
-  SmallVector<StringRef> kinds = slotKinds();
+  SmallVector<StateKind> kinds = slotKinds();
+  MLIRContext *context = module.getContext();
+  auto slotOf = [&](StateKind kind, StringRef parameter = "") {
+    return SlotAttr::get(context, kind, parameter);
+  };
+  auto role = [&](ValueRole role) { return RoleAttr::get(context, role); };
 
   // The state: parameters, each optimizer slot kind, the running
   // statistics, then the step.
   SmallVector<StateSlot> state;
   for (ParameterOp p : params)
-    state.push_back({"param:" + p.getSymName().str(), p.getType()});
-  for (StringRef kind : kinds)
+    state.push_back({slotOf(StateKind::Param, p.getSymName()), p.getType()});
+  for (StateKind kind : kinds)
     for (ParameterOp p : params)
-      state.push_back({kind.str() + ":" + p.getSymName().str(), p.getType()});
+      state.push_back({slotOf(kind, p.getSymName()), p.getType()});
   unsigned firstStat = state.size();
   for (ParameterOp p : runningStats)
-    state.push_back({"stat:" + p.getSymName().str(), p.getType()});
+    state.push_back({slotOf(StateKind::Stat, p.getSymName()), p.getType()});
   // Training-mode Dropout draws its masks from a counter the runtime seeds
   // (--seed) and every step advances, kept with the state so that a
   // resumed run draws the masks an uninterrupted one would.
@@ -513,9 +519,11 @@ void BuildTraining::runOnOperation() {
   std::optional<unsigned> rngSlot;
   if (hasDropout) {
     rngSlot = state.size();
-    state.push_back({"dropout_rng", RankedTensorType::get({}, b.getI64Type())});
+    state.push_back({slotOf(StateKind::DropoutRng),
+                     RankedTensorType::get({}, b.getI64Type())});
   }
-  state.push_back({"step", RankedTensorType::get({}, b.getI64Type())});
+  state.push_back(
+      {slotOf(StateKind::Step), RankedTensorType::get({}, b.getI64Type())});
 
   // @train_step(state..., inputs..., [labels], lr, weight_decay)
   //   -> (state..., loss)
@@ -536,17 +544,24 @@ void BuildTraining::runOnOperation() {
   Block *block = train.addEntryBlock();
   unsigned numState = state.size(), numInputs = mainType.getNumInputs();
   for (unsigned i = 0; i < numState; ++i) {
-    train.setArgAttr(i, kStateAttr, b.getStringAttr(state[i].name));
-    train.setResultAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+    train.setArgAttr(i, MPCDialect::kSlotAttrName, state[i].slot);
+    train.setResultAttr(i, MPCDialect::kSlotAttrName, state[i].slot);
   }
   for (unsigned i = 0; i < numInputs; ++i)
     train.setArgAttr(numState + i, kNameAttr, b.getStringAttr(argName(i)));
-  if (labelType)
+  if (labelType) {
     train.setArgAttr(numState + numInputs, kNameAttr, b.getStringAttr(label));
+    train.setArgAttr(numState + numInputs, MPCDialect::kRoleAttrName,
+                     role(ValueRole::Label));
+  }
   train.setArgAttr(train.getNumArguments() - 2, kNameAttr,
                    b.getStringAttr("lr"));
+  train.setArgAttr(train.getNumArguments() - 2, MPCDialect::kRoleAttrName,
+                   role(ValueRole::LearningRate));
   train.setArgAttr(train.getNumArguments() - 1, kNameAttr,
                    b.getStringAttr("weight_decay"));
+  train.setArgAttr(train.getNumArguments() - 1, MPCDialect::kRoleAttrName,
+                   role(ValueRole::WeightDecay));
   // What the runtime needs to know about the program: the optimizer's
   // name (the binary checks --optimizer against it) and its defaults,
   // PyTorch's.
@@ -561,6 +576,8 @@ void BuildTraining::runOnOperation() {
                      b.getNamedAttr("loss", b.getStringAttr(loss)),
                  }));
   train.setResultAttr(numState, kNameAttr, b.getStringAttr("loss"));
+  train.setResultAttr(numState, MPCDialect::kRoleAttrName,
+                      role(ValueRole::Loss));
 
   b.setInsertionPointToStart(block);
   ValueRange args = block->getArguments();
@@ -646,17 +663,22 @@ void BuildTraining::runOnOperation() {
                                    b.getFunctionType(evalArgs, evalResults));
   Block *evalBlock = eval.addEntryBlock();
   for (unsigned i = 0; i < numParams; ++i)
-    eval.setArgAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+    eval.setArgAttr(i, MPCDialect::kSlotAttrName, state[i].slot);
   for (unsigned i = 0; i < runningStats.size(); ++i)
-    eval.setArgAttr(numParams + i, kStateAttr,
-                    b.getStringAttr(state[firstStat + i].name));
+    eval.setArgAttr(numParams + i, MPCDialect::kSlotAttrName,
+                    state[firstStat + i].slot);
   for (unsigned i = 0; i < numInputs; ++i)
     eval.setArgAttr(numEvalState + i, kNameAttr, b.getStringAttr(argName(i)));
-  if (labelType)
+  if (labelType) {
     eval.setArgAttr(numEvalState + numInputs, kNameAttr,
                     b.getStringAttr(label));
+    eval.setArgAttr(numEvalState + numInputs, MPCDialect::kRoleAttrName,
+                    role(ValueRole::Label));
+  }
   eval.setResultAttr(0, kNameAttr, b.getStringAttr("loss"));
+  eval.setResultAttr(0, MPCDialect::kRoleAttrName, role(ValueRole::Loss));
   eval.setResultAttr(1, kNameAttr, b.getStringAttr(outputNames[outputIndex]));
+  eval.setResultAttr(1, MPCDialect::kRoleAttrName, role(ValueRole::Output));
   b.setInsertionPointToStart(evalBlock);
   ValueRange evalArgValues = evalBlock->getArguments();
   SmallVector<Value> evalOutputs = cloneForward(
@@ -683,7 +705,7 @@ void BuildTraining::runOnOperation() {
   auto init = func::FuncOp::create(b, loc, "init",
                                    b.getFunctionType({}, ArrayRef<Type>(resultTypes).drop_back()));
   for (unsigned i = 0; i < numState; ++i)
-    init.setResultAttr(i, kStateAttr, b.getStringAttr(state[i].name));
+    init.setResultAttr(i, MPCDialect::kSlotAttrName, state[i].slot);
   b.setInsertionPointToStart(init.addEntryBlock());
   SmallVector<Value> initial;
   for (ParameterOp p : params)

@@ -35,17 +35,17 @@ namespace mlir::mpc {
 using namespace mlir;
 using namespace mlir::mpc;
 
-static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
-static constexpr llvm::StringLiteral kKindAttr = "mpc.state_kind";
-static constexpr llvm::StringLiteral kLayoutAttr = "mpc.state_layout";
-/// Each kind starts on a 256-byte boundary (in 4-byte units): the start of
+using ::mpc_abi::StateKind;
+
+/// Each kind starts on an arena granule (in 4-byte units): the start of
 /// every flattened kernel's range is aligned for vector and cp.async access.
-static constexpr int64_t kKindAlignment = 64;
+static constexpr int64_t kKindAlignment =
+    ::mpc_abi::kArenaGranuleBytes / ::mpc_abi::kStateUnitBytes;
 
 namespace {
 
 struct Slot {
-  StringAttr name;
+  SlotAttr name;
   RankedTensorType type;
   unsigned kind;
   /// Position within its kind, and element offset from the kind's start.
@@ -54,7 +54,7 @@ struct Slot {
 };
 
 struct Kind {
-  std::string name;
+  StateKind name;
   /// The slots' element type: f32, or i64 for the counters.
   Type element;
   /// Offset in the region in 4-byte units; size in elements.
@@ -72,7 +72,7 @@ struct Kind {
 struct Layout {
   SmallVector<Slot> slots;
   SmallVector<Kind> kinds;
-  llvm::DenseMap<StringAttr, unsigned> byName;
+  llvm::DenseMap<SlotAttr, unsigned> byName;
   int64_t elements = 0;
 
   /// In 4-byte units from the region's start.
@@ -137,8 +137,10 @@ private:
   }
   DictionaryAttr kindAttrs(unsigned kind) {
     Builder b(&getContext());
-    return b.getDictionaryAttr(b.getNamedAttr(
-        kKindAttr, b.getStringAttr(layout.kinds[kind].name)));
+    return b.getDictionaryAttr(
+        b.getNamedAttr(MPCDialect::kStateKindAttrName,
+                       StateKindAttr::get(&getContext(),
+                                          layout.kinds[kind].name)));
   }
   /// Merges the per-slot ops of `block` kind by kind.
   void mergePerSlotOps(Block &block);
@@ -212,24 +214,20 @@ static Value insertRange(OpBuilder &b, Location loc, Value source, Value into,
       ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
 }
 
-static StringRef kindOfSlotName(StringRef name) {
-  return name.contains(':') ? name.split(':').first : name;
-}
-
 //===----------------------------------------------------------------------===//
 // Layout
 //===----------------------------------------------------------------------===//
 
 LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
-  llvm::StringMap<unsigned> kindByName;
-  auto addSlot = [&](func::FuncOp func, StringAttr name,
+  llvm::DenseMap<StateKind, unsigned> kindByName;
+  auto addSlot = [&](func::FuncOp func, SlotAttr name,
                      Type type) -> LogicalResult {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !tensor.hasStaticShape() ||
         !(tensor.getElementType().isF32() ||
           tensor.getElementType().isSignlessInteger(64)))
       return func.emitError()
-             << "mpc-flatten-training-state: state '" << name.getValue()
+             << "mpc-flatten-training-state: state '" << name.getQualifiedName()
              << "' has type " << type
              << "; the flattened state holds statically shaped f32 or i64 "
                 "tensors";
@@ -237,21 +235,17 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
     if (!added) {
       if (layout.slots[it->second].type != tensor)
         return func.emitError()
-               << "mpc-flatten-training-state: state '" << name.getValue()
+               << "mpc-flatten-training-state: state '" << name.getQualifiedName()
                << "' has type " << type << " here and "
                << layout.slots[it->second].type << " elsewhere";
       return success();
     }
-    auto [kindIt, newKind] = kindByName.try_emplace(
-        kindOfSlotName(name.getValue()), layout.kinds.size());
+    auto [kindIt, newKind] =
+        kindByName.try_emplace(name.getKind(), layout.kinds.size());
     if (newKind)
-      layout.kinds.push_back({kindIt->first().str(), tensor.getElementType()});
+      layout.kinds.push_back({name.getKind(), tensor.getElementType()});
+    // One element type per kind: the dialect verifies it (mpc.slot).
     Kind &kind = layout.kinds[kindIt->second];
-    if (kind.element != tensor.getElementType())
-      return func.emitError()
-             << "mpc-flatten-training-state: state '" << name.getValue()
-             << "' has element type " << tensor.getElementType()
-             << " but its kind '" << kind.name << "' holds " << kind.element;
     layout.slots.push_back({name, tensor, kindIt->second,
                             unsigned(kind.slots.size()), kind.size});
     kind.slots.push_back(it->second);
@@ -260,11 +254,13 @@ LogicalResult FlattenTrainingState::buildLayout(ModuleOp module) {
   };
   for (auto func : module.getOps<func::FuncOp>()) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      if (auto name = func.getArgAttrOfType<StringAttr>(i, kStateAttr))
+      if (auto name = func.getArgAttrOfType<SlotAttr>(
+              i, MPCDialect::kSlotAttrName))
         if (failed(addSlot(func, name, func.getArgument(i).getType())))
           return failure();
     for (unsigned i = 0; i < func.getNumResults(); ++i)
-      if (auto name = func.getResultAttrOfType<StringAttr>(i, kStateAttr))
+      if (auto name = func.getResultAttrOfType<SlotAttr>(
+              i, MPCDialect::kSlotAttrName))
         if (failed(addSlot(func, name, func.getResultTypes()[i])))
           return failure();
   }
@@ -520,7 +516,7 @@ void FlattenTrainingState::mergePerSlotOps(Block &block) {
 //===----------------------------------------------------------------------===//
 
 /// The kinds with a slot among `positions` (argument or result indices of
-/// `func` carrying `mpc.state`), in layout order.
+/// `func` carrying `mpc.slot`), in layout order.
 template <typename AttrOf>
 static SmallVector<unsigned> kindsOf(const Layout &layout,
                                      ArrayRef<unsigned> positions,
@@ -536,10 +532,10 @@ static SmallVector<unsigned> kindsOf(const Layout &layout,
 LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
   SmallVector<unsigned> stateArgs, stateResults;
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (func.getArgAttrOfType<StringAttr>(i, kStateAttr))
+    if (func.getArgAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))
       stateArgs.push_back(i);
   for (unsigned i = 0; i < func.getNumResults(); ++i)
-    if (func.getResultAttrOfType<StringAttr>(i, kStateAttr))
+    if (func.getResultAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))
       stateResults.push_back(i);
   if (stateArgs.empty() && stateResults.empty())
     return success();
@@ -552,10 +548,10 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
                             << func.getSymName()
                             << " has more than one block";
   auto argName = [&](unsigned i) {
-    return func.getArgAttrOfType<StringAttr>(i, kStateAttr);
+    return func.getArgAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName);
   };
   auto resultName = [&](unsigned i) {
-    return func.getResultAttrOfType<StringAttr>(i, kStateAttr);
+    return func.getResultAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName);
   };
   // A kind written is also taken: its buffer is the destination.
   SmallVector<unsigned> argKinds = kindsOf(layout, stateArgs, argName);
@@ -728,7 +724,7 @@ void FlattenTrainingState::rewriteCall(func::CallOp call, func::FuncOp callee,
         b, loc, ArrayRef<int64_t>{layout.kinds[k].size}, layout.kinds[k].element);
     for (unsigned i : stateArgs) {
       const Slot &slot = layout.slots[layout.byName.lookup(
-          callee.getArgAttrOfType<StringAttr>(i, kStateAttr))];
+          callee.getArgAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))];
       if (slot.kind == k)
         flat = insertRange(b, loc, toFlat(b, loc, call.getOperand(i)), flat,
                            slot.offsetInKind);
@@ -752,7 +748,7 @@ void FlattenTrainingState::rewriteCall(func::CallOp call, func::FuncOp callee,
       continue;
     }
     const Slot &slot = layout.slots[layout.byName.lookup(
-        callee.getResultAttrOfType<StringAttr>(i, kStateAttr))];
+        callee.getResultAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))];
     Value flat =
         newCall.getResult(llvm::find(resultKinds, slot.kind) -
                           resultKinds.begin());
@@ -771,7 +767,7 @@ void FlattenTrainingState::runOnOperation() {
     return signalPassFailure();
   if (layout.slots.empty())
     return;
-  if (module->hasAttr(kLayoutAttr)) {
+  if (module->hasAttr(MPCDialect::kStateLayoutAttrName)) {
     module.emitError("mpc-flatten-training-state: the state is already "
                      "flattened");
     return signalPassFailure();
@@ -779,19 +775,15 @@ void FlattenTrainingState::runOnOperation() {
   for (auto func : llvm::to_vector(module.getOps<func::FuncOp>()))
     if (failed(rewriteFunction(func)))
       return signalPassFailure();
-  Builder b(module.getContext());
-  SmallVector<NamedAttribute> slots, kinds;
+  MLIRContext *context = module.getContext();
+  SmallVector<SlotRangeAttr> slots;
+  SmallVector<KindRangeAttr> kinds;
   for (const Slot &slot : layout.slots)
     slots.push_back(
-        b.getNamedAttr(slot.name, b.getI64IntegerAttr(layout.offsetOf(slot))));
+        SlotRangeAttr::get(context, slot.name, layout.offsetOf(slot)));
   for (const Kind &kind : layout.kinds)
     kinds.push_back(
-        b.getNamedAttr(kind.name, b.getI64IntegerAttr(kind.offset)));
-  module->setAttr(kLayoutAttr,
-                  b.getDictionaryAttr({
-                      b.getNamedAttr("elements",
-                                     b.getI64IntegerAttr(layout.elements)),
-                      b.getNamedAttr("kinds", b.getDictionaryAttr(kinds)),
-                      b.getNamedAttr("slots", b.getDictionaryAttr(slots)),
-                  }));
+        KindRangeAttr::get(context, kind.name, kind.offset, kind.size));
+  module->setAttr(MPCDialect::kStateLayoutAttrName,
+                  StateLayoutAttr::get(context, layout.elements, kinds, slots));
 }

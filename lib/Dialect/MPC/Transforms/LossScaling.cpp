@@ -22,7 +22,14 @@ namespace mlir::mpc {
 using namespace mlir;
 using namespace mlir::mpc;
 
-static constexpr llvm::StringLiteral kStateAttr = "mpc.state";
+using ::mpc_abi::StateKind;
+
+/// The slot kind of `train`'s argument `i`, if it is state.
+static std::optional<StateKind> slotKindOf(func::FuncOp train, unsigned i) {
+  if (auto slot = train.getArgAttrOfType<SlotAttr>(i, MPCDialect::kSlotAttrName))
+    return slot.getKind();
+  return std::nullopt;
+}
 
 static Value scalarF32(OpBuilder &b, Location loc, double value) {
   return createScalarConstant(b, loc, b.getF32Type(), value);
@@ -37,7 +44,7 @@ static Value scalarI64(OpBuilder &b, Location loc, int64_t value) {
 static unsigned countStateArguments(func::FuncOp func) {
   unsigned n = 0;
   while (n < func.getNumArguments() &&
-         func.getArgAttrOfType<StringAttr>(n, kStateAttr))
+         func.getArgAttrOfType<SlotAttr>(n, MPCDialect::kSlotAttrName))
     ++n;
   return n;
 }
@@ -89,8 +96,7 @@ void LossScaling::runOnOperation() {
     return signalPassFailure();
   }
   for (unsigned i = 0; i < train.getNumArguments(); ++i)
-    if (auto state = train.getArgAttrOfType<StringAttr>(i, kStateAttr);
-        state && state.getValue() == "loss_scale") {
+    if (slotKindOf(train, i) == StateKind::LossScale) {
       train.emitError("mpc-loss-scaling: @train_step is already loss-scaled");
       return signalPassFailure();
     }
@@ -101,11 +107,13 @@ void LossScaling::runOnOperation() {
   auto counter = RankedTensorType::get({}, b.getI64Type());
   unsigned numState = countStateArguments(train);
   // The new state: scale, clean steps, skipped steps (the counters i64).
-  static constexpr llvm::StringLiteral names[] = {
-      "loss_scale", "loss_scale_clean_steps", "skipped_steps"};
+  static constexpr StateKind kinds[] = {StateKind::LossScale,
+                                        StateKind::LossScaleCleanSteps,
+                                        StateKind::SkippedSteps};
   for (unsigned i = 0; i < 3; ++i) {
     DictionaryAttr attrs = b.getDictionaryAttr(
-        b.getNamedAttr(kStateAttr, b.getStringAttr(names[i])));
+        b.getNamedAttr(MPCDialect::kSlotAttrName,
+                       SlotAttr::get(b.getContext(), kinds[i], "")));
     RankedTensorType type = i == 0 ? scalar : counter;
     if (failed(train.insertArgument(numState + i, type, attrs, loc)) ||
         failed(train.insertResult(numState + i, type, attrs)) ||
@@ -140,8 +148,7 @@ void LossScaling::runOnOperation() {
   b.setInsertionPoint(ret);
   SmallVector<Value> results(ret.getOperands());
   for (unsigned i = 0; i < numState; ++i) {
-    auto name = train.getArgAttrOfType<StringAttr>(i, kStateAttr);
-    if (name && name.getValue() == "dropout_rng")
+    if (slotKindOf(train, i) == StateKind::DropoutRng)
       continue;
     results[i] =
         WhereOp::create(b, loc, finite, results[i], block.getArgument(i));

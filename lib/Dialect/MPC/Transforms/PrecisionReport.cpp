@@ -96,11 +96,14 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
   /// The name a function argument has in the model (input or state).
   static std::string argumentName(BlockArgument arg) {
     auto function = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-    if (function)
-      for (StringRef attr : {"mpc.name", "mpc.state"})
-        if (auto name = function.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                              attr))
-          return name.str();
+    if (function) {
+      if (auto name = function.getArgAttrOfType<StringAttr>(
+              arg.getArgNumber(), "mpc.name"))
+        return name.str();
+      if (auto slot = function.getArgAttrOfType<SlotAttr>(
+              arg.getArgNumber(), MPCDialect::kSlotAttrName))
+        return slot.getQualifiedName();
+    }
     return "arg" + std::to_string(arg.getArgNumber());
   }
 

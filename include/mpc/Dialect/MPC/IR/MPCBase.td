@@ -28,6 +28,19 @@ def MPC_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // The training state's attributes (mpc.slot, mpc.state_kind, mpc.role on
+  // function arguments and results, mpc.state_layout on the module) are
+  // checked where they are attached.
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The discardable attributes of the training-state contract.
+    static constexpr ::llvm::StringLiteral kSlotAttrName = "mpc.slot";
+    static constexpr ::llvm::StringLiteral kStateKindAttrName = "mpc.state_kind";
+    static constexpr ::llvm::StringLiteral kRoleAttrName = "mpc.role";
+    static constexpr ::llvm::StringLiteral kStateLayoutAttrName = "mpc.state_layout";
+  }];
 }
 
 class MPC_Op<string mnemonic, list<Trait> traits = []>
@@ -158,6 +171,113 @@ def MPC_DecisionAttr : AttrDef<MPC_Dialect, "Decision"> {
   let assemblyFormat = [{
     `<` $precision_class `,` custom<LowOrFp32>($low) `,` $reason `>`
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Training state
+//===----------------------------------------------------------------------===//
+
+// The slot kinds and value roles are the C++ enums of mpc/ABI/ProgramABI.h,
+// which the runtime shares; these parameters parse and print their
+// spellings.
+def MPC_StateKindParameter : AttrParameter<"::mpc_abi::StateKind",
+                                           "a training-state slot kind"> {
+  let parser = "::mlir::mpc::parseStateKind($_parser)";
+  let printer = "$_printer << ::mpc_abi::spelling($_self)";
+}
+
+def MPC_ValueRoleParameter : AttrParameter<"::mpc_abi::ValueRole",
+                                           "a compiled function's value role"> {
+  let parser = "::mlir::mpc::parseValueRole($_parser)";
+  let printer = "$_printer << ::mpc_abi::spelling($_self)";
+}
+
+def MPC_SlotAttr : AttrDef<MPC_Dialect, "Slot"> {
+  let mnemonic = "slot";
+  let summary = "one slot of a training program's state";
+  let description = [{
+    Tags an argument or result of `@init`, `@train_step` and `@eval_step`
+    (`mpc.slot`) as training state carried from step to step. A
+    per-parameter kind names its weight: `#mpc.slot<adam_m, "fc1.weight">`;
+    a scalar kind has no name: `#mpc.slot<step>`.
+  }];
+  let parameters = (ins MPC_StateKindParameter:$kind,
+                        StringRefParameter<"the weight's name", [{""}]>:$parameter);
+  let assemblyFormat = "`<` $kind (`,` $parameter^)? `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The slot's name in the descriptor and checkpoints.
+    std::string getQualifiedName() const {
+      return ::mpc_abi::qualifiedSlotName(getKind(), getParameter().str());
+    }
+  }];
+}
+
+def MPC_StateKindAttr : AttrDef<MPC_Dialect, "StateKind"> {
+  let mnemonic = "state_kind";
+  let summary = "a whole kind of training state, as one flat buffer";
+  let description = [{
+    Tags the flat buffer `--mpc-flatten-training-state` passes a function
+    for one slot kind (`mpc.state_kind`): `#mpc.state_kind<adam_m>`.
+  }];
+  let parameters = (ins MPC_StateKindParameter:$kind);
+  let assemblyFormat = "`<` $kind `>`";
+}
+
+def MPC_RoleAttr : AttrDef<MPC_Dialect, "Role"> {
+  let mnemonic = "role";
+  let summary = "what a training program's argument or result is for";
+  let description = [{
+    Tags the arguments and results of a training program that are not
+    state and not model inputs (`mpc.role`): the labels, the learning rate
+    and weight decay of `@train_step`, and `@eval_step`'s loss and output.
+    Example: `#mpc.role<learning_rate>`.
+  }];
+  let parameters = (ins MPC_ValueRoleParameter:$role);
+  let assemblyFormat = "`<` $role `>`";
+}
+
+def MPC_KindRangeAttr : AttrDef<MPC_Dialect, "KindRange"> {
+  let mnemonic = "kind_range";
+  let summary = "where one slot kind lies in the flat training state";
+  let description = [{
+    `offset` is in 4-byte units from the state's start, `size` in elements
+    of the kind's type (f32, or i64 for counters):
+    `#mpc.kind_range<adam_m, offset = 128, size = 6>`.
+  }];
+  let parameters = (ins MPC_StateKindParameter:$kind, "int64_t":$offset,
+                        "int64_t":$size);
+  let assemblyFormat =
+      "`<` $kind `,` `offset` `=` $offset `,` `size` `=` $size `>`";
+}
+
+def MPC_SlotRangeAttr : AttrDef<MPC_Dialect, "SlotRange"> {
+  let mnemonic = "slot_range";
+  let summary = "where one slot lies in the flat training state";
+  let description = [{
+    `offset` is in 4-byte units from the state's start:
+    `#mpc.slot_range<#mpc.slot<param, "w">, offset = 0>`.
+  }];
+  let parameters = (ins "SlotAttr":$slot, "int64_t":$offset);
+  let assemblyFormat = "`<` $slot `,` `offset` `=` $offset `>`";
+}
+
+def MPC_StateLayoutAttr : AttrDef<MPC_Dialect, "StateLayout"> {
+  let mnemonic = "state_layout";
+  let summary = "the flat training state of a module's functions";
+  let description = [{
+    Written on the module by `--mpc-flatten-training-state` (`mpc.state_layout`):
+    the state's size in 4-byte units, each kind's range and each slot's
+    offset, for the buffer plan, the descriptor and the device runtime.
+  }];
+  let parameters = (ins "int64_t":$elements,
+                        ArrayRefParameter<"KindRangeAttr">:$kinds,
+                        ArrayRefParameter<"SlotRangeAttr">:$slots);
+  let assemblyFormat = [{
+    `<` `elements` `=` $elements `,` `kinds` `=` `[` $kinds `]` `,`
+        `slots` `=` `[` $slots `]` `>`
+  }];
+  let genVerifyDecl = 1;
 }
 
 #endif // MPC_DIALECT_MPC_IR_MPCBASE_TD

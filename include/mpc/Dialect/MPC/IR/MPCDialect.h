@@ -14,6 +14,20 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include "mpc/ABI/ProgramABI.h"
+
+namespace mlir::mpc {
+/// The spellings of mpc/ABI/ProgramABI.h's enums in the attributes that
+/// carry them.
+FailureOr<::mpc_abi::StateKind> parseStateKind(AsmParser &parser);
+FailureOr<::mpc_abi::ValueRole> parseValueRole(AsmParser &parser);
+
+/// Removes the training-state contract's attributes (`mpc.slot`,
+/// `mpc.state_kind`, `mpc.role`, the module's `mpc.state_layout`) once a
+/// build has read them, before it is lowered to LLVM.
+void stripStateAttributes(Operation *module);
+} // namespace mlir::mpc
+
 #include "mpc/Dialect/MPC/IR/MPCOpsDialect.h.inc"
 #include "mpc/Dialect/MPC/IR/MPCOpsEnums.h.inc"
 

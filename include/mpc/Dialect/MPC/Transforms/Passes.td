@@ -146,8 +146,10 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
       forward, loss, reverse-mode gradients of every trainable parameter
       (each op's rule from `GradientOpInterface`) and the optimizer update.
       The state is the fp32 master weights, the optimizer's slots and the
-      step count, each argument and result tagged `mpc.state = "KIND:NAME"`
-      so the runtime can checkpoint it by name. `mpc.optimizer` on it
+      step count, each argument and result tagged with its slot
+      (`mpc.slot = #mpc.slot<adam_m, "fc1.weight">`) so the runtime can
+      checkpoint it by name; labels, learning rate, weight decay and the
+      loss carry their `mpc.role`. `mpc.optimizer` on it
       records the optimizer and its default hyperparameters.
     * `@eval_step(params..., inputs..., labels) -> (loss, outputs...)`.
     * `@init() -> (state...)`: the initializers, zero slots, step 0.
@@ -209,7 +211,7 @@ def MPCLossScaling : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
     (the step is skipped), and updates the scale (`mpc.update_loss_scale`:
     back off on overflow, grow after `growth-interval` clean steps). The
     scale, the clean-step count and the skipped-step count join the
-    training state (`mpc.state = "loss_scale"`, ...). `mode=static` keeps
+    training state (`mpc.slot = #mpc.slot<loss_scale>`, ...). `mode=static` keeps
     the scale fixed (still skipping non-finite steps); `mode=none` leaves
     the program unchanged.
   }];
@@ -234,16 +236,17 @@ def MPCFlattenTrainingState : Pass<"mpc-flatten-training-state", "::mlir::Module
   let summary = "training state as flat fp32 buffers, one per slot kind, "
                 "updated in place by one op per kind";
   let description = [{
-    Lays every training-state slot (`mpc.state = "KIND:NAME"` arguments and
-    results) out in one fp32 region: the slots of a kind (`param`,
-    `adam_m`, `step`, ...) end to end with no gap, each kind starting on a
-    64-element (256-byte) boundary. The layout is recorded on the module as
-    `mpc.state_layout = {elements, kinds = {KIND: offset}, slots = {NAME:
-    offset}}` (element offsets into the region), for the runtime that owns
-    the region.
+    Lays every training-state slot (`mpc.slot` arguments and results) out
+    in one fp32 region: the slots of a kind (`param`, `adam_m`, `step`,
+    ...) end to end with no gap, each kind starting on a 64-element
+    (256-byte) boundary. The layout is recorded on the module as
+    `mpc.state_layout = #mpc.state_layout<elements = N, kinds = [...],
+    slots = [...]>` (offsets in 4-byte units into the region), for the
+    runtime that owns the region.
 
     A function takes, instead of its slots, one flat `tensor<Nxf32>` per
-    kind it reads or writes (`mpc.state_kind = "KIND"`, first), and returns
+    kind it reads or writes (`mpc.state_kind = #mpc.state_kind<KIND>`,
+    first), and returns
     each kind it writes, first and in the same order; the writes are
     subset insertions into the argument, so that bufferization updates
     the kind's buffer in place (`mpc-state-in-place` then drops the
@@ -267,6 +270,18 @@ def MPCFlattenTrainingState : Pass<"mpc-flatten-training-state", "::mlir::Module
   let dependentDialects = ["::mlir::mpc::MPCDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::bufferization::BufferizationDialect"];
+}
+
+def MPCStripStateAttributes
+    : Pass<"mpc-strip-state-attributes", "::mlir::ModuleOp"> {
+  let summary = "drop the training-state contract's attributes";
+  let description = [{
+    Removes `mpc.slot`, `mpc.state_kind` and `mpc.role` from function
+    arguments and results and `mpc.state_layout` from the module, once the
+    descriptor and the buffer plan have read them: a module lowered to the
+    LLVM dialect (or printed for a tool without the mpc dialect) carries
+    none of mpc's attributes.
+  }];
 }
 
 #endif // MPC_DIALECT_MPC_TRANSFORMS_PASSES_TD
