@@ -9,7 +9,18 @@ namespace mlir {
 namespace mpc {
 
 /// Patterns lowering mpc compute ops to linalg/tensor/arith/math.
+/// Every mpc compute op to linalg/tensor/arith/math: the families below.
 void populateMPCToLinalgConversionPatterns(RewritePatternSet &patterns);
+
+/// The op families (lib/Conversion/MPCToLinalg/<Family>.cpp).
+void populateElementwiseToLinalgPatterns(RewritePatternSet &patterns);
+void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns);
+void populateContractionToLinalgPatterns(RewritePatternSet &patterns);
+void populatePoolingToLinalgPatterns(RewritePatternSet &patterns);
+void populateNormalizationToLinalgPatterns(RewritePatternSet &patterns);
+void populateReductionToLinalgPatterns(RewritePatternSet &patterns);
+void populateLossToLinalgPatterns(RewritePatternSet &patterns);
+void populateOptimizerToLinalgPatterns(RewritePatternSet &patterns);
 
 /// `input` padded by `low` and `high` with the constant `padValue`. A
 /// static shape is a `linalg.fill` of the padded shape with `input` copied
