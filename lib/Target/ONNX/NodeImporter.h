@@ -169,8 +169,22 @@ const llvm::StringMap<OpHandler> &getOpHandlers();
 /// opset import when none of their ops is listed at or below that opset.
 std::optional<int64_t> getFirstUnsupportedOpsetAfter17(StringRef opType);
 
-/// Parses the model at `path`; errors (unreadable, malformed protobuf, no
-/// graph) are emitted at `loc`.
+/// The file holding `tensor`'s external data (ExternalData.cpp), resolved
+/// and checked to lie inside the directory of the model at `modelPath`:
+/// absolute paths, '..' and symlinks leaving it are refused.
+FailureOr<std::string> resolveExternalDataPath(StringRef modelPath,
+                                               const onnx::TensorProto &tensor,
+                                               Location loc);
+
+/// The bytes of `tensor`'s external data (ExternalData.cpp): its file must
+/// resolve inside the directory of the model at `modelPath`, its byte range
+/// inside the file; errors name the tensor.
+FailureOr<std::vector<char>> readExternalData(StringRef modelPath,
+                                              const onnx::TensorProto &tensor,
+                                              Location loc);
+
+/// Parses the model at `path` (ModelLoader.cpp); errors (unreadable,
+/// malformed protobuf, no graph) are emitted at `loc`.
 LogicalResult loadModel(StringRef path, onnx::ModelProto &model, Location loc);
 
 /// Turns every float `Constant` node of the main graph holding a tensor of

@@ -23,16 +23,12 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/stubs/logging.h>
 
 using namespace mlir;
 using namespace mlir::mpc;
@@ -147,8 +143,6 @@ public:
 private:
   FailureOr<RankedTensorType> convertValueType(const onnx::ValueInfoProto &info,
                                                Location loc, bool isInput);
-  FailureOr<std::vector<char>> readExternalData(const onnx::TensorProto &tensor,
-                                                Location loc);
   LogicalResult importInitializers(const onnx::GraphProto &graph);
   LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
   LogicalResult refineResultTypes(const onnx::NodeProto &node,
@@ -182,93 +176,6 @@ private:
 
 } // namespace mlir::mpc::onnx_import
 
-/// Where `tensor`'s external data lives, checked to stay inside the model's
-/// directory: a model file must not make mpc read arbitrary files, so
-/// absolute paths, '..' and symlinks that leave the directory are refused.
-static FailureOr<std::string>
-resolveExternalDataPath(StringRef modelPath, const onnx::TensorProto &tensor,
-                        Location loc) {
-  std::string location;
-  for (const auto &entry : tensor.external_data())
-    if (entry.key() == "location")
-      location = entry.value();
-  if (location.empty())
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': external data has no location",
-           failure();
-  StringRef rel(location);
-  if (llvm::sys::path::is_absolute(rel) ||
-      llvm::any_of(llvm::make_range(llvm::sys::path::begin(rel),
-                                    llvm::sys::path::end(rel)),
-                   [](StringRef c) { return c == ".."; }))
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': external data location '" << location
-                          << "' leaves the model's directory (absolute "
-                             "paths and '..' are refused)",
-           failure();
-  SmallString<256> modelDir(modelPath);
-  llvm::sys::path::remove_filename(modelDir);
-  if (modelDir.empty())
-    modelDir = ".";
-  SmallString<256> file(modelDir);
-  llvm::sys::path::append(file, rel);
-  SmallString<256> realDir, realFile;
-  if (llvm::sys::fs::real_path(modelDir, realDir) ||
-      llvm::sys::fs::real_path(file, realFile))
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': external data file '" << file
-                          << "' does not exist",
-           failure();
-  if (!StringRef(realFile).starts_with((realDir + "/").str()))
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': external data file '" << location
-                          << "' resolves to '" << realFile
-                          << "' outside the model's directory",
-           failure();
-  return std::string(realFile);
-}
-
-FailureOr<std::vector<char>>
-GraphImporter::readExternalData(const onnx::TensorProto &tensor,
-                                Location loc) {
-  int64_t offset = 0, length = -1;
-  for (const auto &entry : tensor.external_data()) {
-    if (entry.key() == "offset" || entry.key() == "length") {
-      int64_t v;
-      if (StringRef(entry.value()).getAsInteger(10, v) || v < 0)
-        return emitError(loc) << "tensor '" << tensor.name()
-                              << "': external data " << entry.key() << " '"
-                              << entry.value() << "' is not a valid number",
-               failure();
-      (entry.key() == "offset" ? offset : length) = v;
-    }
-  }
-  FailureOr<std::string> realFile =
-      resolveExternalDataPath(modelPath, tensor, loc);
-  if (failed(realFile))
-    return failure();
-  StringRef location = llvm::sys::path::filename(*realFile);
-  StringRef file = *realFile;
-  auto buffer = llvm::MemoryBuffer::getFile(*realFile, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': cannot read external data file '" << file
-                          << "': " << buffer.getError().message(),
-           failure();
-  int64_t size = (*buffer)->getBufferSize();
-  if (length < 0)
-    length = size - offset;
-  if (offset > size || length > size - offset)
-    return emitError(loc) << "tensor '" << tensor.name() << "': external data ["
-                          << offset << ", " << offset + length
-                          << ") is past the end of '" << location << "' ("
-                          << size << " bytes)",
-           failure();
-  const char *start = (*buffer)->getBufferStart() + offset;
-  return std::vector<char>(start, start + length);
-}
-
 FailureOr<ElementsAttr> GraphImporter::readTensor(const onnx::TensorProto &tensor,
                                                   Location loc,
                                                   Storage storage) {
@@ -299,7 +206,7 @@ FailureOr<ElementsAttr> GraphImporter::readTensor(const onnx::TensorProto &tenso
   // Gather the little-endian bytes of every element.
   std::vector<char> bytes;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    FailureOr<std::vector<char>> data = readExternalData(tensor, loc);
+    FailureOr<std::vector<char>> data = readExternalData(modelPath, tensor, loc);
     if (failed(data))
       return failure();
     bytes = std::move(*data);
@@ -984,92 +891,6 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   return success();
 }
 
-//===----------------------------------------------------------------------===//
-// Model loading and validation
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// Silences protobuf's own logging: parse problems are reported by mpc.
-struct ProtobufLogSilencer {
-  ProtobufLogSilencer() {
-    previous = google::protobuf::SetLogHandler(
-        [](google::protobuf::LogLevel, const char *, int, const std::string &) {
-        });
-  }
-  ~ProtobufLogSilencer() { google::protobuf::SetLogHandler(previous); }
-  google::protobuf::LogHandler *previous;
-};
-} // namespace
-
-int64_t mpc::onnx_import::promoteFloatConstants(onnx::ModelProto &model) {
-  onnx::GraphProto *graph = model.mutable_graph();
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  int64_t promoted = 0;
-  for (onnx::NodeProto &node : *graph->mutable_node()) {
-    const onnx::TensorProto *value = nullptr;
-    onnx::TensorProto fromList;
-    if (node.op_type() == "Constant" && node.domain().empty() &&
-        node.output_size() == 1)
-      for (const auto &attr : node.attribute()) {
-        if (attr.name() == "value" && attr.has_t())
-          value = &attr.t();
-        // value_floats: a 1-d float tensor.
-        if (attr.name() == "value_floats") {
-          fromList.set_data_type(onnx::TensorProto::FLOAT);
-          fromList.add_dims(attr.floats_size());
-          for (float f : attr.floats())
-            fromList.add_float_data(f);
-          value = &fromList;
-        }
-      }
-    bool isFloat = value && (value->data_type() == onnx::TensorProto::FLOAT ||
-                             value->data_type() == onnx::TensorProto::FLOAT16 ||
-                             value->data_type() == onnx::TensorProto::BFLOAT16);
-    if (!isFloat || value->dims_size() == 0) {
-      *kept.Add() = std::move(node);
-      continue;
-    }
-    onnx::TensorProto *tensor = graph->add_initializer();
-    *tensor = *value;
-    tensor->set_name(node.output(0));
-    if (model.ir_version() < 4) {
-      onnx::ValueInfoProto *input = graph->add_input();
-      input->set_name(node.output(0));
-      auto *type = input->mutable_type()->mutable_tensor_type();
-      type->set_elem_type(value->data_type());
-      for (int64_t dim : value->dims())
-        type->mutable_shape()->add_dim()->set_dim_value(dim);
-    }
-    ++promoted;
-  }
-  graph->mutable_node()->Swap(&kept);
-  return promoted;
-}
-
-LogicalResult mpc::onnx_import::loadModel(StringRef path,
-                                          onnx::ModelProto &model,
-                                          Location loc) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return emitError(loc) << "cannot open: " << buffer.getError().message();
-  StringRef bytes = (*buffer)->getBuffer();
-  if (bytes.empty())
-    return emitError(loc) << "the file is empty, not an ONNX model";
-  ProtobufLogSilencer silence;
-  google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
-  stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    return emitError(loc)
-           << "not a valid ONNX model: the protobuf is malformed or truncated";
-  if (!model.has_graph() || model.ir_version() <= 0)
-    return emitError(loc) << "not an ONNX model: "
-                          << (model.has_graph() ? "no IR version"
-                                                : "no graph");
-  return success();
-}
-
 OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
                                            MLIRContext *context,
                                            const ONNXImportOptions &givenOptions,
@@ -1160,7 +981,7 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
   // follow them and report a misleading error.
   for (const auto &tensor : model.graph().initializer())
     if (tensor.data_location() == onnx::TensorProto::EXTERNAL &&
-        failed(resolveExternalDataPath(
+        failed(onnx_import::resolveExternalDataPath(
             path, tensor, NameLoc::get(StringAttr::get(context, tensor.name())))))
       ok = false;
   if (!ok)
