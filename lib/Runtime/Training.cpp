@@ -15,6 +15,8 @@
 #include "mpc/Runtime/Runtime.h"
 #include "mpc/Runtime/CUDA.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -102,34 +104,11 @@ int64_t readCounter(const Array &a) {
   return v;
 }
 
-std::string jsonNumber(double v) {
-  if (!std::isfinite(v))
-    return "null";
-  std::ostringstream os;
-  os << std::setprecision(9) << v;
-  return os.str();
-}
-
-std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-/// The value of "key" in the flat JSON this file writes.
-std::string jsonField(const std::string &json, const std::string &key,
-                      const std::string &file) {
-  size_t at = json.find("\"" + key + "\":");
-  if (at == std::string::npos)
-    throw Error(file + ": no \"" + key + "\" (not an mpc checkpoint?)");
-  size_t start = json.find_first_not_of(' ', at + key.size() + 3);
-  if (json[start] == '"')
-    return json.substr(start + 1, json.find('"', start + 1) - start - 1);
-  return json.substr(start, json.find_first_of(",}\n", start) - start);
+/// JSON text of `value`; names from the model that are not UTF-8 are
+/// written with U+FFFD rather than failing the run.
+std::string jsonText(const nlohmann::json &value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 int64_t parseInt(const std::string &flag, const std::string &text) {
@@ -648,27 +627,28 @@ void Trainer::saveCheckpoint() {
   std::string temp = root + "/" + final + ".tmp-" + std::to_string(getpid());
   removeTree(temp);
   makeDirectories(temp);
-  std::ostringstream json;
-  json << "{\n  \"format\": \"mpc-checkpoint-1\",\n"
-       << "  \"program\": " << jsonString(program.name) << ",\n"
-       << "  \"optimizer\": " << jsonString(program.optimizer) << ",\n"
-       << "  \"precision\": " << jsonString(program.precision) << ",\n"
-       << "  \"step\": " << step << ",\n"
-       << "  \"seed\": " << seed << ",\n"
-       << "  \"steps_per_epoch\": " << stepsPerEpoch << ",\n"
-       << "  \"epoch_loss_sum\": " << jsonNumber(epochLoss) << ",\n"
-       << "  \"epoch_loss_steps\": " << epochSteps << ",\n"
-       << "  \"last_epoch_loss\": " << jsonNumber(lastEpochLoss) << ",\n"
-       << "  \"state\": [\n";
+  nlohmann::json state = nlohmann::json::array();
   for (size_t i = 0; i < numState; ++i) {
     std::string file = stateFileName(i, program.train.inputs[i].name);
     writeNpy(temp + "/" + file, hostState(i));
-    json << "    {\"name\": " << jsonString(program.train.inputs[i].name)
-         << ", \"file\": " << jsonString(file) << "}"
-         << (i + 1 < numState ? "," : "") << "\n";
+    state.push_back({{"name", program.train.inputs[i].name}, {"file", file}});
   }
-  json << "  ]\n}\n";
-  writeFileAtomically(temp + "/trainer.json", json.str());
+  // Non-finite losses are written as null (nlohmann's rule) and read back
+  // as NaN.
+  nlohmann::json json = {
+      {"format", "mpc-checkpoint-1"},
+      {"program", program.name},
+      {"optimizer", program.optimizer},
+      {"precision", program.precision},
+      {"step", step},
+      {"seed", seed},
+      {"steps_per_epoch", stepsPerEpoch},
+      {"epoch_loss_sum", epochLoss},
+      {"epoch_loss_steps", epochSteps},
+      {"last_epoch_loss", lastEpochLoss},
+      {"state", std::move(state)},
+  };
+  writeFileAtomically(temp + "/trainer.json", jsonText(json));
   std::string target = root + "/" + final;
   if (isDirectory(target)) // a rerun reaching the same step
     removeTree(target);
@@ -690,27 +670,62 @@ void Trainer::loadCheckpoint(const std::string &root) {
     throw Error(latestFile + ": does not name a checkpoint");
   std::string directory = root + "/" + latest;
   std::string jsonFile = directory + "/trainer.json";
-  std::string json = readFile(jsonFile);
-  if (jsonField(json, "format", jsonFile) != "mpc-checkpoint-1")
+  nlohmann::json json = nlohmann::json::parse(readFile(jsonFile), nullptr,
+                                               /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object())
+    throw Error(jsonFile + ": not JSON (not an mpc checkpoint?)");
+  auto field = [&](const char *key) -> const nlohmann::json & {
+    if (!json.contains(key))
+      throw Error(jsonFile + ": no \"" + key + "\" (not an mpc checkpoint?)");
+    return json.at(key);
+  };
+  auto integer = [&](const char *key) {
+    const nlohmann::json &value = field(key);
+    if (!value.is_number_integer())
+      throw Error(jsonFile + ": \"" + key + "\" is not an integer");
+    return value;
+  };
+  auto real = [&](const char *key) {
+    const nlohmann::json &value = field(key);
+    if (value.is_null())
+      return double(NAN);
+    if (!value.is_number())
+      throw Error(jsonFile + ": \"" + key + "\" is not a number");
+    return value.get<double>();
+  };
+  if (field("format") != "mpc-checkpoint-1")
     throw Error(jsonFile + ": unknown checkpoint format");
-  std::string optimizer = jsonField(json, "optimizer", jsonFile);
+  if (!field("optimizer").is_string())
+    throw Error(jsonFile + ": \"optimizer\" is not a string");
+  std::string optimizer = field("optimizer").get<std::string>();
   if (optimizer != program.optimizer)
     throw Error(jsonFile + ": the checkpoint was trained with " + optimizer +
                 ", this binary uses " + program.optimizer);
-  step = parseInt("step", jsonField(json, "step", jsonFile));
-  seed = std::stoull(jsonField(json, "seed", jsonFile));
-  epochSteps = parseInt("epoch_loss_steps",
-                        jsonField(json, "epoch_loss_steps", jsonFile));
-  std::string sum = jsonField(json, "epoch_loss_sum", jsonFile);
-  epochLoss = sum == "null" ? NAN : std::stod(sum);
-  std::string last = jsonField(json, "last_epoch_loss", jsonFile);
-  lastEpochLoss = last == "null" ? NAN : std::stod(last);
+  step = integer("step").get<int64_t>();
+  seed = integer("seed").get<uint64_t>();
+  epochSteps = integer("epoch_loss_steps").get<int64_t>();
+  epochLoss = real("epoch_loss_sum");
+  lastEpochLoss = real("last_epoch_loss");
+  std::map<std::string, std::string> files;
+  if (!field("state").is_array())
+    throw Error(jsonFile + ": \"state\" is not a list");
+  for (const nlohmann::json &entry : field("state"))
+    if (entry.is_object() && entry.contains("name") && entry.contains("file") &&
+        entry["name"].is_string() && entry["file"].is_string())
+      files[entry["name"].get<std::string>()] = entry["file"].get<std::string>();
   state.assign(numState, Array{});
   for (size_t i = 0; i < numState; ++i) {
     const Signature &s = program.train.inputs[i];
-    if (json.find("\"name\": " + jsonString(s.name)) == std::string::npos)
+    auto listed = files.find(s.name);
+    if (listed == files.end())
       throw Error(jsonFile + ": no state '" + s.name +
                   "' (a checkpoint of another model?)");
+    // The file is this binary's name for the slot, never a path the
+    // checkpoint chose.
+    if (listed->second != stateFileName(i, s.name))
+      throw Error(jsonFile + ": state '" + s.name + "' is in '" +
+                  listed->second + "', expected '" +
+                  stateFileName(i, s.name) + "'");
     std::string file = directory + "/" + stateFileName(i, s.name);
     Array a = readNpy(file);
     if (a.dtype != s.dtype || a.shape != s.shape)
@@ -820,26 +835,26 @@ void Trainer::printProgress(bool final) {
 }
 
 void Trainer::writeMetrics(const Evaluation &val) {
-  std::ostringstream json;
   double epochs = stepsPerEpoch ? double(step) / double(stepsPerEpoch) : 0;
-  json << "{\n  \"steps\": " << step << ",\n  \"epochs\": "
-       << jsonNumber(epochs) << ",\n  \"train_loss\": "
-       << jsonNumber(lastEpochLoss) << ",\n  \"val_loss\": "
-       << jsonNumber(val.loss) << ",\n  \"val_accuracy\": "
-       << jsonNumber(val.accuracy) << ",\n  \"loss_scale\": "
-       << (lossScaleSlot ? jsonNumber(readF32(hostState(*lossScaleSlot)))
-                         : std::string("null"))
-       << ",\n  \"skipped_steps\": "
-       << (skippedSlot ? std::to_string(readCounter(hostState(*skippedSlot)))
-                       : std::string("0"))
-       << ",\n  \"samples_per_second\": "
-       << jsonNumber(trainSeconds > 0 ? trainedSamples / trainSeconds : NAN)
-       << ",\n  \"precision\": " << jsonString(program.precision)
-       << ",\n  \"optimizer\": " << jsonString(program.optimizer)
-       << ",\n  \"lr_schedule\": " << jsonString(options.lrSchedule)
-       << ",\n  \"warmup_steps\": " << options.warmupSteps.value_or(0)
-       << "\n}\n";
-  writeFileAtomically(options.metricsJson, json.str());
+  nlohmann::json json = {
+      {"steps", step},
+      {"epochs", epochs},
+      {"train_loss", lastEpochLoss},
+      {"val_loss", val.loss},
+      {"val_accuracy", val.accuracy},
+      {"loss_scale", lossScaleSlot ? nlohmann::json(readF32(hostState(
+                                         *lossScaleSlot)))
+                                   : nlohmann::json(nullptr)},
+      {"skipped_steps",
+       skippedSlot ? readCounter(hostState(*skippedSlot)) : int64_t(0)},
+      {"samples_per_second",
+       trainSeconds > 0 ? trainedSamples / trainSeconds : double(NAN)},
+      {"precision", program.precision},
+      {"optimizer", program.optimizer},
+      {"lr_schedule", options.lrSchedule},
+      {"warmup_steps", options.warmupSteps.value_or(0)},
+  };
+  writeFileAtomically(options.metricsJson, jsonText(json));
 }
 
 int Trainer::run() {

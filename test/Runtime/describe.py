@@ -118,6 +118,29 @@ check("the checkpoint holds the descriptor's slots",
       [s["name"] for s in saved["state"]] == [a["name"] for a in state],
       [s["name"] for s in saved["state"]])
 
+# Resuming reads the checkpoint as JSON and trusts none of its paths.
+def resume_error(trainer_json):
+    path = os.path.join(ckpt, latest, "trainer.json")
+    original = open(path).read()
+    open(path, "w").write(trainer_json)
+    done = subprocess.run([train, "--inputs", os.path.join(work, "x.npy"),
+                           "--labels", os.path.join(work, "y.npy"),
+                           "--steps", "3", "--resume", ckpt],
+                          capture_output=True, text=True)
+    open(path, "w").write(original)
+    return done.returncode, done.stderr
+
+
+hostile = dict(saved)
+hostile["state"] = [dict(e) for e in saved["state"]]
+hostile["state"][0]["file"] = "../../x.npy"
+code, err = resume_error(json.dumps(hostile))
+check("a checkpoint naming another file is refused",
+      code != 0 and "expected '000-param_fc1.weight.npy'" in err, err)
+code, err = resume_error(json.dumps(saved)[:-9])
+check("a truncated trainer.json is refused",
+      code != 0 and "trainer.json: not JSON" in err, err)
+
 bf16 = describe(compile_binary("--precision=bf16", "--optimizer=momentum"))
 check("bf16 has no loss scaling; momentum keeps one buffer per weight",
       bf16["loss_scaling"] is None and
