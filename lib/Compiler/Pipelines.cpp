@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Compiler/Pipelines.h"
+#include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 #include "mpc/Codegen/Passes.h"
 #include "mpc/Conversion/Passes.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 #include "mpc/Codegen/Passes.h"
 #include "mpc/Compiler/Compiler.h"
 #include "mpc/Compiler/Pipelines.h"
@@ -478,6 +480,8 @@ int main(int argc, char **argv) {
   mpc::registerMPCPasses();
   mpc::registerMPCConversionPasses();
   mpc::registerMPCCodegenPasses();
+  mpc::registerMPCCPUCodegenPasses();
+  mpc::registerMPCGPUCodegenPasses();
   mpc::registerMPCPipelines();
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(

@@ -272,6 +272,21 @@ def MPCFlattenTrainingState : Pass<"mpc-flatten-training-state", "::mlir::Module
                            "::mlir::bufferization::BufferizationDialect"];
 }
 
+def MPCStateInPlace : Pass<"mpc-state-in-place", "::mlir::ModuleOp"> {
+  let summary = "after bufferization: training state is updated in place; "
+                "drop it from the results";
+  let description = [{
+    `mpc-flatten-training-state` returns each kind of training state a
+    function writes (`mpc.state_kind` results) so that bufferization can
+    update the kind's buffer, the argument of the same kind, in place.
+    After one-shot bufferization each such result must be that argument:
+    the results are dropped, so the runtime passes the state buffers and
+    reads the state from them, and calls in the module read the buffers
+    they passed. A returned buffer that is not the argument (bufferization
+    copied the state) is an error: the runtime would read stale state.
+  }];
+}
+
 def MPCStripStateAttributes
     : Pass<"mpc-strip-state-attributes", "::mlir::ModuleOp"> {
   let summary = "drop the training-state contract's attributes";

@@ -11,11 +11,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Codegen/LoopUtils.h"
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUDEVICECONSTANTS
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Codegen/LoopUtils.h"
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUSERIALKERNELS
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -23,7 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -31,7 +31,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUMATMULTOMMA
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- OutlineLoopNests.cpp - one function per loop nest ------------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -10,7 +10,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCOUTLINELOOPNESTS
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

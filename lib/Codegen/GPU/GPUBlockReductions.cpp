@@ -1,6 +1,6 @@
 //===- GPUBlockReductions.cpp - long reductions as thread blocks ----------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -15,7 +15,7 @@
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUBLOCKREDUCTIONS
 #define GEN_PASS_DEF_MPCGPULOWERALLREDUCE
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -27,7 +27,7 @@
 namespace mlir {
 namespace mpc {
 #define GEN_PASS_DEF_MPCCPUTILEANDVECTORIZE
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/CPU/Passes.h.inc"
 } // namespace mpc
 } // namespace mlir
 

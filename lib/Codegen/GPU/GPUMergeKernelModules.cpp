@@ -1,6 +1,6 @@
 //===- GPUMergeKernelModules.cpp - one gpu.module per program -------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -10,7 +10,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUMERGEKERNELMODULES
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- GPUCheckHostLoops.cpp - no loop nest left behind on the host -------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -8,7 +8,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUCHECKHOSTLOOPS
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- GPUApproximateMath.cpp - math functions as arithmetic for GPUs -----===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -9,7 +9,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCGPUAPPROXIMATEMATH
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- StateInPlace.cpp - training state is updated in place --------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -8,7 +8,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCSTATEINPLACE
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Dialect/MPC/Transforms/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- LowerStridedCopies.cpp - strided memref.copy as loops --------------===//
 
-#include "mpc/Codegen/Passes.h"
+#include "mpc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -9,7 +9,7 @@
 
 namespace mlir::mpc {
 #define GEN_PASS_DEF_MPCLOWERSTRIDEDCOPIES
-#include "mpc/Codegen/Passes.h.inc"
+#include "mpc/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::mpc
 
 using namespace mlir;
