@@ -19,82 +19,12 @@ using namespace mlir;
 using namespace mlir::mpc;
 
 std::string mpc::getONNXOpType(Operation *op) {
-  static const llvm::StringMap<StringRef> types = {
-      {"mpc.abs", "Abs"},
-      {"mpc.add", "Add"},
-      {"mpc.average_pool", "AveragePool"},
-      {"mpc.batch_norm", "BatchNormalization"},
-      {"mpc.clip", "Clip"},
-      {"mpc.concat", "Concat"},
-      {"mpc.constant", "Constant"},
-      {"mpc.conv", "Conv"},
-      {"mpc.conv_transpose", "ConvTranspose"},
-      {"mpc.convert", "Cast"},
-      {"mpc.div", "Div"},
-      {"mpc.dropout", "Dropout"},
-      {"mpc.equal", "Equal"},
-      {"mpc.erf", "Erf"},
-      {"mpc.exp", "Exp"},
-      {"mpc.expand", "Expand"},
-      {"mpc.flatten", "Flatten"},
-      {"mpc.gather", "Gather"},
-      {"mpc.gelu", "Gelu"},
-      {"mpc.gemm", "Gemm"},
-      {"mpc.global_average_pool", "GlobalAveragePool"},
-      {"mpc.greater", "Greater"},
-      {"mpc.hard_sigmoid", "HardSigmoid"},
-      {"mpc.hard_swish", "HardSwish"},
-      {"mpc.identity", "Identity"},
-      {"mpc.layer_norm", "LayerNormalization"},
-      {"mpc.leaky_relu", "LeakyRelu"},
-      {"mpc.less", "Less"},
-      {"mpc.log", "Log"},
-      {"mpc.log_softmax", "LogSoftmax"},
-      {"mpc.matmul", "MatMul"},
-      {"mpc.max", "Max"},
-      {"mpc.max_pool", "MaxPool"},
-      {"mpc.max_pool_grad", "MaxPoolGrad"},
-      {"mpc.min", "Min"},
-      {"mpc.mul", "Mul"},
-      {"mpc.neg", "Neg"},
-      {"mpc.negative_log_likelihood_loss", "NegativeLogLikelihoodLoss"},
-      {"mpc.negative_log_likelihood_loss_grad",
-       "NegativeLogLikelihoodLossGrad"},
-      {"mpc.pad", "Pad"},
-      {"mpc.pow", "Pow"},
-      {"mpc.reciprocal", "Reciprocal"},
-      {"mpc.reduce_max", "ReduceMax"},
-      {"mpc.reduce_mean", "ReduceMean"},
-      {"mpc.reduce_sum", "ReduceSum"},
-      {"mpc.relu", "Relu"},
-      {"mpc.reshape", "Reshape"},
-      {"mpc.resize", "Resize"},
-      {"mpc.shape", "Shape"},
-      {"mpc.sigmoid", "Sigmoid"},
-      {"mpc.slice", "Slice"},
-      {"mpc.softmax", "Softmax"},
-      {"mpc.softmax_cross_entropy_loss", "SoftmaxCrossEntropyLoss"},
-      {"mpc.softmax_cross_entropy_loss_grad", "SoftmaxCrossEntropyLossGrad"},
-      {"mpc.gather_grad", "GatherGrad"},
-      {"mpc.softplus", "Softplus"},
-      {"mpc.sgd_update", "SGDUpdate"},
-      {"mpc.momentum_update", "MomentumUpdate"},
-      {"mpc.adam_update", "AdamUpdate"},
-      {"mpc.unscale_gradients", "UnscaleGradients"},
-      {"mpc.update_loss_scale", "UpdateLossScale"},
-      {"mpc.split", "Split"},
-      {"mpc.sqrt", "Sqrt"},
-      {"mpc.squeeze", "Squeeze"},
-      {"mpc.sub", "Sub"},
-      {"mpc.tanh", "Tanh"},
-      {"mpc.tile", "Tile"},
-      {"mpc.transpose", "Transpose"},
-      {"mpc.unsqueeze", "Unsqueeze"},
-      {"mpc.where", "Where"},
-  };
-  StringRef name = op->getName().getStringRef();
-  auto it = types.find(name);
-  return it == types.end() ? name.str() : it->second.str();
+  // Declared by each op in ODS (`onnxOpType`); mpc's own ops, and ops of
+  // other dialects, are known by their name.
+  if (auto onnx = dyn_cast<ONNXOpInterface>(op))
+    if (StringRef type = onnx.getONNXOpType(); !type.empty())
+      return type.str();
+  return op->getName().getStringRef().str();
 }
 
 std::string mpc::getNodeName(Operation *op) {

@@ -13,6 +13,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mpc/Dialect/MPC/IR/MPCInterfaces.td"
 
 def MPC_Dialect : Dialect {
   let name = "mpc";
@@ -43,8 +44,22 @@ def MPC_Dialect : Dialect {
   }];
 }
 
-class MPC_Op<string mnemonic, list<Trait> traits = []>
-    : Op<MPC_Dialect, mnemonic, traits>;
+// The ONNX operator type an op declares (`let onnxOpType = "Conv";`) as the
+// op's static getONNXOpType().
+class MPC_ONNXOpTypeIs<string type>
+    : NativeOpTrait<"ONNXOpType", [], [{
+        static ::llvm::StringRef getONNXOpType() { return "}] # type # [{"; }
+      }]> {
+  let cppNamespace = "::mlir::mpc";
+}
+
+class MPC_Op<string mnemonic, list<Trait> opTraits = []>
+    : Op<MPC_Dialect, mnemonic, opTraits> {
+  // The ONNX operator this op is: what precision policies name it by. Empty
+  // for mpc's own ops (mpc.cast, parameters).
+  string onnxOpType = "";
+  let traits = opTraits # [MPC_ONNXOpInterface, MPC_ONNXOpTypeIs<onnxOpType>];
+}
 
 //===----------------------------------------------------------------------===//
 // Enums

@@ -71,4 +71,17 @@ def MPC_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+def MPC_ONNXOpInterface : OpInterface<"ONNXOpInterface"> {
+  let cppNamespace = "::mlir::mpc";
+  let description = [{
+    Every mpc op: the ONNX operator it is (`onnxOpType` in its ODS
+    definition), the key of the precision policy's op lists and of user
+    policies; empty for mpc's own ops (casts, parameters).
+  }];
+  let methods = [
+    StaticInterfaceMethod<"The ONNX operator type, or empty.",
+      "::llvm::StringRef", "getONNXOpType", (ins)>,
+  ];
+}
+
 #endif // MPC_DIALECT_MPC_IR_MPCINTERFACES_TD

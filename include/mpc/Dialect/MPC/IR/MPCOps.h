@@ -94,6 +94,11 @@ Value buildTransposedConv(OpBuilder &b, Location loc, Value input, Value weight,
                           ArrayRef<int64_t> cropBegin,
                           ArrayRef<int64_t> outSize);
 
+/// The trait carrying an op's ONNX operator type (`onnxOpType` in ODS; the
+/// op's static getONNXOpType() is written by it).
+template <typename ConcreteType>
+class ONNXOpType : public OpTrait::TraitBase<ConcreteType, ONNXOpType> {};
+
 } // namespace mpc
 } // namespace mlir
 

@@ -77,26 +77,52 @@ class MPC_UnaryOp<string mnemonic, Type operandType = MPC_FloatTensor,
   }];
 }
 
-def MPC_SqrtOp : MPC_UnaryOp<"sqrt", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ExpOp : MPC_UnaryOp<"exp", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_LogOp : MPC_UnaryOp<"log", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ErfOp : MPC_UnaryOp<"erf", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_TanhOp : MPC_UnaryOp<"tanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_SoftplusOp : MPC_UnaryOp<"softplus", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_SqrtOp : MPC_UnaryOp<"sqrt", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sqrt";
+}
+def MPC_ExpOp : MPC_UnaryOp<"exp", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Exp";
+}
+def MPC_LogOp : MPC_UnaryOp<"log", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Log";
+}
+def MPC_ReciprocalOp : MPC_UnaryOp<"reciprocal", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Reciprocal";
+}
+def MPC_ErfOp : MPC_UnaryOp<"erf", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Erf";
+}
+def MPC_SigmoidOp : MPC_UnaryOp<"sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sigmoid";
+}
+def MPC_TanhOp : MPC_UnaryOp<"tanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Tanh";
+}
+def MPC_SoftplusOp : MPC_UnaryOp<"softplus", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Softplus";
+}
+def MPC_HardSwishOp : MPC_UnaryOp<"hard_swish", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "HardSwish";
+}
+def MPC_ReluOp : MPC_UnaryOp<"relu", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Relu";
+}
+def MPC_NegOp : MPC_UnaryOp<"neg", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Neg";
+}
+def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Abs";
+}
 
 def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "LeakyRelu";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "0.01">:$alpha,
                        MPC_OptPrecision:$precision);
 }
 
 def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "HardSigmoid";
   let summary = "max(0, min(1, alpha * x + beta))";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "0.2">:$alpha,
@@ -105,6 +131,7 @@ def MPC_HardSigmoidOp : MPC_UnaryOp<"hard_sigmoid", MPC_FloatTensor, [DeclareOpI
 }
 
 def MPC_GeluOp : MPC_UnaryOp<"gelu", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Gelu";
   let arguments = (ins MPC_FloatTensor:$input,
       DefaultValuedAttr<MPC_GeluApproximationAttr,
                         "::mlir::mpc::GeluApproximation::None">:$approximate,
@@ -112,6 +139,7 @@ def MPC_GeluOp : MPC_UnaryOp<"gelu", MPC_FloatTensor, [DeclareOpInterfaceMethods
 }
 
 def MPC_ClipOp : MPC_UnaryOp<"clip", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Clip";
   let summary = "clamp to [min, max]; absent bounds are unbounded";
   let arguments = (ins MPC_NumericTensor:$input,
                        OptionalAttr<F64Attr>:$min,
@@ -143,21 +171,30 @@ class MPC_BinaryOp<string mnemonic, Type operandType = MPC_NumericTensor,
 }
 
 def MPC_AddOp : MPC_BinaryOp<"add", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Add";
   let hasFolder = 1;
 }
 def MPC_SubOp : MPC_BinaryOp<"sub", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sub";
   let hasFolder = 1;
 }
 def MPC_MulOp : MPC_BinaryOp<"mul", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Mul";
   let hasFolder = 1;
 }
 def MPC_DivOp : MPC_BinaryOp<"div", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Div";
   let hasFolder = 1;
 }
-def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_MaxOp : MPC_BinaryOp<"max", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Max";
+}
+def MPC_MinOp : MPC_BinaryOp<"min", MPC_NumericTensor, [Commutative, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Min";
+}
 
 def MPC_PowOp : MPC_ComputeOp<"pow", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Pow";
   let summary = "elementwise power; the exponent may have another element type";
   let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
                        MPC_OptPrecision:$precision);
@@ -186,11 +223,18 @@ class MPC_CompareOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def MPC_EqualOp : MPC_CompareOp<"equal", [Commutative]>;
-def MPC_LessOp : MPC_CompareOp<"less">;
-def MPC_GreaterOp : MPC_CompareOp<"greater">;
+def MPC_EqualOp : MPC_CompareOp<"equal", [Commutative]> {
+  let onnxOpType = "Equal";
+}
+def MPC_LessOp : MPC_CompareOp<"less"> {
+  let onnxOpType = "Less";
+}
+def MPC_GreaterOp : MPC_CompareOp<"greater"> {
+  let onnxOpType = "Greater";
+}
 
 def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Where";
   let summary = "select elementwise by a boolean condition, with broadcasting";
   let arguments = (ins MPC_BoolTensor:$condition, MPC_Tensor:$on_true,
                        MPC_Tensor:$on_false);
@@ -203,6 +247,7 @@ def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes, DeclareOpInterfaceMetho
 //===----------------------------------------------------------------------===//
 
 def MPC_MatMulOp : MPC_AccumulatingOp<"matmul", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "MatMul";
   let summary = "numpy matmul with batch broadcasting";
   let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
                        MPC_OptPrecision:$precision);
@@ -213,6 +258,7 @@ def MPC_MatMulOp : MPC_AccumulatingOp<"matmul", [DeclareOpInterfaceMethods<MPC_G
 }
 
 def MPC_GemmOp : MPC_AccumulatingOp<"gemm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Gemm";
   let summary = "alpha * op(A) * op(B) + beta * C, C broadcast to the result";
   let arguments = (ins MPC_NumericTensor:$a, MPC_NumericTensor:$b,
                        Optional<MPC_NumericTensor>:$c,
@@ -225,6 +271,7 @@ def MPC_GemmOp : MPC_AccumulatingOp<"gemm", [DeclareOpInterfaceMethods<MPC_Gradi
 }
 
 def MPC_ConvOp : MPC_AccumulatingOp<"conv", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Conv";
   let summary = "N-d convolution (1 to 3 spatial dims), NC... layout";
   let description = [{
     `pads` holds begin pads of every spatial dim followed by end pads, as in
@@ -246,6 +293,7 @@ def MPC_ConvOp : MPC_AccumulatingOp<"conv", [DeclareOpInterfaceMethods<MPC_Gradi
 }
 
 def MPC_ConvTransposeOp : MPC_AccumulatingOp<"conv_transpose"> {
+  let onnxOpType = "ConvTranspose";
   let summary = "N-d transposed convolution, weight layout C x M/group x k...";
   let arguments = (ins MPC_FloatTensor:$input, MPC_FloatTensor:$weight,
                        Optional<MPC_FloatTensor>:$bias,
@@ -261,6 +309,7 @@ def MPC_ConvTransposeOp : MPC_AccumulatingOp<"conv_transpose"> {
 }
 
 def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "MaxPool";
   let arguments = (ins MPC_NumericTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape,
                        DenseI64ArrayAttr:$strides,
@@ -275,6 +324,7 @@ def MPC_MaxPoolOp : MPC_ComputeOp<"max_pool", [DeclareOpInterfaceMethods<MPC_Gra
 }
 
 def MPC_MaxPoolGradOp : MPC_ComputeOp<"max_pool_grad"> {
+  let onnxOpType = "MaxPoolGrad";
   let summary = "gradient of a 2-d max pooling whose windows tile the input";
   let description = [{
     For a max pooling of `input` [N, C, H, W] with kernel [KH, KW], the
@@ -294,6 +344,7 @@ def MPC_MaxPoolGradOp : MPC_ComputeOp<"max_pool_grad"> {
 }
 
 def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "AveragePool";
   let arguments = (ins MPC_FloatTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape,
                        DenseI64ArrayAttr:$strides,
@@ -308,6 +359,7 @@ def MPC_AveragePoolOp : MPC_AccumulatingOp<"average_pool", [DeclareOpInterfaceMe
 }
 
 def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "GlobalAveragePool";
   let arguments = (ins MPC_FloatTensor:$input, MPC_OptPrecision:$precision);
   let results = (outs MPC_FloatTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
@@ -318,6 +370,7 @@ def MPC_GlobalAveragePoolOp : MPC_AccumulatingOp<"global_average_pool", [Declare
 //===----------------------------------------------------------------------===//
 
 def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Softmax";
   let summary = "softmax along one axis (opset 13 semantics)";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
@@ -327,6 +380,7 @@ def MPC_SoftmaxOp : MPC_AccumulatingOp<"softmax", [DeclareOpInterfaceMethods<MPC
 }
 
 def MPC_LogSoftmaxOp : MPC_AccumulatingOp<"log_softmax", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "LogSoftmax";
   let summary = "log-softmax along one axis (opset 13 semantics)";
   let arguments = (ins MPC_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
@@ -355,11 +409,18 @@ class MPC_ReduceOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
-def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]>;
+def MPC_ReduceSumOp : MPC_ReduceOp<"reduce_sum", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "ReduceSum";
+}
+def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "ReduceMean";
+}
+def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "ReduceMax";
+}
 
 def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "LayerNormalization";
   let summary = "layer normalisation over the dims from `axis` on";
   let description = [{
     Besides the normalised output, returns the fp32 statistics the backward
@@ -377,6 +438,7 @@ def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm", [DeclareOpInterfaceMethod
 }
 
 def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "BatchNormalization";
   let summary = "batch normalisation over the channel dim (dim 1)";
   let description = [{
     In inference mode the results are `(y, mean, var)` with the running
@@ -409,6 +471,7 @@ def MPC_BatchNormOp : MPC_AccumulatingOp<"batch_norm", [DeclareOpInterfaceMethod
 
 def MPC_SoftmaxCrossEntropyLossOp
     : MPC_AccumulatingOp<"softmax_cross_entropy_loss", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "SoftmaxCrossEntropyLoss";
   let summary = "softmax cross entropy of scores [N, C, d...] and class labels";
   let arguments = (ins MPC_FloatTensor:$scores, MPC_IndexTensor:$labels,
                        Optional<MPC_FloatTensor>:$weights,
@@ -422,6 +485,7 @@ def MPC_SoftmaxCrossEntropyLossOp
 
 def MPC_NegativeLogLikelihoodLossOp
     : MPC_AccumulatingOp<"negative_log_likelihood_loss", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "NegativeLogLikelihoodLoss";
   let summary = "negative log likelihood of log-probabilities [N, C, d...]";
   let arguments = (ins MPC_FloatTensor:$input, MPC_IndexTensor:$target,
                        Optional<MPC_FloatTensor>:$weight,
@@ -434,6 +498,7 @@ def MPC_NegativeLogLikelihoodLossOp
 }
 
 def MPC_GatherGradOp : MPC_AccumulatingOp<"gather_grad"> {
+  let onnxOpType = "GatherGrad";
   let summary = "gradient of a gather with respect to its table: scatter-add";
   let description = [{
     The transpose of gathering along the middle dim: for a gather of
@@ -453,6 +518,7 @@ def MPC_GatherGradOp : MPC_AccumulatingOp<"gather_grad"> {
 
 def MPC_SoftmaxCrossEntropyLossGradOp
     : MPC_AccumulatingOp<"softmax_cross_entropy_loss_grad"> {
+  let onnxOpType = "SoftmaxCrossEntropyLossGrad";
   let summary = "gradient of softmax cross entropy with respect to the scores";
   let description = [{
     `(softmax(scores) - onehot(labels)) * weight[label] * loss_grad`,
@@ -473,6 +539,7 @@ def MPC_SoftmaxCrossEntropyLossGradOp
 
 def MPC_NegativeLogLikelihoodLossGradOp
     : MPC_AccumulatingOp<"negative_log_likelihood_loss_grad"> {
+  let onnxOpType = "NegativeLogLikelihoodLossGrad";
   let summary = "gradient of the negative log likelihood with respect to its input";
   let description = [{
     `-onehot(labels) * weight[label] * loss_grad`, divided by the sum of
@@ -498,6 +565,7 @@ def MPC_NegativeLogLikelihoodLossGradOp
 def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure,
     AllTypesMatch<["param", "grad", "new_param"]>,
     AllTypesMatch<["lr", "weight_decay"]>]> {
+  let onnxOpType = "SGDUpdate";
   let summary = "SGD step: param - lr * (grad + weight_decay * param)";
   let arguments = (ins MPC_FloatTensor:$param, MPC_FloatTensor:$grad,
                        0DTensorOf<[F32]>:$lr,
@@ -509,6 +577,7 @@ def MPC_SGDUpdateOp : MPC_Op<"sgd_update", [Pure,
 def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
     AllTypesMatch<["param", "grad", "buffer", "new_param", "new_buffer"]>,
     AllTypesMatch<["lr", "weight_decay"]>]> {
+  let onnxOpType = "MomentumUpdate";
   let summary = "SGD with momentum (and nesterov), as torch.optim.SGD";
   let description = [{
     `d = grad + weight_decay * param`; `buffer = momentum * buffer +
@@ -530,6 +599,7 @@ def MPC_MomentumUpdateOp : MPC_Op<"momentum_update", [Pure,
 def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
     AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
     AllTypesMatch<["lr", "weight_decay"]>]> {
+  let onnxOpType = "AdamUpdate";
   let summary = "Adam / AdamW step with bias correction, as torch.optim";
   let description = [{
     `step` counts completed steps (this one is `step + 1`), an integer so
@@ -556,6 +626,7 @@ def MPC_AdamUpdateOp : MPC_Op<"adam_update", [Pure,
 
 def MPC_UnscaleGradientsOp : MPC_Op<"unscale_gradients", [Pure,
     SameVariadicResultSize]> {
+  let onnxOpType = "UnscaleGradients";
   let summary = "divide gradients by the loss scale; one fused finite check";
   let description = [{
     Returns each gradient divided by `scale` (in fp32) and one boolean that
@@ -573,6 +644,7 @@ def MPC_UnscaleGradientsOp : MPC_Op<"unscale_gradients", [Pure,
 def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
     AllTypesMatch<["scale", "new_scale"]>,
     AllTypesMatch<["clean_steps", "new_clean_steps"]>]> {
+  let onnxOpType = "UpdateLossScale";
   let summary = "dynamic loss scale: back off on overflow, grow when clean";
   let description = [{
     Not finite: `scale * backoff_factor`, clean steps reset to 0. Finite:
@@ -593,6 +665,7 @@ def MPC_UpdateLossScaleOp : MPC_Op<"update_loss_scale", [Pure,
 }
 
 def MPC_DropoutOp : MPC_ComputeOp<"dropout", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Dropout";
   let summary = "dropout; identity with an all-true mask unless `training`";
   let description = [{
     With `training`, element i is kept with probability 1 - `ratio` and
@@ -622,12 +695,14 @@ def MPC_DropoutOp : MPC_ComputeOp<"dropout", [DeclareOpInterfaceMethods<MPC_Grad
 //===----------------------------------------------------------------------===//
 
 def MPC_IdentityOp : MPC_DataOp<"identity", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Identity";
   let arguments = (ins MPC_Tensor:$input);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
 def MPC_ReshapeOp : MPC_DataOp<"reshape", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Reshape";
   let summary = "reshape to a runtime shape (0 copies the input dim unless allowzero, -1 infers)";
   let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape,
                        UnitAttr:$allowzero);
@@ -636,24 +711,28 @@ def MPC_ReshapeOp : MPC_DataOp<"reshape", [DeclareOpInterfaceMethods<MPC_Gradien
 }
 
 def MPC_FlattenOp : MPC_DataOp<"flatten", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Flatten";
   let summary = "reshape to 2-d: dims before `axis` and from `axis` on";
   let arguments = (ins MPC_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs MPC_Tensor:$output);
 }
 
 def MPC_TransposeOp : MPC_DataOp<"transpose", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Transpose";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
 def MPC_ConcatOp : MPC_DataOp<"concat", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Concat";
   let arguments = (ins Variadic<MPC_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
 }
 
 def MPC_SplitOp : MPC_DataOp<"split", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Split";
   let summary = "split along `axis` into pieces of `sizes`";
   let arguments = (ins MPC_Tensor:$input, I64Attr:$axis,
                        DenseI64ArrayAttr:$sizes);
@@ -661,6 +740,7 @@ def MPC_SplitOp : MPC_DataOp<"split", [DeclareOpInterfaceMethods<MPC_GradientOpI
 }
 
 def MPC_SliceOp : MPC_DataOp<"slice", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Slice";
   let summary = "strided slice with ONNX clamping of starts and ends";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$starts,
                        DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$axes,
@@ -670,6 +750,7 @@ def MPC_SliceOp : MPC_DataOp<"slice", [DeclareOpInterfaceMethods<MPC_GradientOpI
 }
 
 def MPC_SqueezeOp : MPC_DataOp<"squeeze", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Squeeze";
   let summary = "remove size-1 dims `axes` (all size-1 dims when empty)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs MPC_Tensor:$output);
@@ -677,6 +758,7 @@ def MPC_SqueezeOp : MPC_DataOp<"squeeze", [DeclareOpInterfaceMethods<MPC_Gradien
 }
 
 def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Unsqueeze";
   let summary = "insert size-1 dims at `axes` (positions in the result)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs MPC_Tensor:$output);
@@ -684,6 +766,7 @@ def MPC_UnsqueezeOp : MPC_DataOp<"unsqueeze", [DeclareOpInterfaceMethods<MPC_Gra
 }
 
 def MPC_GatherOp : MPC_DataOp<"gather", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Gather";
   let summary = "gather slices along `axis`; negative indices count from the end";
   let arguments = (ins MPC_Tensor:$input, MPC_IndexTensor:$indices,
                        DefaultValuedAttr<I64Attr, "0">:$axis);
@@ -692,12 +775,14 @@ def MPC_GatherOp : MPC_DataOp<"gather", [DeclareOpInterfaceMethods<MPC_GradientO
 }
 
 def MPC_ExpandOp : MPC_DataOp<"expand", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Expand";
   let summary = "broadcast to a runtime shape (bidirectional, as ONNX Expand)";
   let arguments = (ins MPC_Tensor:$input, MPC_ShapeTensor:$shape);
   let results = (outs MPC_Tensor:$output);
 }
 
 def MPC_TileOp : MPC_DataOp<"tile"> {
+  let onnxOpType = "Tile";
   let summary = "repeat the input `repeats[i]` times along each dim i (ONNX Tile)";
   let description = [{
     Output element (i_0, ..., i_{r-1}) is input element
@@ -712,6 +797,7 @@ def MPC_TileOp : MPC_DataOp<"tile"> {
 }
 
 def MPC_PadOp : MPC_ComputeOp<"pad", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Pad";
   let summary = "pad every dim by `pads` (all begins, then all ends)";
   let arguments = (ins MPC_Tensor:$input, DenseI64ArrayAttr:$pads,
                        DefaultValuedAttr<MPC_PadModeAttr,
@@ -723,6 +809,7 @@ def MPC_PadOp : MPC_ComputeOp<"pad", [DeclareOpInterfaceMethods<MPC_GradientOpIn
 }
 
 def MPC_ResizeOp : MPC_ComputeOp<"resize"> {
+  let onnxOpType = "Resize";
   let summary = "resize the trailing dims to `sizes` by interpolation";
   let description = [{
     `scales` are the scale factors the output coordinates are mapped back
@@ -746,6 +833,7 @@ def MPC_ResizeOp : MPC_ComputeOp<"resize"> {
 }
 
 def MPC_ShapeOp : MPC_DataOp<"shape"> {
+  let onnxOpType = "Shape";
   let summary = "the input's shape as a 1-d i64 tensor (dims [start, end))";
   let arguments = (ins MPC_Tensor:$input,
                        DefaultValuedAttr<I64Attr, "0">:$start,
@@ -756,6 +844,7 @@ def MPC_ShapeOp : MPC_DataOp<"shape"> {
 
 def MPC_ConstantOp : MPC_Op<"constant",
     [ConstantLike, Pure, MPC_InferTypes]> {
+  let onnxOpType = "Constant";
   let summary = "a constant tensor (ONNX Constant nodes, small integer initializers)";
   let arguments = (ins ElementsAttr:$value);
   let results = (outs MPC_Tensor:$output);
@@ -765,6 +854,7 @@ def MPC_ConstantOp : MPC_Op<"constant",
 
 def MPC_ConvertOp : MPC_Op<"convert", [Pure, SameOperandsAndResultShape,
     DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Cast";
   let summary = "ONNX Cast: convert element type (part of the model's semantics)";
   let arguments = (ins MPC_Tensor:$input);
   let results = (outs MPC_Tensor:$output);
