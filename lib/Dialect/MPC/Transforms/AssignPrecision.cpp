@@ -513,6 +513,25 @@ void AssignPrecision::runOnOperation() {
     return signalPassFailure();
   }
   PrecisionPolicy policy = PrecisionPolicy::getDefault();
+  // Every mpc op that computes in floating point is an ONNX operator with a
+  // class in the default lists (its `onnxOpType` in ODS): an op added
+  // without one would otherwise only be inferred, with a warning, where a
+  // model happens to use it.
+  for (RegisteredOperationName name : context->getRegisteredOperations()) {
+    if (name.getDialectNamespace() != MPCDialect::getDialectNamespace() ||
+        !name.hasInterface<PrecisionOpInterface>())
+      continue;
+    auto *onnx = name.getInterface<ONNXOpInterface>();
+    StringRef type = onnx ? onnx->getONNXOpType() : StringRef();
+    if (type.empty() || !policy.lookup(type)) {
+      module.emitError() << "internal: " << name.getStringRef()
+                         << (type.empty() ? " declares no onnxOpType"
+                                          : " (ONNX " + type.str() +
+                                                ") has no class in the "
+                                                "default precision lists");
+      return signalPassFailure();
+    }
+  }
   if (!policyFile.empty()) {
     FailureOr<PrecisionPolicy> loaded = PrecisionPolicy::load(
         policyFile, [&](const Twine &message) { module.emitError(message); });
