@@ -1,0 +1,154 @@
+//===- Checkpoint.cpp - checkpoints of a training run -----------------------===//
+//
+// DIR/ckpt-STEP/{NNN-slot.npy..., trainer.json} and DIR/latest: the whole
+// training state plus the position in the data, so that a resumed run
+// continues exactly as an uninterrupted one would.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mpc {
+namespace runtime {
+namespace training {
+
+void Trainer::saveCheckpoint() {
+  const std::string &root = options.checkpoint;
+  makeDirectories(root);
+  std::string final = "ckpt-" + std::to_string(step);
+  std::string temp = root + "/" + final + ".tmp-" + std::to_string(getpid());
+  removeTree(temp);
+  makeDirectories(temp);
+  nlohmann::json state = nlohmann::json::array();
+  for (size_t i = 0; i < numState; ++i) {
+    std::string file = stateFileName(i, program.train.inputs[i].name);
+    writeNpy(temp + "/" + file, hostState(i));
+    state.push_back({{"name", program.train.inputs[i].name}, {"file", file}});
+  }
+  // Non-finite losses are written as null (nlohmann's rule) and read back
+  // as NaN.
+  nlohmann::json json = {
+      {"format", "mpc-checkpoint-1"},
+      {"program", program.name},
+      {"optimizer", program.optimizer},
+      {"precision", program.precision},
+      {"step", step},
+      {"seed", seed},
+      {"steps_per_epoch", stepsPerEpoch},
+      {"epoch_loss_sum", epochLoss},
+      {"epoch_loss_steps", epochSteps},
+      {"last_epoch_loss", lastEpochLoss},
+      {"state", std::move(state)},
+  };
+  writeFileAtomically(temp + "/trainer.json", jsonText(json));
+  std::string target = root + "/" + final;
+  if (isDirectory(target)) // a rerun reaching the same step
+    removeTree(target);
+  if (std::rename(temp.c_str(), target.c_str()) != 0)
+    throw Error(target + ": cannot write checkpoint: " + std::strerror(errno));
+  writeFileAtomically(root + "/latest", final + "\n");
+  // Older checkpoints and leftovers of killed runs go.
+  for (const std::string &entry : listDirectory(root))
+    if (entry.rfind("ckpt-", 0) == 0 && entry != final)
+      removeTree(root + "/" + entry);
+}
+
+void Trainer::loadCheckpoint(const std::string &root) {
+  std::string latestFile = root + "/latest";
+  std::string latest = readFile(latestFile);
+  while (!latest.empty() && std::isspace((unsigned char)latest.back()))
+    latest.pop_back();
+  if (latest.find('/') != std::string::npos || latest.rfind("ckpt-", 0) != 0)
+    throw Error(latestFile + ": does not name a checkpoint");
+  std::string directory = root + "/" + latest;
+  std::string jsonFile = directory + "/trainer.json";
+  nlohmann::json json = nlohmann::json::parse(readFile(jsonFile), nullptr,
+                                               /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object())
+    throw Error(jsonFile + ": not JSON (not an mpc checkpoint?)");
+  auto field = [&](const char *key) -> const nlohmann::json & {
+    if (!json.contains(key))
+      throw Error(jsonFile + ": no \"" + key + "\" (not an mpc checkpoint?)");
+    return json.at(key);
+  };
+  auto integer = [&](const char *key) {
+    const nlohmann::json &value = field(key);
+    if (!value.is_number_integer())
+      throw Error(jsonFile + ": \"" + key + "\" is not an integer");
+    return value;
+  };
+  auto real = [&](const char *key) {
+    const nlohmann::json &value = field(key);
+    if (value.is_null())
+      return double(NAN);
+    if (!value.is_number())
+      throw Error(jsonFile + ": \"" + key + "\" is not a number");
+    return value.get<double>();
+  };
+  if (field("format") != "mpc-checkpoint-1")
+    throw Error(jsonFile + ": unknown checkpoint format");
+  if (!field("optimizer").is_string())
+    throw Error(jsonFile + ": \"optimizer\" is not a string");
+  std::string optimizer = field("optimizer").get<std::string>();
+  if (optimizer != program.optimizer)
+    throw Error(jsonFile + ": the checkpoint was trained with " + optimizer +
+                ", this binary uses " + program.optimizer);
+  step = integer("step").get<int64_t>();
+  seed = integer("seed").get<uint64_t>();
+  epochSteps = integer("epoch_loss_steps").get<int64_t>();
+  epochLoss = real("epoch_loss_sum");
+  lastEpochLoss = real("last_epoch_loss");
+  std::map<std::string, std::string> files;
+  if (!field("state").is_array())
+    throw Error(jsonFile + ": \"state\" is not a list");
+  for (const nlohmann::json &entry : field("state"))
+    if (entry.is_object() && entry.contains("name") && entry.contains("file") &&
+        entry["name"].is_string() && entry["file"].is_string())
+      files[entry["name"].get<std::string>()] = entry["file"].get<std::string>();
+  state.assign(numState, Array{});
+  for (size_t i = 0; i < numState; ++i) {
+    const Signature &s = program.train.inputs[i];
+    auto listed = files.find(s.name);
+    if (listed == files.end())
+      throw Error(jsonFile + ": no state '" + s.name +
+                  "' (a checkpoint of another model?)");
+    // The file is this binary's name for the slot, never a path the
+    // checkpoint chose.
+    if (listed->second != stateFileName(i, s.name))
+      throw Error(jsonFile + ": state '" + s.name + "' is in '" +
+                  listed->second + "', expected '" +
+                  stateFileName(i, s.name) + "'");
+    std::string file = directory + "/" + stateFileName(i, s.name);
+    Array a = readNpy(file);
+    if (a.dtype != s.dtype || a.shape != s.shape)
+      throw Error(file + ": state '" + s.name + "' must be " + s.dtype + " " +
+                  formatShape(s.shape) + ", got " + a.dtype + " " +
+                  formatShape(a.shape));
+    state[i] = std::move(a);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation: every sample, the last batch padded and masked.
+//===----------------------------------------------------------------------===//
+
+} // namespace training
+} // namespace runtime
+} // namespace mpc

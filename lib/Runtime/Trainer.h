@@ -1,0 +1,171 @@
+//===- Trainer.h - the training loop of mpc training binaries --*- C++ -*-===//
+//
+// What the training binary's parts share (Training.cpp: the command line;
+// Trainer.cpp: the loop, evaluation and progress; Checkpoint.cpp:
+// checkpoints): the options, the datasets and the Trainer.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_RUNTIME_TRAINER_H
+#define LIB_RUNTIME_TRAINER_H
+
+#include "mpc/Runtime/CUDA.h"
+#include "mpc/Runtime/Runtime.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mpc {
+namespace runtime {
+namespace training {
+
+using Clock = std::chrono::steady_clock;
+
+/// The sample order of `epoch`: the same for the same seed on any machine
+/// (no std:: distribution, whose results are implementation-defined).
+std::vector<int64_t> epochOrder(int64_t samples, uint64_t seed,
+                                int64_t epoch);
+
+Array scalarF32(float value);
+
+/// The learning rate's factor at step `step` (0-based) of `total`: a
+/// linear warmup from 0 over `warmup` steps (PyTorch's LinearLR and
+/// Hugging Face's schedules count the same way: step s of the warmup
+/// trains with (s + 1) / warmup), then constant, cosine (CosineAnnealingLR
+/// to 0 at `total`) or linear decay to 0 at `total`. A function of the
+/// step alone, so a resumed run continues the same schedule.
+double scheduleFactor(const std::string &schedule, int64_t step,
+                      int64_t total, int64_t warmup);
+
+float readF32(const Array &a, int64_t i = 0);
+
+/// A counter of the state (skipped steps): i64 as the compiler makes it.
+int64_t readCounter(const Array &a);
+
+/// JSON text of `value`; names from the model that are not UTF-8 are
+/// written with U+FFFD rather than failing the run.
+std::string jsonText(const nlohmann::json &value);
+
+int64_t parseInt(const std::string &flag, const std::string &text);
+
+double parseFloat(const std::string &flag, const std::string &text);
+
+std::string readFile(const std::string &path);
+
+bool isDirectory(const std::string &path);
+
+void removeTree(const std::string &path);
+
+std::vector<std::string> listDirectory(const std::string &path);
+
+/// A file name for a state slot: readable and unambiguous.
+std::string stateFileName(size_t index, const std::string &name);
+
+struct Options {
+  std::map<std::string, std::string> inputs, valInputs;
+  std::string labels, valLabels;
+  std::optional<int64_t> epochs, steps, batchSize, logEvery, checkpointEvery;
+  std::optional<double> lr, weightDecay;
+  std::string lrSchedule = "constant";
+  std::optional<int64_t> warmupSteps;
+  std::optional<uint64_t> seed;
+  std::string optimizer, metricsJson, saveOnnx, checkpoint, resume;
+  std::string device = "auto";
+  bool evalOnly = false, help = false;
+};
+
+/// Adds `--inputs [NAME=]FILE.npy` to `specs`; `names` are the model's inputs.
+void addInputSpec(std::map<std::string, std::string> &specs,
+                  const std::string &flag, const std::string &spec,
+                  const std::vector<std::string> &names);
+
+/// A dataset: one array per model input (and the labels), samples along
+/// the first dimension.
+struct Dataset {
+  std::vector<Array> inputs;
+  std::optional<Array> labels;
+  int64_t samples = 0;
+  std::string description;
+};
+
+class Trainer {
+public:
+  Trainer(const TrainingProgram &program, const Options &options);
+  int run();
+
+private:
+  void classifyEntryPoints();
+  Dataset loadDataset(const std::map<std::string, std::string> &inputFiles,
+                      const std::string &labelFile, const std::string &flag);
+  void checkFinite(const Array &array, const std::string &file);
+  /// Copies samples `order[first..first+count)` (padding with sample
+  /// `order[0]`... when short) into the batch arrays.
+  void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
+                   int64_t first, int64_t count);
+  void initializeState();
+  void saveCheckpoint();
+  void loadCheckpoint(const std::string &directory);
+  struct Evaluation {
+    double loss = NAN, accuracy = NAN;
+  };
+  Evaluation evaluate(const Dataset &data);
+  void printProgress(bool final);
+  void writeMetrics(const Evaluation &val);
+
+  const TrainingProgram &program;
+  const Options &options;
+  std::string name;
+  // The functions of the selected device's build.
+  Kernel initKernel = nullptr, trainKernel = nullptr, evalKernel = nullptr;
+  bool onCUDA = false;
+  /// State slot `i` as the host needs it (logs, checkpoints, metrics,
+  /// --save-onnx): on the GPU the state stays on the device between steps
+  /// and is fetched only here.
+  const Array &hostState(size_t i) {
+    if (onCUDA)
+      cuda::fetch(state[i]);
+    return state[i];
+  }
+
+  // Positions in the signatures.
+  size_t numState = 0, numEvalState = 0;
+  /// The train-state slot each state input of the eval step reads
+  /// (parameters and running statistics, by name).
+  std::vector<size_t> evalStateSlots;
+  std::vector<size_t> trainInputSlots, evalInputSlots; // model inputs
+  std::optional<size_t> trainLabelSlot, evalLabelSlot;
+  std::vector<std::string> inputNames;
+  int64_t batch = 0;
+  std::optional<size_t> lossScaleSlot, skippedSlot, dropoutRngSlot;
+
+  std::vector<Array> state;
+  std::vector<Array> batchInputs;
+  std::optional<Array> batchLabels;
+  Dataset train, val;
+  bool hasVal = false;
+
+  // Progress.
+  uint64_t seed = 0;
+  int64_t step = 0, totalSteps = 0, stepsPerEpoch = 0;
+  double windowLoss = 0, epochLoss = 0;
+  int64_t windowSteps = 0, epochSteps = 0;
+  double lastEpochLoss = NAN;
+  Clock::time_point windowStart, runStart, lastDraw;
+  double trainSeconds = 0;
+  int64_t trainedSamples = 0;
+  bool terminal = false;
+};
+
+void printTrainingHelp(const TrainingProgram &program);
+
+} // namespace training
+} // namespace runtime
+} // namespace mpc
+
+#endif // LIB_RUNTIME_TRAINER_H
