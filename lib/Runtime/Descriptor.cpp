@@ -149,10 +149,8 @@ json parse(const EmbeddedProgram &program) {
   return descriptor;
 }
 
-} // namespace
-
-TrainingProgram readTrainingProgram(const EmbeddedProgram &embedded) {
-  json descriptor = parse(embedded);
+TrainingProgram readTraining(const json &descriptor,
+                             const EmbeddedProgram &embedded) {
   const std::string where = "the descriptor";
   if (text(descriptor, "kind", where) != "training")
     malformed("a training binary describes a " +
@@ -189,9 +187,8 @@ TrainingProgram readTrainingProgram(const EmbeddedProgram &embedded) {
   return program;
 }
 
-void readInferenceProgram(const EmbeddedProgram &embedded, std::string &name,
-                          EntryPoint &entry, DeviceCode &code) {
-  json descriptor = parse(embedded);
+void readInference(const json &descriptor, const EmbeddedProgram &embedded,
+                   std::string &name, EntryPoint &entry, DeviceCode &code) {
   const std::string where = "the descriptor";
   if (text(descriptor, "kind", where) != "inference")
     malformed("an inference binary describes a " +
@@ -200,6 +197,17 @@ void readInferenceProgram(const EmbeddedProgram &embedded, std::string &name,
   entry = readEntry(field(descriptor, "functions", where), "main",
                     embedded.kernels);
   code = readBuilds(descriptor);
+}
+
+} // namespace
+
+TrainingProgram readTrainingProgram(const EmbeddedProgram &embedded) {
+  return readTraining(parse(embedded), embedded);
+}
+
+void readInferenceProgram(const EmbeddedProgram &embedded, std::string &name,
+                          EntryPoint &entry, DeviceCode &code) {
+  readInference(parse(embedded), embedded, name, entry, code);
 }
 
 int runProgram(int argc, char **argv, const EmbeddedProgram &program) {
@@ -216,11 +224,13 @@ int runProgram(int argc, char **argv, const EmbeddedProgram &program) {
   EntryPoint entry;
   DeviceCode code;
   try {
-    training = text(parse(program), "kind", "the descriptor") == "training";
+    // Parsed once: the kind says which reader applies.
+    json descriptor = parse(program);
+    training = text(descriptor, "kind", "the descriptor") == "training";
     if (training)
-      trainingProgram = readTrainingProgram(program);
+      trainingProgram = readTraining(descriptor, program);
     else
-      readInferenceProgram(program, name, entry, code);
+      readInference(descriptor, program, name, entry, code);
   } catch (const Error &e) {
     std::cerr << (argc > 0 ? argv[0] : "mpc program") << ": error: "
               << e.what() << "\n";
