@@ -104,29 +104,17 @@ Compilation::passManager(MLIRContext *context, TimingScope &scope) {
 LogicalResult Compilation::writeAtomically(
     llvm::function_ref<LogicalResult(llvm::raw_ostream &)> write) {
   std::string message;
-  FailureOr<AtomicOutputFile> output =
-      AtomicOutputFile::open(options.outputPath, message);
-  if (failed(output)) {
+  if (succeeded(writeFileAtomically(options.outputPath, write, message)))
+    return success();
+  if (!message.empty())
     error() << message << "\n";
-    return failure();
-  }
-  if (failed(write(output->os())))
-    return failure();
-  if (failed(output->commit(message))) {
-    error() << message << "\n";
-    return failure();
-  }
-  return success();
+  return failure();
 }
 
 void Compilation::addPrecisionPipeline(OpPassManager &pm) {
   if (options.precision != "fp32") {
     PrecisionPipelineOptions precision;
-    precision.precision = options.precision;
-    precision.policy = options.policyFile;
-    precision.algorithm = options.precisionAlgorithm;
-    precision.strict = options.strict;
-    precision.report = options.precisionReport;
+    populatePrecisionPipelineOptions(options, precision);
     buildPrecisionPipeline(pm, precision);
   }
   pm.addPass(createCanonicalizerPass());
@@ -468,6 +456,15 @@ LogicalResult Compilation::run(const DialectRegistry &registry) {
   return options.program == ProgramKind::Training
              ? compileTraining(*module, *cpu)
              : compileInference(*module, *cpu);
+}
+
+void mpc::populatePrecisionPipelineOptions(
+    const CompileOptions &options, PrecisionPipelineOptions &pipeline) {
+  pipeline.precision = options.precision;
+  pipeline.policy = options.policyFile;
+  pipeline.algorithm = options.precisionAlgorithm;
+  pipeline.strict = options.strict;
+  pipeline.report = options.precisionReport;
 }
 
 LogicalResult mpc::compileModel(const CompileOptions &options,

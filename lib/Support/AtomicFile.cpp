@@ -54,3 +54,12 @@ LogicalResult AtomicOutputFile::commit(std::string &error) {
   temp.reset();
   return success();
 }
+
+LogicalResult mpc::writeFileAtomically(
+    StringRef path, llvm::function_ref<LogicalResult(raw_ostream &)> write,
+    std::string &error) {
+  FailureOr<AtomicOutputFile> file = AtomicOutputFile::open(path, error);
+  if (failed(file) || failed(write(file->os())))
+    return failure();
+  return file->commit(error);
+}

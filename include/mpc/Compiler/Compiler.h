@@ -10,6 +10,7 @@
 #ifndef MPC_COMPILER_COMPILER_H
 #define MPC_COMPILER_COMPILER_H
 
+#include "mpc/Compiler/Pipelines.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 #include "mpc/Target/ONNX/ONNXImporter.h"
 
@@ -87,6 +88,10 @@ struct CompileOptions {
   /// Prefixes the messages that are not about the model ("mpc-opt: error:").
   std::string toolName = "mpc-opt";
 };
+
+/// The precision pipeline's options for a low `options.precision`.
+void populatePrecisionPipelineOptions(const CompileOptions &options,
+                                      PrecisionPipelineOptions &pipeline);
 
 /// Compiles `options.modelPath` into `options.outputPath`. Problems with
 /// the model are reported to `errors` as `MODEL: error: node 'NAME' (op):

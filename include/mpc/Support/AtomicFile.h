@@ -11,6 +11,7 @@
 #define MPC_SUPPORT_ATOMICFILE_H
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -44,6 +45,14 @@ private:
   std::optional<llvm::sys::fs::TempFile> temp;
   std::unique_ptr<llvm::raw_fd_ostream> stream;
 };
+
+/// Writes `path` through `write` as one AtomicOutputFile: the file
+/// appears only if `write` succeeds. `error` says why opening or committing
+/// failed; a failing `write` reports its own problem.
+LogicalResult
+writeFileAtomically(llvm::StringRef path,
+                    llvm::function_ref<LogicalResult(llvm::raw_ostream &)> write,
+                    std::string &error);
 
 } // namespace mpc
 } // namespace mlir

@@ -833,17 +833,16 @@ LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
         translateAndOptimize(modules.front(), llvmContext, *machine, errors);
     if (!llvmModule)
       return failure();
-    FailureOr<AtomicOutputFile> file = AtomicOutputFile::open(output, error);
-    if (failed(file)) {
-      errors << "mpc-opt: error: " << error << "\n";
-      return failure();
-    }
-    llvmModule->print(file->os(), nullptr);
-    if (failed(file->commit(error))) {
-      errors << "mpc-opt: error: " << error << "\n";
-      return failure();
-    }
-    return success();
+    if (succeeded(writeFileAtomically(
+            output,
+            [&](raw_ostream &os) {
+              llvmModule->print(os, nullptr);
+              return success();
+            },
+            error)))
+      return success();
+    errors << "mpc-opt: error: " << error << "\n";
+    return failure();
   }
 
   // Objects go to a temporary directory unless one is the output.

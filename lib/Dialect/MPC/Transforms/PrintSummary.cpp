@@ -55,13 +55,13 @@ struct MPCPrintSummary
 
   void runOnOperation() override {
     std::string error;
-    FailureOr<AtomicOutputFile> output = AtomicOutputFile::open(outputFile, error);
-    if (failed(output)) {
-      getOperation().emitError() << "cannot write summary: " << error;
-      return signalPassFailure();
-    }
-    print(output->os());
-    if (failed(output->commit(error))) {
+    if (failed(writeFileAtomically(
+            outputFile,
+            [&](raw_ostream &os) {
+              print(os);
+              return success();
+            },
+            error))) {
       getOperation().emitError() << "cannot write summary: " << error;
       return signalPassFailure();
     }
