@@ -697,6 +697,21 @@ LogicalResult FlattenTrainingState::rewriteFunction(func::FuncOp func) {
   if (!sortTopologically(&block))
     return func.emitError("mpc-flatten-training-state: cyclic use-def "
                           "chain after merging (a bug)");
+  // The sort may have hoisted a state write above reads of the state it
+  // overwrites (the step counter's increment above the optimizer reading
+  // the old step): valid for tensors, but a write into the argument's
+  // buffer that no bufferization can order. The writes go last.
+  // Collected first: moving while walking would revisit the moved writes.
+  Operation *terminator = block.getTerminator();
+  SmallVector<Operation *> stateWrites;
+  for (Operation &op : block)
+    if (auto write = dyn_cast<bufferization::MaterializeInDestinationOp>(op);
+        write && isa<BlockArgument>(write.getDest()) &&
+        llvm::all_of(write->getUsers(),
+                     [&](Operation *user) { return user == terminator; }))
+      stateWrites.push_back(write);
+  for (Operation *write : stateWrites)
+    write->moveBefore(terminator);
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
     if (isOpTriviallyDead(&op))
       op.erase();
