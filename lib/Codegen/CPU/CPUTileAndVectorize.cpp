@@ -12,6 +12,7 @@
 
 #include "mpc/Codegen/CPU/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -645,6 +646,67 @@ static void dropUnitLoopsFromSums(RewriterBase &rewriter,
   }
   rewriter.modifyOpInPlace(generic, [&] {
     generic.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+}
+
+/// Makes an elementwise `generic` that reads a value it also writes in
+/// place (the optimizer's `ins(%state) outs(%state)`) read it through its
+/// init's block argument instead. With all loops parallel and the same
+/// permutation map, that argument holds exactly the input's element. Tiling
+/// then reads each tile from the loop's carried tensor, not from the value
+/// the loop overwrites, which bufferization could only do by copying the
+/// whole state (it refuses: the state must be updated in place).
+static void readInputsThroughAliasingInits(linalg::GenericOp generic) {
+  if (!generic.hasPureTensorSemantics() ||
+      generic.getNumReductionLoops() != 0)
+    return;
+  Block *body = generic.getBody();
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap inputMap = generic.getMatchingIndexingMap(input);
+    if (!inputMap.isPermutation())
+      continue;
+    for (OpOperand &init : generic.getDpsInitsMutable()) {
+      if (init.get() != input->get() ||
+          generic.getMatchingIndexingMap(&init) != inputMap)
+        continue;
+      body->getArgument(input->getOperandNumber())
+          .replaceAllUsesWith(body->getArgument(init.getOperandNumber()));
+      break;
+    }
+  }
+}
+
+/// Whether `value` is computed by writing into `dest`: it is `dest`, or the
+/// result of ops that each update their destination operand in place
+/// (destination-style ops, loops carrying it, insertions).
+static bool updatesInPlace(Value value, Value dest) {
+  while (value != dest) {
+    auto result = dyn_cast<OpResult>(value);
+    if (!result)
+      return false;
+    Operation *op = result.getOwner();
+    if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+      value = dps.getTiedOpOperand(result)->get();
+    else if (auto loop = dyn_cast<scf::ForOp>(op))
+      value = loop.getInitArgs()[result.getResultNumber()];
+    else
+      return false;
+  }
+  return true;
+}
+
+/// Drops a `materialize_in_destination` whose source already writes its
+/// destination: once tiled, the optimizer's loop carries the state it
+/// updates, and One-Shot Bufferize refuses to materialize a loop's result
+/// into the loop's own init ("cannot avoid RaW conflict") although the
+/// loop then bufferizes in place. mpc-state-in-place checks afterwards that
+/// the state was indeed updated in place.
+static void dropRedundantMaterializations(RewriterBase &rewriter,
+                                          Operation *root) {
+  root->walk([&](bufferization::MaterializeInDestinationOp materialize) {
+    if (materialize.getResult() &&
+        updatesInPlace(materialize.getSource(), materialize.getDest()))
+      rewriter.replaceOp(materialize, materialize.getSource());
   });
 }
 
@@ -1462,6 +1524,15 @@ void CPUTileAndVectorize::runOnOperation() {
     return signalPassFailure();
   }
 
+  getOperation().walk(readInputsThroughAliasingInits);
+  {
+    // Drops the inputs no payload reads any more.
+    RewritePatternSet patterns(&getContext());
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+
   // Collect first: tiling creates new linalg ops the walk must not revisit.
   SmallVector<linalg::LinalgOp> contractions, others;
   getOperation().walk([&](linalg::LinalgOp op) {
@@ -1495,6 +1566,7 @@ void CPUTileAndVectorize::runOnOperation() {
     if (!vectorizeSum(rewriter, reduction))
       parallelizeOuterLoop(rewriter, reduction);
   }
+  dropRedundantMaterializations(rewriter, getOperation());
   // Fills whose contractions now clear their own blocks.
   getOperation().walk([&](linalg::FillOp fill) {
     if (fill->use_empty() && fill.hasPureTensorSemantics())
