@@ -16,6 +16,7 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 
 #include <chrono>
@@ -77,6 +78,9 @@ private:
   lowerAndEmit(ModuleOp module, const CPUTarget &cpu,
                const std::vector<PlannedEntry> &entries,
                llvm::function_ref<GeneratedMain(const ProgramBuilds &)> makeMain);
+  LogicalResult layOutState(ModuleOp module,
+                            const std::vector<PlannedEntry> &entries,
+                            StateLayout &state);
   LogicalResult lowerCUDABuild(ModuleOp module,
                                const std::vector<PlannedEntry> &entries,
                                int64_t parameterCopyBytes,
@@ -139,6 +143,48 @@ static void nameLocationsAsFiles(ModuleOp module) {
   });
 }
 
+/// Lays the training state out as one region (mpc-flatten-training-state),
+/// for every build alike, and records the layout and the kinds each entry
+/// function takes, for the generated wrappers and the runtime.
+LogicalResult Compilation::layOutState(ModuleOp module,
+                                       const std::vector<PlannedEntry> &entries,
+                                       StateLayout &state) {
+  TimingScope scope = root.nest("state layout");
+  FailureOr<std::unique_ptr<PassManager>> pm =
+      passManager(module.getContext(), scope);
+  if (failed(pm))
+    return failure();
+  (*pm)->addPass(createMPCFlattenTrainingState());
+  if (failed((*pm)->run(module)))
+    return failure();
+  auto layout =
+      module->getAttrOfType<StateLayoutAttr>(MPCDialect::kStateLayoutAttrName);
+  if (!layout)
+    return success(); // no training state (an inference program)
+  constexpr uint64_t kUnit = ::mpc_abi::kStateUnitBytes;
+  constexpr uint64_t kGranule = ::mpc_abi::kArenaGranuleBytes;
+  state.bytes = llvm::alignTo(layout.getElements() * kUnit, kGranule);
+  for (SlotRangeAttr slot : layout.getSlots())
+    state.slotOffsets[slot.getSlot().getQualifiedName()] =
+        slot.getOffset() * kUnit;
+  for (KindRangeAttr kind : layout.getKinds()) {
+    state.kindOffsets[kind.getKind()] = kind.getOffset() * kUnit;
+    state.kindSizes[kind.getKind()] = kind.getSize();
+  }
+  for (const PlannedEntry &planned : entries) {
+    auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
+    if (!function)
+      continue;
+    std::vector<::mpc_abi::StateKind> &kinds =
+        state.kindsOf[planned.entry->kernel];
+    for (unsigned i = 0; i < function.getNumArguments(); ++i)
+      if (auto kind = function.getArgAttrOfType<StateKindAttr>(
+              i, MPCDialect::kStateKindAttrName))
+        kinds.push_back(kind.getKind());
+  }
+  return success();
+}
+
 /// The CUDA build of the prepared module: kernels to PTX, the host side
 /// to the LLVM dialect over the CUDA runtime, entry functions renamed with
 /// the CUDA suffix. Writes the device plan when asked; sets the arena size.
@@ -154,30 +200,6 @@ Compilation::lowerCUDABuild(ModuleOp module,
   buildGPUKernelPipeline(**kernels);
   if (failed((*kernels)->run(module)))
     return failure();
-  // The state region's layout and the kinds each function takes, for the
-  // generated wrappers and the runtime.
-  if (auto layout = module->getAttrOfType<StateLayoutAttr>(
-          MPCDialect::kStateLayoutAttrName)) {
-    constexpr uint64_t kUnit = ::mpc_abi::kStateUnitBytes;
-    for (SlotRangeAttr slot : layout.getSlots())
-      builds.cudaStateSlotOffsets[slot.getSlot().getQualifiedName()] =
-          slot.getOffset() * kUnit;
-    for (KindRangeAttr kind : layout.getKinds()) {
-      builds.cudaStateKindOffsets[kind.getKind()] = kind.getOffset() * kUnit;
-      builds.cudaStateKindSizes[kind.getKind()] = kind.getSize();
-    }
-    for (const PlannedEntry &planned : entries) {
-      auto function = module.lookupSymbol<func::FuncOp>(planned.entry->kernel);
-      if (!function)
-        continue;
-      std::vector<::mpc_abi::StateKind> &kinds =
-          builds.cudaStateKindsOf[planned.entry->kernel];
-      for (unsigned i = 0; i < function.getNumArguments(); ++i)
-        if (auto kind = function.getArgAttrOfType<StateKindAttr>(
-                i, MPCDialect::kStateKindAttrName))
-          kinds.push_back(kind.getKind());
-    }
-  }
   FailureOr<CUDAArena> arena = cudaArena(module, entries);
   if (failed(arena))
     return failure();
@@ -186,7 +208,6 @@ Compilation::lowerCUDABuild(ModuleOp module,
                              options.gpuArch, options.devicePlan, errors)))
     return failure();
   builds.cudaArenaBytes = arena->scratch;
-  builds.cudaStateBytes = arena->state;
   stripStateAttributes(module);
   // The CPU build (if any) keeps the entry names; the CUDA build's get the
   // suffix, so that both link into one binary.
@@ -226,6 +247,8 @@ LogicalResult Compilation::lowerAndEmit(
   ProgramBuilds builds;
   builds.cpu = options.targetCPU;
   builds.cuda = options.targetCUDA;
+  if (failed(layOutState(module, entries, builds.state)))
+    return failure();
   SmallVector<ModuleOp> lowered;
   OwningOpRef<ModuleOp> cudaModule;
   if (options.targetCUDA) {
@@ -256,7 +279,6 @@ LogicalResult Compilation::lowerAndEmit(
         passManager(module.getContext(), cpuScope);
     if (failed(lower))
       return failure();
-    stripStateAttributes(module);
     if (options.debugInfo)
       nameLocationsAsFiles(module);
     CPUPipelineOptions cpuOptions;

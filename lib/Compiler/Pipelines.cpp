@@ -82,6 +82,7 @@ static void addBufferization(OpPassManager &pm) {
 
 void mpc::buildCPUPipeline(OpPassManager &pm,
                            const CPUPipelineOptions &options) {
+  pm.addPass(createMPCFlattenTrainingState());
   pm.addPass(createConvertMPCParametersToMemRef());
   {
     OpPassManager &functions = pm.nest<func::FuncOp>();
@@ -91,6 +92,14 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
     functions.addPass(createMPCConvToIm2Col(im2col));
     functions.addPass(createCanonicalizerPass());
     functions.addPass(createMPCFuseElementwise());
+  }
+  // The training state's updates write into the state itself before
+  // tiling, so that the tiled optimizer reads each tile from the loop it
+  // writes (mpc-cpu-tile-and-vectorize), which bufferizes in place. On the
+  // module, where function arguments are writable.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  {
+    OpPassManager &functions = pm.nest<func::FuncOp>();
     // A register tile of 4 rows x 2 vectors: measured best on AVX-512 and
     // AVX2 (bench/matmul_vs_openblas.py).
     MPCCPUTileAndVectorizeOptions tile;
@@ -103,9 +112,16 @@ void mpc::buildCPUPipeline(OpPassManager &pm,
   }
   addBufferization(pm);
   {
+    // Folds the loops that carry a state buffer they update in place into
+    // that buffer, which mpc-state-in-place then sees returned.
     OpPassManager &functions = pm.nest<func::FuncOp>();
     functions.addPass(createCSEPass());
     functions.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(createMPCStateInPlace());
+  pm.addPass(createMPCStripStateAttributes());
+  {
+    OpPassManager &functions = pm.nest<func::FuncOp>();
     functions.addPass(bufferization::createBufferHoistingPass());
     functions.addPass(createConvertLinalgToLoopsPass());
   }

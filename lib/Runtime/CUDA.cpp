@@ -8,6 +8,7 @@
 
 #include "mpc/Runtime/CUDA.h"
 #include "mpc/Runtime/Runtime.h"
+#include "StateSlots.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -96,17 +97,6 @@ std::map<CUfunction, std::pair<std::string, int>> &kernelSignatures() {
   return signatures;
 }
 
-/// A piece of training state kept on the device between calls.
-struct Slot {
-  CUdeviceptr device = 0;
-  uint64_t bytes = 0;
-  /// The host array whose contents the slot holds (its buffer; arrays
-  /// move between the runtime's vectors without changing it), and whether
-  /// the host copy is behind the device's.
-  const char *host = nullptr;
-  bool hostBehind = false;
-};
-
 struct State {
   void *library = nullptr;
   Driver driver{};
@@ -114,10 +104,9 @@ struct State {
   CUstream stream = nullptr;
   CUdeviceptr arena = 0;
   uint64_t arenaBytes = 0, arenaUsed = 0;
-  /// The state slots sit above the scratch part of the arena.
+  /// The state region sits above the scratch part of the arena.
   uint64_t stateBytes = 0;
-  std::map<std::string, uint64_t> stateOffsets;
-  std::map<std::string, Slot> slots;
+  mpc::runtime::StateSlots slots;
   std::string programName = "mpc program";
 };
 
@@ -231,7 +220,6 @@ std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
   if (s.stream)
     throw Error("CUDA: initialised twice");
   s.programName = programName;
-  s.stateOffsets = stateOffsets;
   loadDriver();
   Driver &d = s.driver;
   CUresult init = d.cuInit(0);
@@ -281,6 +269,19 @@ std::string initialize(uint64_t scratchBytes, uint64_t stateBytes,
                 name +
                 " (" + std::to_string(memory >> 20) +
                 " MiB): " + errorName(alloc));
+  s.slots.configure(
+      "CUDA", s.stateBytes, stateOffsets,
+      [&s](uint64_t offset, const void *host, uint64_t bytes) {
+        check(s.driver.cuMemcpyHtoDAsync(s.arena + s.arenaBytes + offset, host,
+                                         bytes, s.stream),
+              "cuMemcpyHtoDAsync");
+      },
+      [&s](void *host, uint64_t offset, uint64_t bytes) {
+        check(s.driver.cuMemcpyDtoHAsync(host, s.arena + s.arenaBytes + offset,
+                                         bytes, s.stream),
+              "cuMemcpyDtoHAsync");
+        check(s.driver.cuStreamSynchronize(s.stream), "cuStreamSynchronize");
+      });
   return std::string(name) + " (sm_" + std::to_string(major) +
          std::to_string(minor) + ", " + std::to_string(memory >> 20) +
          " MiB), arena " + std::to_string(s.arenaBytes) + " + " +
@@ -317,63 +318,24 @@ void endCall() {
         "cuStreamSynchronize (a kernel of this call failed)");
 }
 
-/// The slot named `name`, where the compiler's layout puts it.
-static Slot &slotFor(const std::string &name, uint64_t bytes) {
-  State &s = state();
-  auto [it, made] = s.slots.try_emplace(name);
-  Slot &slot = it->second;
-  if (made) {
-    auto offset = s.stateOffsets.find(name);
-    if (offset == s.stateOffsets.end() ||
-        offset->second + bytes > s.stateBytes)
-      throw Error("CUDA: the training state '" + name + "' (" +
-                  std::to_string(bytes) + " bytes) has no place in the "
-                  "state part of the arena (" + std::to_string(s.stateBytes) +
-                  " bytes, from the compiler's plan); this is a compiler bug");
-    slot.device = s.arena + s.arenaBytes + offset->second;
-    slot.bytes = bytes;
-  } else if (slot.bytes != bytes) {
-    throw Error("CUDA: the training state '" + name + "' changed size");
-  }
-  return slot;
-}
-
 void *stateRegion() {
   State &s = state();
   return reinterpret_cast<void *>(s.arena + s.arenaBytes);
 }
 
 void stateInput(const std::string &name, const Array &host) {
-  State &s = state();
-  Slot &slot = slotFor(name, host.data.size());
-  if (slot.host != host.data.data()) {
-    check(s.driver.cuMemcpyHtoDAsync(slot.device, host.data.data(),
-                                     host.data.size(), s.stream),
-          "cuMemcpyHtoDAsync");
-    slot.host = host.data.data();
-    slot.hostBehind = false;
-  }
+  state().slots.input(name, host);
 }
 
 void stateOutput(const std::string &name, const Array &host) {
-  Slot &slot = slotFor(name, host.data.size());
-  slot.host = host.data.data();
-  slot.hostBehind = true;
+  state().slots.output(name, host);
 }
 
-void fetch(Array &host) {
-  State &s = state();
-  for (auto &[name, slot] : s.slots) {
-    if (slot.host != host.data.data() || !slot.hostBehind)
-      continue;
-    check(s.driver.cuMemcpyDtoHAsync(host.data.data(), slot.device,
-                                     slot.bytes, s.stream),
-          "cuMemcpyDtoHAsync");
-    check(s.driver.cuStreamSynchronize(s.stream), "cuStreamSynchronize");
-    slot.hostBehind = false;
-    return;
-  }
-}
+void fetch(Array &host) { state().slots.fetch(host); }
+
+void stateReplaced() { state().slots.forgetHostArrays(); }
+
+void releaseResult(void *) {}
 
 } // namespace cuda
 } // namespace runtime

@@ -143,6 +143,7 @@ void Trainer::loadCheckpoint(const std::string &root) {
                   formatShape(a.shape));
     state[i] = std::move(a);
   }
+  stateReplaced();
 }
 
 //===----------------------------------------------------------------------===//

@@ -121,17 +121,20 @@ DeviceCode readBuilds(const json &descriptor) {
   code.cpu = cpu.get<bool>();
   const json &cuda = field(builds, "cuda", "\"builds\"");
   code.cuda = !cuda.is_null();
-  if (!code.cuda)
+  if (code.cuda)
+    code.cudaArenaBytes = uint64_t(number(cuda, "arena_bytes", "\"cuda\""));
+  // The training state's region (an inference program has none).
+  if (!descriptor.contains("state"))
     return code;
-  code.cudaArenaBytes = uint64_t(number(cuda, "arena_bytes", "\"cuda\""));
-  code.cudaStateBytes = uint64_t(number(cuda, "state_bytes", "\"cuda\""));
-  const json &offsets = field(cuda, "state_offsets", "\"cuda\"");
+  const json &state = field(descriptor, "state", "the descriptor");
+  code.stateBytes = uint64_t(number(state, "bytes", "\"state\""));
+  const json &offsets = field(state, "offsets", "\"state\"");
   if (!offsets.is_object())
-    malformed("\"state_offsets\" is not an object");
+    malformed("\"state\"'s \"offsets\" is not an object");
   for (auto &[slot, offset] : offsets.items()) {
     if (!offset.is_number_unsigned())
       malformed("the state offset of '" + slot + "' is not a byte offset");
-    code.cudaStateOffsets[slot] = offset.get<uint64_t>();
+    code.stateOffsets[slot] = offset.get<uint64_t>();
   }
   return code;
 }

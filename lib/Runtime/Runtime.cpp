@@ -7,6 +7,7 @@
 
 #include "mpc/Runtime/Runtime.h"
 #include "mpc/Runtime/CUDA.h"
+#include "mpc/Runtime/Host.h"
 
 #include <cctype>
 #include <cerrno>
@@ -234,19 +235,20 @@ bool selectCUDA(const std::string &flag, const DeviceCode &code,
                 "(compile with mpc-opt --target=cpu,cuda for both)");
   if (flag == "cpu" || (flag == "auto" && !code.cuda)) {
     description = "cpu";
+    host::initialize(code.stateBytes, code.stateOffsets);
     return false;
   }
   try {
     description = "cuda: " + cuda::initialize(code.cudaArenaBytes,
-                                              code.cudaStateBytes,
-                                              code.cudaStateOffsets,
-                                              programName);
+                                              code.stateBytes,
+                                              code.stateOffsets, programName);
     return true;
   } catch (const Error &e) {
     // Only auto on a binary that has CPU code falls back.
     if (flag == "cuda" || !code.cpu)
       throw;
     description = std::string("cpu (no usable GPU: ") + e.what() + ")";
+    host::initialize(code.stateBytes, code.stateOffsets);
     return false;
   }
 }

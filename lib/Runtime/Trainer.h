@@ -10,6 +10,7 @@
 #define LIB_RUNTIME_TRAINER_H
 
 #include "mpc/Runtime/CUDA.h"
+#include "mpc/Runtime/Host.h"
 #include "mpc/Runtime/Runtime.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -125,12 +126,21 @@ private:
   Kernel initKernel = nullptr, trainKernel = nullptr, evalKernel = nullptr;
   bool onCUDA = false;
   /// State slot `i` as the host needs it (logs, checkpoints, metrics,
-  /// --save-onnx): on the GPU the state stays on the device between steps
-  /// and is fetched only here.
+  /// --save-onnx): the state stays in its region (the device's, or the
+  /// host's) between steps and is fetched only here.
   const Array &hostState(size_t i) {
     if (onCUDA)
       cuda::fetch(state[i]);
+    else
+      host::fetch(state[i]);
     return state[i];
+  }
+  /// After `state` was replaced wholesale: the region's copies are stale.
+  void stateReplaced() {
+    if (onCUDA)
+      cuda::stateReplaced();
+    else
+      host::stateReplaced();
   }
 
   // Positions in the signatures.

@@ -87,6 +87,18 @@ check("every ONNX weight is a state slot",
       {w["slot"] for w in d["onnx_weights"]} == {"param:" + p for p in params})
 check("a CPU-only build", d["builds"] == {"cpu": True, "cuda": None},
       d["builds"])
+# The flat state: every slot at its own aligned offset, none overlapping,
+# all inside the state's bytes.
+offsets = d["state"]["offsets"]
+extents = sorted((offsets[a["name"]],
+                  offsets[a["name"]] + int(np.prod(a["shape"], dtype=np.int64))
+                  * np.dtype(a["dtype"]).itemsize) for a in state)
+check("the flat state holds every slot once, aligned and disjoint",
+      set(offsets) == {a["name"] for a in state} and
+      all(begin % 4 == 0 for begin, _ in extents) and
+      all(end <= next_begin for (_, end), (next_begin, _) in
+          zip(extents, extents[1:])) and
+      extents[-1][1] <= d["state"]["bytes"], (offsets, d["state"]))
 
 # --describe wins over the rest of the command line, and a training run
 # needs nothing else: it is a query.

@@ -110,7 +110,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(false)};
 };
 
-/// mpc (with explicit precisions) -> linalg -> tiled, vectorized and
+/// mpc (with explicit precisions) -> training state as one flat region
+/// updated in place, as on the GPU -> linalg -> tiled, vectorized and
 /// bufferized loops (parallel ones as OpenMP) -> LLVM dialect, for the CPU.
 /// bf16 conversions are expanded to integer bit operations (round to
 /// nearest even), so no compiler runtime is needed.

@@ -85,6 +85,15 @@ void stateOutput(const std::string &name, const Array &host);
 /// and has not been fetched yet (checkpoints, logs, --save-onnx).
 void fetch(Array &host);
 
+/// The host's state arrays were replaced wholesale (a checkpoint was
+/// loaded): whatever the slots hold is stale, and the next call uploads
+/// every state input.
+void stateReplaced();
+
+/// A result buffer the caller has copied out: arena memory, reclaimed by
+/// the next call, so nothing to do (the CPU build frees its own).
+void releaseResult(void *allocated);
+
 
 } // namespace cuda
 } // namespace runtime

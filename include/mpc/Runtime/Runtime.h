@@ -89,19 +89,21 @@ struct EntryPoint {
   Kernel callCUDA = nullptr;
 };
 
-/// What a binary's CUDA build needs from the runtime.
+/// The builds a binary carries and what they need from the runtime.
 struct DeviceCode {
   bool cpu = true, cuda = false;
   /// The compiler's buffer plan: the most device memory the buffers of
-  /// one call use, and the training state kept on the device.
-  uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
-  /// Where each training-state slot lies in the state part (bytes), as
-  /// the compiler laid the state out for its kernels.
-  std::map<std::string, uint64_t> cudaStateOffsets;
+  /// one CUDA call use.
+  uint64_t cudaArenaBytes = 0;
+  /// The training state's region, the same for every build: its size and
+  /// where each slot lies in it (bytes), as the compiler laid it out.
+  uint64_t stateBytes = 0;
+  std::map<std::string, uint64_t> stateOffsets;
 };
 
 /// Resolves --device (cpu, cuda or auto) against the code the binary
-/// carries; selecting CUDA loads the driver and initialises the device.
+/// carries; selecting CUDA loads the driver and initialises the device,
+/// selecting the CPU reserves the host's state region.
 /// "auto" takes the GPU when the binary has CUDA code and a usable device,
 /// else the CPU. Throws Error with the reason when the choice cannot be
 /// honoured. Returns true for CUDA; `description` says what was chosen

@@ -69,6 +69,23 @@ struct GeneratedMain {
   std::vector<std::pair<std::string, std::string>> embeddedFiles;
 };
 
+/// The training state's region (mpc-flatten-training-state), the same for
+/// every build: the runtime owns it (host memory, or the device's), the
+/// compiled functions take each kind of state as a flat buffer at its
+/// offset and update it in place.
+struct StateLayout {
+  /// The region's size, in whole arena granules.
+  uint64_t bytes = 0;
+  /// Byte offsets of each slot (by qualified name) and of each kind.
+  std::map<std::string, uint64_t> slotOffsets;
+  std::map<::mpc_abi::StateKind, uint64_t> kindOffsets;
+  /// Elements of each kind's flat buffer.
+  std::map<::mpc_abi::StateKind, int64_t> kindSizes;
+  /// The kinds each function (by kernel name) takes as flat buffers, in
+  /// argument order, before its other inputs; it returns no state.
+  std::map<std::string, std::vector<::mpc_abi::StateKind>> kindsOf;
+};
+
 /// Which builds of the functions a binary carries: the CPU's (named as
 /// the entry point says) and CUDA's (the same names + "_cuda"; their
 /// inputs are uploaded to and results downloaded from device memory).
@@ -76,17 +93,9 @@ struct ProgramBuilds {
   bool cpu = true, cuda = false;
   /// The most device memory one call of a CUDA function uses (its inputs
   /// other than training state and every buffer it allocates, 256-byte
-  /// aligned), and the training state, which stays on the device.
-  uint64_t cudaArenaBytes = 0, cudaStateBytes = 0;
-  /// The CUDA build's training state region (mpc-flatten-training-state):
-  /// byte offsets of each slot and of each kind, and the kinds each
-  /// function takes as flat buffers, in argument order, before its other
-  /// inputs (it updates them in place and returns no state).
-  std::map<std::string, uint64_t> cudaStateSlotOffsets;
-  std::map<::mpc_abi::StateKind, uint64_t> cudaStateKindOffsets;
-  /// Elements of each kind's flat buffer.
-  std::map<::mpc_abi::StateKind, int64_t> cudaStateKindSizes;
-  std::map<std::string, std::vector<::mpc_abi::StateKind>> cudaStateKindsOf;
+  /// aligned); the training state has its own region.
+  uint64_t cudaArenaBytes = 0;
+  StateLayout state;
 };
 
 /// The suffix of a function's CUDA build.
