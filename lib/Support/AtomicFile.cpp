@@ -1,6 +1,7 @@
 //===- AtomicFile.cpp - outputs that appear whole or not at all -----------===//
 
 #include "mpc/Support/AtomicFile.h"
+#include "mpc/Support/OutputTarget.h"
 
 #include "llvm/Support/Path.h"
 
@@ -13,10 +14,22 @@ FailureOr<AtomicOutputFile> AtomicOutputFile::open(StringRef path,
   file.path = path.str();
   if (path == "-")
     return file;
+  mpc_files::OutputTarget target = mpc_files::resolveOutputTarget(file.path);
+  if (target.direct) {
+    // -o /dev/null, a pipe: nothing to replace, nothing partial to hide.
+    std::error_code ec;
+    file.stream = std::make_unique<llvm::raw_fd_ostream>(path, ec);
+    if (ec) {
+      error = "cannot write '" + path.str() + "': " + ec.message();
+      return failure();
+    }
+    return file;
+  }
+  file.destination = target.path;
   // In the destination's directory, so the final rename stays on one file
   // system and is atomic.
   llvm::Expected<llvm::sys::fs::TempFile> temp =
-      llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%%%");
+      llvm::sys::fs::TempFile::create(target.path + ".tmp-%%%%%%%%");
   if (!temp) {
     error = "cannot write '" + path.str() +
             "': " + llvm::toString(temp.takeError());
@@ -35,7 +48,7 @@ AtomicOutputFile::~AtomicOutputFile() {
 }
 
 LogicalResult AtomicOutputFile::commit(std::string &error) {
-  if (!temp) {
+  if (!stream) {
     llvm::outs().flush();
     return success();
   }
@@ -47,7 +60,9 @@ LogicalResult AtomicOutputFile::commit(std::string &error) {
     error = "cannot write '" + path + "'";
     return failure();
   }
-  if (llvm::Error e = temp->keep(path)) {
+  if (!temp)
+    return success();
+  if (llvm::Error e = temp->keep(destination)) {
     error = "cannot write '" + path + "': " + llvm::toString(std::move(e));
     return failure();
   }
@@ -55,7 +70,7 @@ LogicalResult AtomicOutputFile::commit(std::string &error) {
   return success();
 }
 
-LogicalResult mpc::writeFileAtomically(
+LogicalResult mlir::mpc::writeFileAtomically(
     StringRef path, llvm::function_ref<LogicalResult(raw_ostream &)> write,
     std::string &error) {
   FailureOr<AtomicOutputFile> file = AtomicOutputFile::open(path, error);

@@ -3,7 +3,9 @@
 // Every file mpc writes (IR, reports, later binaries and checkpoints) goes
 // through a temporary file in the destination's directory that is renamed
 // over the destination only once complete: a failed or killed run never
-// leaves a partial file behind.
+// leaves a partial file behind. A symlink is written through (the
+// temporary file goes beside its target); devices and FIFOs (/dev/null,
+// /dev/stdout) are written directly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +43,9 @@ public:
 private:
   AtomicOutputFile() = default;
 
-  std::string path;
+  /// As the user named it (for messages), and the file the rename
+  /// replaces (symlinks followed).
+  std::string path, destination;
   std::optional<llvm::sys::fs::TempFile> temp;
   std::unique_ptr<llvm::raw_fd_ostream> stream;
 };

@@ -11,6 +11,7 @@
 #include "mpc/Target/Executable/Executable.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Support/AtomicFile.h"
+#include "mpc/Support/OutputTarget.h"
 #include "Config.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -830,11 +831,30 @@ LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
         return failure();
     }
   }
+  // Written through a symlink; a device or FIFO (-o /dev/null) gets the
+  // bytes, never a rename over it.
+  mpc_files::OutputTarget target = mpc_files::resolveOutputTarget(output.str());
+  auto writeDirectly = [&](StringRef built) -> LogicalResult {
+    auto bytes = llvm::MemoryBuffer::getFile(built);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(output, ec);
+    if (bytes && !ec) {
+      os << (*bytes)->getBuffer();
+      os.flush();
+      if (!os.has_error())
+        return success();
+      os.clear_error();
+    }
+    errors << "mpc-opt: error: cannot write '" << output << "'\n";
+    return failure();
+  };
   if (kind == EmitKind::Object) {
-    SmallString<128> temp(output);
+    if (target.direct)
+      return writeDirectly(objectPaths.front());
+    SmallString<128> temp(target.path);
     temp += ".tmp";
     if (llvm::sys::fs::copy_file(objectPaths.front(), temp) ||
-        llvm::sys::fs::rename(temp, output)) {
+        llvm::sys::fs::rename(temp, target.path)) {
       llvm::sys::fs::remove(temp);
       errors << "mpc-opt: error: cannot write '" << output << "'\n";
       return failure();
@@ -883,8 +903,13 @@ LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
     }
     compiler = *found;
   }
-  SmallString<128> linked(output);
-  linked += ".tmp-link";
+  // Beside the destination, so that the rename is atomic; in the work
+  // directory when the bytes are copied to a device instead.
+  SmallString<128> linked(target.direct ? workDir.str().str() : target.path);
+  if (target.direct)
+    llvm::sys::path::append(linked, "program");
+  else
+    linked += ".tmp-link";
   SmallString<128> logPath(workDir);
   llvm::sys::path::append(logPath, "link.log");
   std::string includeFlag = std::string("-I") + MPC_INCLUDE_DIR;
@@ -907,7 +932,9 @@ LogicalResult mpc::emitProgram(ArrayRef<ModuleOp> modules,
     llvm::sys::fs::remove(linked);
     return failure();
   }
-  if (std::error_code ec = llvm::sys::fs::rename(linked, output)) {
+  if (target.direct)
+    return writeDirectly(linked);
+  if (std::error_code ec = llvm::sys::fs::rename(linked, target.path)) {
     llvm::sys::fs::remove(linked);
     errors << "mpc-opt: error: cannot write '" << output
            << "': " << ec.message() << "\n";
