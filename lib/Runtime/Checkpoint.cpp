@@ -29,8 +29,39 @@ namespace mpc {
 namespace runtime {
 namespace training {
 
+std::string Trainer::firstNonFiniteState() {
+  for (size_t i = 0; i < numState; ++i) {
+    const Array &a = hostState(i);
+    int64_t n = a.elements();
+    if (a.dtype == "<f4") {
+      for (int64_t k = 0; k < n; ++k)
+        if (!std::isfinite(readF32(a, k)))
+          return program.train.inputs[i].name;
+    } else if (a.dtype == "<f2") {
+      for (int64_t k = 0; k < n; ++k) {
+        uint16_t bits;
+        std::memcpy(&bits, a.data.data() + 2 * k, 2);
+        if ((bits & 0x7c00) == 0x7c00) // exponent all ones: inf or NaN
+          return program.train.inputs[i].name;
+      }
+    }
+  }
+  return "";
+}
+
 void Trainer::saveCheckpoint() {
   const std::string &root = options.checkpoint;
+  // A diverged state never replaces a good checkpoint.
+  if (std::string bad = firstNonFiniteState(); !bad.empty()) {
+    std::cout << std::flush;
+    std::cerr << name << ": warning: no checkpoint at step " << step
+              << ": the state '" << bad << "' is not finite";
+    if (lastCheckpointStep)
+      std::cerr << "; the checkpoint of step " << lastCheckpointStep
+                << " is kept";
+    std::cerr << "\n";
+    return;
+  }
   makeDirectories(root);
   std::string final = "ckpt-" + std::to_string(step);
   std::string temp = root + "/" + final + ".tmp-" + std::to_string(getpid());
@@ -64,6 +95,7 @@ void Trainer::saveCheckpoint() {
   if (std::rename(temp.c_str(), target.c_str()) != 0)
     throw Error(target + ": cannot write checkpoint: " + std::strerror(errno));
   writeFileAtomically(root + "/latest", final + "\n");
+  lastCheckpointStep = step;
   // Older checkpoints and leftovers of killed runs go.
   for (const std::string &entry : listDirectory(root))
     if (entry.rfind("ckpt-", 0) == 0 && entry != final)

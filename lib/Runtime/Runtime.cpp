@@ -6,14 +6,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Runtime/Runtime.h"
+#include "Flags.h"
 #include "mpc/Runtime/CUDA.h"
 #include "mpc/Runtime/Host.h"
+#include "mpc/Support/OutputTarget.h"
 
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <malloc.h>
@@ -127,22 +130,59 @@ Array readNpy(const std::string &path) {
   return array;
 }
 
-void writeFileAtomically(const std::string &path, const std::string &bytes) {
-  std::string temp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(path + ": cannot write: " + std::strerror(errno));
-    out.write(bytes.data(), bytes.size());
-    out.flush();
-    if (!out) {
-      std::remove(temp.c_str());
-      throw Error(path + ": cannot write: " + std::strerror(errno));
-    }
+/// Writes all of `bytes` to `fd`; false with errno set on failure.
+static bool writeAll(int fd, const std::string &bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += size_t(n);
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+  return true;
+}
+
+void writeFileAtomically(const std::string &path, const std::string &bytes) {
+  auto fail = [&](int error) {
+    return Error(path + ": cannot write: " + std::strerror(error));
+  };
+  mpc_files::OutputTarget target = mpc_files::resolveOutputTarget(path);
+  if (target.direct) {
+    // --metrics-json /dev/stdout, a FIFO: written through, never replaced;
+    // after what the program printed before.
+    std::cout.flush();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      throw fail(errno);
+    bool written = writeAll(fd, bytes);
+    int error = errno;
+    ::close(fd);
+    if (!written)
+      throw fail(error);
+    return;
+  }
+  // Beside the real destination (symlinks followed), so that the rename
+  // replaces the file and not a link, on one file system. O_EXCL: never
+  // through a file someone else put there.
+  static unsigned counter = 0;
+  std::string temp = target.path + ".tmp-" + std::to_string(getpid()) + "-" +
+                     std::to_string(counter++);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0)
+    throw fail(errno);
+  bool written = writeAll(fd, bytes);
+  int error = errno;
+  if (::close(fd) != 0 && written) {
+    written = false;
+    error = errno;
+  }
+  if (!written || std::rename(temp.c_str(), target.path.c_str()) != 0) {
+    if (written)
+      error = errno;
     std::remove(temp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(errno));
+    throw fail(error);
   }
 }
 
@@ -200,6 +240,45 @@ void makeDirectories(const std::string &path) {
     throw Error(path + ": cannot create directory: " + std::strerror(errno));
   if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(path + ": not a directory");
+}
+
+void checkOutputFile(const std::string &flag, const std::string &path) {
+  std::string where = flag + " " + path;
+  if (path.empty())
+    throw Error(flag + " needs a file name");
+  mpc_files::OutputTarget target = mpc_files::resolveOutputTarget(path);
+  if (target.direct) {
+    if (access(path.c_str(), W_OK) != 0)
+      throw Error(where + ": cannot write: " + std::strerror(errno));
+    return;
+  }
+  struct stat st;
+  if (stat(target.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(where + ": is a directory (a file name is expected)");
+  size_t slash = target.path.find_last_of('/');
+  std::string directory = slash == std::string::npos ? "."
+                          : slash == 0 ? "/"
+                                       : target.path.substr(0, slash);
+  if (stat(directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(where + ": the directory '" + directory +
+                "' does not exist (nothing was run)");
+  // The temporary file and the rename need write and search permission.
+  if (access(directory.c_str(), W_OK | X_OK) != 0)
+    throw Error(where + ": cannot write in '" + directory +
+                "': " + std::strerror(errno));
+}
+
+void prepareOutputDirectory(const std::string &flag, const std::string &path) {
+  if (path.empty())
+    throw Error(flag + " needs a directory name");
+  try {
+    makeDirectories(path);
+  } catch (const Error &e) {
+    throw Error(flag + " " + path + ": " + e.what());
+  }
+  if (access(path.c_str(), W_OK | X_OK) != 0)
+    throw Error(flag + " " + path + ": cannot write in it: " +
+                std::strerror(errno));
 }
 
 static void printHelp(const std::string &program,
@@ -269,13 +348,13 @@ int runInference(int argc, char **argv, const std::string &programName,
     std::string outputDir, device = "auto";
     int64_t repeat = 1;
     bool timed = false;
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc)
-          throw Error(arg + " needs a value");
-        return argv[++i];
-      };
+    static const std::vector<FlagSpec> known = {
+        {"--help", false}, {"-h", false}, {"--input"},
+        {"--output-dir"},  {"--device"},  {"--repeat"},
+    };
+    for (const ParsedFlag &flag : parseFlags(argc, argv, known)) {
+      const std::string &arg = flag.name;
+      auto value = [&] { return flag.value; };
       if (arg == "--help" || arg == "-h") {
         printHelp(programName, inputs, outputs);
         return 0;
@@ -304,8 +383,6 @@ int runInference(int argc, char **argv, const std::string &programName,
         }
         if (repeat < 1)
           throw Error("--repeat must be at least 1");
-      } else {
-        throw Error("unknown argument '" + arg + "' (see --help)");
       }
     }
     for (const auto &[name, file] : files) {
@@ -321,6 +398,9 @@ int runInference(int argc, char **argv, const std::string &programName,
     std::vector<std::string> outputFiles;
     for (const Signature &s : outputs)
       outputFiles.push_back(outputDir + "/" + outputFileName(s.name));
+    // Before the inputs are read and the program runs (--repeat may
+    // benchmark for minutes).
+    prepareOutputDirectory("--output-dir", outputDir);
     std::vector<Array> arrays;
     for (const Signature &s : inputs) {
       auto it = files.find(s.name);
@@ -353,7 +433,6 @@ int runInference(int argc, char **argv, const std::string &programName,
     if (timed)
       std::cout << "latency: " << seconds / repeat * 1e3 << " ms per run ("
                 << repeat << " runs)\n";
-    makeDirectories(outputDir);
     for (size_t i = 0; i < outputs.size(); ++i)
       writeNpy(outputFiles[i], results[i]);
     return 0;

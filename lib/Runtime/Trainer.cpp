@@ -69,16 +69,109 @@ Array scalarF32(float value) {
 /// trains with (s + 1) / warmup), then constant, cosine (CosineAnnealingLR
 /// to 0 at `total`) or linear decay to 0 at `total`. A function of the
 /// step alone, so a resumed run continues the same schedule.
-double scheduleFactor(const std::string &schedule, int64_t step,
-                      int64_t total, int64_t warmup) {
+double scheduleFactor(const Schedule &schedule, int64_t step, int64_t total) {
+  int64_t warmup = schedule.warmup;
   if (step < warmup)
     return double(step + 1) / double(warmup);
-  if (schedule == "constant" || total <= warmup)
+  if (schedule.kind == "step")
+    return std::pow(schedule.gamma,
+                    double((step - warmup) / schedule.stepSize));
+  if (schedule.kind == "constant" || total <= warmup)
     return 1.0;
   double progress = double(step - warmup) / double(total - warmup);
-  if (schedule == "cosine")
+  if (schedule.kind == "cosine")
     return 0.5 * (1.0 + std::cos(M_PI * progress));
   return 1.0 - progress; // linear
+}
+
+//===----------------------------------------------------------------------===//
+// Stopping: signals and divergence
+//===----------------------------------------------------------------------===//
+
+static volatile sig_atomic_t receivedSignal = 0;
+
+static void onInterrupt(int signal) {
+  receivedSignal = signal;
+  static const char message[] =
+      "\nfinishing the current step (again to stop at once)\n";
+  // write(2) is async-signal-safe; its result has nowhere to go.
+  if (::write(STDERR_FILENO, message, sizeof(message) - 1) < 0)
+    return;
+}
+
+InterruptHandler::InterruptHandler() {
+  receivedSignal = 0;
+  struct sigaction action = {};
+  action.sa_handler = onInterrupt;
+  sigemptyset(&action.sa_mask);
+  // The handler runs once; the second signal has its default effect.
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, &previousInterrupt);
+  sigaction(SIGTERM, &action, &previousTerminate);
+}
+
+InterruptHandler::~InterruptHandler() {
+  sigaction(SIGINT, &previousInterrupt, nullptr);
+  sigaction(SIGTERM, &previousTerminate, nullptr);
+}
+
+int InterruptHandler::signal() const { return receivedSignal; }
+
+std::string signalName(int signal) {
+  switch (signal) {
+  case SIGINT:
+    return "SIGINT";
+  case SIGTERM:
+    return "SIGTERM";
+  default:
+    return "signal " + std::to_string(signal);
+  }
+}
+
+std::string formatDuration(double seconds) {
+  int64_t s = int64_t(std::llround(seconds));
+  std::ostringstream text;
+  if (s >= 3600)
+    text << s / 3600 << "h" << std::setw(2) << std::setfill('0')
+         << s / 60 % 60 << "m";
+  else if (s >= 60)
+    text << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60
+         << "s";
+  else
+    text << s << "s";
+  return text.str();
+}
+
+std::string formatLoss(double loss) {
+  std::ostringstream text;
+  if (std::fabs(loss) < 1e5)
+    text << std::fixed << std::setprecision(4) << loss;
+  else
+    text << std::setprecision(4) << loss; // 6.653e+36
+  return text.str();
+}
+
+void Divergence::observe(int64_t step, double loss, float lossScale,
+                         int64_t patience) {
+  if (std::isfinite(loss)) {
+    nonFiniteRun = 0;
+    lastFiniteStep = step;
+    lastFiniteLoss = loss;
+  } else {
+    ++nonFiniteRun;
+  }
+  if (!patience)
+    return;
+  if (nonFiniteRun >= patience) {
+    why = "the loss was not finite for " + std::to_string(nonFiniteRun) +
+          " consecutive steps (--divergence-patience " +
+          std::to_string(patience) + ")";
+  } else if (lossScale < kMinLossScale) {
+    std::ostringstream text;
+    text << "dynamic loss scaling lowered the scale to " << lossScale
+         << ", below 2^-16: the gradients overflow even scaled down";
+    why = text.str();
+  }
 }
 
 float readF32(const Array &a, int64_t i) {
@@ -476,6 +569,13 @@ void Trainer::printProgress(bool final) {
   if (skippedSlot)
     line << "  skipped " << readCounter(hostState(*skippedSlot));
   line << "  " << std::setprecision(0) << rate << " samples/s";
+  // From this process's mean step time so far (data, logging and
+  // checkpoints included).
+  double elapsed = std::chrono::duration<double>(now - runStart).count();
+  if (!final && step > firstStep && step < totalSteps)
+    line << "  eta "
+         << formatDuration(elapsed / double(step - firstStep) *
+                           double(totalSteps - step));
   if (terminal) {
     int width = 24;
     int filled = totalSteps ? int(width * step / totalSteps) : width;
@@ -488,7 +588,7 @@ void Trainer::printProgress(bool final) {
   }
 }
 
-void Trainer::writeMetrics(const Evaluation &val) {
+void Trainer::writeMetrics(const Evaluation &val, const std::string &status) {
   double epochs = stepsPerEpoch ? double(step) / double(stepsPerEpoch) : 0;
   nlohmann::json json = {
       {"steps", step},
@@ -505,9 +605,14 @@ void Trainer::writeMetrics(const Evaluation &val) {
        trainSeconds > 0 ? trainedSamples / trainSeconds : double(NAN)},
       {"precision", program.precision},
       {"optimizer", program.optimizer},
-      {"lr_schedule", options.lrSchedule},
-      {"warmup_steps", options.warmupSteps.value_or(0)},
+      {"lr_schedule", options.schedule.kind},
+      {"warmup_steps", options.schedule.warmup},
+      {"status", status},
   };
+  if (options.schedule.kind == "step") {
+    json["lr_step_size"] = options.schedule.stepSize;
+    json["lr_gamma"] = options.schedule.gamma;
+  }
   writeFileAtomically(options.metricsJson, jsonText(json));
 }
 
@@ -540,6 +645,20 @@ int Trainer::run() {
   if (options.valInputs.empty() != options.valLabels.empty() &&
       trainLabelSlot)
     throw Error("--val-inputs and --val-labels go together");
+  if ((options.steps && *options.steps <= 0) ||
+      (options.epochs && *options.epochs <= 0))
+    throw Error(std::string(options.steps ? "--steps " : "--epochs ") +
+                std::to_string(options.steps ? *options.steps
+                                             : *options.epochs) +
+                ": nothing to train (at least 1; --eval-only evaluates)");
+  // Every output is checked before the data is read and the first step
+  // runs: a run must not train for hours and then fail to save.
+  if (!options.saveOnnx.empty())
+    checkOutputFile("--save-onnx", options.saveOnnx);
+  if (!options.metricsJson.empty())
+    checkOutputFile("--metrics-json", options.metricsJson);
+  if (!options.checkpoint.empty())
+    prepareOutputDirectory("--checkpoint", options.checkpoint);
 
   train = loadDataset(options.inputs, options.labels, "--inputs");
   if (!options.valInputs.empty()) {
@@ -577,14 +696,22 @@ int Trainer::run() {
                 << 100 * valResult.accuracy << "%";
     std::cout << "\n";
     if (!options.metricsJson.empty())
-      writeMetrics(valResult);
+      writeMetrics(valResult, "evaluated");
     return 0;
   }
 
   totalSteps = options.steps ? *options.steps
                              : *options.epochs * stepsPerEpoch;
-  if (totalSteps < 0)
-    throw Error("--steps/--epochs must not be negative");
+  if (step > totalSteps)
+    throw Error("--resume " + options.resume + ": the checkpoint is at step " +
+                std::to_string(step) + ", past the " +
+                std::to_string(totalSteps) + " steps asked for (" +
+                (options.steps ? "--steps" : "--epochs") +
+                " counts from the start); nothing to train: give more, or "
+                "--eval-only");
+  if (step == totalSteps)
+    std::cout << name << ": the checkpoint is at step " << step
+              << ", the last one asked for: nothing left to train\n";
   int64_t logEvery = options.logEvery.value_or(
       std::max<int64_t>(1, std::min<int64_t>(stepsPerEpoch, 100)));
   if (logEvery < 1)
@@ -592,11 +719,18 @@ int Trainer::run() {
   float lr = float(options.lr.value_or(program.defaultLR));
   float decay = float(options.weightDecay.value_or(program.defaultWeightDecay));
   Array lrArray = scalarF32(lr), decayArray = scalarF32(decay);
-  int64_t warmup = options.warmupSteps.value_or(0);
+  const Schedule &plan = options.schedule;
   std::string schedule;
-  if (options.lrSchedule != "constant" || warmup)
-    schedule = ", " + (warmup ? std::to_string(warmup) + " warmup steps, " : "") +
-               options.lrSchedule;
+  if (plan.kind != "constant" || plan.warmup) {
+    std::ostringstream text;
+    text << ", ";
+    if (plan.warmup)
+      text << plan.warmup << " warmup steps, ";
+    text << plan.kind;
+    if (plan.kind == "step")
+      text << " x" << plan.gamma << " every " << plan.stepSize;
+    schedule = text.str();
+  }
   std::cout << name << ": training " << program.precision << ", "
             << program.optimizer << " (lr " << lr << schedule
             << ", weight decay " << decay << "), batch " << batch << ", "
@@ -617,16 +751,18 @@ int Trainer::run() {
   std::vector<Array> results;
   std::vector<int64_t> order;
   int64_t orderEpoch = -1;
+  InterruptHandler interrupts;
+  Divergence divergence;
+  firstStep = step;
   windowStart = runStart = Clock::now();
-  while (step < totalSteps) {
+  while (step < totalSteps && !interrupts.signal()) {
     int64_t epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch;
     if (epoch != orderEpoch) {
       order = epochOrder(train.samples, seed, epoch);
       orderEpoch = epoch;
     }
     gatherBatch(train, order, inEpoch * batch, batch);
-    float stepLR = float(lr * scheduleFactor(options.lrSchedule, step,
-                                             totalSteps, warmup));
+    float stepLR = float(lr * scheduleFactor(plan, step, totalSteps));
     std::memcpy(lrArray.data.data(), &stepLR, 4);
     for (size_t i = 0; i < numState; ++i)
       args[i] = &state[i];
@@ -650,6 +786,12 @@ int Trainer::run() {
       epochLoss = 0;
       epochSteps = 0;
     }
+    divergence.observe(step, loss,
+                       lossScaleSlot ? readF32(hostState(*lossScaleSlot))
+                                     : 1.0f,
+                       options.divergencePatience);
+    if (divergence.diverged())
+      break;
     bool logNow = step % logEvery == 0 || step == totalSteps;
     if (terminal && !logNow &&
         std::chrono::duration<double>(Clock::now() - lastDraw).count() > 0.1)
@@ -667,6 +809,50 @@ int Trainer::run() {
   // A run shorter than an epoch reports the mean over what it trained.
   if (std::isnan(lastEpochLoss) && epochSteps)
     lastEpochLoss = epochLoss / epochSteps;
+  if (terminal && step % logEvery != 0)
+    std::cout << "\n";
+
+  if (divergence.diverged()) {
+    // Nothing more is written from the diverged state: the checkpoints
+    // and the ONNX model from before stay as they were.
+    std::cout << std::flush;
+    std::cerr << name << ": error: training diverged at step " << step
+              << ": " << divergence.reason() << "; "
+              << (divergence.lastFiniteStep
+                      ? "the last finite loss was " +
+                            formatLoss(divergence.lastFiniteLoss) +
+                            " at step " +
+                            std::to_string(divergence.lastFiniteStep)
+                      : std::string("no step had a finite loss"))
+              << ". Nothing was saved from this state";
+    if (lastCheckpointStep)
+      std::cerr << " (the checkpoint of step " << lastCheckpointStep
+                << " in " << options.checkpoint << " is kept)";
+    std::cerr << ". A lower --lr (this run: " << lr
+              << ") or a --warmup-steps usually helps\n";
+    if (!options.metricsJson.empty())
+      writeMetrics(Evaluation(), "diverged");
+    return kExitDiverged;
+  }
+
+  if (int signal = interrupts.signal()) {
+    std::cout << std::flush;
+    std::cerr << name << ": interrupted by " << signalName(signal)
+              << " after step " << step << " of " << totalSteps;
+    if (!options.checkpoint.empty()) {
+      saveCheckpoint();
+      std::cerr << "; checkpoint saved: continue with the same command and "
+                   "--resume "
+                << options.checkpoint << "\n";
+    } else {
+      std::cerr << "; without --checkpoint DIR the run cannot be resumed\n";
+    }
+    saveModel();
+    if (!options.metricsJson.empty())
+      writeMetrics(Evaluation(), "interrupted");
+    return 128 + signal;
+  }
+
   if (!options.checkpoint.empty())
     saveCheckpoint();
 
@@ -681,21 +867,29 @@ int Trainer::run() {
   }
   if (skippedSlot)
     std::cout << ", skipped steps " << readCounter(hostState(*skippedSlot));
-  std::cout << std::setprecision(0) << ", "
-            << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
-            << " samples/s\n";
+  if (step > firstStep)
+    std::cout << std::setprecision(0) << ", "
+              << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
+              << " samples/s";
+  std::cout << "\n";
 
-  if (!options.saveOnnx.empty()) {
-    std::map<std::string, const Array *> byName;
-    for (size_t slot : evalStateSlots)
-      byName[program.train.inputs[slot].name] = &hostState(slot);
-    writeFileAtomically(options.saveOnnx,
-                        serializeTrainedModel(program, byName));
-    std::cout << "wrote " << options.saveOnnx << "\n";
-  }
+  saveModel();
   if (!options.metricsJson.empty())
-    writeMetrics(valResult);
+    writeMetrics(valResult, "completed");
   return 0;
+}
+
+void Trainer::saveModel() {
+  if (options.saveOnnx.empty())
+    return;
+  std::map<std::string, const Array *> byName;
+  for (size_t slot : evalStateSlots)
+    byName[program.train.inputs[slot].name] = &hostState(slot);
+  if (std::string bad = firstNonFiniteState(); !bad.empty())
+    throw Error("--save-onnx " + options.saveOnnx + ": not written: the "
+                "trained state '" + bad + "' is not finite");
+  writeFileAtomically(options.saveOnnx, serializeTrainedModel(program, byName));
+  std::cout << "wrote " << options.saveOnnx << "\n";
 }
 
 } // namespace training

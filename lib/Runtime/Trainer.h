@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <signal.h>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -35,14 +36,23 @@ std::vector<int64_t> epochOrder(int64_t samples, uint64_t seed,
 
 Array scalarF32(float value);
 
+/// The learning-rate schedule (--lr-schedule and its flags).
+struct Schedule {
+  std::string kind = "constant"; // constant, cosine, linear, step
+  int64_t warmup = 0;
+  int64_t stepSize = 0; // step: decay every stepSize steps...
+  double gamma = 0.1;   // ...by gamma (StepLR's default)
+};
+
 /// The learning rate's factor at step `step` (0-based) of `total`: a
 /// linear warmup from 0 over `warmup` steps (PyTorch's LinearLR and
 /// Hugging Face's schedules count the same way: step s of the warmup
 /// trains with (s + 1) / warmup), then constant, cosine (CosineAnnealingLR
-/// to 0 at `total`) or linear decay to 0 at `total`. A function of the
-/// step alone, so a resumed run continues the same schedule.
-double scheduleFactor(const std::string &schedule, int64_t step,
-                      int64_t total, int64_t warmup);
+/// to 0 at `total`), linear decay to 0 at `total`, or step decay
+/// (StepLR: gamma^floor(s / stepSize), s counted after the warmup). A
+/// function of the step alone, so a resumed run continues the same
+/// schedule.
+double scheduleFactor(const Schedule &schedule, int64_t step, int64_t total);
 
 float readF32(const Array &a, int64_t i = 0);
 
@@ -73,12 +83,57 @@ struct Options {
   std::string labels, valLabels;
   std::optional<int64_t> epochs, steps, batchSize, logEvery, checkpointEvery;
   std::optional<double> lr, weightDecay;
-  std::string lrSchedule = "constant";
-  std::optional<int64_t> warmupSteps;
+  Schedule schedule;
+  /// Consecutive steps with a non-finite loss that end the run as
+  /// diverged (0: never).
+  int64_t divergencePatience = 10;
   std::optional<uint64_t> seed;
   std::string optimizer, metricsJson, saveOnnx, checkpoint, resume;
   std::string device = "auto";
   bool evalOnly = false, help = false;
+};
+
+/// The exit status of a run stopped because it diverged (1 is an error,
+/// 128 + N a run interrupted by signal N).
+constexpr int kExitDiverged = 3;
+
+/// SIGINT and SIGTERM while it lives: the first ends the run after the
+/// step in progress, a second one kills the process as usual.
+class InterruptHandler {
+public:
+  InterruptHandler();
+  ~InterruptHandler();
+  /// The signal received, or 0.
+  int signal() const;
+
+private:
+  struct sigaction previousInterrupt, previousTerminate;
+};
+
+/// "SIGINT", "SIGTERM".
+std::string signalName(int signal);
+
+/// 12s, 3m05s, 2h07m.
+std::string formatDuration(double seconds);
+
+/// A loss as the progress lines print it.
+std::string formatLoss(double loss);
+
+/// Watches each step for a run that cannot recover: the loss not finite
+/// for `patience` consecutive steps, or dynamic loss scaling's scale
+/// driven below kMinLossScale (every step overflowing even with the
+/// gradients scaled down).
+struct Divergence {
+  /// 2^-16: scaled gradients still overflow fp16 at 65504, so the
+  /// unscaled ones exceed 4e9.
+  static constexpr float kMinLossScale = 1.0f / 65536.0f;
+  void observe(int64_t step, double loss, float lossScale, int64_t patience);
+  bool diverged() const { return !why.empty(); }
+  const std::string &reason() const { return why; }
+
+  int64_t nonFiniteRun = 0, lastFiniteStep = 0;
+  double lastFiniteLoss = NAN;
+  std::string why;
 };
 
 /// Adds `--inputs [NAME=]FILE.npy` to `specs`; `names` are the model's inputs.
@@ -110,14 +165,22 @@ private:
   void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
                    int64_t first, int64_t count);
   void initializeState();
+  /// Writes a checkpoint unless the state is not finite (then warns and
+  /// keeps the previous one).
   void saveCheckpoint();
+  /// --save-onnx, refusing a state that is not finite.
+  void saveModel();
+  /// The name of the first floating-point state slot holding a NaN or
+  /// infinity, or "".
+  std::string firstNonFiniteState();
   void loadCheckpoint(const std::string &directory);
   struct Evaluation {
     double loss = NAN, accuracy = NAN;
   };
   Evaluation evaluate(const Dataset &data);
   void printProgress(bool final);
-  void writeMetrics(const Evaluation &val);
+  /// `status`: completed, interrupted or diverged.
+  void writeMetrics(const Evaluation &val, const std::string &status);
 
   const TrainingProgram &program;
   const Options &options;
@@ -163,6 +226,9 @@ private:
   // Progress.
   uint64_t seed = 0;
   int64_t step = 0, totalSteps = 0, stepsPerEpoch = 0;
+  /// The step this process started training at (the checkpoint's when
+  /// resuming), and the step of the last checkpoint it wrote.
+  int64_t firstStep = 0, lastCheckpointStep = 0;
   double windowLoss = 0, epochLoss = 0;
   int64_t windowSteps = 0, epochSteps = 0;
   double lastEpochLoss = NAN;

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Trainer.h"
+#include "Flags.h"
 
 #include <algorithm>
 #include <chrono>
@@ -77,15 +78,25 @@ void printTrainingHelp(const TrainingProgram &program) {
       << "  --lr F                        learning rate (default "
       << program.defaultLR << ")\n"
       << "  --lr-schedule NAME            constant (default), cosine or linear "
-         "decay to 0 at the last step\n"
+         "decay to 0 at the last step,\n"
+         "                                or step (x --lr-gamma every "
+         "--lr-step-size steps)\n"
       << "  --warmup-steps N              linear warmup from 0 over the first N "
          "steps (default 0)\n"
+      << "  --lr-step-size N              step: steps between decays\n"
+      << "  --lr-gamma G                  step: the factor of each decay "
+         "(default 0.1)\n"
       << "  --weight-decay F              (default "
       << program.defaultWeightDecay << ")\n"
       << "  --optimizer NAME              must be the compiled one ("
       << program.optimizer << ")\n"
       << "  --seed S                      data order (default 0)\n"
       << "  --device cpu|cuda|auto        (default auto)\n"
+      << "  --divergence-patience K       stop as diverged after K steps in a "
+         "row with a non-finite\n"
+         "                                loss, or once the loss scale falls "
+         "below 2^-16 (default 10;\n"
+         "                                0: never)\n"
       << "output:\n"
       << "  --log-every K                 a log line every K steps\n"
       << "  --metrics-json FILE           final metrics as JSON\n"
@@ -98,6 +109,15 @@ void printTrainingHelp(const TrainingProgram &program) {
          "training data) and stop\n"
       << "  --describe                    print the program descriptor (JSON: "
          "signatures, state, optimizer) and stop\n\n"
+      << "Every output is checked before the first step. SIGINT/SIGTERM end "
+         "the run after the\n"
+         "current step with a checkpoint (--checkpoint), the model and the "
+         "metrics; a second\n"
+         "signal stops at once. Exit status: 0 done, 1 error, "
+      << kExitDiverged
+      << " diverged (nothing saved from the\n"
+         "diverged state), 128+N stopped by signal N.\n"
+         "Flags take --flag value or --flag=value.\n\n"
       << "inputs:\n";
   auto describe = [](const Signature &s) {
     return "  " + s.name + ": " + s.dtype + " " + formatShape(s.shape) + "\n";
@@ -116,6 +136,25 @@ void printTrainingHelp(const TrainingProgram &program) {
 
 using namespace training;
 
+static const std::vector<FlagSpec> &trainingFlags() {
+  static const std::vector<FlagSpec> flags = {
+      {"--help", false},       {"-h", false},
+      {"--inputs"},            {"--val-inputs"},
+      {"--labels"},            {"--val-labels"},
+      {"--epochs"},            {"--steps"},
+      {"--batch-size"},        {"--lr"},
+      {"--lr-schedule"},       {"--warmup-steps"},
+      {"--lr-step-size"},      {"--lr-gamma"},
+      {"--weight-decay"},      {"--optimizer"},
+      {"--seed"},              {"--log-every"},
+      {"--metrics-json"},      {"--save-onnx"},
+      {"--checkpoint"},        {"--checkpoint-every"},
+      {"--resume"},            {"--divergence-patience"},
+      {"--eval-only", false},  {"--device"},
+  };
+  return flags;
+}
+
 int runTraining(int argc, char **argv, const TrainingProgram &program) {
   keepBuffersMapped();
   try {
@@ -128,73 +167,90 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
         if (!in[i].state)
           inputNames.push_back(in[i].name);
     }
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc)
-          throw Error(arg + " needs a value");
-        return argv[++i];
-      };
+    bool stepDecayFlag = false;
+    for (const ParsedFlag &flag : parseFlags(argc, argv, trainingFlags())) {
+      const std::string &arg = flag.name, &text = flag.value;
       if (arg == "--help" || arg == "-h") {
         printTrainingHelp(program);
         return 0;
       } else if (arg == "--inputs") {
-        addInputSpec(options.inputs, arg, value(), inputNames);
+        addInputSpec(options.inputs, arg, text, inputNames);
       } else if (arg == "--val-inputs") {
-        addInputSpec(options.valInputs, arg, value(), inputNames);
+        addInputSpec(options.valInputs, arg, text, inputNames);
       } else if (arg == "--labels") {
-        options.labels = value();
+        options.labels = text;
       } else if (arg == "--val-labels") {
-        options.valLabels = value();
+        options.valLabels = text;
       } else if (arg == "--epochs") {
-        options.epochs = parseInt(arg, value());
+        options.epochs = parseInt(arg, text);
       } else if (arg == "--steps") {
-        options.steps = parseInt(arg, value());
+        options.steps = parseInt(arg, text);
       } else if (arg == "--batch-size") {
-        options.batchSize = parseInt(arg, value());
+        options.batchSize = parseInt(arg, text);
       } else if (arg == "--lr") {
-        options.lr = parseFloat(arg, value());
+        options.lr = parseFloat(arg, text);
+        if (*options.lr < 0)
+          throw Error("--lr must not be negative");
       } else if (arg == "--lr-schedule") {
-        options.lrSchedule = value();
-        if (options.lrSchedule != "constant" &&
-            options.lrSchedule != "cosine" && options.lrSchedule != "linear")
-          throw Error("--lr-schedule " + options.lrSchedule +
-                      ": expected constant, cosine or linear");
+        options.schedule.kind = text;
+        if (text != "constant" && text != "cosine" && text != "linear" &&
+            text != "step")
+          throw Error("--lr-schedule " + text +
+                      ": expected constant, cosine, linear or step");
       } else if (arg == "--warmup-steps") {
-        options.warmupSteps = parseInt(arg, value());
-        if (*options.warmupSteps < 0)
+        options.schedule.warmup = parseInt(arg, text);
+        if (options.schedule.warmup < 0)
           throw Error("--warmup-steps must not be negative");
+      } else if (arg == "--lr-step-size") {
+        stepDecayFlag = true;
+        options.schedule.stepSize = parseInt(arg, text);
+        if (options.schedule.stepSize < 1)
+          throw Error("--lr-step-size must be at least 1");
+      } else if (arg == "--lr-gamma") {
+        stepDecayFlag = true;
+        options.schedule.gamma = parseFloat(arg, text);
+        if (options.schedule.gamma <= 0 || options.schedule.gamma > 1)
+          throw Error("--lr-gamma must be in (0, 1]");
       } else if (arg == "--weight-decay") {
-        options.weightDecay = parseFloat(arg, value());
+        options.weightDecay = parseFloat(arg, text);
+        if (*options.weightDecay < 0)
+          throw Error("--weight-decay must not be negative");
       } else if (arg == "--optimizer") {
-        options.optimizer = value();
+        options.optimizer = text;
       } else if (arg == "--seed") {
-        int64_t s = parseInt(arg, value());
+        int64_t s = parseInt(arg, text);
         if (s < 0)
           throw Error("--seed must not be negative");
         options.seed = uint64_t(s);
       } else if (arg == "--log-every") {
-        options.logEvery = parseInt(arg, value());
+        options.logEvery = parseInt(arg, text);
       } else if (arg == "--metrics-json") {
-        options.metricsJson = value();
+        options.metricsJson = text;
       } else if (arg == "--save-onnx") {
-        options.saveOnnx = value();
+        options.saveOnnx = text;
       } else if (arg == "--checkpoint") {
-        options.checkpoint = value();
+        options.checkpoint = text;
       } else if (arg == "--checkpoint-every") {
-        options.checkpointEvery = parseInt(arg, value());
+        options.checkpointEvery = parseInt(arg, text);
         if (*options.checkpointEvery < 1)
           throw Error("--checkpoint-every must be at least 1");
       } else if (arg == "--resume") {
-        options.resume = value();
+        options.resume = text;
+      } else if (arg == "--divergence-patience") {
+        options.divergencePatience = parseInt(arg, text);
+        if (options.divergencePatience < 0)
+          throw Error("--divergence-patience must not be negative");
       } else if (arg == "--eval-only") {
         options.evalOnly = true;
       } else if (arg == "--device") {
-        options.device = value();
-      } else {
-        throw Error("unknown argument '" + arg + "' (see --help)");
+        options.device = text;
       }
     }
+    if (options.schedule.kind == "step" && !options.schedule.stepSize)
+      throw Error("--lr-schedule step needs --lr-step-size N (the steps "
+                  "between decays by --lr-gamma)");
+    if (options.schedule.kind != "step" && stepDecayFlag)
+      throw Error("--lr-step-size and --lr-gamma go with --lr-schedule step");
     Trainer trainer(program, options);
     return trainer.run();
   } catch (const std::exception &e) {

@@ -202,11 +202,12 @@ def main():
           metrics(m)["warmup_steps"] == 2)
     bad = subprocess.run([exe, "--inputs", data["train_images"], "--labels",
                           data["train_labels"], "--steps", "1",
-                          "--lr-schedule", "step"], capture_output=True,
-                         text=True)
+                          "--lr-schedule", "exponential"],
+                         capture_output=True, text=True)
     check("an unknown --lr-schedule is an error naming the choices",
           bad.returncode != 0 and
-          "expected constant, cosine or linear" in bad.stderr, bad.stderr.strip())
+          "expected constant, cosine, linear or step" in bad.stderr,
+          bad.stderr.strip())
 
     # The step counters are i64: an optimizer at step 2^24 goes on to
     # 2^24 + 1 (an f32 counter stays at 2^24, freezing the bias correction).
@@ -236,7 +237,7 @@ def main():
     time.sleep(0.3)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    ran = train(exe, data, "--steps", "0", "--resume", killed,
+    ran = train(exe, data, "--eval-only", "--resume", killed,
                 expect_ok=False)
     # The loop's step is what trainer.json records (and the directory's
     # name); the optimizer's step leaves out steps that fp16 loss scaling
@@ -295,6 +296,11 @@ def main():
         ("cuda", ["--steps", "1", "--device", "cuda"], "CPU code only"),
         ("unknown flag", ["--steps", "1", "--frobnicate"],
          "unknown argument '--frobnicate'"),
+        ("a misspelt flag", ["--stesp", "1"],
+         "unknown argument '--stesp'; did you mean '--steps'?"),
+        ("--steps 0", ["--steps", "0"], "--steps 0: nothing to train"),
+        ("a negative --lr", ["--steps", "1", "--lr=-1"],
+         "--lr must not be negative"),
     ]
     for name, flags, message in cases:
         out_json = os.path.join(work, "bad.json")

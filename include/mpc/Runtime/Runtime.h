@@ -62,6 +62,16 @@ std::string outputFileName(const std::string &name);
 /// Creates directory `path` and its missing parents (mkdir -p).
 void makeDirectories(const std::string &path);
 
+/// Checks, before any work, that the file `path` given with `flag` can be
+/// written when the run ends: its directory exists and is writable (a
+/// device or FIFO is written through), and it is no directory. The
+/// message names the flag and the path.
+void checkOutputFile(const std::string &flag, const std::string &path);
+
+/// Creates the directory `path` given with `flag` (and its parents) and
+/// checks that it is writable, before any work.
+void prepareOutputDirectory(const std::string &flag, const std::string &path);
+
 /// One input or output of a compiled function, as the program descriptor
 /// has it.
 struct Signature {
