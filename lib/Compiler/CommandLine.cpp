@@ -6,6 +6,9 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ManagedStatic.h"
 
+#include <cmath>
+#include <sstream>
+
 using namespace mlir;
 using namespace mlir::mpc;
 namespace cl = llvm::cl;
@@ -23,7 +26,7 @@ struct CompileCLOptions {
   std::string emit = "exe";
   int64_t trainingBatchSize = 32;
 
-  cl::OptionCategory importCategory{"ONNX import options"};
+  cl::OptionCategory importCategory{"mpc: ONNX import"};
   cl::list<std::string> inputShapes{
       "input-shape",
       cl::desc("Pin a graph input's shape: NAME:32x3x224x224 (repeatable)"),
@@ -37,7 +40,7 @@ struct CompileCLOptions {
       cl::location(options.import.trainableConstants),
       cl::cat(importCategory)};
 
-  cl::OptionCategory precisionCategory{"Mixed precision options"};
+  cl::OptionCategory precisionCategory{"mpc: mixed precision"};
   cl::opt<std::string, true> precision{
       "precision",
       cl::desc("Compute precision: fp32 (no change), bf16 or fp16; runs the "
@@ -60,7 +63,7 @@ struct CompileCLOptions {
                "graph), FILE (JSON) or - (table)"),
       cl::location(options.precisionReport), cl::cat(precisionCategory)};
 
-  cl::OptionCategory programCategory{"Program options"};
+  cl::OptionCategory programCategory{"mpc: program"};
   cl::opt<std::string, true> emitFlag{
       "emit",
       cl::desc("with --mode=train/infer: mlir (LLVM dialect), llvm (LLVM "
@@ -97,7 +100,7 @@ struct CompileCLOptions {
       "v", cl::desc("Print each compilation stage and its time"),
       cl::location(options.verbose), cl::cat(programCategory)};
 
-  cl::OptionCategory trainingCategory{"Training options"};
+  cl::OptionCategory trainingCategory{"mpc: training"};
   cl::opt<std::string, true> loss{
       "loss",
       cl::desc("model (the model's own loss output), cross-entropy "
@@ -243,6 +246,82 @@ static LogicalResult checkPrecision(const CompileOptions &options,
   return success();
 }
 
+/// The training flags' values, each named: a bad one would otherwise be
+/// replaced by a default (--lr=-1) or surface as another flag's error
+/// (--batch-size=0 as an --input-shape one).
+static LogicalResult checkTrainingFlags(const CompileOptions &options,
+                                        int64_t batchSize,
+                                        raw_ostream &errors) {
+  auto bad = [&](StringRef flag, StringRef need, double value) {
+    std::ostringstream text; // 0.001, -1: as the user wrote them
+    text << value;
+    error(errors) << "--" << flag << " must be " << need << ", got "
+                  << text.str() << "\n";
+    return failure();
+  };
+  if (batchSize < 1)
+    return bad("batch-size", "at least 1", double(batchSize));
+  if (!(options.learningRate > 0) || !std::isfinite(options.learningRate))
+    return bad("lr", "a positive number", double(options.learningRate));
+  // -1 is "the optimizer's default" (0.01 for AdamW, else 0).
+  if (options.weightDecay != -1.0f &&
+      (!(options.weightDecay >= 0) || !std::isfinite(options.weightDecay)))
+    return bad("weight-decay", "0 or more", double(options.weightDecay));
+  if (!(options.momentum >= 0) || !(options.momentum < 1))
+    return bad("momentum", "in [0, 1)", double(options.momentum));
+  if (!(options.lossScaleInit > 0) || !std::isfinite(options.lossScaleInit))
+    return bad("loss-scale-init", "a positive number",
+               double(options.lossScaleInit));
+  if (options.lossScaleGrowthInterval < 1)
+    return bad("loss-scale-growth-interval", "at least 1",
+               double(options.lossScaleGrowthInterval));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// --help
+//===----------------------------------------------------------------------===//
+
+/// Category names sort upper case first: LLVM's "Generic Options" (--help,
+/// --version) stays on top, then "General options" (the input and -o),
+/// then these.
+static cl::OptionCategory optDriverCategory(
+    "opt driver: MLIR's options and passes (LLVM's options: --help-hidden)");
+
+mpc::HelpLayout::HelpLayout() {
+  for (const auto &entry : cl::getRegisteredOptions())
+    llvmOptions.insert(entry.first);
+}
+
+void mpc::HelpLayout::apply(ArrayRef<cl::Option *> driverOptions) {
+  registerCompileCLOptions();
+  for (cl::Option *option : driverOptions)
+    option->addCategory(clOptions->programCategory);
+  auto isMPC = [&](cl::Option *option) {
+    return llvm::any_of(option->Categories, [&](cl::OptionCategory *c) {
+      return c == &clOptions->importCategory ||
+             c == &clOptions->precisionCategory ||
+             c == &clOptions->programCategory ||
+             c == &clOptions->trainingCategory;
+    });
+  };
+  auto isGeneric = [](cl::Option *option) {
+    return llvm::any_of(option->Categories, [](cl::OptionCategory *c) {
+      return c->getName() == "Generic Options";
+    });
+  };
+  for (const auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *option = entry.second;
+    if (isMPC(option) || isGeneric(option) ||
+        option->getOptionHiddenFlag() != cl::NotHidden)
+      continue;
+    if (llvmOptions.contains(entry.first))
+      option->setHiddenFlag(cl::Hidden);
+    else
+      option->addCategory(optDriverCategory);
+  }
+}
+
 FailureOr<ONNXImportOptions> mpc::importOptionsFromCL(raw_ostream &errors) {
   ONNXImportOptions import = clOptions->options.import;
   for (const std::string &spec : clOptions->inputShapes) {
@@ -269,8 +348,12 @@ FailureOr<CompileOptions> mpc::compileOptionsFromCL(StringRef modelPath,
   options.import = *import;
   // Only a training program pins dynamic batch dimensions to --batch-size;
   // an inference program keeps them (it runs at any batch size).
-  if (program == ProgramKind::Training)
+  if (program == ProgramKind::Training) {
+    if (failed(checkTrainingFlags(options, clOptions->trainingBatchSize,
+                                  errors)))
+      return failure();
     options.import.batchSize = clOptions->trainingBatchSize;
+  }
   if (failed(parseTargets(clOptions->target, options, errors)) ||
       failed(parseOutputKind(clOptions->emit, options, errors)) ||
       failed(checkPrecision(options, errors)))

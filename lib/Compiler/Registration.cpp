@@ -9,10 +9,16 @@
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Dialect/MPC/Transforms/Passes.h"
 
+#include "mlir/Debug/Counter.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 using namespace mlir;
 
@@ -31,4 +37,13 @@ void mpc::registerCompilerPasses() {
   registerMPCCPUCodegenPasses();
   registerMPCGPUCodegenPasses();
   registerMPCPipelines();
+}
+
+void mpc::registerOptDriverCLOptions(DialectRegistry &registry) {
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  tracing::DebugCounter::registerCLOptions();
+  MlirOptMainConfig::registerCLOptions(registry);
 }

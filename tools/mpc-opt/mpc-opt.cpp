@@ -171,10 +171,13 @@ static int renderReport(StringRef reportPath, StringRef outputFilename) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  mpc::HelpLayout help;
   DialectRegistry registry;
   mpc::registerCompilerDialects(registry);
   mpc::registerCompilerPasses();
   mpc::registerCompileCLOptions();
+  mpc::registerOptDriverCLOptions(registry);
+  help.apply({&modeFlag, &renderReportFlag});
 
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv,

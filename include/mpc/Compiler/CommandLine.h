@@ -14,7 +14,13 @@
 #include "mpc/Compiler/Compiler.h"
 #include "mpc/Compiler/Pipelines.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include <memory>
+
+namespace llvm::cl {
+class Option;
+} // namespace llvm::cl
 
 namespace mlir {
 namespace mpc {
@@ -40,6 +46,24 @@ FailureOr<ONNXImportOptions> importOptionsFromCL(llvm::raw_ostream &errors);
 /// report with fp32. Pass options cannot be copied; a shared pointer can.
 FailureOr<std::shared_ptr<PrecisionPipelineOptions>>
 precisionPipelineOptionsFromCL(llvm::raw_ostream &errors);
+
+/// What --help shows. The tool links all of LLVM, whose backends register
+/// some 1,200 options statically; listed by --help they would bury mpc's
+/// own (issue #24). mpc's categories come first, then the opt driver's
+/// (MLIR's options and the passes); LLVM's go to --help-hidden, still
+/// accepted.
+class HelpLayout {
+public:
+  /// First thing in main: every option registered by then is LLVM's own.
+  HelpLayout();
+  /// After MLIR's and mpc's options are registered, before the command
+  /// line is parsed. `driverOptions` are the driver's own static options
+  /// (kept visible, with mpc's program options).
+  void apply(llvm::ArrayRef<llvm::cl::Option *> driverOptions);
+
+private:
+  llvm::StringSet<> llvmOptions;
+};
 
 } // namespace mpc
 } // namespace mlir

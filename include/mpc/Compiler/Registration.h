@@ -23,6 +23,13 @@ void registerCompilerDialects(DialectRegistry &registry);
 /// Every upstream pass and mpc's passes and named pipelines.
 void registerCompilerPasses();
 
+/// The opt driver's command-line options (MLIR's context, printer, pass
+/// manager, timing and debug-counter options, and the pass list), which
+/// registerAndParseCLIOptions would register only as it parses: registered
+/// earlier so that HelpLayout can group them. Registering twice is
+/// harmless.
+void registerOptDriverCLOptions(DialectRegistry &registry);
+
 } // namespace mpc
 } // namespace mlir
 
