@@ -25,6 +25,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <deque>
 #include <limits>
@@ -158,6 +159,13 @@ struct AssignPrecision
   void runOnOperation() override;
 
 private:
+  /// A policy entry that can have no effect is most likely a typo: an op
+  /// type mpc does not know, a node pattern matching no node. A warning,
+  /// an error under --strict.
+  LogicalResult checkPolicyAgainstModel(ModuleOp module,
+                                        const PrecisionPolicy &policy,
+                                        const llvm::StringSet<> &knownTypes,
+                                        Location policyLoc);
   LogicalResult decide(func::FuncOp func, const PrecisionPolicy &policy,
                        FloatType lowType);
   std::string describe(Operation *op) {
@@ -498,6 +506,55 @@ LogicalResult AssignPrecision::decide(func::FuncOp func,
   return success();
 }
 
+LogicalResult AssignPrecision::checkPolicyAgainstModel(
+    ModuleOp module, const PrecisionPolicy &policy,
+    const llvm::StringSet<> &knownTypes, Location policyLoc) {
+  bool ok = true;
+  auto report = [&](const Twine &message) {
+    if (strict) {
+      emitError(policyLoc) << message << " (strict mode)";
+      ok = false;
+    } else {
+      emitWarning(policyLoc) << message;
+    }
+  };
+  // Sorted, so the diagnostics come in a stable order.
+  SmallVector<StringRef> unknown;
+  for (const auto &entry : policy.classes)
+    if (entry.getValue().second == ClassSource::PolicyFile &&
+        !knownTypes.contains(entry.getKey()))
+      unknown.push_back(entry.getKey());
+  llvm::sort(unknown);
+  for (StringRef type : unknown) {
+    StringRef closest;
+    unsigned best = 0;
+    for (const auto &known : knownTypes) {
+      unsigned distance = type.edit_distance(known.getKey());
+      if (closest.empty() || distance < best) {
+        closest = known.getKey();
+        best = distance;
+      }
+    }
+    std::string hint;
+    if (!closest.empty() && best <= std::max<size_t>(1, type.size() / 3))
+      hint = "; did you mean '" + closest.str() + "'?";
+    report("policy file '" + policyFile + "': op type '" + type +
+           "' is not one mpc knows" + hint);
+  }
+  llvm::StringSet<> nodeNames;
+  module.walk([&](Operation *op) {
+    if (std::string name = getNodeName(op); !name.empty())
+      nodeNames.insert(name);
+  });
+  for (const PrecisionPolicy::NodePin &pin : policy.pins)
+    if (llvm::none_of(nodeNames, [&](const auto &name) {
+          return pin.glob.match(name.getKey());
+        }))
+      report("policy file '" + policyFile + "': node pattern '" +
+             pin.pattern + "' matches no node of the model");
+  return success(ok);
+}
+
 void AssignPrecision::runOnOperation() {
   ModuleOp module = getOperation();
   MLIRContext *context = module.getContext();
@@ -513,6 +570,10 @@ void AssignPrecision::runOnOperation() {
     return signalPassFailure();
   }
   PrecisionPolicy policy = PrecisionPolicy::getDefault();
+  // The op types mpc knows: its ops' ONNX types and the default lists'.
+  llvm::StringSet<> knownTypes;
+  for (const auto &entry : policy.classes)
+    knownTypes.insert(entry.getKey());
   // Every mpc op that computes in floating point is an ONNX operator with a
   // class in the default lists (its `onnxOpType` in ODS): an op added
   // without one would otherwise only be inferred, with a warning, where a
@@ -523,6 +584,7 @@ void AssignPrecision::runOnOperation() {
       continue;
     auto *onnx = name.getInterface<ONNXOpInterface>();
     StringRef type = onnx ? onnx->getONNXOpType() : StringRef();
+    knownTypes.insert(type);
     if (type.empty() || !policy.lookup(type)) {
       module.emitError() << "internal: " << name.getStringRef()
                          << (type.empty() ? " declares no onnxOpType"
@@ -533,11 +595,15 @@ void AssignPrecision::runOnOperation() {
     }
   }
   if (!policyFile.empty()) {
+    // Diagnostics about the file are located at it, not at the model.
+    Location policyLoc = FileLineColLoc::get(context, policyFile, 1, 1);
     FailureOr<PrecisionPolicy> loaded = PrecisionPolicy::load(
-        policyFile, [&](const Twine &message) { module.emitError(message); });
+        policyFile, [&](const Twine &message) { emitError(policyLoc, message); });
     if (failed(loaded))
       return signalPassFailure();
     policy = std::move(*loaded);
+    if (failed(checkPolicyAgainstModel(module, policy, knownTypes, policyLoc)))
+      return signalPassFailure();
   }
 
   module->setAttr("mpc.low_precision", TypeAttr::get(lowType));
