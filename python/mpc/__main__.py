@@ -37,7 +37,7 @@ def main(argv=None):
     parser.add_argument("--input-shape", action="append", default=[],
                         help="NAME:32x3x224x224 (repeatable)")
     parser.add_argument("--emit", choices=["exe", "obj", "llvm", "mlir", "ptx"])
-    parser.add_argument("--target", choices=["cpu", "cuda"])
+    parser.add_argument("--target", choices=["cpu", "cuda", "cpu,cuda"])
     parser.add_argument("--gpu-arch", choices=["sm_80", "sm_90"])
     parser.add_argument("--device-plan",
                         help="with --target=cuda: FILE (JSON) or - (table)")

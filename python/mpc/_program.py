@@ -208,25 +208,55 @@ class Program:
         self._work = work
         self._trained_onnx = None
         self._descriptor = None
+        # Temporary data files by the argument they hold, so that the
+        # binary's errors name the argument.
+        self._arguments = {}
         self.log = ""
 
     def __repr__(self):
         return "<mpc.Program %s %s %s>" % (self.mode, self.precision,
                                             self.path)
 
-    def _data_file(self, value, name):
+    def _data_file(self, value, name, dtype=None, argument=None):
+        """A .npy path for `value`: a path as given, an array saved in the
+        binary's dtype (float64 images and int32 labels converted, as
+        infer() does). `argument` names it in errors."""
         if isinstance(value, (str, os.PathLike)):
             return os.fspath(value)
+        array = np.asarray(value)
+        if dtype is not None and array.dtype != np.dtype(dtype):
+            target = np.dtype(dtype)
+            if array.dtype.kind == "f" and target.kind == "f":
+                array = array.astype(target)
+            elif array.dtype.kind in "iu" and target.kind in "iu":
+                if array.size and (array.min() < np.iinfo(target).min or
+                                   array.max() > np.iinfo(target).max):
+                    raise MpcError("%s: values out of range for %s"
+                                   % (argument or name, target))
+                array = array.astype(target)
+            else:
+                raise MpcError("%s: dtype %s, the program takes %s"
+                               % (argument or name, array.dtype, target))
         path = self._work / output_file_name(name)
-        np.save(path, np.asarray(value))
+        np.save(path, array)
+        self._arguments[str(path)] = argument or name
         return str(path)
 
-    def _inputs_args(self, flag, inputs, stem):
+    def _inputs_args(self, flag, inputs, stem, argument):
+        signature = self.inputs
         if isinstance(inputs, dict):
             return [a for i, (name, value) in enumerate(inputs.items())
                     for a in (flag, "%s=%s" % (name, self._data_file(
-                        value, "%s_%d" % (stem, i))))]
-        return [flag, self._data_file(inputs, stem)]
+                        value, "%s_%d" % (stem, i),
+                        signature.get(name, (None,))[0],
+                        "%s[%r]" % (argument, name))))]
+        dtype = (next(iter(signature.values()))[0]
+                 if len(signature) == 1 else None)
+        return [flag, self._data_file(inputs, stem, dtype, argument)]
+
+    def _label_dtype(self):
+        labels = _values(self._function()["arguments"], "label")
+        return next(iter(labels.values()))[0] if labels else None
 
     def _run(self, args, verbose):
         command = [str(self.path)] + [str(a) for a in args]
@@ -239,10 +269,13 @@ class Program:
             out = done.stdout
         self.log = out
         if done.returncode != 0:
-            raise MpcError(done.stderr.strip() or out.strip() or
-                           "%s exited with status %d" % (self.path.name,
-                                                         done.returncode),
-                           command=command, returncode=done.returncode)
+            message = (done.stderr.strip() or out.strip() or
+                       "%s exited with status %d" % (self.path.name,
+                                                     done.returncode))
+            for path, argument in self._arguments.items():
+                message = message.replace(path, argument)
+            raise MpcError(message, command=command,
+                           returncode=done.returncode)
         return done
 
     def train(self, inputs, labels, val=None, *, epochs=None, steps=None,
@@ -262,12 +295,16 @@ class Program:
                            "with mode='train' to train")
         if (epochs is None) == (steps is None):
             raise MpcError("give exactly one of epochs= and steps=")
-        args = self._inputs_args("--inputs", inputs, "train_inputs")
-        args += ["--labels", self._data_file(labels, "train_labels")]
+        args = self._inputs_args("--inputs", inputs, "train_inputs", "inputs")
+        label_dtype = self._label_dtype()
+        args += ["--labels", self._data_file(labels, "train_labels",
+                                             label_dtype, "labels")]
         if val is not None:
             val_inputs, val_labels = val
-            args += self._inputs_args("--val-inputs", val_inputs, "val_inputs")
-            args += ["--val-labels", self._data_file(val_labels, "val_labels")]
+            args += self._inputs_args("--val-inputs", val_inputs, "val_inputs",
+                                      "val[0]")
+            args += ["--val-labels", self._data_file(
+                val_labels, "val_labels", label_dtype, "val[1]")]
         args += ["--epochs", epochs] if epochs is not None else ["--steps",
                                                                   steps]
         if batch_size is not None:

@@ -67,6 +67,26 @@ def test_train_the_bundled_example_from_python(trained):
     assert metrics["train_loss"] < 0.5
 
 
+def test_train_converts_dtypes_and_errors_name_the_argument(digits_model,
+                                                            digits):
+    """float64 images and int32 labels are converted as infer() does; a
+    binary's error names the argument, not a temporary file."""
+    program = mpc.compile(digits_model, precision="fp32")
+    metrics = program.train(digits["train_images"].astype(np.float64),
+                            digits["train_labels"].astype(np.int32), steps=3)
+    assert metrics["steps"] == 3
+    labels = digits["train_labels"].copy()
+    labels[7] = 12
+    with pytest.raises(mpc.MpcError) as error:
+        program.train(digits["train_images"], labels, steps=1)
+    assert "labels: label 12 at 7 is not a class" in error.value.message
+    assert "train_labels.npy" not in error.value.message
+    with pytest.raises(mpc.MpcError, match="labels: dtype float32, the "
+                                           "program takes int64"):
+        program.train(digits["train_images"], labels.astype(np.float32),
+                      steps=1)
+
+
 def test_save_onnx_writes_the_trained_weights(trained, digits,
                                               digits_model, tmp_path):
     program, metrics = trained
@@ -326,6 +346,9 @@ def test_cli_mirrors_mpc_opt(digits_model, tmp_path):
     assert gpu.returncode == 0, gpu.stderr
     text = ptx.read_text()
     assert ".target sm_90" in text and "mma.sync.aligned" in text
+    both = run_cli(digits_model, "--target", "cpu,cuda", "-o",
+                   tmp_path / "both")
+    assert both.returncode == 0, both.stderr
     failed = run_cli(tmp_path / "absent.onnx", "-o", tmp_path / "x")
     assert failed.returncode != 0 and "absent.onnx" in failed.stderr
 
