@@ -29,28 +29,31 @@ namespace mpc {
 namespace runtime {
 namespace training {
 
-std::string Trainer::firstNonFiniteState() {
-  for (size_t i = 0; i < numState; ++i) {
-    const Array &a = hostState(i);
-    int64_t n = a.elements();
-    if (a.dtype == "<f4") {
-      for (int64_t k = 0; k < n; ++k)
-        if (!std::isfinite(readF32(a, k)))
-          return program.train.inputs[i].name;
-    } else if (a.dtype == "<f2") {
-      for (int64_t k = 0; k < n; ++k) {
-        uint16_t bits;
-        std::memcpy(&bits, a.data.data() + 2 * k, 2);
-        if ((bits & 0x7c00) == 0x7c00) // exponent all ones: inf or NaN
-          return program.train.inputs[i].name;
-      }
+bool isFinite(const Array &a) {
+  int64_t n = a.elements();
+  if (a.dtype == "<f4") {
+    for (int64_t k = 0; k < n; ++k)
+      if (!std::isfinite(readF32(a, k)))
+        return false;
+  } else if (a.dtype == "<f2") {
+    for (int64_t k = 0; k < n; ++k) {
+      uint16_t bits;
+      std::memcpy(&bits, a.data.data() + 2 * k, 2);
+      if ((bits & 0x7c00) == 0x7c00) // exponent all ones: inf or NaN
+        return false;
     }
   }
+  return true;
+}
+
+std::string Trainer::firstNonFiniteState() {
+  for (size_t i = 0; i < numState; ++i)
+    if (!isFinite(hostState(i)))
+      return program.train.inputs[i].name;
   return "";
 }
 
-void Trainer::saveCheckpoint() {
-  const std::string &root = options.checkpoint;
+void Trainer::saveCheckpoint(const std::string &root) {
   // A diverged state never replaces a good checkpoint.
   if (std::string bad = firstNonFiniteState(); !bad.empty()) {
     std::cout << std::flush;
@@ -88,6 +91,11 @@ void Trainer::saveCheckpoint() {
       {"last_epoch_loss", lastEpochLoss},
       {"state", std::move(state)},
   };
+  if (best.step >= 0)
+    json["validation"] = {{"metric", monitoredMetric()},
+                          {"best_step", best.step},
+                          {"best_score", best.score},
+                          {"validations_since_best", best.validationsSince}};
   writeFileAtomically(temp + "/trainer.json", jsonText(json));
   std::string target = root + "/" + final;
   if (isDirectory(target)) // a rerun reaching the same step
@@ -95,14 +103,27 @@ void Trainer::saveCheckpoint() {
   if (std::rename(temp.c_str(), target.c_str()) != 0)
     throw Error(target + ": cannot write checkpoint: " + std::strerror(errno));
   writeFileAtomically(root + "/latest", final + "\n");
-  lastCheckpointStep = step;
+  if (root == options.checkpoint)
+    lastCheckpointStep = step;
   // Older checkpoints and leftovers of killed runs go.
   for (const std::string &entry : listDirectory(root))
     if (entry.rfind("ckpt-", 0) == 0 && entry != final)
       removeTree(root + "/" + entry);
 }
 
-void Trainer::loadCheckpoint(const std::string &root) {
+namespace {
+/// A checkpoint as read back: its trainer.json and every state slot,
+/// checked against the program.
+struct CheckpointContents {
+  std::string jsonFile;
+  nlohmann::json json;
+  std::vector<Array> state;
+};
+} // namespace
+
+static CheckpointContents readCheckpoint(const TrainingProgram &program,
+                                         size_t numState,
+                                         const std::string &root) {
   std::string latestFile = root + "/latest";
   std::string latest = readFile(latestFile);
   while (!latest.empty() && std::isspace((unsigned char)latest.back()))
@@ -110,11 +131,62 @@ void Trainer::loadCheckpoint(const std::string &root) {
   if (latest.find('/') != std::string::npos || latest.rfind("ckpt-", 0) != 0)
     throw Error(latestFile + ": does not name a checkpoint");
   std::string directory = root + "/" + latest;
-  std::string jsonFile = directory + "/trainer.json";
-  nlohmann::json json = nlohmann::json::parse(readFile(jsonFile), nullptr,
-                                               /*allow_exceptions=*/false);
+  CheckpointContents contents;
+  std::string &jsonFile = contents.jsonFile;
+  jsonFile = directory + "/trainer.json";
+  nlohmann::json &json = contents.json;
+  json = nlohmann::json::parse(readFile(jsonFile), nullptr,
+                               /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object())
     throw Error(jsonFile + ": not JSON (not an mpc checkpoint?)");
+  auto field = [&](const char *key) -> const nlohmann::json & {
+    if (!json.contains(key))
+      throw Error(jsonFile + ": no \"" + key + "\" (not an mpc checkpoint?)");
+    return json.at(key);
+  };
+  if (field("format") != "mpc-checkpoint-1")
+    throw Error(jsonFile + ": unknown checkpoint format");
+  if (!field("optimizer").is_string())
+    throw Error(jsonFile + ": \"optimizer\" is not a string");
+  std::string optimizer = field("optimizer").get<std::string>();
+  if (optimizer != program.optimizer)
+    throw Error(jsonFile + ": the checkpoint was trained with " + optimizer +
+                ", this binary uses " + program.optimizer);
+  std::map<std::string, std::string> files;
+  if (!field("state").is_array())
+    throw Error(jsonFile + ": \"state\" is not a list");
+  for (const nlohmann::json &entry : field("state"))
+    if (entry.is_object() && entry.contains("name") && entry.contains("file") &&
+        entry["name"].is_string() && entry["file"].is_string())
+      files[entry["name"].get<std::string>()] = entry["file"].get<std::string>();
+  contents.state.assign(numState, Array{});
+  for (size_t i = 0; i < numState; ++i) {
+    const Signature &s = program.train.inputs[i];
+    auto listed = files.find(s.name);
+    if (listed == files.end())
+      throw Error(jsonFile + ": no state '" + s.name +
+                  "' (a checkpoint of another model?)");
+    // The file is this binary's name for the slot, never a path the
+    // checkpoint chose.
+    if (listed->second != stateFileName(i, s.name))
+      throw Error(jsonFile + ": state '" + s.name + "' is in '" +
+                  listed->second + "', expected '" +
+                  stateFileName(i, s.name) + "'");
+    std::string file = directory + "/" + stateFileName(i, s.name);
+    Array a = readNpy(file);
+    if (a.dtype != s.dtype || a.shape != s.shape)
+      throw Error(file + ": state '" + s.name + "' must be " + s.dtype + " " +
+                  formatShape(s.shape) + ", got " + a.dtype + " " +
+                  formatShape(a.shape));
+    contents.state[i] = std::move(a);
+  }
+  return contents;
+}
+
+void Trainer::loadCheckpoint(const std::string &root) {
+  CheckpointContents contents = readCheckpoint(program, numState, root);
+  const nlohmann::json &json = contents.json;
+  const std::string &jsonFile = contents.jsonFile;
   auto field = [&](const char *key) -> const nlohmann::json & {
     if (!json.contains(key))
       throw Error(jsonFile + ": no \"" + key + "\" (not an mpc checkpoint?)");
@@ -134,48 +206,41 @@ void Trainer::loadCheckpoint(const std::string &root) {
       throw Error(jsonFile + ": \"" + key + "\" is not a number");
     return value.get<double>();
   };
-  if (field("format") != "mpc-checkpoint-1")
-    throw Error(jsonFile + ": unknown checkpoint format");
-  if (!field("optimizer").is_string())
-    throw Error(jsonFile + ": \"optimizer\" is not a string");
-  std::string optimizer = field("optimizer").get<std::string>();
-  if (optimizer != program.optimizer)
-    throw Error(jsonFile + ": the checkpoint was trained with " + optimizer +
-                ", this binary uses " + program.optimizer);
   step = integer("step").get<int64_t>();
   seed = integer("seed").get<uint64_t>();
   epochSteps = integer("epoch_loss_steps").get<int64_t>();
   epochLoss = real("epoch_loss_sum");
   lastEpochLoss = real("last_epoch_loss");
-  std::map<std::string, std::string> files;
-  if (!field("state").is_array())
-    throw Error(jsonFile + ": \"state\" is not a list");
-  for (const nlohmann::json &entry : field("state"))
-    if (entry.is_object() && entry.contains("name") && entry.contains("file") &&
-        entry["name"].is_string() && entry["file"].is_string())
-      files[entry["name"].get<std::string>()] = entry["file"].get<std::string>();
-  state.assign(numState, Array{});
-  for (size_t i = 0; i < numState; ++i) {
-    const Signature &s = program.train.inputs[i];
-    auto listed = files.find(s.name);
-    if (listed == files.end())
-      throw Error(jsonFile + ": no state '" + s.name +
-                  "' (a checkpoint of another model?)");
-    // The file is this binary's name for the slot, never a path the
-    // checkpoint chose.
-    if (listed->second != stateFileName(i, s.name))
-      throw Error(jsonFile + ": state '" + s.name + "' is in '" +
-                  listed->second + "', expected '" +
-                  stateFileName(i, s.name) + "'");
-    std::string file = directory + "/" + stateFileName(i, s.name);
-    Array a = readNpy(file);
-    if (a.dtype != s.dtype || a.shape != s.shape)
-      throw Error(file + ": state '" + s.name + "' must be " + s.dtype + " " +
-                  formatShape(s.shape) + ", got " + a.dtype + " " +
-                  formatShape(a.shape));
-    state[i] = std::move(a);
-  }
+  state = std::move(contents.state);
   stateReplaced();
+  // Where validation stood (--keep-best, --early-stopping), so that a
+  // resumed run compares against the best model before it.
+  if (json.contains("validation") && json["validation"].is_object()) {
+    const nlohmann::json &v = json["validation"];
+    if (v.value("metric", "") == monitoredMetric() &&
+        v.contains("best_step") && v["best_step"].is_number_integer() &&
+        v.contains("best_score") && v["best_score"].is_number()) {
+      best.step = v["best_step"].get<int64_t>();
+      best.score = v["best_score"].get<double>();
+      best.validationsSince = v.value("validations_since_best", int64_t(0));
+    }
+  }
+  if (!options.keepBest.empty() && best.step >= 0) {
+    // Its weights for --save-onnx: the best checkpoint beside this one.
+    std::string bestRoot = root + "/best";
+    if (!isDirectory(bestRoot)) {
+      std::cout << name << ": the best model so far (step " << best.step
+                << ") is not in " << bestRoot
+                << "; the best is tracked anew from here\n";
+      best = Best();
+      return;
+    }
+    CheckpointContents bestContents =
+        readCheckpoint(program, numState, bestRoot);
+    best.evalState.clear();
+    for (size_t slot : evalStateSlots)
+      best.evalState[slot] = std::move(bestContents.state[slot]);
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -22,6 +22,7 @@
 #include <malloc.h>
 #include <map>
 #include <sstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,10 +81,18 @@ static std::string headerField(const std::string &header,
   return header.substr(start, end - start);
 }
 
-Array readNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path + ": cannot open: " + std::strerror(errno));
+/// A .npy header: the array's dtype and shape, where its data starts and
+/// how many bytes it has.
+namespace {
+struct NpyHeader {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  uint64_t dataOffset = 0;
+  int64_t bytes = 0;
+};
+} // namespace
+
+static NpyHeader readNpyHeader(std::istream &in, const std::string &path) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     throw Error(path + ": not a .npy file (wrong magic)");
@@ -100,10 +109,11 @@ Array readNpy(const std::string &path) {
   std::string header(headerLength, '\0');
   if (!in.read(header.data(), headerLength))
     throw Error(path + ": truncated .npy header");
-  Array array;
-  array.dtype = headerField(header, "descr", path);
-  if (!Array::itemSize(array.dtype))
-    throw Error(path + ": unsupported dtype '" + array.dtype +
+  NpyHeader result;
+  result.dataOffset = 8 + lengthSize + headerLength;
+  result.dtype = headerField(header, "descr", path);
+  if (!Array::itemSize(result.dtype))
+    throw Error(path + ": unsupported dtype '" + result.dtype +
                 "' (mpc reads <f4, <f2, <i8, <i4, |b1)");
   if (headerField(header, "fortran_order", path) != "False")
     throw Error(path + ": Fortran-ordered arrays are not supported; save a "
@@ -115,18 +125,83 @@ Array readNpy(const std::string &path) {
     if (first == std::string::npos)
       continue;
     try {
-      array.shape.push_back(std::stoll(dim.substr(first)));
+      result.shape.push_back(std::stoll(dim.substr(first)));
     } catch (...) {
       throw Error(path + ": not a valid .npy file: bad shape");
     }
   }
-  int64_t bytes = array.elements() * Array::itemSize(array.dtype);
-  if (bytes < 0 || bytes > (int64_t(1) << 40))
-    throw Error(path + ": not a valid .npy file: bad shape");
-  array.data.resize(bytes);
-  if (!in.read(array.data.data(), bytes))
-    throw Error(path + ": truncated: expected " + std::to_string(bytes) +
-                " bytes of data for shape " + formatShape(array.shape));
+  // Products checked step by step: a hostile shape must not overflow.
+  int64_t bytes = Array::itemSize(result.dtype);
+  for (int64_t d : result.shape) {
+    if (d < 0 || (d && bytes > (int64_t(1) << 50) / d))
+      throw Error(path + ": not a valid .npy file: bad shape");
+    bytes *= d;
+  }
+  result.bytes = bytes;
+  return result;
+}
+
+Array readNpy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(path + ": cannot open: " + std::strerror(errno));
+  NpyHeader header = readNpyHeader(in, path);
+  Array array;
+  array.dtype = header.dtype;
+  array.shape = header.shape;
+  try {
+    array.data.resize(header.bytes);
+  } catch (const std::bad_alloc &) {
+    throw Error(path + ": " + std::to_string(header.bytes) +
+                " bytes of data do not fit in memory");
+  }
+  if (!in.read(array.data.data(), header.bytes))
+    throw Error(path + ": truncated: expected " +
+                std::to_string(header.bytes) + " bytes of data for shape " +
+                formatShape(array.shape));
+  return array;
+}
+
+int64_t MappedArray::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+MappedArray mapNpy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(path + ": cannot open: " + std::strerror(errno));
+  NpyHeader header = readNpyHeader(in, path);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int error = errno;
+    if (fd >= 0)
+      ::close(fd);
+    throw Error(path + ": cannot open: " + std::strerror(error));
+  }
+  uint64_t fileBytes = uint64_t(st.st_size);
+  if (fileBytes < header.dataOffset + uint64_t(header.bytes)) {
+    ::close(fd);
+    throw Error(path + ": truncated: expected " +
+                std::to_string(header.bytes) + " bytes of data for shape " +
+                formatShape(header.shape));
+  }
+  void *base = mmap(nullptr, fileBytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  int error = errno;
+  ::close(fd); // the mapping keeps the file
+  if (base == MAP_FAILED)
+    throw Error(path + ": cannot map: " + std::strerror(error));
+  MappedArray array;
+  array.dtype = header.dtype;
+  array.shape = header.shape;
+  array.data = static_cast<const char *>(base) + header.dataOffset;
+  array.mapping = std::shared_ptr<const void>(
+      base, [fileBytes](const void *p) {
+        munmap(const_cast<void *>(p), fileBytes);
+      });
   return array;
 }
 

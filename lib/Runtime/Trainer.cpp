@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,8 +152,7 @@ std::string formatLoss(double loss) {
   return text.str();
 }
 
-void Divergence::observe(int64_t step, double loss, float lossScale,
-                         int64_t patience) {
+void Divergence::observeLoss(int64_t step, double loss, int64_t patience) {
   if (std::isfinite(loss)) {
     nonFiniteRun = 0;
     lastFiniteStep = step;
@@ -160,13 +160,14 @@ void Divergence::observe(int64_t step, double loss, float lossScale,
   } else {
     ++nonFiniteRun;
   }
-  if (!patience)
-    return;
-  if (nonFiniteRun >= patience) {
+  if (patience && nonFiniteRun >= patience)
     why = "the loss was not finite for " + std::to_string(nonFiniteRun) +
           " consecutive steps (--divergence-patience " +
           std::to_string(patience) + ")";
-  } else if (lossScale < kMinLossScale) {
+}
+
+void Divergence::observeScale(float lossScale, int64_t patience) {
+  if (patience && lossScale < kMinLossScale) {
     std::ostringstream text;
     text << "dynamic loss scaling lowered the scale to " << lossScale
          << ", below 2^-16: the gradients overflow even scaled down";
@@ -350,18 +351,46 @@ void Trainer::classifyEntryPoints() {
   }
 }
 
-void Trainer::checkFinite(const Array &array, const std::string &file) {
+/// Releases the mapped pages wholly inside [from, to): a scan of a whole
+/// dataset then holds a window of it in memory, not all of it. The mapping
+/// is read-only and private, so the pages are read again if touched.
+static void releasePages(const char *from, const char *to) {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = (uintptr_t(from) + page - 1) & ~(page - 1);
+  uintptr_t end = uintptr_t(to) & ~(page - 1);
+  if (end > begin)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
+
+/// Calls `visit(i)` for every element index of `array` (of `itemBytes`),
+/// releasing what it has read every 16 MiB.
+template <typename Visit>
+static void scanMapped(const MappedArray &array, int64_t itemBytes,
+                       Visit visit) {
+  constexpr int64_t kWindow = 16 << 20;
+  int64_t n = array.elements(), perWindow = kWindow / itemBytes;
+  for (int64_t start = 0; start < n; start += perWindow) {
+    int64_t end = std::min(n, start + perWindow);
+    for (int64_t i = start; i < end; ++i)
+      visit(i);
+    releasePages(array.data + start * itemBytes, array.data + end * itemBytes);
+  }
+}
+
+void Trainer::checkFinite(const MappedArray &array, const std::string &file) {
   int64_t n = array.elements();
   int64_t perSample = array.shape.empty() || array.shape[0] == 0
                           ? 1
                           : n / array.shape[0];
-  if (array.dtype == "<f4") {
-    for (int64_t i = 0; i < n; ++i)
-      if (!std::isfinite(readF32(array, i)))
+  if (array.dtype == "<f4")
+    scanMapped(array, 4, [&](int64_t i) {
+      float v;
+      std::memcpy(&v, array.data + 4 * i, 4);
+      if (!std::isfinite(v))
         throw Error(file + ": sample " + std::to_string(i / perSample) +
                     " has a non-finite value (NaN or inf); clean the data "
                     "before training");
-  }
+    });
 }
 
 Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
@@ -376,7 +405,7 @@ Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
       throw Error("input '" + s.name + "' needs data (" + flag + " " +
                   (trainInputSlots.size() == 1 ? "" : s.name + "=") +
                   "FILE.npy)");
-    Array array = readNpy(it->second);
+    MappedArray array = mapNpy(it->second);
     std::vector<int64_t> sample(s.shape.begin() + 1, s.shape.end());
     std::vector<int64_t> got(array.shape.empty() ? array.shape.begin()
                                                  : array.shape.begin() + 1,
@@ -408,7 +437,7 @@ Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
                                     .substr(1)
                        : std::string(",)")) +
                   ")");
-    Array labels = readNpy(labelFile);
+    MappedArray labels = mapNpy(labelFile);
     std::vector<int64_t> sample(s.shape.begin() + 1, s.shape.end());
     std::vector<int64_t> got(labels.shape.empty() ? labels.shape.begin()
                                                   : labels.shape.begin() + 1,
@@ -427,14 +456,14 @@ Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
                   " labels for " + std::to_string(data.samples) + " samples");
     if (program.loss == "cross-entropy") {
       int64_t classes = program.eval.outputs[1].shape[1];
-      for (int64_t i = 0; i < labels.elements(); ++i) {
+      scanMapped(labels, 8, [&](int64_t i) {
         int64_t v;
-        std::memcpy(&v, labels.data.data() + 8 * i, 8);
+        std::memcpy(&v, labels.data + 8 * i, 8);
         if (v < 0 || v >= classes)
           throw Error(labelFile + ": label " + std::to_string(v) + " at " +
                       std::to_string(i) + " is not a class in [0, " +
                       std::to_string(classes) + ")");
-      }
+      });
     } else {
       checkFinite(labels, labelFile);
     }
@@ -448,14 +477,14 @@ Dataset Trainer::loadDataset(const std::map<std::string, std::string> &files,
 void Trainer::gatherBatch(const Dataset &data,
                           const std::vector<int64_t> &order, int64_t first,
                           int64_t count) {
-  auto copyRows = [&](const Array &from, Array &to) {
+  auto copyRows = [&](const MappedArray &from, Array &to) {
     size_t row = to.data.size() / size_t(batch);
     for (int64_t i = 0; i < batch; ++i) {
       // Padding repeats real samples: their values are valid inputs, and
       // evaluation masks them out.
       int64_t sample = order[(first + (i < count ? i : i % count)) %
                              int64_t(order.size())];
-      std::memcpy(to.data.data() + i * row, from.data.data() + sample * row,
+      std::memcpy(to.data.data() + i * row, from.data + sample * row,
                   row);
     }
   };
@@ -609,6 +638,27 @@ void Trainer::writeMetrics(const Evaluation &val, const std::string &status) {
       {"warmup_steps", options.schedule.warmup},
       {"status", status},
   };
+  auto number = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json trainPoints = nlohmann::json::array();
+  for (const LogPoint &p : trainHistory)
+    trainPoints.push_back({{"step", p.step},
+                           {"loss", number(p.loss)},
+                           {"lr", p.lr},
+                           {"loss_scale", number(p.lossScale)}});
+  nlohmann::json valPoints = nlohmann::json::array();
+  for (const ValidationPoint &p : valHistory)
+    valPoints.push_back({{"step", p.step},
+                         {"loss", number(p.evaluation.loss)},
+                         {"accuracy", number(p.evaluation.accuracy)}});
+  json["history"] = {{"train", std::move(trainPoints)},
+                     {"validation", std::move(valPoints)}};
+  if (best.step >= 0)
+    json["best"] = {{"metric", monitoredMetric()},
+                    {"step", best.step},
+                    {"val_loss", number(best.evaluation.loss)},
+                    {"val_accuracy", number(best.evaluation.accuracy)}};
   if (options.schedule.kind == "step") {
     json["lr_step_size"] = options.schedule.stepSize;
     json["lr_gamma"] = options.schedule.gamma;
@@ -645,6 +695,18 @@ int Trainer::run() {
   if (options.valInputs.empty() != options.valLabels.empty() &&
       trainLabelSlot)
     throw Error("--val-inputs and --val-labels go together");
+  bool periodic = options.valEverySteps || options.valEveryEpochs;
+  if ((periodic || !options.keepBest.empty() || options.earlyStopping) &&
+      options.valInputs.empty())
+    throw Error(std::string(periodic ? "--val-every-steps/--val-every-epochs"
+                            : !options.keepBest.empty() ? "--keep-best"
+                                                        : "--early-stopping") +
+                " needs validation data (--val-inputs, --val-labels)");
+  if ((!options.keepBest.empty() || options.earlyStopping) && !periodic)
+    throw Error(std::string(!options.keepBest.empty() ? "--keep-best"
+                                                      : "--early-stopping") +
+                " needs validations during training (--val-every-steps N or "
+                "--val-every-epochs N)");
   if ((options.steps && *options.steps <= 0) ||
       (options.epochs && *options.epochs <= 0))
     throw Error(std::string(options.steps ? "--steps " : "--epochs ") +
@@ -786,17 +848,22 @@ int Trainer::run() {
       epochLoss = 0;
       epochSteps = 0;
     }
-    divergence.observe(step, loss,
-                       lossScaleSlot ? readF32(hostState(*lossScaleSlot))
-                                     : 1.0f,
-                       options.divergencePatience);
+    divergence.observeLoss(step, loss, options.divergencePatience);
+    bool logNow = step % logEvery == 0 || step == totalSteps;
+    if (logNow && lossScaleSlot)
+      divergence.observeScale(readF32(hostState(*lossScaleSlot)),
+                              options.divergencePatience);
     if (divergence.diverged())
       break;
-    bool logNow = step % logEvery == 0 || step == totalSteps;
     if (terminal && !logNow &&
         std::chrono::duration<double>(Clock::now() - lastDraw).count() > 0.1)
       printProgress(false);
     if (logNow) {
+      trainHistory.push_back(
+          {step, windowSteps ? windowLoss / double(windowSteps) : NAN,
+           double(stepLR),
+           lossScaleSlot ? double(readF32(hostState(*lossScaleSlot)))
+                         : double(NAN)});
       printProgress(step == totalSteps);
       windowLoss = 0;
       windowSteps = 0;
@@ -804,7 +871,12 @@ int Trainer::run() {
     }
     if (!options.checkpoint.empty() && options.checkpointEvery &&
         step % *options.checkpointEvery == 0)
-      saveCheckpoint();
+      saveCheckpoint(options.checkpoint);
+    if (hasVal && validationDue() && step < totalSteps) {
+      validate(/*during=*/true);
+      if (stoppedEarly)
+        break;
+    }
   }
   // A run shorter than an epoch reports the mean over what it trained.
   if (std::isnan(lastEpochLoss) && epochSteps)
@@ -840,7 +912,7 @@ int Trainer::run() {
     std::cerr << name << ": interrupted by " << signalName(signal)
               << " after step " << step << " of " << totalSteps;
     if (!options.checkpoint.empty()) {
-      saveCheckpoint();
+      saveCheckpoint(options.checkpoint);
       std::cerr << "; checkpoint saved: continue with the same command and "
                    "--resume "
                 << options.checkpoint << "\n";
@@ -853,13 +925,21 @@ int Trainer::run() {
     return 128 + signal;
   }
 
+  // The last validation, at the last step, counts for --keep-best before
+  // the final checkpoint records it.
+  if (hasVal)
+    valResult = lastValidationStep == step ? lastValidation
+                                           : validate(/*during=*/false);
   if (!options.checkpoint.empty())
-    saveCheckpoint();
+    saveCheckpoint(options.checkpoint);
 
+  if (stoppedEarly)
+    std::cout << name << ": early stopping at step " << step << ": "
+              << monitoredMetric() << " did not improve in "
+              << *options.earlyStopping << " validations\n";
   std::cout << std::fixed << std::setprecision(4) << "done: " << step
             << " steps, train loss " << lastEpochLoss;
   if (hasVal) {
-    valResult = evaluate(val);
     std::cout << ", val loss " << valResult.loss;
     if (!std::isnan(valResult.accuracy))
       std::cout << ", val accuracy " << std::setprecision(2)
@@ -872,24 +952,91 @@ int Trainer::run() {
               << (trainSeconds > 0 ? trainedSamples / trainSeconds : 0)
               << " samples/s";
   std::cout << "\n";
+  if (!options.keepBest.empty() && best.step >= 0)
+    std::cout << std::defaultfloat << name << ": the best " << monitoredMetric()
+              << " was "
+              << (options.keepBest == "val_loss"
+                      ? formatLoss(best.evaluation.loss)
+                      : formatLoss(100 * best.evaluation.accuracy) + "%")
+              << " at step " << best.step
+              << (options.saveOnnx.empty() ? "" : ": --save-onnx writes it")
+              << (options.checkpoint.empty()
+                      ? ""
+                      : ", its checkpoint is in " + options.checkpoint +
+                            "/best")
+              << "\n";
 
   saveModel();
   if (!options.metricsJson.empty())
-    writeMetrics(valResult, "completed");
+    writeMetrics(valResult, stoppedEarly ? "stopped_early" : "completed");
   return 0;
+}
+
+bool Trainer::validationDue() const {
+  if (options.valEverySteps && step % *options.valEverySteps == 0)
+    return true;
+  return options.valEveryEpochs && step % stepsPerEpoch == 0 &&
+         (step / stepsPerEpoch) % *options.valEveryEpochs == 0;
+}
+
+Trainer::Evaluation Trainer::validate(bool during) {
+  Evaluation e = evaluate(val);
+  lastValidationStep = step;
+  lastValidation = e;
+  valHistory.push_back({step, e});
+  double score = monitoredMetric() == "val_accuracy" ? -e.accuracy : e.loss;
+  bool improved = std::isfinite(score) && (best.step < 0 || score < best.score);
+  if (improved) {
+    best.step = step;
+    best.score = score;
+    best.evaluation = e;
+    best.validationsSince = 0;
+    if (!options.keepBest.empty()) {
+      best.evalState.clear();
+      for (size_t slot : evalStateSlots)
+        best.evalState[slot] = hostState(slot);
+      if (!options.checkpoint.empty())
+        saveCheckpoint(options.checkpoint + "/best");
+    }
+  } else {
+    ++best.validationsSince;
+  }
+  if (options.earlyStopping &&
+      best.validationsSince >= *options.earlyStopping)
+    stoppedEarly = true;
+  if (during) {
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(4) << "validation at step "
+         << step << ": loss " << e.loss;
+    if (!std::isnan(e.accuracy))
+      line << "  accuracy " << std::setprecision(2) << 100 * e.accuracy
+           << "%";
+    if (improved && (options.keepBest.size() || options.earlyStopping))
+      line << "  (best)";
+    std::cout << (terminal ? "\n" : "") << line.str() << "\n" << std::flush;
+  }
+  return e;
 }
 
 void Trainer::saveModel() {
   if (options.saveOnnx.empty())
     return;
   std::map<std::string, const Array *> byName;
+  // --keep-best: the best validation's weights, else the last ones.
+  bool fromBest = !options.keepBest.empty() && best.step >= 0 &&
+                  !best.evalState.empty();
   for (size_t slot : evalStateSlots)
-    byName[program.train.inputs[slot].name] = &hostState(slot);
-  if (std::string bad = firstNonFiniteState(); !bad.empty())
-    throw Error("--save-onnx " + options.saveOnnx + ": not written: the "
-                "trained state '" + bad + "' is not finite");
+    byName[program.train.inputs[slot].name] =
+        fromBest ? &best.evalState.at(slot) : &hostState(slot);
+  for (const auto &[slotName, array] : byName)
+    if (!isFinite(*array))
+      throw Error("--save-onnx " + options.saveOnnx + ": not written: the "
+                  "trained state '" + slotName + "' is not finite");
   writeFileAtomically(options.saveOnnx, serializeTrainedModel(program, byName));
-  std::cout << "wrote " << options.saveOnnx << "\n";
+  std::cout << "wrote " << options.saveOnnx;
+  if (fromBest)
+    std::cout << " (the weights of step " << best.step << ")";
+  std::cout << "\n";
 }
 
 } // namespace training

@@ -56,6 +56,9 @@ double scheduleFactor(const Schedule &schedule, int64_t step, int64_t total);
 
 float readF32(const Array &a, int64_t i = 0);
 
+/// False when a floating-point array (f32, f16) holds a NaN or infinity.
+bool isFinite(const Array &a);
+
 /// A counter of the state (skipped steps): i64 as the compiler makes it.
 int64_t readCounter(const Array &a);
 
@@ -87,6 +90,13 @@ struct Options {
   /// Consecutive steps with a non-finite loss that end the run as
   /// diverged (0: never).
   int64_t divergencePatience = 10;
+  /// Validation during training: every N steps and/or every N epochs.
+  std::optional<int64_t> valEverySteps, valEveryEpochs;
+  /// "", "val_loss" or "val_accuracy": the best validation's model is the
+  /// one --save-onnx writes and DIR/best holds.
+  std::string keepBest;
+  /// Validations without improvement that end the run.
+  std::optional<int64_t> earlyStopping;
   std::optional<uint64_t> seed;
   std::string optimizer, metricsJson, saveOnnx, checkpoint, resume;
   std::string device = "auto";
@@ -127,7 +137,11 @@ struct Divergence {
   /// 2^-16: scaled gradients still overflow fp16 at 65504, so the
   /// unscaled ones exceed 4e9.
   static constexpr float kMinLossScale = 1.0f / 65536.0f;
-  void observe(int64_t step, double loss, float lossScale, int64_t patience);
+  /// Every step: the loss (which the host has anyway).
+  void observeLoss(int64_t step, double loss, int64_t patience);
+  /// At each log line, where the scale is fetched anyway: a device build
+  /// fetches nothing but the loss per step.
+  void observeScale(float lossScale, int64_t patience);
   bool diverged() const { return !why.empty(); }
   const std::string &reason() const { return why; }
 
@@ -142,10 +156,11 @@ void addInputSpec(std::map<std::string, std::string> &specs,
                   const std::vector<std::string> &names);
 
 /// A dataset: one array per model input (and the labels), samples along
-/// the first dimension.
+/// the first dimension, mapped from their files (batches are copied out as
+/// they are needed).
 struct Dataset {
-  std::vector<Array> inputs;
-  std::optional<Array> labels;
+  std::vector<MappedArray> inputs;
+  std::optional<MappedArray> labels;
   int64_t samples = 0;
   std::string description;
 };
@@ -159,15 +174,15 @@ private:
   void classifyEntryPoints();
   Dataset loadDataset(const std::map<std::string, std::string> &inputFiles,
                       const std::string &labelFile, const std::string &flag);
-  void checkFinite(const Array &array, const std::string &file);
+  void checkFinite(const MappedArray &array, const std::string &file);
   /// Copies samples `order[first..first+count)` (padding with sample
   /// `order[0]`... when short) into the batch arrays.
   void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
                    int64_t first, int64_t count);
   void initializeState();
-  /// Writes a checkpoint unless the state is not finite (then warns and
-  /// keeps the previous one).
-  void saveCheckpoint();
+  /// Writes a checkpoint into `root` (--checkpoint, or its best/) unless
+  /// the state is not finite (then warns and keeps the previous one).
+  void saveCheckpoint(const std::string &root);
   /// --save-onnx, refusing a state that is not finite.
   void saveModel();
   /// The name of the first floating-point state slot holding a NaN or
@@ -178,6 +193,15 @@ private:
     double loss = NAN, accuracy = NAN;
   };
   Evaluation evaluate(const Dataset &data);
+  /// Evaluates the validation data at this step: history, the best model,
+  /// early stopping. `during` prints its line (the final one is printed
+  /// with the summary).
+  Evaluation validate(bool during);
+  bool validationDue() const;
+  /// The metric --keep-best and --early-stopping watch.
+  std::string monitoredMetric() const {
+    return options.keepBest.empty() ? "val_loss" : options.keepBest;
+  }
   void printProgress(bool final);
   /// `status`: completed, interrupted or diverged.
   void writeMetrics(const Evaluation &val, const std::string &status);
@@ -229,6 +253,30 @@ private:
   /// The step this process started training at (the checkpoint's when
   /// resuming), and the step of the last checkpoint it wrote.
   int64_t firstStep = 0, lastCheckpointStep = 0;
+  /// The best validation so far (a lower score is better: the loss, or
+  /// minus the accuracy) and, with --keep-best, its model's weights.
+  struct Best {
+    int64_t step = -1;
+    double score = 0;
+    int64_t validationsSince = 0;
+    Evaluation evaluation;
+    std::map<size_t, Array> evalState;
+  } best;
+  bool stoppedEarly = false;
+  int64_t lastValidationStep = -1;
+  Evaluation lastValidation;
+  /// --metrics-json's history (this process's): the loss at each log
+  /// line, and every validation.
+  struct LogPoint {
+    int64_t step;
+    double loss, lr, lossScale;
+  };
+  struct ValidationPoint {
+    int64_t step;
+    Evaluation evaluation;
+  };
+  std::vector<LogPoint> trainHistory;
+  std::vector<ValidationPoint> valHistory;
   double windowLoss = 0, epochLoss = 0;
   int64_t windowSteps = 0, epochSteps = 0;
   double lastEpochLoss = NAN;

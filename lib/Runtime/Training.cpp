@@ -105,6 +105,16 @@ void printTrainingHelp(const TrainingProgram &program) {
          "steps with --checkpoint-every N)\n"
       << "  --resume DIR                  continue from DIR's latest "
          "checkpoint\n"
+      << "  --val-every-steps N           validate every N steps (also "
+         "--val-every-epochs N)\n"
+      << "  --keep-best METRIC            val_loss or val_accuracy: "
+         "--save-onnx writes the best\n"
+         "                                validation's model, DIR/best "
+         "holds its checkpoint\n"
+      << "  --early-stopping P            stop after P validations without "
+         "improvement (of\n"
+         "                                --keep-best's metric, else "
+         "val_loss)\n"
       << "  --eval-only                   evaluate (validation data, else "
          "training data) and stop\n"
       << "  --describe                    print the program descriptor (JSON: "
@@ -151,6 +161,8 @@ static const std::vector<FlagSpec> &trainingFlags() {
       {"--checkpoint"},        {"--checkpoint-every"},
       {"--resume"},            {"--divergence-patience"},
       {"--eval-only", false},  {"--device"},
+      {"--val-every-steps"},   {"--val-every-epochs"},
+      {"--keep-best"},         {"--early-stopping"},
   };
   return flags;
 }
@@ -240,6 +252,22 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
         options.divergencePatience = parseInt(arg, text);
         if (options.divergencePatience < 0)
           throw Error("--divergence-patience must not be negative");
+      } else if (arg == "--val-every-steps" || arg == "--val-every-epochs") {
+        int64_t every = parseInt(arg, text);
+        if (every < 1)
+          throw Error(arg + " must be at least 1");
+        (arg == "--val-every-steps" ? options.valEverySteps
+                                    : options.valEveryEpochs) = every;
+      } else if (arg == "--keep-best") {
+        if (text != "val_loss" && text != "val_accuracy")
+          throw Error("--keep-best " + text +
+                      ": expected val_loss or val_accuracy");
+        options.keepBest = text;
+      } else if (arg == "--early-stopping") {
+        options.earlyStopping = parseInt(arg, text);
+        if (*options.earlyStopping < 1)
+          throw Error("--early-stopping must be at least 1 (validations "
+                      "without improvement)");
       } else if (arg == "--eval-only") {
         options.evalOnly = true;
       } else if (arg == "--device") {

@@ -19,7 +19,9 @@ Checks, each printed as one line:
   * --resume past --steps and --steps 0 are errors that say so;
   * --flag=value is --flag value, misspelt flags get a suggestion;
   * step decay (StepLR) against piecewise constant runs; the progress line
-    has an ETA.
+    has an ETA;
+  * validation every N steps with its history, --keep-best's model (in
+    --save-onnx and DIR/best) against the history, early stopping.
 """
 import json
 import os
@@ -290,6 +292,95 @@ def main():
     check("progress lines carry an ETA until the last",
           len(lines) == 4 and all(" eta " in l for l in lines[:3]) and
           " eta " not in lines[3], lines[0] if lines else ran.stdout)
+
+    # Validation during training, the best model, early stopping.
+    val = ["--val-inputs", data["val_images"], "--val-labels",
+           data["val_labels"]]
+    m = os.path.join(work, "val.json")
+    best_onnx = os.path.join(work, "best.onnx")
+    best_ckpt = os.path.join(work, "ckpt_best")
+    ran = run(fp16, data, "--steps", "60", "--lr", "0.05", *val,
+              "--val-every-steps", "10", "--keep-best", "val_accuracy",
+              "--log-every", "20", "--metrics-json", m, "--save-onnx",
+              best_onnx, "--checkpoint", best_ckpt)
+    history = metrics(m)["history"] if ran.returncode == 0 else {}
+    steps = [p["step"] for p in history.get("validation", [])]
+    check("--val-every-steps 10: validations at 10..60, log history",
+          steps == [10, 20, 30, 40, 50, 60] and
+          [p["step"] for p in history["train"]] == [20, 40, 60] and
+          ran.stdout.count("validation at step") == 5, last_line(ran))
+    if steps:
+        accuracies = [p["accuracy"] for p in history["validation"]]
+        first_best = steps[accuracies.index(max(accuracies))]
+        recorded = metrics(m)["best"]
+        saved = base.weights(best_onnx)
+        images = np.load(data["val_images"])
+        labels = np.load(data["val_labels"])
+        saved_accuracy = float((base.mlp_logits(saved, images).argmax(1) ==
+                                labels).mean())
+        same_as_checkpoint = all(
+            np.array_equal(base.state(os.path.join(best_ckpt, "best"),
+                                      "param:" + k), v)
+            for k, v in saved.items())
+        check("--keep-best val_accuracy: --save-onnx and DIR/best hold the "
+              "best validation's model",
+              recorded["step"] == first_best and
+              abs(saved_accuracy - recorded["val_accuracy"]) < 1e-9 and
+              same_as_checkpoint and "(the weights of step %d)" % first_best
+              in ran.stdout,
+              "best at step %d: %.4f, saved model %.4f, history %s" % (
+                  recorded["step"], recorded["val_accuracy"], saved_accuracy,
+                  ["%.3f" % a for a in accuracies]))
+    m = os.path.join(work, "early.json")
+    ran = run(fp16, data, "--steps", "100", "--lr", "0", *val,
+              "--val-every-steps", "10", "--early-stopping", "2",
+              "--metrics-json", m)
+    check("--early-stopping 2 ends a run that stopped improving",
+          ran.returncode == 0 and metrics(m)["status"] == "stopped_early" and
+          metrics(m)["steps"] == 30 and metrics(m)["best"]["step"] == 10 and
+          "early stopping at step 30" in ran.stdout, last_line(ran))
+    bad = [run(fp16, data, "--steps", "5", *flags) for flags in
+           (["--keep-best", "val_loss", *val],
+            ["--val-every-steps", "2"],
+            ["--keep-best", "loss", *val])]
+    check("validation flags are checked",
+          [b.returncode for b in bad] == [1, 1, 1] and
+          "needs validations during training" in bad[0].stderr and
+          "needs validation data" in bad[1].stderr and
+          "expected val_loss or val_accuracy" in bad[2].stderr,
+          " | ".join(last_line(b) for b in bad))
+
+    # Data larger than what the run may hold: a 512 MiB dataset (a sparse
+    # file: zeros, no disk) trains with a peak resident size far below it
+    # (read whole, as before, it took over 512 MiB; mapped, 176),
+    # since the binary maps the file and copies out batches.
+    samples = (512 << 20) // (8 * 8 * 4)
+    big = os.path.join(work, "big_images.npy")
+    with open(big, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False,
+                "shape": (samples, 8, 8)})
+        f.truncate(f.tell() + samples * 8 * 8 * 4)
+    big_labels = os.path.join(work, "big_labels.npy")
+    np.save(big_labels, np.zeros(samples, np.int64))
+    probe = ("import resource, subprocess, sys; "
+             "r = subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(r.returncode, resource.getrusage("
+             "resource.RUSAGE_CHILDREN).ru_maxrss // 1024)")
+    ran = subprocess.run([sys.executable, "-c", probe, fp16, "--inputs", big,
+                          "--labels", big_labels, "--steps", "3"],
+                         capture_output=True, text=True)
+    rc, peak_mib = (int(v) for v in ran.stdout.split())
+    check("a 512 MiB dataset trains in far less memory (mapped, read by "
+          "batch)", rc == 0 and peak_mib < 320,
+          "exit %d, peak resident %d MiB" % (rc, peak_mib))
+    truncated = os.path.join(work, "truncated.npy")
+    with open(big, "rb") as f:
+        open(truncated, "wb").write(f.read(4096))
+    ran = run(fp16, data, "--steps", "1", "--inputs", truncated)
+    check("a truncated .npy is an error naming it",
+          ran.returncode == 1 and "truncated.npy: truncated" in ran.stderr,
+          last_line(ran))
 
     results = base.results
     print("%d passed, %d failed" % (results.count(True), results.count(False)))

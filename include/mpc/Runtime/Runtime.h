@@ -17,6 +17,7 @@
 #include <functional>
 #include <stdexcept>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,22 @@ std::string formatShape(const std::vector<int64_t> &shape);
 
 /// Reads a C-order .npy file (format 1.0 to 3.0).
 Array readNpy(const std::string &path);
+
+/// A .npy file's array mapped read-only into memory: its pages are read
+/// as they are touched and can be dropped again, so a dataset can be
+/// larger than memory (training reads it batch by batch).
+struct MappedArray {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  const char *data = nullptr;
+  /// Unmaps the file when the last copy goes.
+  std::shared_ptr<const void> mapping;
+
+  int64_t elements() const;
+};
+
+/// Maps a C-order .npy file (format 1.0 to 3.0), checked as readNpy does.
+MappedArray mapNpy(const std::string &path);
 
 /// Writes `array` to `path` atomically (temporary file + rename).
 void writeNpy(const std::string &path, const Array &array);
