@@ -82,11 +82,14 @@ def main():
     check("its Constant-node weights are parameters", params >= 100,
           "%d parameters" % params)
     accuracy = {}
-    for stage, epochs in (("pretrained", "0"), ("fine-tuned", "3")):
+    # The pretrained model is evaluated (--eval-only: on the validation
+    # data), then fine-tuned.
+    for stage, length in (("pretrained", ["--eval-only"]),
+                          ("fine-tuned", ["--epochs", "3"])):
         metrics = path(stage + ".json")
         command = [exe, "--inputs", path("train_x.npy"), "--labels",
                    path("train_y.npy"), "--val-inputs", path("val_x.npy"),
-                   "--val-labels", path("val_y.npy"), "--epochs", epochs,
+                   "--val-labels", path("val_y.npy"), *length,
                    "--lr", "0.0005", "--seed", "0", "--log-every", "100000",
                    "--metrics-json", metrics]
         if stage == "fine-tuned":
