@@ -116,6 +116,17 @@ struct CompileCLOptions {
   cl::opt<float, true> learningRate{
       "lr", cl::desc("default learning rate of the binary"),
       cl::location(options.learningRate), cl::cat(trainingCategory)};
+  cl::opt<float, true> clipGradNorm{
+      "clip-grad-norm",
+      cl::desc("clip the gradients' global L2 norm to this, after unscaling "
+               "(clip_grad_norm_; the binary's default, its --clip-grad-norm "
+               "overrides it)"),
+      cl::location(options.clipGradNorm), cl::cat(trainingCategory)};
+  cl::opt<float, true> clipGradValue{
+      "clip-grad-value",
+      cl::desc("clip every gradient element to [-v, v], after unscaling "
+               "(clip_grad_value_; the binary's default)"),
+      cl::location(options.clipGradValue), cl::cat(trainingCategory)};
   cl::opt<float, true> weightDecay{
       "weight-decay", cl::desc("default weight decay (0.01 for adamw, else 0)"),
       cl::location(options.weightDecay), cl::cat(trainingCategory)};
@@ -267,6 +278,12 @@ static LogicalResult checkTrainingFlags(const CompileOptions &options,
   if (options.weightDecay != -1.0f &&
       (!(options.weightDecay >= 0) || !std::isfinite(options.weightDecay)))
     return bad("weight-decay", "0 or more", double(options.weightDecay));
+  if (!(options.clipGradNorm >= 0) || !std::isfinite(options.clipGradNorm))
+    return bad("clip-grad-norm", "0 (none) or a positive number",
+               double(options.clipGradNorm));
+  if (!(options.clipGradValue >= 0) || !std::isfinite(options.clipGradValue))
+    return bad("clip-grad-value", "0 (none) or a positive number",
+               double(options.clipGradValue));
   if (!(options.momentum >= 0) || !(options.momentum < 1))
     return bad("momentum", "in [0, 1)", double(options.momentum));
   if (!(options.lossScaleInit > 0) || !std::isfinite(options.lossScaleInit))
@@ -287,6 +304,16 @@ static LogicalResult checkTrainingFlags(const CompileOptions &options,
 /// then these.
 static cl::OptionCategory optDriverCategory(
     "opt driver: MLIR's options and passes (LLVM's options: --help-hidden)");
+
+void mpc::printOpOnDiagnosticOnlyWhenAsked() {
+  auto &registered = cl::getRegisteredOptions();
+  auto it = registered.find("mlir-print-op-on-diagnostic");
+  if (it == registered.end() || it->second->getNumOccurrences() ||
+      clOptions->options.verbose)
+    return;
+  // MLIR declares it as cl::opt<bool> (registerMLIRContextCLOptions).
+  static_cast<cl::opt<bool> *>(it->second)->setValue(false);
+}
 
 mpc::HelpLayout::HelpLayout() {
   for (const auto &entry : cl::getRegisteredOptions())

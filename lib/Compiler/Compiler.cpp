@@ -355,6 +355,8 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   training.output = options.lossOutput;
   training.optimizer = options.optimizer;
   training.learningRate = options.learningRate;
+  training.clipGradNorm = options.clipGradNorm;
+  training.clipGradValue = options.clipGradValue;
   training.weightDecay = options.weightDecay;
   training.momentum = options.momentum;
   training.nesterov = options.nesterov;
@@ -395,6 +397,13 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
       optimizer.getAs<FloatAttr>("lr").getValue().convertToFloat();
   program.defaultWeightDecay =
       optimizer.getAs<FloatAttr>("weight_decay").getValue().convertToFloat();
+  // Present only where clipping is compiled in.
+  auto clipDefault = [&](StringRef key) {
+    auto value = optimizer.getAs<FloatAttr>(key);
+    return value ? value.getValue().convertToFloat() : 0.0f;
+  };
+  program.defaultClipGradNorm = clipDefault("clip_grad_norm");
+  program.defaultClipGradValue = clipDefault("clip_grad_value");
   // The eval step's state (parameters, running statistics) is what the
   // written model holds.
   std::vector<ONNXStateSlot> modelState;

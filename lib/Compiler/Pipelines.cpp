@@ -39,6 +39,8 @@ void mpc::buildTrainingPipeline(OpPassManager &pm,
   training.optimizer = options.optimizer;
   training.learningRate = options.learningRate;
   training.weightDecay = options.weightDecay;
+  training.clipGradNorm = options.clipGradNorm;
+  training.clipGradValue = options.clipGradValue;
   training.momentum = options.momentum;
   training.nesterov = options.nesterov;
   training.runningVariance = options.runningVariance;

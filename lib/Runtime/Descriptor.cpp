@@ -167,6 +167,10 @@ TrainingProgram readTraining(const json &descriptor,
   program.defaultLR = float(number(optimizer, "lr", "\"optimizer\""));
   program.defaultWeightDecay =
       float(number(optimizer, "weight_decay", "\"optimizer\""));
+  program.defaultClipGradNorm =
+      float(number(optimizer, "clip_grad_norm", "\"optimizer\""));
+  program.defaultClipGradValue =
+      float(number(optimizer, "clip_grad_value", "\"optimizer\""));
   const json &scaling = field(descriptor, "loss_scaling", where);
   if (!scaling.is_null())
     program.lossScaling =

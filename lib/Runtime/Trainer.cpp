@@ -292,14 +292,34 @@ void Trainer::classifyEntryPoints() {
     return i < values.size() && values[i].role == role;
   };
   bool labelled = program.loss != "model";
-  size_t end = in.size() - 2; // lr, weight_decay
-  if (in.size() < numState + 3 || program.train.outputs.size() != numState + 1 ||
-      !hasRole(in, in.size() - 2, ValueRole::LearningRate) ||
-      !hasRole(in, in.size() - 1, ValueRole::WeightDecay) ||
+  // The hyperparameters end the arguments: lr, weight_decay and, when
+  // compiled in, the clipping thresholds.
+  size_t end = in.size();
+  auto isHyper = [](ValueRole role) {
+    return role == ValueRole::LearningRate || role == ValueRole::WeightDecay ||
+           role == ValueRole::MaxGradNorm || role == ValueRole::GradClipValue;
+  };
+  while (end > numState && isHyper(in[end - 1].role))
+    --end;
+  for (size_t i = end; i < in.size(); ++i) {
+    ValueRole r = in[i].role;
+    (r == ValueRole::LearningRate    ? lrSlot
+     : r == ValueRole::WeightDecay   ? decaySlot
+     : r == ValueRole::MaxGradNorm   ? maxGradNormSlot
+                                     : gradClipValueSlot) = i;
+  }
+  const auto &out = program.train.outputs;
+  if (end <= numState || !lrSlot || !decaySlot ||
       (labelled && !hasRole(in, end - 1, ValueRole::Label)) ||
-      !hasRole(program.train.outputs, numState, ValueRole::Loss))
+      !hasRole(out, numState, ValueRole::Loss) ||
+      out.size() > numState + 2 ||
+      (out.size() == numState + 2 &&
+       !hasRole(out, numState + 1, ValueRole::GradNorm)))
     throw Error("internal: the train step's signature is not (state..., "
-                "inputs..., [labels], lr, weight_decay) -> (state..., loss)");
+                "inputs..., [labels], lr, weight_decay, [clip thresholds]) "
+                "-> (state..., loss, [grad_norm])");
+  if (out.size() == numState + 2)
+    gradNormResult = numState + 1;
   for (const Signature &s : program.eval.inputs) {
     if (!s.state)
       break;
@@ -597,6 +617,9 @@ void Trainer::printProgress(bool final) {
          << readF32(hostState(*lossScaleSlot));
   if (skippedSlot)
     line << "  skipped " << readCounter(hostState(*skippedSlot));
+  if (gradNormResult && windowSteps)
+    line << "  grad norm " << std::setprecision(4)
+         << windowGradNorm / double(windowSteps);
   line << "  " << std::setprecision(0) << rate << " samples/s";
   // From this process's mean step time so far (data, logging and
   // checkpoints included).
@@ -637,6 +660,10 @@ void Trainer::writeMetrics(const Evaluation &val, const std::string &status) {
       {"lr_schedule", options.schedule.kind},
       {"warmup_steps", options.schedule.warmup},
       {"status", status},
+      {"clip_grad_norm", options.clipGradNorm.value_or(
+                             program.defaultClipGradNorm)},
+      {"clip_grad_value", options.clipGradValue.value_or(
+                              program.defaultClipGradValue)},
   };
   auto number = [](double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
@@ -646,7 +673,8 @@ void Trainer::writeMetrics(const Evaluation &val, const std::string &status) {
     trainPoints.push_back({{"step", p.step},
                            {"loss", number(p.loss)},
                            {"lr", p.lr},
-                           {"loss_scale", number(p.lossScale)}});
+                           {"loss_scale", number(p.lossScale)},
+                           {"grad_norm", number(p.gradNorm)}});
   nlohmann::json valPoints = nlohmann::json::array();
   for (const ValidationPoint &p : valHistory)
     valPoints.push_back({{"step", p.step},
@@ -686,6 +714,14 @@ int Trainer::run() {
                 "--batch-size=" + std::to_string(*options.batchSize) + ")");
   if (options.epochs && options.steps)
     throw Error("give --epochs or --steps, not both");
+  if (options.clipGradNorm && !maxGradNormSlot)
+    throw Error("--clip-grad-norm: this binary was compiled without "
+                "gradient-norm clipping (recompile with mpc-opt "
+                "--clip-grad-norm=F; F is then the default)");
+  if (options.clipGradValue && !gradClipValueSlot)
+    throw Error("--clip-grad-value: this binary was compiled without "
+                "gradient-value clipping (recompile with mpc-opt "
+                "--clip-grad-value=F)");
   if (!options.evalOnly && !options.epochs && !options.steps)
     throw Error("say how long to train: --epochs N or --steps N (see --help)");
   if (options.checkpointEvery && options.checkpoint.empty())
@@ -808,8 +844,22 @@ int Trainer::run() {
     args[trainInputSlots[k]] = &batchInputs[k];
   if (trainLabelSlot)
     args[*trainLabelSlot] = &*batchLabels;
-  args[args.size() - 2] = &lrArray;
-  args[args.size() - 1] = &decayArray;
+  args[*lrSlot] = &lrArray;
+  args[*decaySlot] = &decayArray;
+  // Clipping thresholds: the flag, else the compiled default; 0 turns
+  // clipping off (an infinite threshold clips nothing).
+  auto threshold = [](std::optional<double> flag, float compiled) {
+    double value = flag.value_or(compiled);
+    return scalarF32(value > 0 ? float(value) : INFINITY);
+  };
+  Array maxNormArray = threshold(options.clipGradNorm,
+                                 program.defaultClipGradNorm);
+  Array clipValueArray = threshold(options.clipGradValue,
+                                   program.defaultClipGradValue);
+  if (maxGradNormSlot)
+    args[*maxGradNormSlot] = &maxNormArray;
+  if (gradClipValueSlot)
+    args[*gradClipValueSlot] = &clipValueArray;
   std::vector<Array> results;
   std::vector<int64_t> order;
   int64_t orderEpoch = -1;
@@ -838,6 +888,10 @@ int Trainer::run() {
     for (size_t i = 0; i < numState; ++i)
       std::swap(state[i], results[i]);
     double loss = readF32(results[numState]);
+    if (gradNormResult) {
+      lastGradNorm = readF32(results[*gradNormResult]);
+      windowGradNorm += lastGradNorm;
+    }
     ++step;
     windowLoss += loss;
     ++windowSteps;
@@ -863,9 +917,13 @@ int Trainer::run() {
           {step, windowSteps ? windowLoss / double(windowSteps) : NAN,
            double(stepLR),
            lossScaleSlot ? double(readF32(hostState(*lossScaleSlot)))
-                         : double(NAN)});
+                         : double(NAN),
+           gradNormResult && windowSteps
+               ? windowGradNorm / double(windowSteps)
+               : double(NAN)});
       printProgress(step == totalSteps);
       windowLoss = 0;
+      windowGradNorm = 0;
       windowSteps = 0;
       windowStart = Clock::now();
     }

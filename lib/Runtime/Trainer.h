@@ -86,6 +86,8 @@ struct Options {
   std::string labels, valLabels;
   std::optional<int64_t> epochs, steps, batchSize, logEvery, checkpointEvery;
   std::optional<double> lr, weightDecay;
+  /// Clipping thresholds over the compiled defaults (0: off).
+  std::optional<double> clipGradNorm, clipGradValue;
   Schedule schedule;
   /// Consecutive steps with a non-finite loss that end the run as
   /// diverged (0: never).
@@ -240,6 +242,10 @@ private:
   std::vector<std::string> inputNames;
   int64_t batch = 0;
   std::optional<size_t> lossScaleSlot, skippedSlot, dropoutRngSlot;
+  std::optional<size_t> lrSlot, decaySlot, maxGradNormSlot, gradClipValueSlot;
+  /// The train step's result with the gradients' global norm (compiled
+  /// with norm clipping).
+  std::optional<size_t> gradNormResult;
 
   std::vector<Array> state;
   std::vector<Array> batchInputs;
@@ -269,7 +275,7 @@ private:
   /// line, and every validation.
   struct LogPoint {
     int64_t step;
-    double loss, lr, lossScale;
+    double loss, lr, lossScale, gradNorm;
   };
   struct ValidationPoint {
     int64_t step;
@@ -277,7 +283,8 @@ private:
   };
   std::vector<LogPoint> trainHistory;
   std::vector<ValidationPoint> valHistory;
-  double windowLoss = 0, epochLoss = 0;
+  double windowLoss = 0, epochLoss = 0, windowGradNorm = 0,
+         lastGradNorm = NAN;
   int64_t windowSteps = 0, epochSteps = 0;
   double lastEpochLoss = NAN;
   Clock::time_point windowStart, runStart, lastDraw;

@@ -87,7 +87,16 @@ void printTrainingHelp(const TrainingProgram &program) {
       << "  --lr-gamma G                  step: the factor of each decay "
          "(default 0.1)\n"
       << "  --weight-decay F              (default "
-      << program.defaultWeightDecay << ")\n"
+      << program.defaultWeightDecay << ")\n";
+  if (program.defaultClipGradNorm > 0)
+    std::cout << "  --clip-grad-norm F            clip the gradients' global "
+                 "norm, after unscaling (default "
+              << program.defaultClipGradNorm << "; 0: off)\n";
+  if (program.defaultClipGradValue > 0)
+    std::cout << "  --clip-grad-value F           clip each gradient to "
+                 "[-F, F], after unscaling (default "
+              << program.defaultClipGradValue << "; 0: off)\n";
+  std::cout
       << "  --optimizer NAME              must be the compiled one ("
       << program.optimizer << ")\n"
       << "  --seed S                      data order (default 0)\n"
@@ -155,6 +164,7 @@ static const std::vector<FlagSpec> &trainingFlags() {
       {"--batch-size"},        {"--lr"},
       {"--lr-schedule"},       {"--warmup-steps"},
       {"--lr-step-size"},      {"--lr-gamma"},
+      {"--clip-grad-norm"},    {"--clip-grad-value"},
       {"--weight-decay"},      {"--optimizer"},
       {"--seed"},              {"--log-every"},
       {"--metrics-json"},      {"--save-onnx"},
@@ -172,13 +182,9 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
   try {
     Options options;
     std::vector<std::string> inputNames;
-    {
-      const auto &in = program.train.inputs;
-      size_t end = in.size() - 2 - (program.loss != "model" ? 1 : 0);
-      for (size_t i = 0; i < end; ++i)
-        if (!in[i].state)
-          inputNames.push_back(in[i].name);
-    }
+    for (const Signature &s : program.train.inputs)
+      if (s.role == mpc_abi::ValueRole::Input)
+        inputNames.push_back(s.name);
     bool stepDecayFlag = false;
     for (const ParsedFlag &flag : parseFlags(argc, argv, trainingFlags())) {
       const std::string &arg = flag.name, &text = flag.value;
@@ -223,6 +229,12 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
         options.schedule.gamma = parseFloat(arg, text);
         if (options.schedule.gamma <= 0 || options.schedule.gamma > 1)
           throw Error("--lr-gamma must be in (0, 1]");
+      } else if (arg == "--clip-grad-norm" || arg == "--clip-grad-value") {
+        double value = parseFloat(arg, text);
+        if (value < 0)
+          throw Error(arg + " must not be negative (0 turns clipping off)");
+        (arg == "--clip-grad-norm" ? options.clipGradNorm
+                                   : options.clipGradValue) = value;
       } else if (arg == "--weight-decay") {
         options.weightDecay = parseFloat(arg, text);
         if (*options.weightDecay < 0)

@@ -140,7 +140,8 @@ def _values(values, role):
 def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
             target="cpu", output=None, *, mode="train", batch_size=None,
             input_shapes=None, loss_output=None, lr=None, weight_decay=None,
-            loss_scaling=None, extra_args=()):
+            loss_scaling=None, clip_grad_norm=None, clip_grad_value=None,
+            extra_args=()):
     """Compiles `model` (a path or an onnx.ModelProto) into a binary.
 
     mode="train" (default) builds the training binary: forward, loss
@@ -152,7 +153,10 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
     temporary directory that lives as long as the Program). `target` is
     "cpu", "cuda" (kernels as PTX run through the CUDA driver, loaded at
     run time) or "cpu,cuda" (both; train(device=...) and infer(device=...)
-    pick, "auto" by default: the GPU when there is one).
+    pick, "auto" by default: the GPU when there is one). `clip_grad_norm`
+    and `clip_grad_value` compile gradient clipping in (after unscaling,
+    as clip_grad_norm_ / clip_grad_value_); train(clip_grad_norm=...)
+    overrides the threshold.
     """
     _check_precision(precision)
     _check_target(target)
@@ -173,7 +177,8 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
         else:
             args += _dynamic_batch_shapes(model_path, batch_size or 1)
         if any(v is not None for v in (loss, optimizer, loss_output, lr,
-                                        weight_decay, loss_scaling)):
+                                        weight_decay, loss_scaling,
+                                        clip_grad_norm, clip_grad_value)):
             raise MpcError("loss, optimizer and training hyper-parameters "
                            "belong to mode='train'")
     else:
@@ -181,6 +186,8 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
                             ("loss-output", loss_output), ("lr", lr),
                             ("weight-decay", weight_decay),
                             ("loss-scaling", loss_scaling),
+                            ("clip-grad-norm", clip_grad_norm),
+                            ("clip-grad-value", clip_grad_value),
                             ("batch-size", batch_size)):
             if value is not None:
                 args.append("--%s=%s" % (flag, value))

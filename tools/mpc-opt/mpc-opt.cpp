@@ -185,6 +185,7 @@ int main(int argc, char **argv) {
       "  mpc-opt model.onnx [passes] [-o out.mlir]   import an ONNX model\n"
       "  mpc-opt input.mlir [passes] [-o out.mlir]   run passes on MLIR\n",
       registry);
+  mpc::printOpOnDiagnosticOnlyWhenAsked();
   if (!renderReportFlag.empty())
     return renderReport(renderReportFlag, outputFilename);
   // Like cc -o, the output's directory must exist; say so before any work

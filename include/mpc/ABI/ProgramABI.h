@@ -55,7 +55,10 @@ enum class StateKind : uint32_t {
   X(Label, "label")                                                            \
   X(LearningRate, "learning_rate")                                             \
   X(WeightDecay, "weight_decay")                                               \
+  X(MaxGradNorm, "max_grad_norm")                                              \
+  X(GradClipValue, "grad_clip_value")                                          \
   X(Loss, "loss")                                                              \
+  X(GradNorm, "grad_norm")                                                     \
   X(Output, "output")
 
 enum class ValueRole : uint32_t {

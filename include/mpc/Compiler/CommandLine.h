@@ -47,6 +47,12 @@ FailureOr<ONNXImportOptions> importOptionsFromCL(llvm::raw_ostream &errors);
 FailureOr<std::shared_ptr<PrecisionPipelineOptions>>
 precisionPipelineOptionsFromCL(llvm::raw_ostream &errors);
 
+/// A pass's error is one line naming the node and the problem: MLIR's
+/// default of appending the whole module as "see current operation" is
+/// turned off unless --mlir-print-op-on-diagnostic or -v asks for it. Call
+/// after parsing, before a context is made.
+void printOpOnDiagnosticOnlyWhenAsked();
+
 /// What --help shows. The tool links all of LLVM, whose backends register
 /// some 1,200 options statically; listed by --help they would bury mpc's
 /// own (issue #24). mpc's categories come first, then the opt driver's

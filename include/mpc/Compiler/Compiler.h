@@ -77,6 +77,8 @@ struct CompileOptions {
   float weightDecay = -1.0f;
   float momentum = 0.9f;
   bool nesterov = false;
+  /// Gradient clipping's defaults (0: none, and no runtime flag either).
+  float clipGradNorm = 0.0f, clipGradValue = 0.0f;
   RunningVarianceEstimate runningVariance = RunningVarianceEstimate::Auto;
   /// auto (dynamic for fp16, none otherwise), dynamic, static or none.
   std::string lossScaling = "auto";

@@ -35,6 +35,14 @@ struct TrainingPipelineOptions
       *this, "weight-decay",
       llvm::cl::desc("default weight decay (0.01 for adamw, else 0)"),
       llvm::cl::init(-1.0f)};
+  Option<float> clipGradNorm{
+      *this, "clip-grad-norm",
+      llvm::cl::desc("default max global gradient norm (0: no clipping)"),
+      llvm::cl::init(0.0f)};
+  Option<float> clipGradValue{
+      *this, "clip-grad-value",
+      llvm::cl::desc("default gradient clip value (0: no clipping)"),
+      llvm::cl::init(0.0f)};
   Option<float> momentum{*this, "momentum",
                          llvm::cl::desc("momentum factor (momentum)"),
                          llvm::cl::init(0.9f)};

@@ -168,6 +168,8 @@ struct LossScaling {
 struct TrainingProgram {
   std::string name, precision, optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  /// Gradient clipping's defaults; 0: not compiled in.
+  float defaultClipGradNorm = 0.0f, defaultClipGradValue = 0.0f;
   std::optional<LossScaling> lossScaling;
   EntryPoint init, train, eval;
   DeviceCode code;

@@ -65,7 +65,7 @@ func.func @flat(%w: tensor<2x2xf32> {mpc.state_kind = #mpc.state_kind<param>}) {
 
 // -----
 
-// expected-error @+2 {{unknown value role 'lr'; expected one of state, input, label, learning_rate, weight_decay, loss, output}}
+// expected-error @+2 {{unknown value role 'lr'; expected one of state, input, label, learning_rate, weight_decay, max_grad_norm, grad_clip_value, loss, grad_norm, output}}
 // expected-error @+1 {{failed to parse MPC_RoleAttr parameter 'role'}}
 func.func @role(%lr: tensor<f32> {mpc.role = #mpc.role<lr>}) {
   return

@@ -56,6 +56,8 @@ struct TrainingProgram {
   EntryPoint init, train, eval;
   std::string precision, optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
+  /// Gradient clipping's defaults; 0: not compiled in.
+  float defaultClipGradNorm = 0.0f, defaultClipGradValue = 0.0f;
   /// Loss scaling ("none", "static" or "dynamic") and its initial scale.
   std::string lossScaling = "none";
   double initialLossScale = 1.0;

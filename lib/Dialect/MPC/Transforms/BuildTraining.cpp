@@ -51,6 +51,56 @@ static Value scalarF32(OpBuilder &b, Location loc, double value) {
   return createScalarConstant(b, loc, b.getF32Type(), value);
 }
 
+/// Clips `grads` (the optimizer's operands) as torch.nn.utils'
+/// clip_grad_value_ and then clip_grad_norm_ do; either threshold may be
+/// null. The thresholds are multiplied by the loss-gradient seed, which
+/// loss scaling replaces by the scale: clipping scaled gradients at scaled
+/// thresholds is clipping the unscaled ones, so the unscale, its finite
+/// check and the skip of a non-finite step are untouched. Returns the
+/// global L2 norm before norm clipping, unscaled (null without maxNorm).
+static Value clipGradients(OpBuilder &b, Location loc, Block &block,
+                           SmallVectorImpl<Value> &grads, Value maxNorm,
+                           Value clipValue) {
+  Value seed;
+  for (Operation &op : block)
+    if (op.hasAttr("mpc.loss_seed"))
+      seed = op.getResult(0);
+  assert(seed && "the gradients were built from a seed");
+  auto mul = [&](Value x, Value y) {
+    return MulOp::create(b, loc, x, y, nullptr).getResult();
+  };
+  if (clipValue) {
+    Value bound = mul(clipValue, seed);
+    Value negated = SubOp::create(b, loc, scalarF32(b, loc, 0.0), bound,
+                                  nullptr);
+    for (Value &g : grads)
+      g = MinOp::create(b, loc, MaxOp::create(b, loc, g, negated, nullptr),
+                        bound, nullptr);
+  }
+  if (!maxNorm)
+    return Value();
+  Value sumOfSquares;
+  for (Value g : grads) {
+    Value squares = ReduceSumOp::create(b, loc, mul(g, g), ArrayRef<int64_t>{},
+                                        /*keepdims=*/false, nullptr);
+    sumOfSquares = sumOfSquares ? AddOp::create(b, loc, sumOfSquares, squares,
+                                                nullptr)
+                                      .getResult()
+                                : squares;
+  }
+  Value norm = SqrtOp::create(b, loc, sumOfSquares, nullptr);
+  // clip_grad_norm_'s coefficient max_norm / (norm + 1e-6), at most 1; for
+  // scaled gradients max_norm * S / (norm_S + 1e-6 * S), the same.
+  Value denominator = AddOp::create(
+      b, loc, norm, mul(scalarF32(b, loc, 1e-6), seed), nullptr);
+  Value coefficient = MinOp::create(
+      b, loc, DivOp::create(b, loc, mul(maxNorm, seed), denominator, nullptr),
+      scalarF32(b, loc, 1.0), nullptr);
+  for (Value &g : grads)
+    g = mul(g, coefficient);
+  return DivOp::create(b, loc, norm, seed, nullptr);
+}
+
 /// Counters (steps, skipped steps) are i64: an f32 stops counting at 2^24.
 static Value scalarI64(OpBuilder &b, Location loc, int64_t value) {
   return createScalarConstant(b, loc, b.getI64Type(), value);
@@ -525,19 +575,29 @@ void BuildTraining::runOnOperation() {
   state.push_back(
       {slotOf(StateKind::Step), RankedTensorType::get({}, b.getI64Type())});
 
-  // @train_step(state..., inputs..., [labels], lr, weight_decay)
-  //   -> (state..., loss)
+  if (!(clipGradNorm >= 0) || !(clipGradValue >= 0)) {
+    module.emitError("mpc-build-training: clip-grad-norm and clip-grad-value "
+                     "must be 0 (none) or positive");
+    return signalPassFailure();
+  }
+  // @train_step(state..., inputs..., [labels], lr, weight_decay,
+  //             [max_grad_norm], [grad_clip_value])
+  //   -> (state..., loss, [grad_norm])
+  bool clipNorm = clipGradNorm > 0, clipValue = clipGradValue > 0;
   SmallVector<Type> argTypes, resultTypes;
   for (const StateSlot &slot : state)
     argTypes.push_back(slot.type);
   llvm::append_range(argTypes, mainType.getInputs());
   if (labelType)
     argTypes.push_back(labelType);
-  argTypes.push_back(f32Scalar);
-  argTypes.push_back(f32Scalar);
+  unsigned firstHyper = argTypes.size();
+  unsigned numHyper = 2 + (clipNorm ? 1 : 0) + (clipValue ? 1 : 0);
+  argTypes.append(numHyper, f32Scalar);
   for (const StateSlot &slot : state)
     resultTypes.push_back(slot.type);
   resultTypes.push_back(f32Scalar);
+  if (clipNorm)
+    resultTypes.push_back(f32Scalar);
   b.setInsertionPointToEnd(module.getBody());
   auto train = func::FuncOp::create(b, loc, "train_step",
                                     b.getFunctionType(argTypes, resultTypes));
@@ -554,38 +614,56 @@ void BuildTraining::runOnOperation() {
     train.setArgAttr(numState + numInputs, MPCDialect::kRoleAttrName,
                      role(ValueRole::Label));
   }
-  train.setArgAttr(train.getNumArguments() - 2, kNameAttr,
-                   b.getStringAttr("lr"));
-  train.setArgAttr(train.getNumArguments() - 2, MPCDialect::kRoleAttrName,
-                   role(ValueRole::LearningRate));
-  train.setArgAttr(train.getNumArguments() - 1, kNameAttr,
-                   b.getStringAttr("weight_decay"));
-  train.setArgAttr(train.getNumArguments() - 1, MPCDialect::kRoleAttrName,
-                   role(ValueRole::WeightDecay));
+  // The hyperparameters, runtime inputs after the data.
+  SmallVector<std::pair<StringRef, ValueRole>> hyper = {
+      {"lr", ValueRole::LearningRate}, {"weight_decay", ValueRole::WeightDecay}};
+  if (clipNorm)
+    hyper.push_back({"max_grad_norm", ValueRole::MaxGradNorm});
+  if (clipValue)
+    hyper.push_back({"grad_clip_value", ValueRole::GradClipValue});
+  for (auto [i, entry] : llvm::enumerate(hyper)) {
+    train.setArgAttr(firstHyper + i, kNameAttr, b.getStringAttr(entry.first));
+    train.setArgAttr(firstHyper + i, MPCDialect::kRoleAttrName,
+                     role(entry.second));
+  }
   // What the runtime needs to know about the program: the optimizer's
   // name (the binary checks --optimizer against it) and its defaults,
   // PyTorch's.
   float decay = weightDecay >= 0 ? float(weightDecay)
                                  : (optimizer == "adamw" ? 0.01f : 0.0f);
   float defaultLR = learningRate > 0 ? float(learningRate) : 1e-3f;
-  train->setAttr("mpc.optimizer",
-                 b.getDictionaryAttr({
-                     b.getNamedAttr("name", b.getStringAttr(optimizer)),
-                     b.getNamedAttr("lr", b.getF32FloatAttr(defaultLR)),
-                     b.getNamedAttr("weight_decay", b.getF32FloatAttr(decay)),
-                     b.getNamedAttr("loss", b.getStringAttr(loss)),
-                 }));
+  SmallVector<NamedAttribute> optimizerInfo = {
+      b.getNamedAttr("name", b.getStringAttr(optimizer)),
+      b.getNamedAttr("lr", b.getF32FloatAttr(defaultLR)),
+      b.getNamedAttr("weight_decay", b.getF32FloatAttr(decay)),
+      b.getNamedAttr("loss", b.getStringAttr(loss))};
+  // The clipping defaults, where clipping is compiled in.
+  if (clipNorm)
+    optimizerInfo.push_back(
+        b.getNamedAttr("clip_grad_norm", b.getF32FloatAttr(clipGradNorm)));
+  if (clipValue)
+    optimizerInfo.push_back(
+        b.getNamedAttr("clip_grad_value", b.getF32FloatAttr(clipGradValue)));
+  train->setAttr("mpc.optimizer", b.getDictionaryAttr(optimizerInfo));
   train.setResultAttr(numState, kNameAttr, b.getStringAttr("loss"));
   train.setResultAttr(numState, MPCDialect::kRoleAttrName,
                       role(ValueRole::Loss));
+  if (clipNorm) {
+    train.setResultAttr(numState + 1, kNameAttr, b.getStringAttr("grad_norm"));
+    train.setResultAttr(numState + 1, MPCDialect::kRoleAttrName,
+                        role(ValueRole::GradNorm));
+  }
 
   b.setInsertionPointToStart(block);
   ValueRange args = block->getArguments();
   ValueRange paramArgs = args.take_front(params.size());
   ValueRange inputArgs = args.slice(numState, numInputs);
   Value labelArg = labelType ? args[numState + numInputs] : Value();
-  Value lr = args[args.size() - 2];
-  Value decayArg = args.back();
+  Value lr = args[firstHyper];
+  Value decayArg = args[firstHyper + 1];
+  Value maxNormArg = clipNorm ? args[firstHyper + 2] : Value();
+  Value clipValueArg = clipValue ? args[firstHyper + 2 + (clipNorm ? 1 : 0)]
+                                 : Value();
   Value step = args[numState - 1];
   llvm::StringMap<Value> updatedStats;
   if (rngSlot)
@@ -602,8 +680,12 @@ void BuildTraining::runOnOperation() {
   if (failed(grads))
     return signalPassFailure();
 
-  // The optimizer, in fp32 on the master weights.
   b.setInsertionPointToEnd(block);
+  Value gradNorm;
+  if (clipNorm || clipValue)
+    gradNorm = clipGradients(b, loc, *block, *grads, maxNormArg, clipValueArg);
+
+  // The optimizer, in fp32 on the master weights.
   unsigned numParams = params.size();
   SmallVector<Value> newState(numState);
   for (unsigned i = 0; i < numParams; ++i) {
@@ -638,6 +720,8 @@ void BuildTraining::runOnOperation() {
       AddOp::create(b, loc, step, scalarI64(b, loc, 1), nullptr);
   SmallVector<Value> results(newState);
   results.push_back(*lossValue);
+  if (clipNorm)
+    results.push_back(gradNorm);
   func::ReturnOp::create(b, loc, results);
   // Rules build every operand's gradient; those nothing reads (the input
   // of the first layer, say) go.
@@ -702,8 +786,9 @@ void BuildTraining::runOnOperation() {
 
   // @init() -> (state...): the initializers, zero slots, step 0.
   b.setInsertionPointToEnd(module.getBody());
-  auto init = func::FuncOp::create(b, loc, "init",
-                                   b.getFunctionType({}, ArrayRef<Type>(resultTypes).drop_back()));
+  auto init = func::FuncOp::create(
+      b, loc, "init",
+      b.getFunctionType({}, ArrayRef<Type>(resultTypes).take_front(numState)));
   for (unsigned i = 0; i < numState; ++i)
     init.setResultAttr(i, MPCDialect::kSlotAttrName, state[i].slot);
   b.setInsertionPointToStart(init.addEntryBlock());

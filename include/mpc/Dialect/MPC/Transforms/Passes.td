@@ -154,6 +154,17 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
     * `@eval_step(params..., inputs..., labels) -> (loss, outputs...)`.
     * `@init() -> (state...)`: the initializers, zero slots, step 0.
 
+    With `clip-grad-value`/`clip-grad-norm`, the gradients are clipped
+    before the optimizer as `torch.nn.utils.clip_grad_value_` and
+    `clip_grad_norm_` do (by value first when both): the thresholds are
+    runtime inputs of the step (roles `grad_clip_value`, `max_grad_norm`)
+    with the options as defaults, and the step also returns the global
+    norm before clipping (role `grad_norm`). The thresholds are multiplied
+    by the loss-gradient seed, which loss scaling replaces by the scale:
+    clipping the scaled gradients at a scaled threshold is clipping the
+    unscaled ones (GradScaler's unscale, then clip), and the finite check
+    and skip stay as they are.
+
     The loss is the model's own loss op (`loss=model`: the `output` is a
     SoftmaxCrossEntropyLoss/NegativeLogLikelihoodLoss result), or mean
     cross-entropy of integer labels on the `output` logits, or mean squared
@@ -183,6 +194,12 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
     Option<"weightDecay", "weight-decay", "float", /*default=*/"-1.0",
            "default weight decay (0.01 for adamw, else 0; the runtime's "
            "--weight-decay overrides it)">,
+    Option<"clipGradNorm", "clip-grad-norm", "float", /*default=*/"0.0",
+           "clip the gradients' global L2 norm to this (0: no clipping; the "
+           "runtime's --clip-grad-norm overrides it)">,
+    Option<"clipGradValue", "clip-grad-value", "float", /*default=*/"0.0",
+           "clip every gradient element to [-v, v] (0: no clipping; the "
+           "runtime's --clip-grad-value overrides it)">,
     Option<"beta1", "beta1", "float", /*default=*/"0.9", "Adam beta1">,
     Option<"beta2", "beta2", "float", /*default=*/"0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "float", /*default=*/"1.0e-8", "Adam epsilon">,
