@@ -41,12 +41,14 @@ int64_t Array::itemSize(const std::string &dtype) {
   return 0;
 }
 
-int64_t Array::elements() const {
+static int64_t elementCount(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
 }
+
+int64_t Array::elements() const { return elementCount(shape); }
 
 std::string formatShape(const std::vector<int64_t> &shape) {
   std::ostringstream os;
@@ -141,11 +143,22 @@ static NpyHeader readNpyHeader(std::istream &in, const std::string &path) {
   return result;
 }
 
-Array readNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
+/// Opens `path` and reads its .npy header; `in` is left at the data.
+static NpyHeader openNpy(std::ifstream &in, const std::string &path) {
+  in.open(path, std::ios::binary);
   if (!in)
     throw Error(path + ": cannot open: " + std::strerror(errno));
-  NpyHeader header = readNpyHeader(in, path);
+  return readNpyHeader(in, path);
+}
+
+static Error truncatedNpy(const std::string &path, const NpyHeader &header) {
+  return Error(path + ": truncated: expected " + std::to_string(header.bytes) +
+               " bytes of data for shape " + formatShape(header.shape));
+}
+
+Array readNpy(const std::string &path) {
+  std::ifstream in;
+  NpyHeader header = openNpy(in, path);
   Array array;
   array.dtype = header.dtype;
   array.shape = header.shape;
@@ -156,24 +169,15 @@ Array readNpy(const std::string &path) {
                 " bytes of data do not fit in memory");
   }
   if (!in.read(array.data.data(), header.bytes))
-    throw Error(path + ": truncated: expected " +
-                std::to_string(header.bytes) + " bytes of data for shape " +
-                formatShape(array.shape));
+    throw truncatedNpy(path, header);
   return array;
 }
 
-int64_t MappedArray::elements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
+int64_t MappedArray::elements() const { return elementCount(shape); }
 
 MappedArray mapNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path + ": cannot open: " + std::strerror(errno));
-  NpyHeader header = readNpyHeader(in, path);
+  std::ifstream in;
+  NpyHeader header = openNpy(in, path);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
@@ -185,9 +189,7 @@ MappedArray mapNpy(const std::string &path) {
   uint64_t fileBytes = uint64_t(st.st_size);
   if (fileBytes < header.dataOffset + uint64_t(header.bytes)) {
     ::close(fd);
-    throw Error(path + ": truncated: expected " +
-                std::to_string(header.bytes) + " bytes of data for shape " +
-                formatShape(header.shape));
+    throw truncatedNpy(path, header);
   }
   void *base = mmap(nullptr, fileBytes, PROT_READ, MAP_PRIVATE, fd, 0);
   int error = errno;
