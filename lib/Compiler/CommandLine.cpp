@@ -43,8 +43,11 @@ struct CompileCLOptions {
   cl::OptionCategory precisionCategory{"mpc: mixed precision"};
   cl::opt<std::string, true> precision{
       "precision",
-      cl::desc("Compute precision: fp32 (no change), bf16 or fp16; runs the "
-               "precision pipeline before any other pass"),
+      cl::desc("Compute precision: fp32 (no change), bf16, fp16, or auto "
+               "(bf16 where the target computes it natively, else fp16 with "
+               "loss scaling on a GPU, else fp32; the choice and its reason "
+               "are printed and kept in the descriptor); runs the precision "
+               "pipeline before any other pass"),
       cl::location(options.precision), cl::cat(precisionCategory)};
   cl::opt<std::string, true> policy{"policy",
                                     cl::desc("JSON precision policy file"),
@@ -127,6 +130,13 @@ struct CompileCLOptions {
       cl::desc("clip every gradient element to [-v, v], after unscaling "
                "(clip_grad_value_; the binary's default)"),
       cl::location(options.clipGradValue), cl::cat(trainingCategory)};
+  cl::opt<int64_t, true> accumulate{
+      "accumulate",
+      cl::desc("sum the gradients of K micro-batches (each of --batch-size) "
+               "before one update, GradScaler-style under loss scaling; the "
+               "binary's default K, its --accumulate overrides it"),
+      cl::value_desc("K"), cl::location(options.accumulate),
+      cl::cat(trainingCategory)};
   cl::opt<float, true> weightDecay{
       "weight-decay", cl::desc("default weight decay (0.01 for adamw, else 0)"),
       cl::location(options.weightDecay), cl::cat(trainingCategory)};
@@ -243,8 +253,8 @@ static LogicalResult parseOutputKind(StringRef emit, CompileOptions &options,
 static LogicalResult checkPrecision(const CompileOptions &options,
                                     raw_ostream &errors) {
   if (options.precision != "fp32" && options.precision != "bf16" &&
-      options.precision != "fp16") {
-    error(errors) << "--precision must be fp32, bf16 or fp16, got '"
+      options.precision != "fp16" && options.precision != "auto") {
+    error(errors) << "--precision must be fp32, bf16, fp16 or auto, got '"
                   << options.precision << "'\n";
     return failure();
   }
@@ -284,6 +294,9 @@ static LogicalResult checkTrainingFlags(const CompileOptions &options,
   if (!(options.clipGradValue >= 0) || !std::isfinite(options.clipGradValue))
     return bad("clip-grad-value", "0 (none) or a positive number",
                double(options.clipGradValue));
+  if (options.accumulate < 1)
+    return bad("accumulate", "at least 1 (1: no accumulation)",
+               double(options.accumulate));
   if (!(options.momentum >= 0) || !(options.momentum < 1))
     return bad("momentum", "in [0, 1)", double(options.momentum));
   if (!(options.lossScaleInit > 0) || !std::isfinite(options.lossScaleInit))
@@ -393,6 +406,11 @@ mpc::precisionPipelineOptionsFromCL(raw_ostream &errors) {
   const CompileOptions &options = clOptions->options;
   if (failed(checkPrecision(options, errors)))
     return failure();
+  if (options.precision == "auto") {
+    error(errors) << "--precision=auto chooses for the targets of a program "
+                     "(-o FILE); running passes, name bf16 or fp16\n";
+    return failure();
+  }
   if (options.precision == "fp32")
     return std::shared_ptr<PrecisionPipelineOptions>();
   auto pipeline = std::make_shared<PrecisionPipelineOptions>();

@@ -1,6 +1,8 @@
 //===- Compiler.cpp - ONNX model to training or inference program ---------===//
 
 #include "mpc/Compiler/Compiler.h"
+#include "mpc/Compiler/PrecisionChoice.h"
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
 #include "mpc/Compiler/DevicePlan.h"
 #include "mpc/Compiler/Pipelines.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
@@ -86,7 +88,11 @@ private:
                                int64_t parameterCopyBytes,
                                ProgramBuilds &builds);
 
-  const CompileOptions &options;
+  /// A copy: --precision=auto is resolved into it once the targets are
+  /// known.
+  CompileOptions options;
+  /// The precision and, when auto chose it, why.
+  PrecisionChoice precisionChoice;
   llvm::raw_ostream &errors;
   StageTimer timer;
   DefaultTimingManager timing;
@@ -135,11 +141,26 @@ void Compilation::precisionDone() {
 /// source lines read as ONNX nodes.
 static void nameLocationsAsFiles(ModuleOp module) {
   module.walk([](Operation *op) {
-    auto name = dyn_cast<NameLoc>(op->getLoc());
-    if (name && isa<UnknownLoc>(name.getChildLoc()))
-      op->setLoc(NameLoc::get(
-          name.getName(),
-          FileLineColLoc::get(name.getName(), /*line=*/1, /*column=*/1)));
+    // A training step's added ops carry their part around the node's
+    // name: its gradient is file "/fc2/Gemm (grad)".
+    Location loc = op->getLoc();
+    TrainingPart part = getTrainingPart(loc);
+    if (auto fused = dyn_cast<FusedLoc>(loc);
+        fused && part != TrainingPart::Forward && fused.getLocations().size())
+      loc = fused.getLocations().front();
+    auto name = dyn_cast<NameLoc>(loc);
+    if (!name || !isa<UnknownLoc>(name.getChildLoc()))
+      return;
+    std::string file = name.getName().str();
+    if (part != TrainingPart::Forward)
+      file += part == TrainingPart::Backward
+                  ? std::string(" (grad)")
+                  : " (" + stringifyTrainingPart(part).str() + ")";
+    Location named = NameLoc::get(
+        name.getName(), FileLineColLoc::get(op->getContext(), file,
+                                            /*line=*/1, /*column=*/1));
+    op->setLoc(part == TrainingPart::Forward ? named
+                                             : withTrainingPart(named, part));
   });
 }
 
@@ -331,8 +352,8 @@ LogicalResult Compilation::compileInference(ModuleOp module,
       llvm::sys::path::filename(options.outputPath).str();
   return lowerAndEmit(module, cpu, {{entry->kernel, &*entry}},
                       [&](const ProgramBuilds &builds) {
-                        return generateInferenceMain(*entry, programName,
-                                                     builds);
+                        return generateInferenceMain(*entry, precisionChoice,
+                                                     programName, builds);
                       });
 }
 
@@ -357,6 +378,7 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   training.learningRate = options.learningRate;
   training.clipGradNorm = options.clipGradNorm;
   training.clipGradValue = options.clipGradValue;
+  training.accumulate = options.accumulate;
   training.weightDecay = options.weightDecay;
   training.momentum = options.momentum;
   training.nesterov = options.nesterov;
@@ -388,7 +410,7 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   TrainingProgram program;
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
   auto optimizer = train->getAttrOfType<DictionaryAttr>("mpc.optimizer");
-  program.precision = options.precision;
+  program.precision = precisionChoice;
   program.lossScaling = scaling;
   program.initialLossScale = scaling == "none" ? 1.0 : options.lossScaleInit;
   program.optimizer = optimizer.getAs<StringAttr>("name").str();
@@ -404,6 +426,8 @@ LogicalResult Compilation::compileTraining(ModuleOp module,
   };
   program.defaultClipGradNorm = clipDefault("clip_grad_norm");
   program.defaultClipGradValue = clipDefault("clip_grad_value");
+  if (auto accumulate = optimizer.getAs<IntegerAttr>("accumulate"))
+    program.defaultAccumulate = accumulate.getInt();
   // The eval step's state (parameters, running statistics) is what the
   // written model holds.
   std::vector<ONNXStateSlot> modelState;
@@ -451,6 +475,21 @@ LogicalResult Compilation::run(const DialectRegistry &registry) {
   FailureOr<CPUTarget> cpu = resolveCPUTarget(options.cpu, errors);
   if (failed(cpu))
     return failure();
+  if (options.precision == "auto") {
+    precisionChoice = choosePrecision(options, *cpu);
+    options.precision = precisionChoice.precision;
+    errors << options.toolName << ": --precision=auto: " << options.precision
+           << ": " << precisionChoice.reason << "\n";
+    if (options.precision == "fp32" &&
+        (!options.precisionReport.empty() || !options.policyFile.empty())) {
+      error() << "--precision-report and --policy need a low precision, and "
+                 "--precision=auto chose fp32 for this target; name bf16 or "
+                 "fp16 to use them\n";
+      return failure();
+    }
+  } else {
+    precisionChoice.precision = options.precision;
+  }
   // Diagnostics read `model.onnx: error: ...`, like the import's (the
   // messages name the node where there is one).
   context.printOpOnDiagnostic(false);

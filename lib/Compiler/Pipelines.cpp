@@ -41,6 +41,7 @@ void mpc::buildTrainingPipeline(OpPassManager &pm,
   training.weightDecay = options.weightDecay;
   training.clipGradNorm = options.clipGradNorm;
   training.clipGradValue = options.clipGradValue;
+  training.accumulate = options.accumulate;
   training.momentum = options.momentum;
   training.nesterov = options.nesterov;
   training.runningVariance = options.runningVariance;

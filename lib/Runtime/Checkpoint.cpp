@@ -86,6 +86,7 @@ void Trainer::saveCheckpoint(const std::string &root) {
       {"step", step},
       {"seed", seed},
       {"steps_per_epoch", stepsPerEpoch},
+      {"accumulate", accumulate},
       {"epoch_loss_sum", epochLoss},
       {"epoch_loss_steps", epochSteps},
       {"last_epoch_loss", lastEpochLoss},
@@ -208,6 +209,15 @@ void Trainer::loadCheckpoint(const std::string &root) {
   };
   step = integer("step").get<int64_t>();
   seed = integer("seed").get<uint64_t>();
+  // A step is `accumulate` batches: with another K the steps counted so
+  // far, the schedule and the data position would mean something else.
+  int64_t trainedWith =
+      json.contains("accumulate") ? integer("accumulate").get<int64_t>() : 1;
+  if (trainedWith != accumulate)
+    throw Error("--accumulate " + std::to_string(accumulate) + ": the "
+                "checkpoint in " + root + " was trained with --accumulate " +
+                std::to_string(trainedWith) + " (batches per step); resume "
+                "with the same");
   epochSteps = integer("epoch_loss_steps").get<int64_t>();
   epochLoss = real("epoch_loss_sum");
   lastEpochLoss = real("last_epoch_loss");

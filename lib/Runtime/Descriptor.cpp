@@ -161,6 +161,9 @@ TrainingProgram readTraining(const json &descriptor,
   TrainingProgram program;
   program.name = text(descriptor, "program", where);
   program.precision = text(descriptor, "precision", where);
+  const json &choice = field(descriptor, "precision_choice", where);
+  if (!choice.is_null())
+    program.precisionReason = text(choice, "reason", "\"precision_choice\"");
   program.loss = text(descriptor, "loss", where);
   const json &optimizer = field(descriptor, "optimizer", where);
   program.optimizer = text(optimizer, "name", "\"optimizer\"");
@@ -171,6 +174,10 @@ TrainingProgram readTraining(const json &descriptor,
       float(number(optimizer, "clip_grad_norm", "\"optimizer\""));
   program.defaultClipGradValue =
       float(number(optimizer, "clip_grad_value", "\"optimizer\""));
+  program.defaultAccumulate =
+      int64_t(number(optimizer, "accumulate", "\"optimizer\""));
+  if (program.defaultAccumulate < 1)
+    malformed("\"optimizer\"'s \"accumulate\" is below 1");
   const json &scaling = field(descriptor, "loss_scaling", where);
   if (!scaling.is_null())
     program.lossScaling =

@@ -293,21 +293,33 @@ void Trainer::classifyEntryPoints() {
   };
   bool labelled = program.loss != "model";
   // The hyperparameters end the arguments: lr, weight_decay and, when
-  // compiled in, the clipping thresholds.
+  // compiled in, the clipping thresholds and accumulation's inputs.
   size_t end = in.size();
-  auto isHyper = [](ValueRole role) {
-    return role == ValueRole::LearningRate || role == ValueRole::WeightDecay ||
-           role == ValueRole::MaxGradNorm || role == ValueRole::GradClipValue;
+  auto hyperSlot = [&](ValueRole role) -> std::optional<size_t> * {
+    switch (role) {
+    case ValueRole::LearningRate:
+      return &lrSlot;
+    case ValueRole::WeightDecay:
+      return &decaySlot;
+    case ValueRole::MaxGradNorm:
+      return &maxGradNormSlot;
+    case ValueRole::GradClipValue:
+      return &gradClipValueSlot;
+    case ValueRole::AccumulationSteps:
+      return &accumulationStepsSlot;
+    case ValueRole::ApplyUpdate:
+      return &applyUpdateSlot;
+    default:
+      return nullptr;
+    }
   };
-  while (end > numState && isHyper(in[end - 1].role))
+  while (end > numState && hyperSlot(in[end - 1].role))
     --end;
-  for (size_t i = end; i < in.size(); ++i) {
-    ValueRole r = in[i].role;
-    (r == ValueRole::LearningRate    ? lrSlot
-     : r == ValueRole::WeightDecay   ? decaySlot
-     : r == ValueRole::MaxGradNorm   ? maxGradNormSlot
-                                     : gradClipValueSlot) = i;
-  }
+  for (size_t i = end; i < in.size(); ++i)
+    *hyperSlot(in[i].role) = i;
+  if (accumulationStepsSlot.has_value() != applyUpdateSlot.has_value())
+    throw Error("internal: the train step has one of accumulation's two "
+                "inputs");
   const auto &out = program.train.outputs;
   if (end <= numState || !lrSlot || !decaySlot ||
       (labelled && !hasRole(in, end - 1, ValueRole::Label)) ||
@@ -664,6 +676,8 @@ void Trainer::writeMetrics(const Evaluation &val, const std::string &status) {
                              program.defaultClipGradNorm)},
       {"clip_grad_value", options.clipGradValue.value_or(
                               program.defaultClipGradValue)},
+      {"accumulate", accumulate},
+      {"samples_per_step", batch * accumulate},
   };
   auto number = [](double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
@@ -722,6 +736,12 @@ int Trainer::run() {
     throw Error("--clip-grad-value: this binary was compiled without "
                 "gradient-value clipping (recompile with mpc-opt "
                 "--clip-grad-value=F)");
+  accumulate = options.accumulate.value_or(program.defaultAccumulate);
+  if (accumulate > 1 && !applyUpdateSlot)
+    throw Error("--accumulate " + std::to_string(accumulate) +
+                ": this binary was compiled without gradient accumulation "
+                "(recompile with mpc-opt --accumulate=K; K is then the "
+                "default)");
   if (!options.evalOnly && !options.epochs && !options.steps)
     throw Error("say how long to train: --epochs N or --steps N (see --help)");
   if (options.checkpointEvery && options.checkpoint.empty())
@@ -763,11 +783,15 @@ int Trainer::run() {
     val = loadDataset(options.valInputs, options.valLabels, "--val-inputs");
     hasVal = true;
   }
-  stepsPerEpoch = train.samples / batch;
+  // A step is `accumulate` batches; an epoch the whole steps it holds.
+  int64_t samplesPerStep = batch * accumulate;
+  stepsPerEpoch = train.samples / samplesPerStep;
   if (stepsPerEpoch == 0 && !options.evalOnly)
     throw Error(train.description + ": " + std::to_string(train.samples) +
-                " samples are fewer than one batch of " +
-                std::to_string(batch));
+                " samples are fewer than one " +
+                (accumulate > 1 ? "step of " + std::to_string(accumulate) +
+                                      " batches of " + std::to_string(batch)
+                                : "batch of " + std::to_string(batch)));
 
   seed = options.seed.value_or(0);
   if (!options.resume.empty()) {
@@ -831,13 +855,17 @@ int Trainer::run() {
   }
   std::cout << name << ": training " << program.precision << ", "
             << program.optimizer << " (lr " << lr << schedule
-            << ", weight decay " << decay << "), batch " << batch << ", "
-            << train.samples
-            << " samples, " << stepsPerEpoch << " steps per epoch\n";
-  if (train.samples % batch)
-    std::cout << name << ": the last " << train.samples % batch
-              << " samples of each epoch are dropped (fixed batch of "
-              << batch << ")\n";
+            << ", weight decay " << decay << "), batch " << batch;
+  if (accumulate > 1)
+    std::cout << " x " << accumulate << " accumulated (" << samplesPerStep
+              << " samples per step)";
+  std::cout << ", " << train.samples << " samples, " << stepsPerEpoch
+            << " steps per epoch\n";
+  if (train.samples % samplesPerStep)
+    std::cout << name << ": the last " << train.samples % samplesPerStep
+              << " samples of each epoch are dropped ("
+              << (accumulate > 1 ? "whole steps of " : "fixed batch of ")
+              << samplesPerStep << ")\n";
 
   std::vector<const Array *> args(program.train.inputs.size());
   for (size_t k = 0; k < trainInputSlots.size(); ++k)
@@ -860,6 +888,13 @@ int Trainer::run() {
     args[*maxGradNormSlot] = &maxNormArray;
   if (gradClipValueSlot)
     args[*gradClipValueSlot] = &clipValueArray;
+  // Accumulation: the step's K, and whether this batch ends the step.
+  Array accumulationArray = scalarF32(float(accumulate));
+  Array applyArray = scalarF32(1.0f);
+  if (applyUpdateSlot) {
+    args[*accumulationStepsSlot] = &accumulationArray;
+    args[*applyUpdateSlot] = &applyArray;
+  }
   std::vector<Array> results;
   std::vector<int64_t> order;
   int64_t orderEpoch = -1;
@@ -873,21 +908,29 @@ int Trainer::run() {
       order = epochOrder(train.samples, seed, epoch);
       orderEpoch = epoch;
     }
-    gatherBatch(train, order, inEpoch * batch, batch);
     float stepLR = float(lr * scheduleFactor(plan, step, totalSteps));
     std::memcpy(lrArray.data.data(), &stepLR, 4);
-    for (size_t i = 0; i < numState; ++i)
-      args[i] = &state[i];
+    // The step's batches: each adds its gradients, the last one updates.
+    double loss = 0;
     auto stepStart = Clock::now();
-    trainKernel(args, results);
+    for (int64_t micro = 0; micro < accumulate; ++micro) {
+      gatherBatch(train, order, (inEpoch * accumulate + micro) * batch,
+                  batch);
+      float last = micro + 1 == accumulate ? 1.0f : 0.0f;
+      std::memcpy(applyArray.data.data(), &last, 4);
+      for (size_t i = 0; i < numState; ++i)
+        args[i] = &state[i];
+      trainKernel(args, results);
+      // Swapped, not moved: the next call writes its state into this
+      // call's old arrays instead of allocating new ones.
+      for (size_t i = 0; i < numState; ++i)
+        std::swap(state[i], results[i]);
+      loss += readF32(results[numState]);
+    }
+    loss /= double(accumulate);
     trainSeconds +=
         std::chrono::duration<double>(Clock::now() - stepStart).count();
-    trainedSamples += batch;
-    // Swapped, not moved: the next step writes its state into this step's
-    // old arrays instead of allocating new ones.
-    for (size_t i = 0; i < numState; ++i)
-      std::swap(state[i], results[i]);
-    double loss = readF32(results[numState]);
+    trainedSamples += samplesPerStep;
     if (gradNormResult) {
       lastGradNorm = readF32(results[*gradNormResult]);
       windowGradNorm += lastGradNorm;

@@ -88,6 +88,9 @@ struct Options {
   std::optional<double> lr, weightDecay;
   /// Clipping thresholds over the compiled defaults (0: off).
   std::optional<double> clipGradNorm, clipGradValue;
+  /// Batches whose gradients sum before each update, over the compiled
+  /// default.
+  std::optional<int64_t> accumulate;
   Schedule schedule;
   /// Consecutive steps with a non-finite loss that end the run as
   /// diverged (0: never).
@@ -243,6 +246,10 @@ private:
   int64_t batch = 0;
   std::optional<size_t> lossScaleSlot, skippedSlot, dropoutRngSlot;
   std::optional<size_t> lrSlot, decaySlot, maxGradNormSlot, gradClipValueSlot;
+  /// Gradient accumulation's inputs (compiled with --accumulate).
+  std::optional<size_t> accumulationStepsSlot, applyUpdateSlot;
+  /// Batches per step (optimizer update).
+  int64_t accumulate = 1;
   /// The train step's result with the gradients' global norm (compiled
   /// with norm clipping).
   std::optional<size_t> gradNormResult;

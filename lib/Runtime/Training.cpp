@@ -63,7 +63,12 @@ void printTrainingHelp(const TrainingProgram &program) {
       << "usage: " << program.name
       << " --inputs X.npy --labels Y.npy (--epochs N | --steps N) [options]\n\n"
       << "Trains the compiled model (" << program.precision << ", "
-      << program.optimizer << ", loss " << program.loss << ").\n\n"
+      << program.optimizer << ", loss " << program.loss << ").\n"
+      << (program.precisionReason.empty()
+              ? ""
+              : "Its precision was chosen by --precision=auto: " +
+                    program.precisionReason + ".\n")
+      << "\n"
       << "data:\n"
       << "  --inputs [NAME=]FILE.npy      training inputs, samples along the "
          "first axis\n"
@@ -96,6 +101,11 @@ void printTrainingHelp(const TrainingProgram &program) {
     std::cout << "  --clip-grad-value F           clip each gradient to "
                  "[-F, F], after unscaling (default "
               << program.defaultClipGradValue << "; 0: off)\n";
+  if (program.defaultAccumulate > 1)
+    std::cout << "  --accumulate K                sum K batches' gradients "
+                 "before each update (default "
+              << program.defaultAccumulate << "; 1: off); a step is K "
+              << "batches\n";
   std::cout
       << "  --optimizer NAME              must be the compiled one ("
       << program.optimizer << ")\n"
@@ -165,6 +175,7 @@ static const std::vector<FlagSpec> &trainingFlags() {
       {"--lr-schedule"},       {"--warmup-steps"},
       {"--lr-step-size"},      {"--lr-gamma"},
       {"--clip-grad-norm"},    {"--clip-grad-value"},
+      {"--accumulate"},
       {"--weight-decay"},      {"--optimizer"},
       {"--seed"},              {"--log-every"},
       {"--metrics-json"},      {"--save-onnx"},
@@ -235,6 +246,11 @@ int runTraining(int argc, char **argv, const TrainingProgram &program) {
           throw Error(arg + " must not be negative (0 turns clipping off)");
         (arg == "--clip-grad-norm" ? options.clipGradNorm
                                    : options.clipGradValue) = value;
+      } else if (arg == "--accumulate") {
+        options.accumulate = parseInt(arg, text);
+        if (*options.accumulate < 1)
+          throw Error("--accumulate must be at least 1 (1: an update after "
+                      "every batch)");
       } else if (arg == "--weight-decay") {
         options.weightDecay = parseFloat(arg, text);
         if (*options.weightDecay < 0)

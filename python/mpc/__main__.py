@@ -22,7 +22,8 @@ def main(argv=None):
     parser.add_argument("model", nargs="?", help="the ONNX model")
     parser.add_argument("-o", dest="output", help="output: a training or "
                         "inference binary, or IR with --mode=opt")
-    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"])
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16",
+                                                "auto"])
     parser.add_argument("--mode", choices=["train", "infer", "opt"])
     parser.add_argument("--policy", help="JSON precision policy file")
     parser.add_argument("--precision-report",

@@ -14,7 +14,7 @@ import numpy as np
 from ._errors import MpcError
 from ._tool import find_tool
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 MODES = ("train", "infer")
 
 
@@ -141,6 +141,7 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
             target="cpu", output=None, *, mode="train", batch_size=None,
             input_shapes=None, loss_output=None, lr=None, weight_decay=None,
             loss_scaling=None, clip_grad_norm=None, clip_grad_value=None,
+            accumulate=None,
             extra_args=()):
     """Compiles `model` (a path or an onnx.ModelProto) into a binary.
 
@@ -156,7 +157,9 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
     pick, "auto" by default: the GPU when there is one). `clip_grad_norm`
     and `clip_grad_value` compile gradient clipping in (after unscaling,
     as clip_grad_norm_ / clip_grad_value_); train(clip_grad_norm=...)
-    overrides the threshold.
+    overrides the threshold. `accumulate=K` compiles gradient accumulation
+    in (K batches per update, the default; train(accumulate=...) overrides
+    it).
     """
     _check_precision(precision)
     _check_target(target)
@@ -178,7 +181,8 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
             args += _dynamic_batch_shapes(model_path, batch_size or 1)
         if any(v is not None for v in (loss, optimizer, loss_output, lr,
                                         weight_decay, loss_scaling,
-                                        clip_grad_norm, clip_grad_value)):
+                                        clip_grad_norm, clip_grad_value,
+                                        accumulate)):
             raise MpcError("loss, optimizer and training hyper-parameters "
                            "belong to mode='train'")
     else:
@@ -188,6 +192,7 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
                             ("loss-scaling", loss_scaling),
                             ("clip-grad-norm", clip_grad_norm),
                             ("clip-grad-value", clip_grad_value),
+                            ("accumulate", accumulate),
                             ("batch-size", batch_size)):
             if value is not None:
                 args.append("--%s=%s" % (flag, value))
@@ -197,6 +202,11 @@ def compile(model, precision="bf16", policy=None, loss=None, optimizer=None,
     args += list(extra_args) + ["-o", output]
     tool.run(args, replace=replace)
     program._init(output, mode, tool, model_path, precision, work)
+    if precision == "auto":
+        # What the compiler chose for the targets, and why.
+        program.precision = program.descriptor["precision"]
+        program.precision_reason = \
+            program.descriptor["precision_choice"]["reason"]
     return program
 
 
@@ -212,6 +222,7 @@ class Program:
         self.tool = tool
         self.model = model
         self.precision = precision
+        self.precision_reason = None  # why precision="auto" chose it
         self._work = work
         self._trained_onnx = None
         self._descriptor = None
@@ -294,8 +305,9 @@ class Program:
 
         `inputs`/`labels` are numpy arrays or .npy paths (a dict of them
         for several inputs); `val` is (inputs, labels). Other keywords are
-        the binary's flags: lr, weight_decay, optimizer, checkpoint,
-        checkpoint_every, resume, eval_only, device.
+        the binary's flags: lr, weight_decay, optimizer, accumulate,
+        clip_grad_norm, checkpoint, checkpoint_every, resume, eval_only,
+        device.
         """
         if self.mode != "train":
             raise MpcError("this Program is an inference build; compile "

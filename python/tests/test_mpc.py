@@ -117,6 +117,28 @@ def test_data_can_be_npy_paths(digits_model, repo):
     assert metrics["steps"] == 5 and metrics["val_loss"] is None
 
 
+def test_gradient_accumulation_from_python(digits_model, digits):
+    """accumulate= compiles accumulation in; train(accumulate=) overrides
+    the compiled K."""
+    program = mpc.compile(digits_model, precision="fp32", batch_size=16,
+                          accumulate=2)
+    assert program.descriptor["optimizer"]["accumulate"] == 2
+    metrics = program.train(digits["train_images"], digits["train_labels"],
+                            steps=3, accumulate=4)
+    assert metrics["accumulate"] == 4 and metrics["samples_per_step"] == 64
+    assert metrics["epochs"] == pytest.approx(3 / (1437 // 64))
+
+
+def test_precision_auto_reports_its_choice(digits_model):
+    """precision="auto" on a CPU-only build: fp32 while mpc's CPU kernels
+    widen bf16 (issue #19), with the reason from the descriptor."""
+    program = mpc.compile(digits_model, precision="auto", mode="infer",
+                          batch_size=4)
+    assert program.precision == "fp32"
+    assert "the CPU (" in program.precision_reason
+    assert program.descriptor["precision_choice"]["requested"] == "auto"
+
+
 def test_misuse_is_an_error(trained, digits, tmp_path, digits_model):
     program, _ = trained
     with pytest.raises(mpc.MpcError, match="exactly one of epochs= and steps="):

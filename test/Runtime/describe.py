@@ -38,11 +38,12 @@ train = compile_binary("--precision=fp16")
 d = describe(train)
 check("version and kind", d["version"] == 1 and d["kind"] == "training" and
       d["program"] == os.path.basename(train), (d["version"], d["kind"]))
-check("precision, loss, optimizer defaults (no gradient clipping)",
+check("precision, loss, optimizer defaults (no clipping, no accumulation)",
       d["precision"] == "fp16" and d["loss"] == "cross-entropy" and
       d["optimizer"] == {"name": "adamw", "lr": np.float32(1e-3).item(),
                          "weight_decay": np.float32(0.01).item(),
-                         "clip_grad_norm": 0.0, "clip_grad_value": 0.0},
+                         "clip_grad_norm": 0.0, "clip_grad_value": 0.0,
+                         "accumulate": 1},
       (d["precision"], d["loss"], d["optimizer"]))
 check("fp16 trains with dynamic loss scaling from 65536",
       d["loss_scaling"] == {"mode": "dynamic", "initial_scale": 65536},

@@ -35,6 +35,7 @@ namespace mpc_abi {
   X(Momentum, "momentum", true, false)                                         \
   X(AdamM, "adam_m", true, false)                                              \
   X(AdamV, "adam_v", true, false)                                              \
+  X(GradAccum, "grad_accum", true, false)                                      \
   X(DropoutRng, "dropout_rng", false, true)                                    \
   X(Step, "step", false, true)                                                 \
   X(LossScale, "loss_scale", false, false)                                     \
@@ -57,6 +58,8 @@ enum class StateKind : uint32_t {
   X(WeightDecay, "weight_decay")                                               \
   X(MaxGradNorm, "max_grad_norm")                                              \
   X(GradClipValue, "grad_clip_value")                                          \
+  X(AccumulationSteps, "accumulation_steps")                                   \
+  X(ApplyUpdate, "apply_update")                                               \
   X(Loss, "loss")                                                              \
   X(GradNorm, "grad_norm")                                                     \
   X(Output, "output")

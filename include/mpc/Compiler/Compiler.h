@@ -79,6 +79,9 @@ struct CompileOptions {
   bool nesterov = false;
   /// Gradient clipping's defaults (0: none, and no runtime flag either).
   float clipGradNorm = 0.0f, clipGradValue = 0.0f;
+  /// Micro-batches per update, the binary's default (1: no accumulation
+  /// compiled in, and no runtime flag either).
+  int64_t accumulate = 1;
   RunningVarianceEstimate runningVariance = RunningVarianceEstimate::Auto;
   /// auto (dynamic for fp16, none otherwise), dynamic, static or none.
   std::string lossScaling = "auto";

@@ -43,6 +43,11 @@ struct TrainingPipelineOptions
       *this, "clip-grad-value",
       llvm::cl::desc("default gradient clip value (0: no clipping)"),
       llvm::cl::init(0.0f)};
+  Option<int64_t> accumulate{
+      *this, "accumulate",
+      llvm::cl::desc("micro-batches whose gradients sum before one update "
+                     "(1: none)"),
+      llvm::cl::init(1)};
   Option<float> momentum{*this, "momentum",
                          llvm::cl::desc("momentum factor (momentum)"),
                          llvm::cl::init(0.9f)};

@@ -167,9 +167,13 @@ struct LossScaling {
 /// loss, a scalar.
 struct TrainingProgram {
   std::string name, precision, optimizer, loss;
+  /// Why --precision=auto chose `precision`; empty when it was named.
+  std::string precisionReason;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
   /// Gradient clipping's defaults; 0: not compiled in.
   float defaultClipGradNorm = 0.0f, defaultClipGradValue = 0.0f;
+  /// Gradient accumulation's default K; 1: not compiled in.
+  int64_t defaultAccumulate = 1;
   std::optional<LossScaling> lossScaling;
   EntryPoint init, train, eval;
   DeviceCode code;

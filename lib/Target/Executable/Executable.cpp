@@ -407,13 +407,25 @@ static llvm::json::Value describeState(const StateLayout &state) {
                             {"offsets", std::move(offsets)}};
 }
 
+/// "precision_choice": why --precision=auto chose it; null when the user
+/// named the precision.
+static llvm::json::Value describeChoice(const PrecisionChoice &precision) {
+  if (precision.reason.empty())
+    return nullptr;
+  return llvm::json::Object{{"requested", "auto"},
+                            {"reason", precision.reason}};
+}
+
 llvm::json::Value mpc::describeInferenceProgram(const EntryPoint &entry,
+                                                const PrecisionChoice &precision,
                                                 const std::string &programName,
                                                 const ProgramBuilds &builds) {
   return llvm::json::Object{
       {"version", ::mpc_abi::kDescriptorVersion},
       {"program", programName},
       {"kind", "inference"},
+      {"precision", precision.precision},
+      {"precision_choice", describeChoice(precision)},
       {"functions", llvm::json::Object{{"main", describeEntry(entry)}}},
       {"builds", describeBuilds(builds)},
   };
@@ -436,7 +448,8 @@ llvm::json::Value mpc::describeTrainingProgram(const TrainingProgram &program,
       {"version", ::mpc_abi::kDescriptorVersion},
       {"program", programName},
       {"kind", "training"},
-      {"precision", program.precision},
+      {"precision", program.precision.precision},
+      {"precision_choice", describeChoice(program.precision)},
       {"loss", program.loss},
       {"loss_scaling", std::move(scaling)},
       {"optimizer",
@@ -445,7 +458,8 @@ llvm::json::Value mpc::describeTrainingProgram(const TrainingProgram &program,
                           {"weight_decay", double(program.defaultWeightDecay)},
                           {"clip_grad_norm", double(program.defaultClipGradNorm)},
                           {"clip_grad_value",
-                           double(program.defaultClipGradValue)}}},
+                           double(program.defaultClipGradValue)},
+                          {"accumulate", program.defaultAccumulate}}},
       {"functions", llvm::json::Object{{"init", describeEntry(program.init)},
                                        {"train_step", describeEntry(program.train)},
                                        {"eval_step", describeEntry(program.eval)}}},
@@ -488,6 +502,7 @@ static void writeProgramStart(raw_ostream &os, GeneratedMain &main,
 }
 
 GeneratedMain mpc::generateInferenceMain(const EntryPoint &entry,
+                                         const PrecisionChoice &precision,
                                          const std::string &programName,
                                          const ProgramBuilds &builds) {
   GeneratedMain main;
@@ -495,7 +510,8 @@ GeneratedMain mpc::generateInferenceMain(const EntryPoint &entry,
   writeMainPrologue(os);
   writeEntryWrappers(os, entry, builds);
   writeProgramStart(os, main,
-                    describeInferenceProgram(entry, programName, builds),
+                    describeInferenceProgram(entry, precision, programName,
+                                             builds),
                     {&entry}, builds);
   os << "  return mpc::runtime::runProgram(argc, argv, program);\n}\n";
   return main;
@@ -587,6 +603,9 @@ FailureOr<CPUTarget> mpc::resolveCPUTarget(StringRef name,
   }
   std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
       target->createMCSubtargetInfo(triple, cpu.cpu, cpu.features));
+  cpu.bf16DotProducts = subtarget->checkFeatures("+avx512bf16") ||
+                        subtarget->checkFeatures("+amx-bf16");
+  cpu.fp16Arithmetic = subtarget->checkFeatures("+avx512fp16");
   if (subtarget->checkFeatures("+avx512f"))
     cpu.vectorWidth = 16;
   else if (subtarget->checkFeatures("+avx"))

@@ -42,7 +42,7 @@ func.func @named(%s: tensor<i64> {mpc.slot = #mpc.slot<step, "w">}) {
 
 // -----
 
-// expected-error @+2 {{unknown state kind 'adam_w'; expected one of param, stat, momentum, adam_m, adam_v, dropout_rng, step, loss_scale, loss_scale_clean_steps, skipped_steps}}
+// expected-error @+2 {{unknown state kind 'adam_w'; expected one of param, stat, momentum, adam_m, adam_v, grad_accum, dropout_rng, step, loss_scale, loss_scale_clean_steps, skipped_steps}}
 // expected-error @+1 {{failed to parse MPC_SlotAttr parameter 'kind'}}
 func.func @kind(%m: tensor<2xf32> {mpc.slot = #mpc.slot<adam_w, "w">}) {
   return
@@ -65,7 +65,7 @@ func.func @flat(%w: tensor<2x2xf32> {mpc.state_kind = #mpc.state_kind<param>}) {
 
 // -----
 
-// expected-error @+2 {{unknown value role 'lr'; expected one of state, input, label, learning_rate, weight_decay, max_grad_norm, grad_clip_value, loss, grad_norm, output}}
+// expected-error @+2 {{unknown value role 'lr'; expected one of state, input, label, learning_rate, weight_decay, max_grad_norm, grad_clip_value, accumulation_steps, apply_update, loss, grad_norm, output}}
 // expected-error @+1 {{failed to parse MPC_RoleAttr parameter 'role'}}
 func.func @role(%lr: tensor<f32> {mpc.role = #mpc.role<lr>}) {
   return

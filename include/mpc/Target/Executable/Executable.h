@@ -52,12 +52,22 @@ FailureOr<EntryPoint> prepareEntryPoint(ModuleOp module,
                                         llvm::StringRef kernelName);
 
 /// A training program's entry points and what its runtime needs to know.
+/// The program's precision and, when --precision=auto chose it, why.
+struct PrecisionChoice {
+  std::string precision = "fp32";
+  /// Empty when the user named the precision.
+  std::string reason;
+};
+
 struct TrainingProgram {
   EntryPoint init, train, eval;
-  std::string precision, optimizer, loss;
+  PrecisionChoice precision;
+  std::string optimizer, loss;
   float defaultLR = 1e-3f, defaultWeightDecay = 0.0f;
   /// Gradient clipping's defaults; 0: not compiled in.
   float defaultClipGradNorm = 0.0f, defaultClipGradValue = 0.0f;
+  /// Gradient accumulation's default K; 1: not compiled in.
+  int64_t defaultAccumulate = 1;
   /// Loss scaling ("none", "static" or "dynamic") and its initial scale.
   std::string lossScaling = "none";
   double initialLossScale = 1.0;
@@ -110,6 +120,7 @@ inline constexpr llvm::StringLiteral kCUDAKernelSuffix = "_cuda";
 /// Embedded in the binary, printed by `--describe` and read by the runtime
 /// and python/mpc; docs/Architecture.md describes its fields.
 llvm::json::Value describeInferenceProgram(const EntryPoint &entry,
+                                           const PrecisionChoice &precision,
                                            const std::string &programName,
                                            const ProgramBuilds &builds);
 llvm::json::Value describeTrainingProgram(const TrainingProgram &program,
@@ -119,6 +130,7 @@ llvm::json::Value describeTrainingProgram(const TrainingProgram &program,
 /// `main` of an inference program: the runtime's `runProgram` on its
 /// descriptor and `entry`'s kernels.
 GeneratedMain generateInferenceMain(const EntryPoint &entry,
+                                    const PrecisionChoice &precision,
                                     const std::string &programName,
                                     const ProgramBuilds &builds);
 
@@ -136,6 +148,9 @@ struct CPUTarget {
   std::string triple, cpu, features;
   /// f32 lanes in the widest vector register: 16 with AVX-512, 8 with AVX.
   int64_t vectorWidth = 4;
+  /// Native bf16 dot products (AVX512-BF16's vdpbf16ps, AMX-BF16) and
+  /// fp16 arithmetic (AVX512-FP16); F16C only converts.
+  bool bf16DotProducts = false, fp16Arithmetic = false;
 };
 
 /// `native` (the host CPU and all its features) or an LLVM CPU name such as

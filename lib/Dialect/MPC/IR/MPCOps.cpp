@@ -17,6 +17,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::mpc;
 
@@ -1665,4 +1667,33 @@ Value mpc::createScalarConstant(OpBuilder &b, Location loc, Type element,
                          ? Attribute(b.getFloatAttr(element, value))
                          : Attribute(b.getIntegerAttr(element, int64_t(value)));
   return ConstantOp::create(b, loc, DenseElementsAttr::get(type, scalar));
+}
+
+Location mpc::withTrainingPart(Location loc, TrainingPart part) {
+  MLIRContext *context = loc.getContext();
+  // Retagging replaces the part: the name inside stays.
+  if (auto fused = dyn_cast<FusedLoc>(loc);
+      fused && isa_and_present<TrainingPartAttr>(fused.getMetadata()))
+    return FusedLoc::get(context, fused.getLocations(),
+                         TrainingPartAttr::get(context, part));
+  return FusedLoc::get(context, {loc}, TrainingPartAttr::get(context, part));
+}
+
+std::string mpc::nameWithTrainingPart(StringRef name, TrainingPart part) {
+  // The loss is node "loss" already.
+  if (part == TrainingPart::Forward ||
+      (part == TrainingPart::Loss && !name.empty()))
+    return name.str();
+  std::string text = part == TrainingPart::Backward
+                         ? "grad"
+                         : stringifyTrainingPart(part).str();
+  std::replace(text.begin(), text.end(), '_', ' ');
+  return name.empty() ? "(" + text + ")" : name.str() + " (" + text + ")";
+}
+
+TrainingPart mpc::getTrainingPart(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    if (auto part = dyn_cast_or_null<TrainingPartAttr>(fused.getMetadata()))
+      return part.getValue();
+  return TrainingPart::Forward;
 }

@@ -168,10 +168,15 @@ private:
                                         Location policyLoc);
   LogicalResult decide(func::FuncOp func, const PrecisionPolicy &policy,
                        FloatType lowType);
+  /// 'NAME' (OpType); a training step's added ops say their part:
+  /// '/fc2/Gemm (grad)' (Gemm).
   std::string describe(Operation *op) {
     std::string name = getNodeName(op);
-    return "'" + (name.empty() ? op->getName().getStringRef().str() : name) +
-           "' (" + getONNXOpType(op) + ")";
+    TrainingPart part = getTrainingPart(op->getLoc());
+    if (name.empty() && part == TrainingPart::Forward)
+      name = op->getName().getStringRef().str();
+    return "'" + nameWithTrainingPart(name, part) + "' (" +
+           getONNXOpType(op) + ")";
   }
   int64_t castWeight(Value value, FloatType lowType);
   Side sideOfType(Type type, FloatType lowType);

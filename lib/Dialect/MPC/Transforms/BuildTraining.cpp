@@ -101,6 +101,27 @@ static Value clipGradients(OpBuilder &b, Location loc, Block &block,
   return DivOp::create(b, loc, norm, seed, nullptr);
 }
 
+/// Tags the ops of `block` after `mark` (all of them without one) as
+/// `part`, keeping a part they have (a clipping op made with the optimizer
+/// location stays clipping): the precision report and the line tables then
+/// tell `/fc2/Gemm`'s gradient from `/fc2/Gemm`. The gradient rules build
+/// their ops at the forward op's location, the loss's included, so those
+/// become backward.
+static void tagOpsAfter(Block &block, Operation *mark, TrainingPart part) {
+  for (Operation *op = mark ? mark->getNextNode() : &block.front(); op;
+       op = op->getNextNode()) {
+    TrainingPart current = getTrainingPart(op->getLoc());
+    if (current == TrainingPart::Forward ||
+        (part == TrainingPart::Backward && current == TrainingPart::Loss))
+      op->setLoc(withTrainingPart(op->getLoc(), part));
+  }
+}
+
+/// The last op of `block`, where the next part starts after.
+static Operation *lastOp(Block &block) {
+  return block.empty() ? nullptr : &block.back();
+}
+
 /// Counters (steps, skipped steps) are i64: an f32 stops counting at 2^24.
 static Value scalarI64(OpBuilder &b, Location loc, int64_t value) {
   return createScalarConstant(b, loc, b.getI64Type(), value);
@@ -542,6 +563,9 @@ void BuildTraining::runOnOperation() {
 
   OpBuilder b(module.getContext());
   Location loc = main.getLoc();
+  // The loss the pass adds is node "loss" in diagnostics and the report,
+  // and a policy matches it by that name.
+  Location lossLoc = NameLoc::get(b.getStringAttr("loss"), loc);
   Type f32Scalar = RankedTensorType::get({}, b.getF32Type());
   SmallVector<StateKind> kinds = slotKinds();
   MLIRContext *context = module.getContext();
@@ -558,6 +582,14 @@ void BuildTraining::runOnOperation() {
   for (StateKind kind : kinds)
     for (ParameterOp p : params)
       state.push_back({slotOf(kind, p.getSymName()), p.getType()});
+  // Gradient accumulation sums in fp32 whatever the gradient's precision,
+  // as torch.autocast's fp32 .grad does.
+  bool accumulating = accumulate > 1;
+  unsigned firstAccumulator = state.size();
+  if (accumulating)
+    for (ParameterOp p : params)
+      state.push_back({slotOf(StateKind::GradAccum, p.getSymName()),
+                       p.getType().clone(b.getF32Type())});
   unsigned firstStat = state.size();
   for (ParameterOp p : runningStats)
     state.push_back({slotOf(StateKind::Stat, p.getSymName()), p.getType()});
@@ -580,8 +612,15 @@ void BuildTraining::runOnOperation() {
                      "must be 0 (none) or positive");
     return signalPassFailure();
   }
+  if (accumulate < 1) {
+    module.emitError() << "mpc-build-training: accumulate must be 1 (none) "
+                          "or more micro-batches, got "
+                       << int64_t(accumulate);
+    return signalPassFailure();
+  }
   // @train_step(state..., inputs..., [labels], lr, weight_decay,
-  //             [max_grad_norm], [grad_clip_value])
+  //             [max_grad_norm], [grad_clip_value],
+  //             [accumulation_steps, apply_update])
   //   -> (state..., loss, [grad_norm])
   bool clipNorm = clipGradNorm > 0, clipValue = clipGradValue > 0;
   SmallVector<Type> argTypes, resultTypes;
@@ -591,7 +630,8 @@ void BuildTraining::runOnOperation() {
   if (labelType)
     argTypes.push_back(labelType);
   unsigned firstHyper = argTypes.size();
-  unsigned numHyper = 2 + (clipNorm ? 1 : 0) + (clipValue ? 1 : 0);
+  unsigned numHyper = 2 + (clipNorm ? 1 : 0) + (clipValue ? 1 : 0) +
+                      (accumulating ? 2 : 0);
   argTypes.append(numHyper, f32Scalar);
   for (const StateSlot &slot : state)
     resultTypes.push_back(slot.type);
@@ -621,6 +661,10 @@ void BuildTraining::runOnOperation() {
     hyper.push_back({"max_grad_norm", ValueRole::MaxGradNorm});
   if (clipValue)
     hyper.push_back({"grad_clip_value", ValueRole::GradClipValue});
+  if (accumulating) {
+    hyper.push_back({"accumulation_steps", ValueRole::AccumulationSteps});
+    hyper.push_back({"apply_update", ValueRole::ApplyUpdate});
+  }
   for (auto [i, entry] : llvm::enumerate(hyper)) {
     train.setArgAttr(firstHyper + i, kNameAttr, b.getStringAttr(entry.first));
     train.setArgAttr(firstHyper + i, MPCDialect::kRoleAttrName,
@@ -644,6 +688,9 @@ void BuildTraining::runOnOperation() {
   if (clipValue)
     optimizerInfo.push_back(
         b.getNamedAttr("clip_grad_value", b.getF32FloatAttr(clipGradValue)));
+  if (accumulating)
+    optimizerInfo.push_back(
+        b.getNamedAttr("accumulate", b.getI64IntegerAttr(accumulate)));
   train->setAttr("mpc.optimizer", b.getDictionaryAttr(optimizerInfo));
   train.setResultAttr(numState, kNameAttr, b.getStringAttr("loss"));
   train.setResultAttr(numState, MPCDialect::kRoleAttrName,
@@ -664,6 +711,9 @@ void BuildTraining::runOnOperation() {
   Value maxNormArg = clipNorm ? args[firstHyper + 2] : Value();
   Value clipValueArg = clipValue ? args[firstHyper + 2 + (clipNorm ? 1 : 0)]
                                  : Value();
+  Value accumulationSteps = accumulating ? args[firstHyper + numHyper - 2]
+                                         : Value();
+  Value applyArg = accumulating ? args[firstHyper + numHyper - 1] : Value();
   Value step = args[numState - 1];
   llvm::StringMap<Value> updatedStats;
   if (rngSlot)
@@ -672,18 +722,44 @@ void BuildTraining::runOnOperation() {
       b, main, inputArgs,
       stateByName(paramArgs, args.slice(firstStat, runningStats.size())),
       &updatedStats);
-  FailureOr<Value> lossValue = buildLoss(b, loc, outputs[outputIndex], labelArg);
+  Operation *mark = lastOp(*block);
+  FailureOr<Value> lossValue = buildLoss(b, lossLoc, outputs[outputIndex], labelArg);
   if (failed(lossValue))
     return signalPassFailure();
+  tagOpsAfter(*block, mark, TrainingPart::Loss);
+  mark = lastOp(*block);
   FailureOr<SmallVector<Value>> grads =
       buildGradients(b, *block, *lossValue, paramArgs);
   if (failed(grads))
     return signalPassFailure();
+  tagOpsAfter(*block, mark, TrainingPart::Backward);
+  mark = lastOp(*block);
 
   b.setInsertionPointToEnd(block);
+  // Accumulation: the window's sum so far plus this micro-batch's
+  // gradient; the update reads its mean.
+  SmallVector<Value> accumulated;
+  Value apply;
+  if (accumulating) {
+    apply = GreaterOp::create(b, loc, applyArg, scalarF32(b, loc, 0.5));
+    Value reciprocal =
+        DivOp::create(b, loc, scalarF32(b, loc, 1.0), accumulationSteps,
+                      nullptr);
+    for (auto [i, grad] : llvm::enumerate(*grads)) {
+      Value sum = AddOp::create(b, params[i].getLoc(),
+                                args[firstAccumulator + i], grad, nullptr);
+      accumulated.push_back(sum);
+      grad = MulOp::create(b, params[i].getLoc(), sum, reciprocal, nullptr);
+    }
+    tagOpsAfter(*block, mark, TrainingPart::Accumulation);
+    mark = lastOp(*block);
+  }
   Value gradNorm;
-  if (clipNorm || clipValue)
+  if (clipNorm || clipValue) {
     gradNorm = clipGradients(b, loc, *block, *grads, maxNormArg, clipValueArg);
+    tagOpsAfter(*block, mark, TrainingPart::Clipping);
+    mark = lastOp(*block);
+  }
 
   // The optimizer, in fp32 on the master weights.
   unsigned numParams = params.size();
@@ -718,6 +794,19 @@ void BuildTraining::runOnOperation() {
         AddOp::create(b, loc, args[*rngSlot], scalarI64(b, loc, 1), nullptr);
   newState[numState - 1] =
       AddOp::create(b, loc, step, scalarI64(b, loc, 1), nullptr);
+  if (accumulating) {
+    // A micro-batch that does not end the window changes no weight,
+    // optimizer slot or step count; the one that does clears the sums.
+    for (unsigned i = 0; i < firstAccumulator; ++i)
+      newState[i] = WhereOp::create(b, loc, apply, newState[i], args[i]);
+    newState[numState - 1] =
+        WhereOp::create(b, loc, apply, newState[numState - 1], step);
+    for (unsigned i = 0; i < numParams; ++i)
+      newState[firstAccumulator + i] = WhereOp::create(
+          b, params[i].getLoc(), apply,
+          zerosLike(b, loc, state[firstAccumulator + i].type), accumulated[i]);
+  }
+  tagOpsAfter(*block, mark, TrainingPart::Optimizer);
   SmallVector<Value> results(newState);
   results.push_back(*lossValue);
   if (clipNorm)
@@ -770,12 +859,14 @@ void BuildTraining::runOnOperation() {
       stateByName(evalArgValues.take_front(numParams),
                   evalArgValues.slice(numParams, runningStats.size())),
       /*updatedStats=*/nullptr);
+  Operation *evalMark = lastOp(*evalBlock);
   FailureOr<Value> evalLoss =
-      buildLoss(b, loc, evalOutputs[outputIndex],
+      buildLoss(b, lossLoc, evalOutputs[outputIndex],
                 labelType ? evalArgValues.back() : Value(),
                 /*perSample=*/true);
   if (failed(evalLoss))
     return signalPassFailure();
+  tagOpsAfter(*evalBlock, evalMark, TrainingPart::Loss);
   eval.setFunctionType(b.getFunctionType(
       evalArgs, {evalLoss->getType(), outputType}));
   func::ReturnOp::create(b, loc,

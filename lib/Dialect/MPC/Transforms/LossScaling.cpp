@@ -5,6 +5,8 @@
 // flushing to zero. Before the optimizer the gradients are divided by S in
 // fp32 and checked for inf/NaN in one pass; a step with a non-finite
 // gradient keeps the old state (it is skipped) and backs the scale off.
+// With gradient accumulation, all of this happens once per window, at the
+// update, on the window's summed gradient (GradScaler's step and update).
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,7 +104,7 @@ void LossScaling::runOnOperation() {
     }
 
   OpBuilder b(module.getContext());
-  Location loc = train.getLoc();
+  Location loc = withTrainingPart(train.getLoc(), TrainingPart::LossScaling);
   auto scalar = RankedTensorType::get({}, b.getF32Type());
   auto counter = RankedTensorType::get({}, b.getI64Type());
   unsigned numState = countStateArguments(train);
@@ -142,13 +144,31 @@ void LossScaling::runOnOperation() {
     op->setOperand(1, unscaled);
   Value finite = unscale.getFinite();
 
-  // A step with a non-finite gradient keeps the old state, except the
-  // Dropout counter: the step that follows draws new masks.
+  // With accumulation, the micro-batches that do not end the window
+  // change neither the scale nor the counters.
+  Value apply;
+  for (unsigned i = 0; i < train.getNumArguments(); ++i)
+    if (auto role = train.getArgAttrOfType<RoleAttr>(
+            i, MPCDialect::kRoleAttrName);
+        role && role.getRole() == ::mpc_abi::ValueRole::ApplyUpdate)
+      apply = block.getArgument(i);
   auto ret = cast<func::ReturnOp>(block.getTerminator());
   b.setInsertionPoint(ret);
+  if (apply)
+    apply = GreaterOp::create(b, loc, apply, scalarF32(b, loc, 0.5));
+  auto atUpdate = [&](Value updated, Value old) -> Value {
+    return apply ? WhereOp::create(b, loc, apply, updated, old).getResult()
+                 : updated;
+  };
+
+  // A step with a non-finite gradient keeps the old state, except the
+  // Dropout counter (the step that follows draws new masks) and the
+  // accumulators: a micro-batch's overflow stays in the window's sum, so
+  // that the update skips the whole window, and the update clears them.
   SmallVector<Value> results(ret.getOperands());
   for (unsigned i = 0; i < numState; ++i) {
-    if (slotKindOf(train, i) == StateKind::DropoutRng)
+    std::optional<StateKind> kind = slotKindOf(train, i);
+    if (kind == StateKind::DropoutRng || kind == StateKind::GradAccum)
       continue;
     results[i] =
         WhereOp::create(b, loc, finite, results[i], block.getArgument(i));
@@ -159,12 +179,14 @@ void LossScaling::runOnOperation() {
         b, loc, scale, clean, finite, b.getF32FloatAttr(growthFactor),
         b.getF32FloatAttr(backoffFactor),
         b.getI64IntegerAttr(growthInterval), b.getF32FloatAttr(maxScale));
-    newScale = update.getNewScale();
-    newClean = update.getNewCleanSteps();
+    newScale = atUpdate(update.getNewScale(), scale);
+    newClean = atUpdate(update.getNewCleanSteps(), clean);
   }
-  Value newSkipped = WhereOp::create(
-      b, loc, finite, skipped,
-      AddOp::create(b, loc, skipped, scalarI64(b, loc, 1), nullptr));
+  Value newSkipped = atUpdate(
+      WhereOp::create(
+          b, loc, finite, skipped,
+          AddOp::create(b, loc, skipped, scalarI64(b, loc, 1), nullptr)),
+      skipped);
   // The function type already has the three new results; the return
   // gets them in the same place.
   results.insert(results.begin() + numState, {newScale, newClean, newSkipped});

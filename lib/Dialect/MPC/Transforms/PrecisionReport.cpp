@@ -17,6 +17,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <map>
 
 namespace mlir::mpc {
@@ -161,6 +162,7 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
       if (auto function = op->getParentOfType<FunctionOpInterface>())
         row.function = function.getName().str();
       row.name = getNodeName(op);
+      row.part = getTrainingPart(op->getLoc());
       row.op = getONNXOpType(op);
       row.cls = stringifyPrecisionClass(decision.getPrecisionClass()).str();
       row.reason = decision.getReason().str();
@@ -229,14 +231,14 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
     const Summary &summary = report.summary;
     size_t nameWidth = 4, opWidth = 2;
     for (const Node &row : rows) {
-      nameWidth = std::max(nameWidth, row.name.size());
+      nameWidth = std::max(nameWidth, report::displayName(row).size());
       opWidth = std::max(opWidth, row.op.size());
     }
     os << llvm::left_justify("node", nameWidth) << "  "
        << llvm::left_justify("op", opWidth)
        << "  class  compute accum result casts  reason\n";
     for (const Node &row : rows)
-      os << llvm::left_justify(row.name, nameWidth) << "  "
+      os << llvm::left_justify(report::displayName(row), nameWidth) << "  "
          << llvm::left_justify(row.op, opWidth) << "  "
          << llvm::left_justify(row.cls, 5) << "  "
          << llvm::left_justify(row.compute, 7) << " "
@@ -261,6 +263,10 @@ struct PrecisionReport : mpc::impl::MPCPrecisionReportBase<PrecisionReport> {
 
 } // namespace
 
+std::string mlir::mpc::report::displayName(const Node &node) {
+  return nameWithTrainingPart(node.name, node.part);
+}
+
 void mlir::mpc::report::writeJSON(raw_ostream &os, const Report &report) {
   const Summary &summary = report.summary;
   llvm::json::OStream json(os, /*IndentSize=*/2);
@@ -273,6 +279,7 @@ void mlir::mpc::report::writeJSON(raw_ostream &os, const Report &report) {
           json.attribute("id", row.id);
           json.attribute("function", row.function);
           json.attribute("name", row.name);
+          json.attribute("part", stringifyTrainingPart(row.part));
           json.attribute("op", row.op);
           json.attribute("class", row.cls);
           json.attribute("compute", row.compute);
@@ -360,6 +367,14 @@ llvm::Expected<Report> mlir::mpc::report::readJSON(StringRef text) {
       return fail(where + ".id: node ids must number the nodes in order");
     node.function = string(*n, "function");
     node.name = string(*n, "name");
+    if (std::optional<StringRef> part = n->getString("part")) {
+      std::optional<TrainingPart> parsed = symbolizeTrainingPart(*part);
+      if (!parsed)
+        return fail(where + ".part: unknown training part '" + *part +
+                    "' (forward, loss, backward, clipping, accumulation, "
+                    "optimizer or loss_scaling)");
+      node.part = *parsed;
+    }
     node.op = string(*n, "op");
     node.cls = string(*n, "class");
     node.compute = string(*n, "compute");

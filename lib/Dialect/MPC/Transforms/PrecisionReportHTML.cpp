@@ -28,6 +28,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -163,13 +164,17 @@ DrawnGraph buildDetailedGraph(const Report &report) {
     std::string tooltip = llvm::formatv(
         "{0} ({1})\nclass: {2}\ncompute {3}, accumulate {4}, result {5}\n"
         "{6} FLOPs\nreason: {7}",
-        node.name, node.op, node.cls, precisionLabel(node.compute),
+        displayName(node), node.op, node.cls, precisionLabel(node.compute),
         precisionLabel(node.accumulate), precisionLabel(node.result),
         formatCount(node.flops), node.reason);
+    // Backward ops say whose gradient they are, the update's whose update.
+    std::string label = node.op;
+    if (node.part == mlir::mpc::TrainingPart::Backward)
+      label += " (grad)";
     graph.nodesByFunction[node.function].push_back(llvm::formatv(
         "\"op_{0}\" [id=\"op_{0}\", class=\"{5}\", label=\"{1}\\n{2} · {3}\", "
         "fillcolor=\"{4}\", tooltip=\"{6}\", {7}];",
-        node.id, dotEscape(node.op), precisionLabel(node.compute), node.cls,
+        node.id, dotEscape(label), precisionLabel(node.compute), node.cls,
         precisionColour(node.compute), "op " + node.cls, dotEscape(tooltip),
         classStyle(node.cls)));
     ++graph.nodeCount;
@@ -219,6 +224,42 @@ groupByScope(const Report &report, int depth,
     auto [it, inserted] = index.try_emplace(key, groups.size());
     if (inserted) {
       groups.push_back(key);
+      if ((int64_t)groups.size() > kMaxDrawnNodes)
+        return std::nullopt;
+    }
+    groupOf.push_back(it->second);
+  }
+  return groupOf;
+}
+
+/// A training step folded: each forward node with its gradient's ops, the
+/// loss with its gradient, and per function one block for each of the
+/// optimizer, clipping, accumulation and loss scaling. Nullopt when that
+/// is still too many blocks to draw.
+std::optional<std::vector<int64_t>>
+foldBackward(const Report &report,
+             std::vector<std::pair<std::string, std::string>> &groups) {
+  using mlir::mpc::TrainingPart;
+  std::map<std::pair<std::string, std::string>, int64_t> index;
+  std::vector<int64_t> groupOf;
+  groups.clear();
+  for (const Node &node : report.nodes) {
+    std::string key;
+    switch (node.part) {
+    case TrainingPart::Forward:
+    case TrainingPart::Backward:
+    case TrainingPart::Loss:
+      key = node.name.empty() ? displayName(node) : node.name;
+      break;
+    default: // one block per function: it updates every parameter
+      key = mlir::mpc::stringifyTrainingPart(node.part).str();
+      std::replace(key.begin(), key.end(), '_', ' ');
+      key = "(" + key + ")";
+    }
+    auto [it, inserted] =
+        index.try_emplace({node.function, key}, int64_t(groups.size()));
+    if (inserted) {
+      groups.push_back({node.function, key});
       if ((int64_t)groups.size() > kMaxDrawnNodes)
         return std::nullopt;
     }
@@ -465,12 +506,14 @@ void writeNodeTable(raw_ostream &os, const Report &report) {
   os << "<input id=\"filter\" type=\"search\" placeholder=\"filter nodes "
         "(name, op, class, type)\">\n"
         "<table id=\"nodes\"><thead><tr><th>node</th><th>op</th>"
-        "<th>function</th><th>class</th><th>compute</th><th>accumulate</th>"
+        "<th>function</th><th>part</th><th>class</th><th>compute</th><th>accumulate</th>"
         "<th>result</th><th>casts in</th><th>reason</th></tr></thead><tbody>\n";
   for (const Node &node : report.nodes)
-    os << "<tr id=\"row_" << node.id << "\"><td>" << htmlEscape(node.name)
-       << "</td><td>" << htmlEscape(node.op) << "</td><td>"
-       << htmlEscape(node.function) << "</td><td class=\"class-" << node.cls
+    os << "<tr id=\"row_" << node.id << "\"><td>"
+       << htmlEscape(displayName(node)) << "</td><td>" << htmlEscape(node.op)
+       << "</td><td>" << htmlEscape(node.function) << "</td><td>"
+       << mlir::mpc::stringifyTrainingPart(node.part)
+       << "</td><td class=\"class-" << node.cls
        << "\">" << node.cls << "</td><td><span class=\"swatch\" "
        << "style=\"background:" << precisionColour(node.compute) << "\"></span>"
        << htmlEscape(precisionLabel(node.compute)) << "</td><td>"
@@ -514,6 +557,17 @@ constexpr const char *kScript = R"js(
     zoom.addEventListener('click', function () {
       graph.classList.toggle('fit');
       zoom.textContent = graph.classList.contains('fit') ? 'actual size' : 'fit to width';
+    });
+  }
+  // A training program opens folded; the button shows every op.
+  var fold = document.getElementById('fold');
+  if (fold) {
+    fold.addEventListener('click', function () {
+      var showOps = document.getElementById('view-ops').hidden;
+      document.getElementById('view-ops').hidden = !showOps;
+      document.getElementById('view-folded').hidden = showOps;
+      graph.dataset.mode = showOps ? graph.dataset.opsMode : 'folded';
+      fold.textContent = showOps ? 'fold backward into forward' : 'show every op';
     });
   }
   var filter = document.getElementById('filter');
@@ -580,6 +634,37 @@ void mlir::mpc::report::writeHTML(raw_ostream &os, const Report &report) {
     else
       note = "No graph: " + error + ". The table below lists every node.";
   }
+  // A training step reads best with its backward folded into the forward
+  // nodes: drawn too and shown first, a button shows every op.
+  std::string foldedSvg, foldNote;
+  if (!svg.empty() && llvm::any_of(report.nodes, [](const Node &node) {
+        return node.part == mlir::mpc::TrainingPart::Backward;
+      })) {
+    std::vector<std::pair<std::string, std::string>> foldGroups;
+    if (std::optional<std::vector<int64_t>> foldOf =
+            foldBackward(report, foldGroups)) {
+      std::string foldError;
+      std::optional<std::string> laidOut = runDot(
+          toDot(buildCollapsedGraph(report, *foldOf, foldGroups)), foldError);
+      if (laidOut) {
+        foldedSvg = std::move(*laidOut);
+        std::map<mlir::mpc::TrainingPart, int64_t> byPart;
+        for (const Node &node : report.nodes)
+          ++byPart[node.part];
+        std::string parts;
+        for (auto [part, count] : byPart)
+          parts += llvm::formatv("{0}{1} {2}", parts.empty() ? "" : ", ",
+                                 count, mlir::mpc::stringifyTrainingPart(part));
+        foldNote = llvm::formatv(
+            "The training program folded: each block is a forward node "
+            "with the ops of its gradient, the optimizer's updates and the "
+            "loss scaling one block each ({0} ops in {1} blocks: {2}). "
+            "Hover a block for its ops; 'show every op' draws them one by "
+            "one.",
+            ops, foldGroups.size(), parts);
+      }
+    }
+  }
 
   std::string title = report.title.empty() ? "model" : report.title;
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -595,15 +680,25 @@ void mlir::mpc::report::writeHTML(raw_ostream &os, const Report &report) {
      << " casts</p></header>\n<main>\n";
   // Graphs wider than the window open fitted to its width.
   bool fit = graph && graph->nodeCount > 40;
-  os << "<div id=\"graph\" data-mode=\""
-     << (svg.empty() ? "table" : note.empty() ? "graph" : "collapsed")
-     << "\"" << (fit && !svg.empty() ? " class=\"fit\"" : "") << ">\n";
-  if (!note.empty())
-    os << "<p class=\"note\" id=\"note\">" << htmlEscape(note) << "</p>\n";
+  std::string opsMode =
+      svg.empty() ? "table" : note.empty() ? "graph" : "collapsed";
+  bool folded = !foldedSvg.empty();
+  os << "<div id=\"graph\" data-mode=\"" << (folded ? "folded" : opsMode)
+     << "\""
+     << (folded ? " data-ops-mode=\"" + opsMode + "\"" : std::string())
+     << (fit && !svg.empty() ? " class=\"fit\"" : "") << ">\n";
   if (!svg.empty())
     os << "<button id=\"zoom\" type=\"button\">"
        << (fit ? "actual size" : "fit to width") << "</button>\n";
-  os << svg << "</div>\n<aside>\n<h2>Summary</h2>\n";
+  if (folded)
+    os << "<button id=\"fold\" type=\"button\">show every op</button>\n"
+       << "<div id=\"view-folded\">\n<p class=\"note\" id=\"fold-note\">"
+       << htmlEscape(foldNote) << "</p>\n"
+       << foldedSvg << "</div>\n<div id=\"view-ops\" hidden>\n";
+  if (!note.empty())
+    os << "<p class=\"note\" id=\"note\">" << htmlEscape(note) << "</p>\n";
+  os << svg << (folded ? "</div>\n" : "")
+     << "</div>\n<aside>\n<h2>Summary</h2>\n";
   writeSummary(os, report);
   os << "<h2>Share by compute type</h2>\n";
   writeChart(os, report.summary);

@@ -94,6 +94,30 @@ def MPC_PadMode : I32EnumAttr<"PadMode", "Pad mode", [
 }
 def MPC_PadModeAttr : EnumAttr<MPC_Dialect, MPC_PadMode, "pad_mode">;
 
+def MPC_TrainingPart : I32EnumAttr<"TrainingPart",
+    "the part of a training step an op belongs to", [
+    I32EnumAttrCase<"Forward", 0, "forward">,
+    I32EnumAttrCase<"Loss", 1, "loss">,
+    I32EnumAttrCase<"Backward", 2, "backward">,
+    I32EnumAttrCase<"Clipping", 3, "clipping">,
+    I32EnumAttrCase<"Accumulation", 4, "accumulation">,
+    I32EnumAttrCase<"Optimizer", 5, "optimizer">,
+    I32EnumAttrCase<"LossScaling", 6, "loss_scaling">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_TrainingPartAttr
+    : EnumAttr<MPC_Dialect, MPC_TrainingPart, "training_part"> {
+  let assemblyFormat = "`<` $value `>`";
+  let description = [{
+    The metadata of the fused location `mpc-build-training` and
+    `mpc-loss-scaling` give the ops they add: `loc(fused<#mpc.training_part<
+    backward>>["/fc2/Gemm"])` is an op of the gradient of node `/fc2/Gemm`.
+    A location, not an attribute, because rewrites keep an op's location
+    on what replaces it; the precision report and the line tables read it.
+  }];
+}
+
 def MPC_ResizeMode : I32EnumAttr<"ResizeMode", "Resize interpolation", [
     I32EnumAttrCase<"Nearest", 0, "nearest">,
     I32EnumAttrCase<"Linear", 1, "linear">,

@@ -64,6 +64,18 @@ FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 Value createScalarConstant(OpBuilder &b, Location loc, Type element,
                            double value);
 
+/// `loc` tagged as belonging to `part` of a training step (a fused
+/// location with #mpc.training_part metadata; the node name stays what
+/// getNodeName finds).
+Location withTrainingPart(Location loc, TrainingPart part);
+
+/// The training part `loc` was tagged with; Forward when untagged.
+TrainingPart getTrainingPart(Location loc);
+
+/// A node name as a reader sees it: `/fc2/Gemm`, `/fc2/Gemm (grad)`,
+/// `fc2.weight (optimizer)`, `(loss scaling)` for an unnamed op.
+std::string nameWithTrainingPart(StringRef name, TrainingPart part);
+
 /// A Slice bound (`start` or `end`) on a dim of size `dim` as ONNX clamps
 /// it for `step`: negative values count from the end, then [0, dim] for a
 /// positive step and [-1, dim - 1] for a negative one. The start bound is

@@ -165,6 +165,18 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
     unscaled ones (GradScaler's unscale, then clip), and the finite check
     and skip stay as they are.
 
+    With `accumulate` of 2 or more, gradients accumulate over micro-batches
+    (`torch.cuda.amp` gradient accumulation): the state gains one fp32
+    `grad_accum` slot per parameter, the step two runtime inputs
+    (`accumulation_steps`, K, and `apply_update`, 0 or 1). Every call adds
+    its gradients to the accumulators; a call with `apply_update` set
+    updates the weights with the window's mean gradient (sum / K, so the
+    learning rate means what it means for one batch K times larger),
+    clipped as above, and clears the accumulators. Calls without it leave
+    the weights, the optimizer slots and the step as they were (running
+    statistics and Dropout still advance, as in PyTorch). The option is
+    the binary's default K; 1 builds no accumulation.
+
     The loss is the model's own loss op (`loss=model`: the `output` is a
     SoftmaxCrossEntropyLoss/NegativeLogLikelihoodLoss result), or mean
     cross-entropy of integer labels on the `output` logits, or mean squared
@@ -200,6 +212,9 @@ def MPCBuildTraining : Pass<"mpc-build-training", "::mlir::ModuleOp"> {
     Option<"clipGradValue", "clip-grad-value", "float", /*default=*/"0.0",
            "clip every gradient element to [-v, v] (0: no clipping; the "
            "runtime's --clip-grad-value overrides it)">,
+    Option<"accumulate", "accumulate", "int64_t", /*default=*/"1",
+           "micro-batches whose gradients sum before one update (1: none; "
+           "the runtime's --accumulate overrides it)">,
     Option<"beta1", "beta1", "float", /*default=*/"0.9", "Adam beta1">,
     Option<"beta2", "beta2", "float", /*default=*/"0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "float", /*default=*/"1.0e-8", "Adam epsilon">,
@@ -230,7 +245,11 @@ def MPCLossScaling : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
     scale, the clean-step count and the skipped-step count join the
     training state (`mpc.slot = #mpc.slot<loss_scale>`, ...). `mode=static` keeps
     the scale fixed (still skipping non-finite steps); `mode=none` leaves
-    the program unchanged.
+    the program unchanged. With gradient accumulation (an `apply_update`
+    input), the check, the skip and the scale update happen on the window's
+    summed gradient at the update, as GradScaler's `step` and `update` once
+    per window: the accumulators are not rolled back by a micro-batch's
+    overflow (it reaches the sum and skips the whole window).
   }];
   let dependentDialects = ["::mlir::mpc::MPCDialect"];
   let options = [

@@ -10,6 +10,8 @@
 #ifndef MPC_DIALECT_MPC_TRANSFORMS_PRECISIONREPORT_H
 #define MPC_DIALECT_MPC_TRANSFORMS_PRECISIONREPORT_H
 
+#include "mpc/Dialect/MPC/IR/MPCDialect.h"
+
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,6 +37,9 @@ struct Edge {
 struct Node {
   int64_t id = 0;
   std::string function, name, op, cls, compute, accumulate, result, reason;
+  /// Of a training step: forward, the gradient of node `name`, the
+  /// optimizer's update of parameter `name`, ...
+  TrainingPart part = TrainingPart::Forward;
   int64_t castsIn = 0;
   double flops = 0;
   std::vector<Edge> inputs;
@@ -58,6 +63,10 @@ struct Report {
 /// The largest graph drawn op by op; larger ones are collapsed by name
 /// scope, or shown as a table when that does not bring them under it.
 constexpr int64_t kMaxDrawnNodes = 1200;
+
+/// The name a reader sees: `/fc2/Gemm`, `/fc2/Gemm (grad)`,
+/// `fc2.weight (optimizer)`, `(loss scaling)`.
+std::string displayName(const Node &node);
 
 void writeJSON(llvm::raw_ostream &os, const Report &report);
 
