@@ -1,10 +1,10 @@
 //===- Compiler.cpp - ONNX model to training or inference program ---------===//
 
 #include "mpc/Compiler/Compiler.h"
-#include "mpc/Compiler/PrecisionChoice.h"
-#include "mpc/Dialect/MPC/IR/MPCOps.h"
 #include "mpc/Compiler/DevicePlan.h"
 #include "mpc/Compiler/Pipelines.h"
+#include "mpc/Compiler/PrecisionChoice.h"
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
 #include "mpc/Dialect/MPC/IR/MPCDialect.h"
 #include "mpc/Support/AtomicFile.h"
 #include "mpc/Target/Executable/Executable.h"
@@ -151,11 +151,7 @@ static void nameLocationsAsFiles(ModuleOp module) {
     auto name = dyn_cast<NameLoc>(loc);
     if (!name || !isa<UnknownLoc>(name.getChildLoc()))
       return;
-    std::string file = name.getName().str();
-    if (part != TrainingPart::Forward)
-      file += part == TrainingPart::Backward
-                  ? std::string(" (grad)")
-                  : " (" + stringifyTrainingPart(part).str() + ")";
+    std::string file = nameWithTrainingPart(name.getName(), part);
     Location named = NameLoc::get(
         name.getName(), FileLineColLoc::get(op->getContext(), file,
                                             /*line=*/1, /*column=*/1));

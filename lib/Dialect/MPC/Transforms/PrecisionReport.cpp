@@ -17,7 +17,6 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 
-#include <algorithm>
 #include <map>
 
 namespace mlir::mpc {

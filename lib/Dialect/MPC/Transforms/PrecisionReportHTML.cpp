@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mpc/Dialect/MPC/Transforms/PrecisionReport.h"
+#include "mpc/Dialect/MPC/IR/MPCOps.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
@@ -28,7 +29,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 
-#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -252,9 +252,7 @@ foldBackward(const Report &report,
       key = node.name.empty() ? displayName(node) : node.name;
       break;
     default: // one block per function: it updates every parameter
-      key = mlir::mpc::stringifyTrainingPart(node.part).str();
-      std::replace(key.begin(), key.end(), '_', ' ');
-      key = "(" + key + ")";
+      key = mlir::mpc::nameWithTrainingPart("", node.part);
     }
     auto [it, inserted] =
         index.try_emplace({node.function, key}, int64_t(groups.size()));
@@ -635,9 +633,10 @@ void mlir::mpc::report::writeHTML(raw_ostream &os, const Report &report) {
       note = "No graph: " + error + ". The table below lists every node.";
   }
   // A training step reads best with its backward folded into the forward
-  // nodes: drawn too and shown first, a button shows every op.
+  // nodes: drawn too and shown first, a button shows every op. Folding
+  // also draws a step too large to draw op by op.
   std::string foldedSvg, foldNote;
-  if (!svg.empty() && llvm::any_of(report.nodes, [](const Node &node) {
+  if (llvm::any_of(report.nodes, [](const Node &node) {
         return node.part == mlir::mpc::TrainingPart::Backward;
       })) {
     std::vector<std::pair<std::string, std::string>> foldGroups;
@@ -662,6 +661,9 @@ void mlir::mpc::report::writeHTML(raw_ostream &os, const Report &report) {
             "Hover a block for its ops; 'show every op' draws them one by "
             "one.",
             ops, foldGroups.size(), parts);
+      } else if (!svg.empty()) {
+        note += (note.empty() ? "" : " ") +
+                ("No folded view: " + foldError + ".");
       }
     }
   }
