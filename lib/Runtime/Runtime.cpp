@@ -30,13 +30,13 @@ namespace mpc {
 namespace runtime {
 
 int64_t Array::itemSize(const std::string &dtype) {
-  if (dtype == "<f4" || dtype == "<i4")
+  if (dtype == "<f4" || dtype == "<i4" || dtype == "<u4")
     return 4;
-  if (dtype == "<f2")
+  if (dtype == "<f2" || dtype == "<i2" || dtype == "<u2")
     return 2;
-  if (dtype == "<i8")
+  if (dtype == "<i8" || dtype == "<f8" || dtype == "<u8")
     return 8;
-  if (dtype == "|b1")
+  if (dtype == "|b1" || dtype == "|i1" || dtype == "|u1")
     return 1;
   return 0;
 }
@@ -116,7 +116,7 @@ static NpyHeader readNpyHeader(std::istream &in, const std::string &path) {
   result.dtype = headerField(header, "descr", path);
   if (!Array::itemSize(result.dtype))
     throw Error(path + ": unsupported dtype '" + result.dtype +
-                "' (mpc reads <f4, <f2, <i8, <i4, |b1)");
+                "' (mpc reads <f4, <f2, <f8, <i8, <i4, <i2, |i1, <u8, <u4, <u2, |u1, |b1)");
   if (headerField(header, "fortran_order", path) != "False")
     throw Error(path + ": Fortran-ordered arrays are not supported; save a "
                        "C-ordered copy");

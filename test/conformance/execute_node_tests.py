@@ -22,8 +22,10 @@ from onnx import numpy_helper
 
 HERE = pathlib.Path(__file__).resolve().parent
 DEFAULT_DATA = pathlib.Path("/usr/share/libonnx-testdata/data/node")
-DTYPES = {np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int64),
-          np.dtype(np.int32), np.dtype(np.bool_)}
+# What .npy and mpc's runtime hold (numpy has no bfloat16).
+DTYPES = {np.dtype(t) for t in (np.float32, np.float16, np.float64, np.int64,
+                                np.int32, np.int16, np.int8, np.uint64,
+                                np.uint32, np.uint16, np.uint8, np.bool_)}
 
 
 def run_case(mpc_opt, case, timeout):

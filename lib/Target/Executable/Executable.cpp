@@ -14,6 +14,7 @@
 #include "mpc/Support/OutputTarget.h"
 #include "Config.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,30 +49,45 @@ using namespace mlir::mpc;
 /// `_mlir_ciface_mpc_program`).
 static constexpr llvm::StringLiteral kKernelName = "mpc_program";
 
+/// The numpy dtype of an element type ("" for those .npy cannot hold:
+/// numpy has no bf16). Unsigned before signless: isInteger(w) matches any
+/// signedness.
 static std::string dtypeOf(Type element) {
   if (element.isF32())
     return "<f4";
   if (element.isF16())
     return "<f2";
-  if (element.isInteger(64))
-    return "<i8";
-  if (element.isInteger(32))
-    return "<i4";
+  if (element.isF64())
+    return "<f8";
   if (element.isInteger(1))
     return "|b1";
+  if (element.isUnsignedInteger())
+    switch (element.getIntOrFloatBitWidth()) {
+    case 8: return "|u1";
+    case 16: return "<u2";
+    case 32: return "<u4";
+    case 64: return "<u8";
+    default: return "";
+    }
+  if (element.isSignlessInteger())
+    switch (element.getIntOrFloatBitWidth()) {
+    case 8: return "|i1";
+    case 16: return "<i2";
+    case 32: return "<i4";
+    case 64: return "<i8";
+    default: return "";
+    }
   return "";
 }
 
 static std::string cTypeOf(const std::string &dtype) {
-  if (dtype == "<f4")
-    return "float";
-  if (dtype == "<f2")
-    return "uint16_t";
-  if (dtype == "<i8")
-    return "int64_t";
-  if (dtype == "<i4")
-    return "int32_t";
-  return "uint8_t";
+  static const llvm::StringMap<const char *> types = {
+      {"<f4", "float"},    {"<f2", "uint16_t"}, {"<f8", "double"},
+      {"<i8", "int64_t"},  {"<i4", "int32_t"},  {"<i2", "int16_t"},
+      {"|i1", "int8_t"},   {"<u8", "uint64_t"}, {"<u4", "uint32_t"},
+      {"<u2", "uint16_t"}, {"|u1", "uint8_t"},  {"|b1", "uint8_t"}};
+  auto it = types.find(dtype);
+  return it == types.end() ? "uint8_t" : it->second;
 }
 
 FailureOr<EntryPoint> mpc::prepareEntryPoint(ModuleOp module,
