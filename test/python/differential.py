@@ -325,6 +325,134 @@ def gen_unary(rng):
             "x": [pick_size(rng, small=rank > 2) for _ in range(rank)]}
 
 
+MATH_UNARY = ["Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
+              "Asinh", "Acosh", "Atanh", "Ceil", "Floor", "Round", "Sign",
+              "Elu", "Selu", "Celu", "Softsign", "ThresholdedRelu", "Shrink"]
+
+
+def gen_unary_math(rng):
+    """Trigonometric, hyperbolic, rounding and the activations ONNX defines
+    as functions (imported as compositions)."""
+    rank = int(rng.integers(1, 4))
+    case = {"op": str(rng.choice(MATH_UNARY)),
+            "x": [pick_size(rng, small=rank > 2) for _ in range(rank)]}
+    if case["op"] in ("Elu", "Celu", "ThresholdedRelu"):
+        case["alpha"] = float(rng.choice([0.5, 1.0, 2.0]))
+    if case["op"] == "Shrink":
+        case["bias"], case["lambd"] = float(rng.choice([0.0, 0.5])), 0.6
+    return case
+
+
+def gen_reduce_more(rng):
+    rank = int(rng.integers(1, 5))
+    shape = [pick_size(rng, small=True) for _ in range(rank)]
+    axes = sorted(set(int(a) for a in rng.choice(
+        rank, size=int(rng.integers(1, rank + 1)), replace=False)))
+    return {"op": str(rng.choice(["reducemin", "reduceprod", "reducel1",
+                                  "reducel2", "reducesumsquare",
+                                  "reducelogsum", "reducelogsumexp"])),
+            "x": shape, "axes": axes, "keepdims": int(rng.integers(2))}
+
+
+def gen_argreduce(rng):
+    rank = int(rng.integers(1, 4))
+    shape = [pick_size(rng, small=rank > 2) for _ in range(rank)]
+    return {"op": str(rng.choice(["argmax", "argmin"])), "x": shape,
+            "axis": int(rng.integers(-rank, rank)),
+            "keepdims": int(rng.integers(2)),
+            "select_last_index": int(rng.integers(2))}
+
+
+def gen_gather_scatter(rng):
+    """GatherElements / ScatterElements: indices (negative ones too) with a
+    shape no larger than the data's, repeated indices for the reductions."""
+    rank = int(rng.integers(1, 4))
+    shape = [pick_size(rng, small=True) for _ in range(rank)]
+    axis = int(rng.integers(-rank, rank))
+    index_shape = [int(rng.integers(1, d + 1)) for d in shape]
+    op = str(rng.choice(["gatherelements", "scatterelements"]))
+    case = {"op": op, "x": shape, "indices": index_shape, "axis": axis}
+    if op == "scatterelements":
+        case["reduction"] = str(rng.choice(["none", "add", "mul", "max",
+                                            "min"]))
+        if case["reduction"] == "none":
+            # Distinct indices along the axis: ONNX leaves repeated
+            # positions' order to the implementation.
+            case["indices"][axis] = 1
+    return case
+
+
+def gen_index_tricks(rng):
+    rank = int(rng.integers(1, 4))
+    shape = [pick_size(rng, small=True) for _ in range(rank)]
+    op = str(rng.choice(["hardmax", "trilu", "mod", "cumsum"]))
+    case = {"op": op, "x": shape}
+    if op == "cumsum":
+        case["x"] = [pick_size(rng, small=rank > 1) for _ in range(rank)]
+        case.update(axis=int(rng.integers(-rank, rank)),
+                    exclusive=int(rng.integers(2)), reverse=int(rng.integers(2)))
+    if op == "hardmax":
+        case["axis"] = int(rng.integers(-rank, rank))
+    if op == "trilu":
+        case["x"] = [pick_size(rng, small=True) for _ in range(rank)] + \
+            [pick_size(rng), pick_size(rng)]
+        case["upper"] = int(rng.integers(2))
+        case["k"] = int(rng.integers(-3, 4))
+    if op == "mod":
+        case["b"] = broadcast_partner(rng, shape)
+    return case
+
+
+def gen_layout_norm(rng):
+    op = str(rng.choice(["depthtospace", "spacetodepth", "instancenorm"]))
+    bs = int(rng.choice([2, 3]))
+    n, c = pick_batch(rng), int(rng.choice([1, 2, 3, 5]))
+    h, w = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    if op == "depthtospace":
+        return {"op": op, "x": [n, c * bs * bs, h, w], "blocksize": bs,
+                "mode": str(rng.choice(["DCR", "CRD"]))}
+    if op == "spacetodepth":
+        return {"op": op, "x": [n, c, h * bs, w * bs], "blocksize": bs}
+    spatial = [pick_size(rng, small=True) for _ in range(int(rng.integers(1, 3)))]
+    return {"op": op, "x": [n, pick_channels(rng)] + spatial,
+            "epsilon": float(rng.choice([1e-5, 1e-3]))}
+
+
+def gen_recurrent(rng):
+    """RNN/GRU/LSTM (unrolled): prime and unit sequence lengths and
+    batches, odd hidden sizes, each direction, both layouts, biases,
+    initial states, peepholes, GRU's linear_before_reset."""
+    op = str(rng.choice(["rnn", "gru", "lstm"]))
+    case = {"op": op, "T": int(rng.choice([1, 2, 3, 5, 7])),
+            "B": int(rng.choice([1, 2, 3])), "I": int(rng.choice([1, 3, 4, 8])),
+            "H": int(rng.choice([1, 3, 5, 8])),
+            "direction": str(rng.choice(["forward", "reverse", "bidirectional"])),
+            "layout": int(rng.integers(2)), "bias": int(rng.integers(2)),
+            "initial": int(rng.integers(2))}
+    if op == "lstm":
+        case["peephole"] = int(rng.integers(2))
+    if op == "gru":
+        case["linear_before_reset"] = int(rng.integers(2))
+    return case
+
+
+EINSUM_EQUATIONS = ["bij,bjk->bik", "ij,jk", "i,i", "ij->ji", "ij->i",
+                    "bhqd,bhkd->bhqk", "...ij,...jk->...ik", "ijk->",
+                    "ij,j->i", "bi,bj->bij", "ijk,ikl->jl"]
+
+
+def gen_einsum(rng):
+    """Einsum: batched and plain contractions, attention's q.k, sums,
+    transposes, outer products, an ellipsis; prime and unit sizes."""
+    equation = str(rng.choice(EINSUM_EQUATIONS))
+    sizes = {c: pick_size(rng, small=True) for c in "abcdefghijklmnopqrstuvwxyz"}
+    lead = [pick_batch(rng) for _ in range(int(rng.integers(0, 3)))]
+    lhs = equation.split("->")[0].split(",")
+    shapes = [lead + [sizes[c] for c in t.replace("...", "")] if "..." in t
+              else [sizes[c] for c in t] for t in lhs]
+    return {"op": "einsum", "equation": equation, "shapes": shapes}
+
+
 def gen_conv_transpose_3d(rng):
     """3-d ConvTranspose: a 3-d convolution of the zero-interleaved input,
     itself made 2-d over gathered depth windows."""
@@ -413,6 +541,10 @@ GENERATORS = {
     "binary": gen_binary, "unary": gen_unary,
     "conv_transpose_3d": gen_conv_transpose_3d, "pool_3d": gen_pool_3d,
     "slice": gen_slice, "tile": gen_tile, "matmul_vector": gen_matmul_vector,
+    "unary_math": gen_unary_math, "reduce_more": gen_reduce_more,
+    "argreduce": gen_argreduce, "gather_scatter": gen_gather_scatter,
+    "index_tricks": gen_index_tricks, "layout_norm": gen_layout_norm,
+    "recurrent": gen_recurrent, "einsum": gen_einsum,
 }
 # How often each family is drawn.
 WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv": 4, "conv_large": 2,
@@ -420,7 +552,10 @@ WEIGHTS = {"matmul": 3, "matmul_large": 1, "matmul_long_k": 1, "gemm": 2, "conv"
            "conv_grouped": 2, "conv_nd": 1, "conv_transpose": 2, "pool": 3,
            "globalpool": 1, "reduce": 2, "softmax": 2, "layernorm": 2,
            "binary": 3, "unary": 1, "conv_transpose_3d": 1, "pool_3d": 1,
-           "slice": 1, "tile": 1, "matmul_vector": 1}
+           "slice": 1, "tile": 1, "matmul_vector": 1, "unary_math": 2,
+           "reduce_more": 2, "argreduce": 1, "gather_scatter": 2,
+           "index_tricks": 2, "layout_norm": 2, "recurrent": 2,
+           "einsum": 1}
 
 
 # ---------------------------------------------------------------------------
@@ -458,6 +593,10 @@ def draw_data(case):
         if case["bias"]:
             d["bias"] = normal([case["w"][1] * case["group"]])
         return d
+    if op == "instancenorm":
+        c = case["x"][1]
+        return {"x": normal(case["x"], 3.0) + 1.0, "scale": normal([c]),
+                "bias": normal([c])}
     if op == "layernorm":
         norm = case["x"][case["axis"]:]
         return {"x": normal(case["x"], 3.0) + 1.0, "scale": normal(norm),
@@ -478,6 +617,52 @@ def draw_data(case):
         return {"x": (np.sign(x) + (x == 0)) * (0.5 + np.abs(x))}
     if op in ("softmax", "logsoftmax"):
         return {"x": normal(case["x"], 3.0)}
+    if op == "einsum":
+        return {"x%d" % i: normal(shape) for i, shape in enumerate(case["shapes"])}
+    if op in ("rnn", "gru", "lstm"):
+        g = {"rnn": 1, "gru": 3, "lstm": 4}[op]
+        nd = 2 if case["direction"] == "bidirectional" else 1
+        T, B, I, H = case["T"], case["B"], case["I"], case["H"]
+        d = {"x": normal([B, T, I] if case["layout"] else [T, B, I]),
+             "w": normal([nd, g * H, I], 0.5), "r": normal([nd, g * H, H], 0.5)}
+        if case["bias"]:
+            d["b"] = normal([nd, 2 * g * H], 0.3)
+        if case["initial"]:
+            state = [B, nd, H] if case["layout"] else [nd, B, H]
+            d["h0"] = normal(state, 0.5)
+            if op == "lstm":
+                d["c0"] = normal(state, 0.5)
+        if case.get("peephole"):
+            d["p"] = normal([nd, 3 * H], 0.3)
+        return d
+    if op in ("Asin", "Acos", "Atanh"):
+        return {"x": rng.uniform(-0.9, 0.9, case["x"]).astype(np.float32)}
+    if op == "Acosh":
+        return {"x": 1.1 + np.abs(normal(case["x"], 2.0))}
+    if op == "Tan":
+        return {"x": rng.uniform(-1.2, 1.2, case["x"]).astype(np.float32)}
+    if op in ("Ceil", "Floor", "Round", "Sign"):
+        return {"x": normal(case["x"], 3.0)}
+    if op in ("reducelogsum",):
+        return {"x": np.abs(normal(case["x"])) + 0.1}
+    if op == "reduceprod":
+        # Factors near 1 keep long products in range.
+        return {"x": (1.0 + 0.3 * normal(case["x"])).astype(np.float32)}
+    if op in ("gatherelements", "scatterelements"):
+        size = case["x"][case["axis"]]
+        d = {"x": normal(case["x"]),
+             "indices": rng.integers(-size, size, case["indices"]).astype(np.int64)}
+        if op == "scatterelements":
+            if case["reduction"] == "none":
+                d["indices"] = rng.integers(-size, size, case["indices"]).astype(np.int64)
+            d["updates"] = normal(case["indices"])
+            if case["reduction"] == "mul":
+                d["updates"] = (1.0 + 0.3 * d["updates"]).astype(np.float32)
+        return d
+    if op == "mod":
+        b = normal(case["b"])
+        return {"x": normal(case["x"], 4.0),
+                "b": (np.sign(b) + (b == 0)) * (0.5 + np.abs(b))}
     return {"x": normal(case["x"])}
 
 
@@ -567,10 +752,106 @@ UNARY = {
     "Erf": np.vectorize(math.erf), "Sqrt": np.sqrt, "Log": np.log,
     "Abs": np.abs, "Neg": np.negative,
     "Softplus": lambda x: np.log1p(np.exp(x)), "Reciprocal": lambda x: 1 / x,
+    "Sin": np.sin, "Cos": np.cos, "Tan": np.tan, "Asin": np.arcsin,
+    "Acos": np.arccos, "Atan": np.arctan, "Sinh": np.sinh, "Cosh": np.cosh,
+    "Asinh": np.arcsinh, "Acosh": np.arccosh, "Atanh": np.arctanh,
+    "Ceil": np.ceil, "Floor": np.floor, "Round": np.round, "Sign": np.sign,
+    "Softsign": lambda x: x / (1 + np.abs(x)),
 }
+# Unary ops with attributes: f(x, case).
+UNARY_WITH_ATTRIBUTES = {
+    "Elu": lambda x, c: np.where(x < 0, c["alpha"] * np.expm1(x), x),
+    "Selu": lambda x, c: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(x)),
+    "Celu": lambda x, c: np.maximum(x, 0) + np.minimum(
+        0, c["alpha"] * np.expm1(x / c["alpha"])),
+    "ThresholdedRelu": lambda x, c: np.where(x > c["alpha"], x, 0.0),
+    "Shrink": lambda x, c: np.where(x < -c["lambd"], x + c["bias"], np.where(
+        x > c["lambd"], x - c["bias"], 0.0)),
+}
+UNARY_ATTRIBUTES = {"Elu": ("alpha",), "Celu": ("alpha",),
+                    "ThresholdedRelu": ("alpha",), "Shrink": ("bias", "lambd")}
+
+
+def _unary(op):
+    if op in UNARY_WITH_ATTRIBUTES:
+        return UNARY_WITH_ATTRIBUTES[op]
+    return lambda x, case, fn=UNARY[op]: fn(x)
+
+
+def _logsumexp(x, axes, keepdims):
+    m = x.max(axis=axes, keepdims=True)
+    y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    return y if keepdims else np.squeeze(y, axis=axes)
+
+
+REDUCE_MORE = {
+    "reducemin": lambda x, a, k: x.min(axis=a, keepdims=k),
+    "reduceprod": lambda x, a, k: x.prod(axis=a, keepdims=k),
+    "reducel1": lambda x, a, k: np.abs(x).sum(axis=a, keepdims=k),
+    "reducel2": lambda x, a, k: np.sqrt((x * x).sum(axis=a, keepdims=k)),
+    "reducesumsquare": lambda x, a, k: (x * x).sum(axis=a, keepdims=k),
+    "reducelogsum": lambda x, a, k: np.log(x.sum(axis=a, keepdims=k)),
+    "reducelogsumexp": _logsumexp,
+}
+REDUCE_NODE = {"reducemin": "ReduceMin", "reduceprod": "ReduceProd",
+               "reducel1": "ReduceL1", "reducel2": "ReduceL2",
+               "reducesumsquare": "ReduceSumSquare",
+               "reducelogsum": "ReduceLogSum",
+               "reducelogsumexp": "ReduceLogSumExp"}
 BINARY = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
           "Div": np.divide, "Max": np.maximum, "Min": np.minimum,
           "Pow": np.power}
+
+
+def ref_recurrent(case, d):
+    """ONNX's RNN/GRU/LSTM equations, step by step in float64: Y_h."""
+    op, H = case["op"], case["H"]
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    x = d["x"].transpose(1, 0, 2) if case["layout"] else d["x"]
+    T, B = x.shape[0], x.shape[1]
+    nd = d["w"].shape[0]
+    finals = []
+    for k in range(nd):
+        reverse = case["direction"] == "reverse" or k == 1
+        w, r = d["w"][k], d["r"][k]
+        g = w.shape[0] // H
+        b = d["b"][k] if "b" in d else np.zeros(2 * g * H)
+        wb, rb = b[:g * H], b[g * H:]
+        h0 = d.get("h0")
+        if h0 is not None:
+            h0 = h0.transpose(1, 0, 2) if case["layout"] else h0
+        h = h0[k] if h0 is not None else np.zeros((B, H))
+        c0 = d.get("c0")
+        if c0 is not None:
+            c0 = c0.transpose(1, 0, 2) if case["layout"] else c0
+        c = c0[k] if c0 is not None else np.zeros((B, H))
+        p = d["p"][k] if "p" in d else np.zeros(3 * H)
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            xt = x[t] @ w.T + wb
+            if op == "rnn":
+                h = np.tanh(xt + h @ r.T + rb)
+            elif op == "gru":
+                hz = h @ r[:2 * H].T + rb[:2 * H]
+                z = sig(xt[:, :H] + hz[:, :H])
+                rr = sig(xt[:, H:2 * H] + hz[:, H:])
+                if case["linear_before_reset"]:
+                    hh = rr * (h @ r[2 * H:].T + rb[2 * H:])
+                else:
+                    hh = (rr * h) @ r[2 * H:].T + rb[2 * H:]
+                cand = np.tanh(xt[:, 2 * H:] + hh)
+                h = (1 - z) * cand + z * h
+            else:
+                a = xt + h @ r.T + rb
+                i = sig(a[:, :H] + p[:H] * c)
+                f = sig(a[:, 2 * H:3 * H] + p[2 * H:] * c)
+                cell = np.tanh(a[:, 3 * H:])
+                c = f * c + i * cell
+                o = sig(a[:, H:2 * H] + p[H:2 * H] * c)
+                h = o * np.tanh(c)
+        finals.append(h)
+    y_h = np.stack(finals)  # [D, B, H]
+    return y_h.transpose(1, 0, 2) if case["layout"] else y_h
 
 
 def ref_conv_nd(x, w, bias, strides, pads, dilations, group=1):
@@ -655,6 +936,16 @@ def reference(case, d):
     if op == "globalaveragepool":
         return (d["x"].mean(axis=(2, 3), keepdims=True),
                 case["x"][2] * case["x"][3])
+    if op in ("rnn", "gru", "lstm"):
+        return ref_recurrent(case, d), case["I"] + case["H"]
+    if op == "einsum":
+        operands = [d["x%d" % i] for i in range(len(case["shapes"]))]
+        return (np.einsum(case["equation"], *operands),
+                max(int(np.prod(s)) for s in case["shapes"]))
+    if op in REDUCE_MORE:
+        k = int(np.prod([case["x"][a] for a in case["axes"]]))
+        return REDUCE_MORE[op](d["x"], tuple(case["axes"]),
+                               bool(case["keepdims"])), k
     if op.startswith("reduce"):
         fn = {"reducesum": np.sum, "reducemean": np.mean,
               "reducemax": np.max}[op]
@@ -685,11 +976,94 @@ def reference(case, d):
         return np.tile(d["x"], case["repeats"]), 1
     if op in BINARY:
         return BINARY[op](d["a"], d["b"]), 1
-    return UNARY[op](d["x"]), 1
+    if op in ("argmax", "argmin"):
+        x = d["x"]
+        axis = case["axis"] % x.ndim
+        pick = np.argmax if op == "argmax" else np.argmin
+        if case["select_last_index"]:
+            flipped = np.flip(x, axis)
+            y = x.shape[axis] - 1 - pick(flipped, axis=axis)
+        else:
+            y = pick(x, axis=axis)
+        if case["keepdims"]:
+            y = np.expand_dims(y, axis)
+        return y.astype(np.float64), 1
+    if op == "gatherelements":
+        axis = case["axis"] % len(case["x"])
+        idx = d["indices"].astype(np.int64)
+        idx = np.where(idx < 0, idx + case["x"][axis], idx)
+        grid = list(np.indices(idx.shape))
+        grid[axis] = idx
+        return d["x"][tuple(grid)], 1
+    if op == "scatterelements":
+        axis = case["axis"] % len(case["x"])
+        y = d["x"].copy()
+        idx = d["indices"].astype(np.int64)
+        for pos in np.ndindex(*idx.shape):
+            at = list(pos)
+            i = int(idx[pos])
+            at[axis] = i + case["x"][axis] if i < 0 else i
+            at = tuple(at)
+            u = d["updates"][pos]
+            y[at] = {"none": lambda o: u, "add": lambda o: o + u,
+                     "mul": lambda o: o * u, "max": lambda o: max(o, u),
+                     "min": lambda o: min(o, u)}[case["reduction"]](y[at])
+        return y, 1
+    if op == "hardmax":
+        x = d["x"]
+        axis = case["axis"] % x.ndim
+        hot = np.expand_dims(np.argmax(x, axis=axis), axis)
+        return (np.arange(x.shape[axis]).reshape(
+            [-1 if i == axis else 1 for i in range(x.ndim)]) == hot).astype(
+                np.float64), 1
+    if op == "trilu":
+        fn = np.triu if case["upper"] else np.tril
+        return fn(d["x"], case["k"]), 1
+    if op == "mod":
+        return np.fmod(d["x"], d["b"]), 1
+    if op == "cumsum":
+        x = d["x"]
+        axis = case["axis"] % x.ndim
+        if case["reverse"]:
+            x = np.flip(x, axis)
+        y = np.cumsum(x, axis=axis)
+        if case["exclusive"]:
+            y = y - x
+        if case["reverse"]:
+            y = np.flip(y, axis)
+        return y, case["x"][axis]
+    if op == "depthtospace":
+        n, c, h, w = d["x"].shape
+        b = case["blocksize"]
+        if case["mode"] == "DCR":
+            t = d["x"].reshape(n, b, b, c // (b * b), h, w).transpose(
+                0, 3, 4, 1, 5, 2)
+        else:
+            t = d["x"].reshape(n, c // (b * b), b, b, h, w).transpose(
+                0, 1, 4, 2, 5, 3)
+        return t.reshape(n, c // (b * b), h * b, w * b), 1
+    if op == "spacetodepth":
+        n, c, h, w = d["x"].shape
+        b = case["blocksize"]
+        t = d["x"].reshape(n, c, h // b, b, w // b, b).transpose(
+            0, 3, 5, 1, 2, 4)
+        return t.reshape(n, c * b * b, h // b, w // b), 1
+    if op == "instancenorm":
+        x = d["x"]
+        axes = tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        shape = [1, -1] + [1] * (x.ndim - 2)
+        y = (x - mean) / np.sqrt(var + case["epsilon"])
+        return (y * d["scale"].reshape(shape) + d["bias"].reshape(shape),
+                int(np.prod(case["x"][2:])))
+    return _unary(op)(d["x"], case), 1
 
 
 # Inputs that are initializers (weights) rather than graph inputs.
-INITIALIZERS = {"conv": ("w", "bias"), "convtranspose": ("w", "bias"), "layernorm": ("scale", "bias"),
+INITIALIZERS = {"rnn": ("w", "r", "b"), "gru": ("w", "r", "b"),
+                "lstm": ("w", "r", "b", "p"), "conv": ("w", "bias"), "convtranspose": ("w", "bias"), "layernorm": ("scale", "bias"),
+                "instancenorm": ("scale", "bias"),
                 "gemm": ("b", "c")}
 
 
@@ -727,6 +1101,61 @@ def graph_parts(case, prefix, data):
             attrs["count_include_pad"] = case["count_include_pad"]
     elif op == "globalaveragepool":
         node_op, order = "GlobalAveragePool", ["x"]
+    elif op == "einsum":
+        node_op = "Einsum"
+        order = ["x%d" % i for i in range(len(case["shapes"]))]
+        attrs = {"equation": case["equation"]}
+    elif op in ("rnn", "gru", "lstm"):
+        node_op = op.upper()
+        names["none"] = ""
+        order = ["x", "w", "r", "b" if "b" in data else "none", "none",
+                 "h0" if "h0" in data else "none"]
+        if op == "lstm":
+            order += ["c0" if "c0" in data else "none",
+                      "p" if "p" in data else "none"]
+        while order[-1] == "none":
+            order.pop()
+        attrs = {"hidden_size": case["H"], "direction": case["direction"],
+                 "layout": case["layout"]}
+        if op == "gru":
+            attrs["linear_before_reset"] = case["linear_before_reset"]
+    elif op in REDUCE_NODE:
+        node_op, order = REDUCE_NODE[op], ["x"]
+        attrs = {"keepdims": case["keepdims"], "axes": case["axes"]}
+    elif op in ("argmax", "argmin"):
+        node_op, order = {"argmax": "ArgMax", "argmin": "ArgMin"}[op], ["x"]
+        attrs = {k: case[k] for k in ("axis", "keepdims", "select_last_index")}
+    elif op == "gatherelements":
+        node_op, order = "GatherElements", ["x", "indices"]
+        attrs = {"axis": case["axis"]}
+    elif op == "scatterelements":
+        node_op, order = "ScatterElements", ["x", "indices", "updates"]
+        attrs = {"axis": case["axis"], "reduction": case["reduction"]}
+    elif op == "hardmax":
+        node_op, order, attrs = "Hardmax", ["x"], {"axis": case["axis"]}
+    elif op == "trilu":
+        node_op, order = "Trilu", ["x", "k"]
+        attrs = {"upper": case["upper"]}
+        data = dict(data, k=np.array(case["k"], np.int64))
+        names["k"] = prefix + "k"
+    elif op == "mod":
+        node_op, order, attrs = "Mod", ["x", "b"], {"fmod": 1}
+    elif op == "cumsum":
+        node_op, order = "CumSum", ["x", "axis"]
+        attrs = {"exclusive": case["exclusive"], "reverse": case["reverse"]}
+        data = dict(data, axis=np.array(case["axis"], np.int64))
+        names["axis"] = prefix + "axis"
+    elif op in ("depthtospace", "spacetodepth"):
+        node_op = "DepthToSpace" if op == "depthtospace" else "SpaceToDepth"
+        order, attrs = ["x"], {"blocksize": case["blocksize"]}
+        if op == "depthtospace":
+            attrs["mode"] = case["mode"]
+    elif op == "instancenorm":
+        node_op, order = "InstanceNormalization", ["x", "scale", "bias"]
+        attrs = {"epsilon": case["epsilon"]}
+    elif op in UNARY_ATTRIBUTES:
+        node_op, order = op, ["x"]
+        attrs = {k: case[k] for k in UNARY_ATTRIBUTES[op]}
     elif op.startswith("reduce"):
         node_op = {"reducesum": "ReduceSum", "reducemean": "ReduceMean",
                    "reducemax": "ReduceMax"}[op]
@@ -760,16 +1189,22 @@ def graph_parts(case, prefix, data):
     initializer_keys = set(INITIALIZERS.get(op, ()))
     if op == "matmul" and case.get("b_initializer"):
         initializer_keys.add("b")
-    initializer_keys.update(("axes", "starts", "ends", "steps", "repeats"))
-    node = helper.make_node(node_op, [names[k] for k in order], [y],
+    initializer_keys.update(("axes", "starts", "ends", "steps", "repeats", "k"))
+    if op == "cumsum":
+        initializer_keys.add("axis")
+    outputs = ["", y] if op in ("rnn", "gru", "lstm") else [y]
+    node = helper.make_node(node_op, [names[k] for k in order], outputs,
                             name=prefix + node_op, **attrs)
     inputs, initializers, feeds = [], [], {}
     for k in order:
+        if k == "none":
+            continue
         if k in initializer_keys:
             initializers.append(numpy_helper.from_array(data[k], names[k]))
         else:
             inputs.append(helper.make_tensor_value_info(
-                names[k], TensorProto.FLOAT, list(data[k].shape)))
+                names[k], TensorProto.FLOAT if data[k].dtype.kind == "f"
+                else TensorProto.INT64, list(data[k].shape)))
             feeds[names[k]] = data[k]
     return [node], inputs, initializers, feeds, y
 
@@ -807,7 +1242,9 @@ def compile_and_run(args, cases, work, tag):
         inputs += ins
         initializers += inits
         feeds.update(f)
-        outputs.append(helper.make_tensor_value_info(y, TensorProto.FLOAT, None))
+        outputs.append(helper.make_tensor_value_info(
+            y, TensorProto.INT64 if case["op"] in ("argmax", "argmin")
+            else TensorProto.FLOAT, None))
     graph = helper.make_graph(nodes, "differential", inputs, outputs,
                               initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -842,11 +1279,13 @@ def compile_and_run(args, cases, work, tag):
 
 def check_output(case, got):
     """None if `got` is right for `case`, else why not."""
-    data = {k: v.astype(np.float64) for k, v in make_data(case).items()}
+    data = {k: v.astype(np.float64) if v.dtype.kind == "f" else v
+            for k, v in make_data(case).items()}
     expected, k = reference(case, data)
     expected = np.asarray(expected, np.float64)
     if got.shape != expected.shape:
         return "shape %s, expected %s" % (list(got.shape), list(expected.shape))
+    got = got.astype(np.float64)
     if not np.all(np.isfinite(got)):
         return "non-finite values in the output"
     scale = max(np.abs(expected).max(initial=0.0), 1e-30)
@@ -854,10 +1293,15 @@ def check_output(case, got):
     precision = case["precision"]
     if precision != "fp32":
         # What a cast of the inputs to the compute type rounds away.
-        rounded = {key: round_to(v, precision) for key, v in data.items()}
+        rounded = {key: round_to(v, precision) if v.dtype.kind == "f" else v
+                   for key, v in data.items()}
         alt = np.asarray(reference(case, rounded)[0], np.float64)
         errors.append(np.abs(got - alt).max(initial=0.0) / scale)
     bound = TOLERANCE[precision] * (1 + math.sqrt(k) / 16)
+    if "T" in case:
+        # A recurrence rounds its hidden state to the compute type every
+        # step and feeds it to the next: errors compound over the T steps.
+        bound *= math.sqrt(case["T"])
     error = min(errors)
     if error <= bound:
         return None

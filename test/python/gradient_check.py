@@ -944,6 +944,78 @@ def gather_cases(m):
            lambda p: np.take(p["gather_axis1"], cols, axis=1), axis=1)
 
 
+def onnx_coverage_cases(m):
+    """The rules added with the ONNX coverage work (#17): trigonometric and
+    hyperbolic functions, CumSum (its gradient a reversed running sum),
+    ReduceMin, GatherElements (a scatter-add into zeros), the composed
+    activations and norm reductions, and an unrolled LSTM (backpropagation
+    through time)."""
+    for op, fn, low, high in (("Sin", np.sin, -2, 2), ("Cos", np.cos, -2, 2),
+                              ("Tan", np.tan, -1, 1),
+                              ("Asin", np.arcsin, -0.8, 0.8),
+                              ("Acos", np.arccos, -0.8, 0.8),
+                              ("Atan", np.arctan, -2, 2),
+                              ("Sinh", np.sinh, -2, 2),
+                              ("Cosh", np.cosh, -2, 2),
+                              ("Asinh", np.arcsinh, -2, 2),
+                              ("Acosh", np.arccosh, 1.2, 3),
+                              ("Atanh", np.arctanh, -0.8, 0.8)):
+        name = op.lower()
+        m.case(op, [m.param(name, (2, 3), low, high)],
+               lambda p, fn=fn, name=name: fn(p[name]))
+    for exclusive, reverse in ((0, 0), (1, 1)):
+        name = "cumsum_%d%d" % (exclusive, reverse)
+        axis = m.const(name + "_axis", np.array(1, np.int64))
+
+        def ref(p, name=name, exclusive=exclusive, reverse=reverse):
+            x = p[name][:, ::-1] if reverse else p[name]
+            y = np.cumsum(x, axis=1) - (x if exclusive else 0)
+            return y[:, ::-1] if reverse else y
+        m.case("CumSum", [m.param(name, (2, 5)), axis], ref,
+               exclusive=exclusive, reverse=reverse)
+    m.case("ReduceMin", [m.param("reducemin", (3, 4))],
+           lambda p: p["reducemin"].min(axis=1, keepdims=True), axes=[1])
+    idx = np.array([[0, 2, 2], [1, -1, 0]], np.int64)
+    m.case("GatherElements", [m.param("gather_elements", (2, 4)),
+                              m.const("ge_idx", idx)],
+           lambda p: np.take_along_axis(p["gather_elements"],
+                                        np.where(idx < 0, idx + 4, idx), 1),
+           axis=1)
+    m.case("Elu", [m.param("elu", (2, 3), -2, 2)],
+           lambda p: np.where(p["elu"] < 0, 0.7 * np.expm1(p["elu"]),
+                              p["elu"]), alpha=0.7)
+    m.case("Softsign", [m.param("softsign", (2, 3), -2, 2)],
+           lambda p: p["softsign"] / (1 + np.abs(p["softsign"])))
+    m.case("ReduceL2", [m.param("reducel2", (3, 4))],
+           lambda p: np.sqrt((p["reducel2"] ** 2).sum(axis=0, keepdims=True)),
+           axes=[0])
+    m.case("ReduceLogSumExp", [m.param("reducelse", (3, 4), -2, 2)],
+           lambda p: np.log(np.exp(p["reducelse"]).sum(axis=1)), axes=[1],
+           keepdims=0)
+    # LSTM over 3 steps: W, R and B get gradients through every step.
+    T, B, I, H = 3, 2, 2, 3
+    xs = rng.uniform(-1, 1, (T, B, I))
+    sig = lambda v: 1 / (1 + np.exp(-v))
+
+    def lstm(p):
+        h, c = np.zeros((B, H)), np.zeros((B, H))
+        w, r, b = p["lstm_w"][0], p["lstm_r"][0], p["lstm_b"][0]
+        ys = []
+        for t in range(T):
+            a = xs[t] @ w.T + h @ r.T + b[:4 * H] + b[4 * H:]
+            i, o = sig(a[:, :H]), sig(a[:, H:2 * H])
+            f, g = sig(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            ys.append(h)
+        return np.stack(ys)[:, None]  # Y: [T, 1, B, H]
+    m.case("LSTM", [m.const("lstm_x", xs.astype(np.float32)),
+                    m.param("lstm_w", (1, 4 * H, I), -0.5, 0.5),
+                    m.param("lstm_r", (1, 4 * H, H), -0.5, 0.5),
+                    m.param("lstm_b", (1, 8 * H), -0.3, 0.3)],
+           lstm, outputs=1, hidden_size=H)
+
+
 def nll(logp, target, weight=None, reduction="mean", ignore=None):
     """ONNX NegativeLogLikelihoodLoss in numpy: logp [N, C, d...]."""
     classes = logp.shape[1]
@@ -1106,6 +1178,7 @@ def main():
                              (maxpool_tie_cases, 17),
                              (pool3d_cases, 17),
                              (hard_activation_cases, 17),
+                             (onnx_coverage_cases, 17),
                              (opset20_cases, 20)):
         model = Model()
         onnx_model, loss = build(model, add_cases, opset)

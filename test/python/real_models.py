@@ -23,7 +23,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ort_agreement import run_ort  # noqa: E402
 
-# Model -> its inputs' shapes (dynamic batch pinned to 1).
+# Model -> its inputs: a shape (random normal data, the dynamic batch pinned
+# to 1) or the value itself.
 MODELS = {
     "embedding_model": {"input_1": (1, 76, 32, 1)},
     "alexa_v0.1": {"onnx::Flatten_0": (1, 16, 96)},
@@ -31,11 +32,16 @@ MODELS = {
     "hey_rhasspy_v0.1": {"onnx::Flatten_0": (1, 16, 96)},
     "timer_v0.1": {"onnx::Flatten_0": (1, 34, 96)},
     "weather_v0.1": {"onnx::Flatten_0": (1, 22, 96)},
-    # Not supported yet (If, GreaterOrEqual, a run-time Clip bound): clean
-    # refusals.
+    # A data-dependent If (the second stage runs above a threshold): both
+    # branches and a select.
     "hey_jarvis_v0.1": {"x.1": (1, 16, 96)},
+    # GreaterOrEqual and a Clip bound computed at run time.
     "melspectrogram": {"input": (1, 1760)},
-    "silero_vad": {"input": (1, 512)},
+    # Silero VAD v4: an If on the sample rate (a graph input: both the 8 and
+    # 16 kHz branches, selected), Ifs on the input's rank (folded once the
+    # shape is pinned) and a 2-layer LSTM (unrolled).
+    "silero_vad": {"input": (1, 512), "sr": np.array(16000, np.int64),
+                   "h": (2, 1, 64), "c": (2, 1, 64)},
 }
 BOUNDS = {"bf16": 2.0 ** -5, "fp16": 2.0 ** -8}
 results = []
@@ -50,7 +56,7 @@ def compile_and_run(mpc_opt, model, feeds, precision, work):
     """(outputs by file name, None) or (None, (returncode, stderr))."""
     exe = os.path.join(work, "run")
     pins = ["--input-shape=%s:%s" % (k, "x".join(map(str, v.shape)))
-            for k, v in feeds.items()]
+            for k, v in feeds.items() if v.ndim]
     built = subprocess.run([mpc_opt, model, "--mode=infer",
                             "--precision=" + precision, "-o", exe] + pins,
                            capture_output=True, text=True)
@@ -82,7 +88,8 @@ def main():
     for name, shapes in MODELS.items():
         model = os.path.join(args.models, name + ".onnx")
         rng = np.random.default_rng(7)
-        feeds = {k: rng.standard_normal(s).astype(np.float32)
+        feeds = {k: s if isinstance(s, np.ndarray)
+                 else rng.standard_normal(s).astype(np.float32)
                  for k, s in shapes.items()}
         runs = {}
         for precision in ("fp32", "bf16", "fp16"):

@@ -378,6 +378,236 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+/// An index of GatherElements/ScatterElements as an `index` into a dim of
+/// `size`: negative ones counted from the end, then clamped into range so
+/// that an invalid index (undefined in ONNX) never reads or writes outside
+/// the tensor.
+static Value elementIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  Value i = gatherIndex(b, loc, index, size);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value maxIndex = arith::SubIOp::create(
+      b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MinSIOp::create(b, loc,
+                                arith::MaxSIOp::create(b, loc, i, zero),
+                                maxIndex);
+}
+
+/// A scattered update combined with the element it lands on, in the
+/// element type's math type and rounded once.
+static Value combineScattered(OpBuilder &b, Location loc,
+                              ScatterReduction reduction, Type element,
+                              Value old, Value update) {
+  Type math = mathType(element);
+  Value x = convertScalar(b, loc, old, math);
+  Value u = convertScalar(b, loc, update, math);
+  Value value;
+  switch (reduction) {
+  case ScatterReduction::Add:
+    value = arith::AddFOp::create(b, loc, x, u);
+    break;
+  case ScatterReduction::Mul:
+    value = arith::MulFOp::create(b, loc, x, u);
+    break;
+  case ScatterReduction::Max:
+    value = arith::MaximumFOp::create(b, loc, x, u);
+    break;
+  case ScatterReduction::Min:
+    value = arith::MinimumFOp::create(b, loc, x, u);
+    break;
+  case ScatterReduction::None:
+    value = u;
+    break;
+  }
+  return convertScalar(b, loc, value, element);
+}
+
+/// GatherElements: one generic over the indices reads each index and
+/// extracts the input element at the same position with `axis` replaced.
+struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!resultType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic result shape");
+    int64_t rank = resultType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    auto gather = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{indices},
+        ValueRange{init}, SmallVector<AffineMap>{id, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        "", "", [&](OpBuilder &b, Location l, ValueRange args) {
+          Value size = tensor::DimOp::create(b, l, input, axis);
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < rank; ++d)
+            at.push_back(d == axis ? elementIndex(b, l, args[0], size)
+                                   : Value(linalg::IndexOp::create(b, l, d)));
+          linalg::YieldOp::create(
+              b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
+        });
+    rewriter.replaceOp(op, gather.getResult(0));
+    return success();
+  }
+};
+
+/// ScatterElements: a loop nest over the indices in row-major order, each
+/// step writing (or combining into) one element of the copy of the input,
+/// so repeated indices apply in order. Combining reductions work in the
+/// element type's math type, rounded once per update.
+struct ScatterElementsLowering : OpConversionPattern<ScatterElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScatterElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value indices = adaptor.getIndices(), updates = adaptor.getUpdates();
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    if (!indicesType.hasStaticShape())
+      return op.emitOpError("needs static shapes");
+    Type element = getElementTypeOrSelf(adaptor.getInput());
+    ScatterReduction reduction = op.getReduction();
+    if (reduction != ScatterReduction::None && !isa<FloatType>(element))
+      return rewriter.notifyMatchFailure(op, "integer reductions");
+    int64_t rank = indicesType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    SmallVector<Value> lower, upper, steps;
+    for (int64_t d = 0; d < rank; ++d) {
+      lower.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+      upper.push_back(
+          arith::ConstantIndexOp::create(rewriter, loc, indicesType.getDimSize(d)));
+      steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+    }
+    Value size = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), axis);
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lower, upper, steps, ValueRange{adaptor.getInput()},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange iter) -> scf::ValueVector {
+          Value index = tensor::ExtractOp::create(b, l, indices, ivs);
+          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
+          SmallVector<Value> at(ivs.begin(), ivs.end());
+          at[axis] = elementIndex(b, l, index, size);
+          if (reduction != ScatterReduction::None)
+            update = combineScattered(b, l, reduction, element,
+                                      tensor::ExtractOp::create(b, l, iter[0], at),
+                                      update);
+          return {tensor::InsertOp::create(b, l, update, iter[0], at)};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
+/// GatherND: one generic over the result; each element reads its index
+/// tuple from `indices` and extracts the input element.
+struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    if (!resultType.hasStaticShape() || !indicesType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    int64_t rank = resultType.getRank();
+    int64_t batch = static_cast<int64_t>(op.getBatchDims());
+    int64_t q = indicesType.getRank();
+    int64_t k = indicesType.getDimSize(q - 1);
+    int64_t inputRank = cast<RankedTensorType>(input.getType()).getRank();
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    auto gather = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        "", "", [&](OpBuilder &b, Location l, ValueRange) {
+          // Result dims: the indices' leading q - 1, then the slice's.
+          SmallVector<Value> tuple;
+          for (int64_t d = 0; d < q - 1; ++d)
+            tuple.push_back(linalg::IndexOp::create(b, l, d));
+          SmallVector<Value> at(tuple.begin(), tuple.begin() + batch);
+          for (int64_t m = 0; m < k; ++m) {
+            SmallVector<Value> where = tuple;
+            where.push_back(arith::ConstantIndexOp::create(b, l, m));
+            Value size = tensor::DimOp::create(b, l, input, batch + m);
+            at.push_back(elementIndex(
+                b, l, tensor::ExtractOp::create(b, l, indices, where), size));
+          }
+          for (int64_t d = batch + k; d < inputRank; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, q - 1 + d - batch - k));
+          linalg::YieldOp::create(
+              b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
+        });
+    rewriter.replaceOp(op, gather.getResult(0));
+    return success();
+  }
+};
+
+/// ScatterND: a loop nest over the updates in row-major order (index
+/// tuples outermost), each step writing or combining one element.
+struct ScatterNDLowering : OpConversionPattern<ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices(),
+          updates = adaptor.getUpdates();
+    auto updatesType = cast<RankedTensorType>(updates.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    if (!updatesType.hasStaticShape() || !indicesType.hasStaticShape())
+      return op.emitOpError("needs static shapes");
+    Type element = getElementTypeOrSelf(input);
+    ScatterReduction reduction = op.getReduction();
+    if (reduction != ScatterReduction::None && !isa<FloatType>(element))
+      return rewriter.notifyMatchFailure(op, "integer reductions");
+    int64_t q = indicesType.getRank();
+    int64_t k = indicesType.getDimSize(q - 1);
+    int64_t rank = updatesType.getRank();
+    SmallVector<Value> lower, upper, steps;
+    for (int64_t d = 0; d < rank; ++d) {
+      lower.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+      upper.push_back(arith::ConstantIndexOp::create(
+          rewriter, loc, updatesType.getDimSize(d)));
+      steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+    }
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lower, upper, steps, ValueRange{input},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange iter) -> scf::ValueVector {
+          SmallVector<Value> tuple(ivs.begin(), ivs.begin() + (q - 1));
+          SmallVector<Value> at;
+          for (int64_t m = 0; m < k; ++m) {
+            SmallVector<Value> where = tuple;
+            where.push_back(arith::ConstantIndexOp::create(b, l, m));
+            Value size = tensor::DimOp::create(b, l, input, m);
+            at.push_back(elementIndex(
+                b, l, tensor::ExtractOp::create(b, l, indices, where), size));
+          }
+          at.append(ivs.begin() + (q - 1), ivs.end());
+          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
+          if (reduction != ScatterReduction::None)
+            update = combineScattered(b, l, reduction, element,
+                                      tensor::ExtractOp::create(b, l, iter[0], at),
+                                      update);
+          return {tensor::InsertOp::create(b, l, update, iter[0], at)};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
 /// The scatter-add of an embedding's gradient: a loop over the gathered
 /// rows that adds each [O, I] slice of the gradient into its row of the
 /// zero-filled table, in the accumulator type. Rows are visited in order,
@@ -529,5 +759,7 @@ void mpc::populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
                StaticReshapeLowering<FlattenOp>, StaticReshapeLowering<SqueezeOp>,
                StaticReshapeLowering<UnsqueezeOp>, IdentityLowering,
                SliceLowering, PadLowering, ConcatLowering, GatherLowering,
-               GatherGradLowering, ExpandLowering, SplitLowering>(context);
+               GatherGradLowering, ExpandLowering, SplitLowering,
+               GatherElementsLowering, ScatterElementsLowering,
+               GatherNDLowering, ScatterNDLowering>(context);
 }

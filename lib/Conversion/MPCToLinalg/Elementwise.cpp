@@ -137,6 +137,18 @@ struct ConvertLowering : OpConversionPattern<OpTy> {
             return arith::CmpFOp::create(
                 b, loc, arith::CmpFPredicate::UNE, args[0],
                 floatConstant(b, loc, from, 0.0));
+          // Integer to bool likewise: nonzero is true (a truncation would
+          // keep only the low bit: 2 would be false).
+          if (to.isInteger(1) && !from.isInteger(1)) {
+            Value x = args[0];
+            Type signless = b.getIntegerType(from.getIntOrFloatBitWidth());
+            if (x.getType() != signless)
+              x = UnrealizedConversionCastOp::create(b, loc, signless, x)
+                      .getResult(0);
+            return arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ne, x,
+                arith::ConstantOp::create(b, loc, b.getIntegerAttr(signless, 0)));
+          }
           return convertScalar(b, loc, args[0], to);
         }));
   }
@@ -289,6 +301,197 @@ struct PowLowering : OpConversionPattern<PowOp> {
   }
 };
 
+/// Sign: -1, 0 or 1 (NaN for NaN, as numpy); integers by comparisons.
+struct SignLowering : OpConversionPattern<SignOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SignOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getInput());
+    if (element.isUnsignedInteger() || element.isSignedInteger())
+      return rewriter.notifyMatchFailure(op, "signed/unsigned integers");
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getInput()}, cast<RankedTensorType>(op.getType()),
+        mathType(element), [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value x = args[0];
+          Type t = x.getType();
+          if (isa<FloatType>(t)) {
+            Value zero = floatConstant(b, l, t, 0.0);
+            Value positive = arith::SelectOp::create(
+                b, l,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, zero),
+                floatConstant(b, l, t, 1.0), zero);
+            Value negative = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OLT, x, zero);
+            Value sign = arith::SelectOp::create(
+                b, l, negative, floatConstant(b, l, t, -1.0), positive);
+            // NaN stays NaN.
+            Value isNaN =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+            return arith::SelectOp::create(b, l, isNaN, x, sign);
+          }
+          auto constant = [&](int64_t v) {
+            return Value(arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v)));
+          };
+          Value positive = arith::SelectOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, x,
+                                    constant(0)),
+              constant(1), constant(0));
+          return arith::SelectOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x,
+                                    constant(0)),
+              constant(-1), positive);
+        }));
+  }
+};
+
+/// Arith works on signless integers: casts a scalar of a signed/unsigned
+/// integer type to signless and back.
+static Value toSignless(OpBuilder &b, Location loc, Value v) {
+  Type t = v.getType();
+  if (!t.isUnsignedInteger() && !t.isSignedInteger())
+    return v;
+  return UnrealizedConversionCastOp::create(
+             b, loc, b.getIntegerType(t.getIntOrFloatBitWidth()), v)
+      .getResult(0);
+}
+static Value fromSignless(OpBuilder &b, Location loc, Value v, Type to) {
+  if (v.getType() == to)
+    return v;
+  return UnrealizedConversionCastOp::create(b, loc, to, v).getResult(0);
+}
+
+/// Mod: remf for floats (fmod); for integers remsi/remui, and without
+/// fmod the remainder moved to the divisor's sign (Python's %).
+struct ModLowering : OpConversionPattern<ModOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ModOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getLhs());
+    bool isUnsigned = element.isUnsignedInteger();
+    bool fmod = op.getFmod();
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
+        cast<RankedTensorType>(op.getType()), mathType(element),
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          if (isa<FloatType>(args[0].getType()))
+            return arith::RemFOp::create(b, l, args[0], args[1]);
+          Value x = toSignless(b, l, args[0]), y = toSignless(b, l, args[1]);
+          if (isUnsigned)
+            return fromSignless(b, l, arith::RemUIOp::create(b, l, x, y),
+                                element);
+          Value r = arith::RemSIOp::create(b, l, x, y);
+          if (!fmod) {
+            Value zero = arith::ConstantOp::create(
+                b, l, b.getIntegerAttr(r.getType(), 0));
+            Value nonzero =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, r, zero);
+            Value signsDiffer = arith::XOrIOp::create(
+                b, l,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, zero),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, y, zero));
+            r = arith::SelectOp::create(
+                b, l, arith::AndIOp::create(b, l, nonzero, signsDiffer),
+                arith::AddIOp::create(b, l, r, y), r);
+          }
+          return fromSignless(b, l, r, element);
+        }));
+  }
+};
+
+struct BitShiftLowering : OpConversionPattern<BitShiftOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BitShiftOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type element = getElementTypeOrSelf(adaptor.getLhs());
+    bool left = op.getLeft();
+    unsigned width = element.getIntOrFloatBitWidth();
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
+        cast<RankedTensorType>(op.getType()), nullptr,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value x = toSignless(b, l, args[0]), n = toSignless(b, l, args[1]);
+          Value shifted = left ? Value(arith::ShLIOp::create(b, l, x, n))
+                               : Value(arith::ShRUIOp::create(b, l, x, n));
+          // A shift by the width or more is poison in LLVM; ONNX (and
+          // onnxruntime) give 0.
+          Value tooFar = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::uge, n,
+              arith::ConstantOp::create(b, l, b.getIntegerAttr(n.getType(), width)));
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getIntegerAttr(x.getType(), 0));
+          return fromSignless(b, l,
+                              arith::SelectOp::create(b, l, tooFar, zero, shifted),
+                              element);
+        }));
+  }
+};
+
+template <typename OpTy, typename ArithOp>
+struct LogicalLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getLhs(), adaptor.getRhs()},
+        cast<RankedTensorType>(op.getType()), nullptr,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return ArithOp::create(b, l, args[0], args[1]);
+        }));
+  }
+};
+
+struct NotLowering : OpConversionPattern<NotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(NotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getInput()}, cast<RankedTensorType>(op.getType()),
+        nullptr, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value one = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+          return arith::XOrIOp::create(b, l, args[0], one);
+        }));
+  }
+};
+
+/// IsNaN and IsInf: float classification, in the stored type (exact).
+template <typename OpTy>
+struct FloatClassLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return replaceWithResult(rewriter, op, buildElementwise(
+        rewriter, op, {adaptor.getInput()}, cast<RankedTensorType>(op.getType()),
+        nullptr, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value x = args[0];
+          if constexpr (std::is_same_v<OpTy, IsNaNOp>) {
+            return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+          } else {
+            double inf = std::numeric_limits<double>::infinity();
+            Value result = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+            if (op.getDetectPositive())
+              result = arith::OrIOp::create(
+                  b, l, result,
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x,
+                                        floatConstant(b, l, x.getType(), inf)));
+            if (op.getDetectNegative())
+              result = arith::OrIOp::create(
+                  b, l, result,
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x,
+                                        floatConstant(b, l, x.getType(), -inf)));
+            return result;
+          }
+        }));
+  }
+};
+
 } // namespace
 
 void mpc::populateElementwiseToLinalgPatterns(RewritePatternSet &patterns) {
@@ -429,6 +632,37 @@ void mpc::populateElementwiseToLinalgPatterns(RewritePatternSet &patterns) {
           b, l, x, floatConstant(b, l, x.getType(), max->convertToDouble()));
     return x;
   });
+#define MPC_MATH_UNARY(Op, MathOp)                                             \
+  unary(Op(), [](OpBuilder &b, Location l, Value x, Op) -> Value {            \
+    return MathOp::create(b, l, x);                                            \
+  });
+  MPC_MATH_UNARY(SinOp, math::SinOp)
+  MPC_MATH_UNARY(CosOp, math::CosOp)
+  MPC_MATH_UNARY(TanOp, math::TanOp)
+  MPC_MATH_UNARY(AsinOp, math::AsinOp)
+  MPC_MATH_UNARY(AcosOp, math::AcosOp)
+  MPC_MATH_UNARY(AtanOp, math::AtanOp)
+  MPC_MATH_UNARY(SinhOp, math::SinhOp)
+  MPC_MATH_UNARY(CoshOp, math::CoshOp)
+  MPC_MATH_UNARY(AsinhOp, math::AsinhOp)
+  MPC_MATH_UNARY(AcoshOp, math::AcoshOp)
+  MPC_MATH_UNARY(AtanhOp, math::AtanhOp)
+  MPC_MATH_UNARY(CeilOp, math::CeilOp)
+  MPC_MATH_UNARY(FloorOp, math::FloorOp)
+  MPC_MATH_UNARY(RoundOp, math::RoundEvenOp)
+#undef MPC_MATH_UNARY
+  patterns.add<CompareLowering<GreaterOrEqualOp>>(
+      context, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+      arith::CmpIPredicate::uge);
+  patterns.add<CompareLowering<LessOrEqualOp>>(
+      context, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+      arith::CmpIPredicate::ule);
+  patterns.add<SignLowering, ModLowering, BitShiftLowering,
+               LogicalLowering<AndOp, arith::AndIOp>,
+               LogicalLowering<OrOp, arith::OrIOp>,
+               LogicalLowering<XorOp, arith::XOrIOp>, NotLowering,
+               FloatClassLowering<IsNaNOp>, FloatClassLowering<IsInfOp>>(
+      context);
   patterns.add<WhereLowering, ConvertLowering<CastOp>, ConvertLowering<ConvertOp>,
                ConstantLowering, PowLowering, DropoutLowering>(context);
 }

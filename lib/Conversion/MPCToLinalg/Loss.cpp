@@ -75,7 +75,7 @@ struct ClassLossGradLowering : OpConversionPattern<OpTy> {
     if (op.getReduction() == LossReduction::Mean) {
       SmallVector<int64_t> all =
           llvm::to_vector(llvm::seq<int64_t>(0, labelRank));
-      denominator = reduceDims(rewriter, loc, perLabel, all, f32, false);
+      denominator = reduceDims(rewriter, loc, perLabel, all, f32, ReductionKind::Sum);
     }
     int64_t rank = type.getRank();
     MLIRContext *context = op.getContext();
@@ -137,10 +137,10 @@ Value reduceLoss(OpBuilder &b, Location loc, Value loss, Value weights,
     return loss;
   int64_t rank = cast<RankedTensorType>(loss.getType()).getRank();
   SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  Value sum = reduceDims(b, loc, loss, all, acc, /*isMax=*/false);
+  Value sum = reduceDims(b, loc, loss, all, acc, ReductionKind::Sum);
   if (reduction == LossReduction::Sum)
     return sum;
-  Value weightSum = reduceDims(b, loc, weights, all, acc, /*isMax=*/false);
+  Value weightSum = reduceDims(b, loc, weights, all, acc, ReductionKind::Sum);
   return mapGeneric(b, loc, sum, acc, {sum, weightSum},
                     {b.getMultiDimIdentityMap(0), b.getMultiDimIdentityMap(0)},
                     [](OpBuilder &nb, Location l, ValueRange args) {

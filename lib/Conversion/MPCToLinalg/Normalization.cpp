@@ -33,7 +33,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     Type acc = mathType(accumulatorType(op, type.getElementType()));
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap reduced = reducedMap(rank, {axis}, context);
-    Value max = reduceDims(rewriter, loc, x, {axis}, acc, /*isMax=*/true);
+    Value max = reduceDims(rewriter, loc, x, {axis}, acc, ReductionKind::Max);
     // exp(x - max) in the accumulator type.
     Value shifted = mapGeneric(
         rewriter, loc, x, acc, {x, max}, {id, reduced},
@@ -45,7 +45,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
                             [&](OpBuilder &b, Location l, ValueRange args) {
                               return Value(math::ExpOp::create(b, l, args[0]));
                             });
-    Value sum = reduceDims(rewriter, loc, exps, {axis}, acc, /*isMax=*/false);
+    Value sum = reduceDims(rewriter, loc, exps, {axis}, acc, ReductionKind::Sum);
     Type resultElement = getElementTypeOrSelf(op.getType());
     Value result = mapGeneric(
         rewriter, loc, x, resultElement, {isLog ? shifted : exps, sum},
@@ -83,7 +83,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     AffineMap stats = reducedMap(rank, dims, context);
     // Elements per normalised slice.
     Value n = countElements(rewriter, loc, x, dims, f32);
-    Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
+    Value sum = reduceDims(rewriter, loc, x, dims, f32, ReductionKind::Sum);
     Value mean = mapGeneric(rewriter, loc, sum, f32, {sum},
                             {rewriter.getMultiDimIdentityMap(rank - dims.size())},
                             [&](OpBuilder &b, Location l, ValueRange args) {
@@ -99,7 +99,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
                                [&](OpBuilder &b, Location l, ValueRange args) {
                                  return Value(arith::MulFOp::create(b, l, args[0], args[0]));
                                });
-    Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, false);
+    Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, ReductionKind::Sum);
     double epsilon = op.getEpsilon().convertToDouble();
     Value invStd = mapGeneric(
         rewriter, loc, sumSquares, f32, {sumSquares},
@@ -184,7 +184,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
       for (int64_t i = 2; i < rank; ++i)
         dims.push_back(i);
       Value n = countElements(rewriter, loc, x, dims, f32);
-      Value sum = reduceDims(rewriter, loc, x, dims, f32, false);
+      Value sum = reduceDims(rewriter, loc, x, dims, f32, ReductionKind::Sum);
       Value batchMean = mapGeneric(rewriter, loc, sum, f32, {sum}, {vec},
                                    [&](OpBuilder &b, Location l, ValueRange a) {
                                      return Value(arith::DivFOp::create(b, l, a[0], n));
@@ -196,7 +196,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
                                             a[1]);
             return arith::MulFOp::create(b, l, d, d);
           });
-      Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, false);
+      Value sumSquares = reduceDims(rewriter, loc, squares, dims, f32, ReductionKind::Sum);
       Value batchVariance =
           mapGeneric(rewriter, loc, sumSquares, f32, {sumSquares}, {vec},
                      [&](OpBuilder &b, Location l, ValueRange a) {

@@ -178,7 +178,7 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
     Type acc = mathType(accumulatorType(op, type.getElementType()));
     if (!acc.isF32() && !acc.isF64())
       acc = rewriter.getF32Type();
-    Value sum = reduceDims(rewriter, loc, x, dims, acc, false);
+    Value sum = reduceDims(rewriter, loc, x, dims, acc, ReductionKind::Sum);
     Value n = countElements(rewriter, loc, x, dims, acc);
     Type resultElement = getElementTypeOrSelf(op.getType());
     Value mean = mapGeneric(rewriter, loc, sum, resultElement, {sum},

@@ -200,24 +200,48 @@ Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 /// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
 /// in `acc`, each element converted to `acc` first.
 Value reduceDims(OpBuilder &b, Location loc, Value input,
-                 ArrayRef<int64_t> dims, Type acc, bool isMax) {
+                 ArrayRef<int64_t> dims, Type acc, ReductionKind kind) {
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<OpFoldResult> keptSizes;
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (!llvm::is_contained(dims, i))
       keptSizes.push_back(tensor::getMixedSize(b, loc, input, i));
-  TypedAttr initValue =
-      isMax ? TypedAttr(b.getFloatAttr(acc,
-                                       -std::numeric_limits<double>::infinity()))
-            : TypedAttr(b.getZeroAttr(acc));
+  double inf = std::numeric_limits<double>::infinity();
+  TypedAttr initValue;
+  switch (kind) {
+  case ReductionKind::Sum:
+    initValue = b.getZeroAttr(acc);
+    break;
+  case ReductionKind::Prod:
+    initValue = b.getFloatAttr(acc, 1.0);
+    break;
+  case ReductionKind::Max:
+    initValue = b.getFloatAttr(acc, -inf);
+    break;
+  case ReductionKind::Min:
+    initValue = b.getFloatAttr(acc, inf);
+    break;
+  }
   Value init = filledTensor(b, loc, keptSizes, initValue);
   return linalg::ReduceOp::create(
              b, loc, ValueRange{input}, ValueRange{init}, dims,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value x = convertScalar(nb, l, args[0], acc);
-               Value r = isMax
-                             ? Value(arith::MaximumFOp::create(nb, l, x, args[1]))
-                             : Value(arith::AddFOp::create(nb, l, x, args[1]));
+               Value r;
+               switch (kind) {
+               case ReductionKind::Sum:
+                 r = arith::AddFOp::create(nb, l, x, args[1]);
+                 break;
+               case ReductionKind::Prod:
+                 r = arith::MulFOp::create(nb, l, x, args[1]);
+                 break;
+               case ReductionKind::Max:
+                 r = arith::MaximumFOp::create(nb, l, x, args[1]);
+                 break;
+               case ReductionKind::Min:
+                 r = arith::MinimumFOp::create(nb, l, x, args[1]);
+                 break;
+               }
                linalg::YieldOp::create(nb, l, r);
              })
       .getResult(0);

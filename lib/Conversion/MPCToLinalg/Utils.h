@@ -67,10 +67,13 @@ DenseIntElementsAttr i64Vector(Builder &b, ArrayRef<int64_t> values);
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                    TypedAttr value);
 
-/// Reduces `input` over `dims` (sum or max) into a tensor of the kept dims
-/// in `acc`, each element converted to `acc` first.
+/// How reduceDims combines elements.
+enum class ReductionKind { Sum, Max, Min, Prod };
+
+/// Reduces `input` over `dims` into a tensor of the kept dims in `acc`,
+/// each element converted to `acc` first. Max and Min propagate NaN.
 Value reduceDims(OpBuilder &b, Location loc, Value input,
-                 ArrayRef<int64_t> dims, Type acc, bool isMax);
+                 ArrayRef<int64_t> dims, Type acc, ReductionKind kind);
 
 /// Replaces `op` by `result`, or fails if building it failed.
 LogicalResult replaceWithResult(ConversionPatternRewriter &rewriter,

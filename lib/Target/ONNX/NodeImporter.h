@@ -76,10 +76,16 @@ public:
   std::optional<SmallVector<int64_t>> getInts(StringRef attrName) const;
   std::optional<SmallVector<float>> getFloats(StringRef attrName) const;
   std::optional<std::string> getString(StringRef attrName) const;
+  /// The tensor attribute `attrName` (e.g. ConstantOfShape's value) as
+  /// dense elements; an error when absent or unreadable.
+  FailureOr<DenseElementsAttr> getTensor(StringRef attrName);
 
   /// The value of input i when it is known at import time (an initializer
   /// or a constant); reports an error naming `what` otherwise.
   FailureOr<DenseElementsAttr> constantInput(unsigned i, StringRef what);
+  /// The value of input i when it is known at import time, else null (no
+  /// error: for operands that may also be computed at run time).
+  DenseElementsAttr tryConstantInput(unsigned i);
   FailureOr<SmallVector<int64_t>> constantInts(unsigned i, StringRef what);
   FailureOr<SmallVector<double>> constantFloats(unsigned i, StringRef what);
 
@@ -160,6 +166,31 @@ using OpHandler = LogicalResult (*)(NodeImporter &);
 
 /// Imports a Constant node (shares the tensor reader with initializers).
 LogicalResult importConstantNode(NodeImporter &n);
+
+/// Imports an If node, inlining its branches (ONNXImporter.cpp).
+LogicalResult importIfNode(NodeImporter &n);
+
+/// Imports the nodes of a subgraph (an If branch) into the enclosing
+/// function, where they see the outer graph's values; returns its outputs.
+FailureOr<SmallVector<Value>> importSubgraph(NodeImporter &n,
+                                             const onnx::GraphProto &graph);
+
+/// The axes and keepdims of a Reduce* node (an attribute before opset 13
+/// for ReduceSum and 18 for the others, an optional constant input after)
+/// and whether it asks for an identity (noop_with_empty_axes).
+struct ReduceForm {
+  SmallVector<int64_t> axes;
+  bool keepdims = true;
+  bool noop = false;
+};
+FailureOr<ReduceForm> getReduceForm(NodeImporter &n);
+
+/// Adds the handlers of ops imported as compositions of mpc ops
+/// (ONNXDecompositions.cpp).
+void addDecomposedOpHandlers(llvm::StringMap<OpHandler> &handlers);
+
+/// Adds RNN, GRU and LSTM, unrolled over the sequence (ONNXRecurrent.cpp).
+void addRecurrentOpHandlers(llvm::StringMap<OpHandler> &handlers);
 
 /// The handler for each supported ONNX op type (default domain).
 const llvm::StringMap<OpHandler> &getOpHandlers();

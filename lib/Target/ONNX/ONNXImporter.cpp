@@ -20,6 +20,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include <functional>
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
@@ -145,6 +146,12 @@ private:
                                                Location loc, bool isInput);
   LogicalResult importInitializers(const onnx::GraphProto &graph);
   LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
+  /// Imports `graph`'s nodes in order; one error per failing node, its
+  /// consumers skipped.
+  LogicalResult importNodes(const onnx::GraphProto &graph);
+  /// The value of ONNX name `name`: a node's output, a graph input, or an
+  /// initializer materialised at its first use; null when undefined.
+  FailureOr<Value> lookupValue(const std::string &name);
   LogicalResult refineResultTypes(const onnx::NodeProto &node,
                                   NodeImporter &importer);
 
@@ -156,6 +163,14 @@ private:
   /// its handler, of op inference and of verifiers gets it.
   std::string &nodePrefix;
   ModuleOp module;
+  /// The function's entry block and the last op of its prologue (the
+  /// initializers, materialised in order of first use).
+  Block *entry = nullptr;
+  Operation *lastPrologueOp = nullptr;
+  /// Outputs of nodes that failed: their consumers (in subgraphs too) are
+  /// skipped silently so that one error is reported once, not once per
+  /// downstream node.
+  llvm::StringSet<> poisoned;
   int64_t opset = 0;
 
   llvm::StringMap<Value> values;
@@ -172,6 +187,8 @@ private:
   llvm::StringSet<> usedSymbolNames;
 
   friend class NodeImporter;
+  friend FailureOr<SmallVector<Value>>
+  importSubgraph(NodeImporter &n, const onnx::GraphProto &graph);
 };
 
 } // namespace mlir::mpc::onnx_import
@@ -389,6 +406,11 @@ FailureOr<DenseElementsAttr> NodeImporter::constantInput(unsigned i,
          failure();
 }
 
+DenseElementsAttr NodeImporter::tryConstantInput(unsigned i) {
+  Value v = input(i);
+  return v ? graph.getConstantValue(v, node.input(i)) : DenseElementsAttr();
+}
+
 FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(unsigned i,
                                                            StringRef what) {
   FailureOr<DenseElementsAttr> attr = constantInput(i, what);
@@ -563,6 +585,72 @@ static FailureOr<Value> materializeInitializer(GraphImporter &importer,
   return result;
 }
 
+FailureOr<Value> GraphImporter::lookupValue(const std::string &name) {
+  // Initializers are materialised at first use so unused ones (common in
+  // exported models) do not become parameters.
+  if (Value v = values.lookup(name))
+    return v;
+  auto it = initializers.find(name);
+  if (it == initializers.end())
+    return Value();
+  FailureOr<Value> v = materializeInitializer(
+      *this, *it->second, module, *entry, lastPrologueOp, usedSymbolNames);
+  if (failed(v))
+    return failure();
+  values[name] = *v;
+  return *v;
+}
+
+LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
+  Builder b(ctx);
+  bool ok = true;
+  for (const auto &[index, node] : llvm::enumerate(graph.node())) {
+    bool nodeOk = true;
+    if (llvm::any_of(node.input(), [&](const std::string &input) {
+          return poisoned.contains(input);
+        })) {
+      for (const std::string &output : node.output())
+        poisoned.insert(output);
+      ok = false;
+      continue;
+    }
+    for (const std::string &input : node.input()) {
+      if (input.empty())
+        continue;
+      if (auto it = unavailable.find(input); it != unavailable.end()) {
+        std::string name = node.name().empty()
+                               ? node.op_type() + "_" + std::to_string(index)
+                               : node.name();
+        emitError(NameLoc::get(b.getStringAttr(name)))
+            << "node '" << name << "' (" << node.op_type()
+            << "): input " << it->second;
+        nodeOk = false;
+        continue;
+      }
+      FailureOr<Value> v = lookupValue(input);
+      if (failed(v)) {
+        nodeOk = false;
+      } else if (!*v) {
+        std::string name = node.name().empty()
+                               ? node.op_type() + "_" + std::to_string(index)
+                               : node.name();
+        emitError(NameLoc::get(b.getStringAttr(name)))
+            << "node '" << name << "' (" << node.op_type() << "): input '"
+            << input
+            << "' is not produced by an earlier node, an initializer or a "
+               "graph input";
+        nodeOk = false;
+      }
+    }
+    if (!nodeOk || failed(importNode(node, index))) {
+      ok = false;
+      for (const std::string &output : node.output())
+        poisoned.insert(output);
+    }
+  }
+  return success(ok);
+}
+
 OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
   const onnx::GraphProto &graph = model.graph();
   for (const auto &import : model.opset_import())
@@ -625,7 +713,7 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
   builder.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(builder, fileLoc, options.functionName,
                                    b.getFunctionType(argTypes, {}));
-  Block *entry = func.addEntryBlock();
+  entry = func.addEntryBlock();
   for (auto [i, info] : llvm::enumerate(args)) {
     BlockArgument arg = entry->getArgument(i);
     arg.setLoc(NameLoc::get(b.getStringAttr(info->name())));
@@ -634,70 +722,8 @@ OwningOpRef<ModuleOp> GraphImporter::import(onnx::ModelProto &model) {
   }
   builder.setInsertionPointToEnd(entry);
 
-  // Initializers are materialised at first use so unused ones (common in
-  // exported models) do not become parameters.
-  Operation *lastPrologueOp = nullptr;
-  auto lookupValue = [&](const std::string &name) -> FailureOr<Value> {
-    if (Value v = values.lookup(name))
-      return v;
-    auto it = initializers.find(name);
-    if (it == initializers.end())
-      return Value();
-    FailureOr<Value> v = materializeInitializer(
-        *this, *it->second, module, *entry, lastPrologueOp, usedSymbolNames);
-    if (failed(v))
-      return failure();
-    values[name] = *v;
-    return *v;
-  };
-
-  // Outputs of nodes that failed: their consumers are skipped silently so
-  // that one error is reported once, not once per downstream node.
-  llvm::StringSet<> poisoned;
-  for (const auto &[index, node] : llvm::enumerate(graph.node())) {
-    bool nodeOk = true;
-    if (llvm::any_of(node.input(), [&](const std::string &input) {
-          return poisoned.contains(input);
-        })) {
-      for (const std::string &output : node.output())
-        poisoned.insert(output);
-      ok = false;
-      continue;
-    }
-    for (const std::string &input : node.input()) {
-      if (input.empty())
-        continue;
-      if (auto it = unavailable.find(input); it != unavailable.end()) {
-        std::string name = node.name().empty()
-                               ? node.op_type() + "_" + std::to_string(index)
-                               : node.name();
-        emitError(NameLoc::get(b.getStringAttr(name)))
-            << "node '" << name << "' (" << node.op_type()
-            << "): input " << it->second;
-        nodeOk = false;
-        continue;
-      }
-      FailureOr<Value> v = lookupValue(input);
-      if (failed(v)) {
-        nodeOk = false;
-      } else if (!*v) {
-        std::string name = node.name().empty()
-                               ? node.op_type() + "_" + std::to_string(index)
-                               : node.name();
-        emitError(NameLoc::get(b.getStringAttr(name)))
-            << "node '" << name << "' (" << node.op_type() << "): input '"
-            << input
-            << "' is not produced by an earlier node, an initializer or a "
-               "graph input";
-        nodeOk = false;
-      }
-    }
-    if (!nodeOk || failed(importNode(node, index))) {
-      ok = false;
-      for (const std::string &output : node.output())
-        poisoned.insert(output);
-    }
-  }
+  if (failed(importNodes(graph)))
+    ok = false;
   if (!ok)
     return nullptr;
 
@@ -952,7 +978,16 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
   // Every unsupported op of the model, in one run.
   const auto &handlers = getOpHandlers();
   bool ok = true;
-  for (const auto &[index, node] : llvm::enumerate(model.graph().node())) {
+  // Subgraphs (If's branches) are imported inline: their ops too.
+  std::function<void(const onnx::GraphProto &)> checkGraph =
+      [&](const onnx::GraphProto &graph) {
+  for (const auto &[index, node] : llvm::enumerate(graph.node())) {
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g())
+        checkGraph(attr.g());
+      for (const auto &g : attr.graphs())
+        checkGraph(g);
+    }
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     if (!defaultDomain) {
       nodeError(node, index) << "operator of domain '" << node.domain()
@@ -974,6 +1009,8 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
       }
     }
   }
+      };
+  checkGraph(model.graph());
   if (!ok)
     return nullptr;
 
@@ -1106,6 +1143,118 @@ OwningOpRef<ModuleOp> mpc::importONNXModel(StringRef path,
   if (failed(mlir::verify(*module))) 
     return nullptr;
   return module;
+}
+
+FailureOr<SmallVector<Value>>
+onnx_import::importSubgraph(NodeImporter &n, const onnx::GraphProto &graph) {
+  GraphImporter &g = n.getGraph();
+  // The nodes inside set their own prefix; the enclosing node's returns.
+  std::string enclosingPrefix = g.nodePrefix;
+  llvm::scope_exit restorePrefix([&] { g.nodePrefix = enclosingPrefix; });
+  if (graph.input_size())
+    return n.unsupported("subgraphs with inputs (Loop and Scan bodies) are "
+                         "not supported"),
+           failure();
+  if (failed(g.importInitializers(graph)))
+    return failure();
+  for (const auto &info : graph.value_info())
+    g.valueTypes[info.name()] = &info.type();
+  for (const auto &info : graph.output())
+    g.valueTypes[info.name()] = &info.type();
+  if (failed(g.importNodes(graph)))
+    return failure();
+  SmallVector<Value> outputs;
+  for (const auto &output : graph.output()) {
+    FailureOr<Value> v = g.lookupValue(output.name());
+    if (failed(v))
+      return failure();
+    if (!*v) {
+      g.nodePrefix = enclosingPrefix;
+      return n.error() << "subgraph output '" << output.name()
+                       << "' is not produced by any node",
+             failure();
+    }
+    outputs.push_back(*v);
+  }
+  return outputs;
+}
+
+/// If: a condition known at import time (after shape pinning and folding)
+/// imports only the branch taken; one computed at run time imports both
+/// branches and selects their outputs, which must then have one type.
+LogicalResult onnx_import::importIfNode(NodeImporter &n) {
+  FailureOr<Value> condition = n.requiredInput(0);
+  if (failed(condition))
+    return failure();
+  const onnx::AttributeProto *thenBranch = n.attr("then_branch");
+  const onnx::AttributeProto *elseBranch = n.attr("else_branch");
+  if (!thenBranch || !thenBranch->has_g() || !elseBranch ||
+      !elseBranch->has_g())
+    return n.unsupported("then_branch and else_branch graphs are required");
+  auto conditionType = cast<RankedTensorType>(condition->getType());
+  if (!conditionType.hasStaticShape() || conditionType.getNumElements() != 1)
+    return n.unsupported("the condition must hold one element");
+  if (DenseElementsAttr known = n.tryConstantInput(0)) {
+    bool taken = *known.value_begin<bool>();
+    FailureOr<SmallVector<Value>> outputs =
+        importSubgraph(n, taken ? thenBranch->g() : elseBranch->g());
+    if (failed(outputs))
+      return failure();
+    n.setResults(*outputs);
+    return success();
+  }
+  FailureOr<SmallVector<Value>> thenOutputs = importSubgraph(n, thenBranch->g());
+  if (failed(thenOutputs))
+    return failure();
+  FailureOr<SmallVector<Value>> elseOutputs = importSubgraph(n, elseBranch->g());
+  if (failed(elseOutputs))
+    return failure();
+  if (thenOutputs->size() != elseOutputs->size())
+    return n.unsupported("the branches have " + Twine(thenOutputs->size()) +
+                         " and " + Twine(elseOutputs->size()) + " outputs");
+  Value scalar = *condition;
+  if (conditionType.getRank() != 0) {
+    FailureOr<ReshapeOp> reshaped = n.create<ReshapeOp>(
+        {*condition, shapeConstant(n.getBuilder(), n.getLoc(), {})});
+    if (failed(reshaped))
+      return failure();
+    scalar = reshaped->getResult();
+  }
+  SmallVector<Value> results;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(*thenOutputs, *elseOutputs))) {
+    auto [onTrue, onFalse] = pair;
+    auto trueType = cast<RankedTensorType>(onTrue.getType());
+    auto falseType = cast<RankedTensorType>(onFalse.getType());
+    if (trueType != falseType || !trueType.hasStaticShape())
+      return n.error() << "output " << i << ": the branches give " << trueType
+                       << " and " << falseType
+                       << "; an If whose condition is computed at run time "
+                          "runs both branches and selects, so both must give "
+                          "one static type",
+             failure();
+    FailureOr<WhereOp> selected =
+        n.create<WhereOp>({scalar, onTrue, onFalse});
+    if (failed(selected))
+      return failure();
+    results.push_back(selected->getResult());
+  }
+  n.setResults(results);
+  return success();
+}
+
+FailureOr<DenseElementsAttr> NodeImporter::getTensor(StringRef attrName) {
+  const onnx::AttributeProto *a = attr(attrName);
+  if (!a || !a->has_t())
+    return error() << "attribute '" << attrName << "' must be a tensor",
+           failure();
+  FailureOr<ElementsAttr> tensor = graph.readTensor(a->t(), loc);
+  if (failed(tensor))
+    return failure();
+  auto dense = dyn_cast<DenseElementsAttr>(*tensor);
+  if (!dense)
+    return error() << "attribute '" << attrName << "' is not a dense tensor",
+           failure();
+  return dense;
 }
 
 LogicalResult onnx_import::importConstantNode(NodeImporter &n) {

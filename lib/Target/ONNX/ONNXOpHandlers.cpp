@@ -107,12 +107,34 @@ LogicalResult importGelu(NodeImporter &n) {
                                              n.getContext(), mode))}));
 }
 
+/// A scalar bound computed at run time, as a rank-0 tensor (broadcast by
+/// Max and Min).
+static FailureOr<Value> runtimeBound(NodeImporter &n, unsigned i,
+                                     StringRef what) {
+  Value bound = n.input(i);
+  auto type = cast<RankedTensorType>(bound.getType());
+  if (!type.hasStaticShape() || type.getNumElements() != 1)
+    return n.unsupported(Twine("'") + what + "' must be a scalar"),
+           failure();
+  if (type.getRank() == 0)
+    return bound;
+  FailureOr<ReshapeOp> scalar = n.create<ReshapeOp>(
+      {bound, shapeConstant(n.getBuilder(), n.getLoc(), {})});
+  if (failed(scalar))
+    return failure();
+  return scalar->getResult();
+}
+
+/// Clip: constant bounds become the op's attributes; bounds computed at
+/// run time clamp through Max and Min (same NaN propagation, same
+/// gradients).
 LogicalResult importClip(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0);
   if (failed(x))
     return failure();
   Builder b(n.getContext());
   SmallVector<NamedAttribute> attrs;
+  Value clamped = *x;
   if (n.getOpset() < 11) {
     if (auto min = n.getFloat("min"))
       attrs.push_back(n.named("min", b.getF64FloatAttr(*min)));
@@ -123,6 +145,18 @@ LogicalResult importClip(NodeImporter &n) {
     for (auto [i, attrName] : llvm::enumerate(bounds)) {
       if (!n.input(i + 1))
         continue;
+      if (!n.tryConstantInput(i + 1)) {
+        FailureOr<Value> bound = runtimeBound(n, i + 1, attrName);
+        if (failed(bound))
+          return failure();
+        FailureOr<Operation *> next =
+            i == 0 ? FailureOr<Operation *>(n.create<MaxOp>({clamped, *bound}))
+                   : FailureOr<Operation *>(n.create<MinOp>({clamped, *bound}));
+        if (failed(next))
+          return failure();
+        clamped = (*next)->getResult(0);
+        continue;
+      }
       FailureOr<SmallVector<double>> bound =
           n.constantFloats(i + 1, attrName);
       if (failed(bound))
@@ -132,7 +166,11 @@ LogicalResult importClip(NodeImporter &n) {
       attrs.push_back(n.named(attrName, b.getF64FloatAttr((*bound)[0])));
     }
   }
-  return setSingle(n, n.create<ClipOp>({*x}, attrs));
+  if (attrs.empty() && clamped != *x) {
+    n.setResults({clamped});
+    return success();
+  }
+  return setSingle(n, n.create<ClipOp>({clamped}, attrs));
 }
 
 LogicalResult importWhere(NodeImporter &n) {
@@ -477,22 +515,50 @@ LogicalResult importReduce(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0);
   if (failed(x))
     return failure();
-  SmallVector<int64_t> axes;
-  if (n.input(1)) {
-    FailureOr<SmallVector<int64_t>> values = n.constantInts(1, "axes");
-    if (failed(values))
-      return failure();
-    axes = *values;
-  } else if (auto attr = n.getInts("axes")) {
-    axes = *attr;
-  }
-  if (axes.empty() && n.getInt("noop_with_empty_axes", 0))
+  FailureOr<ReduceForm> form = getReduceForm(n);
+  if (failed(form))
+    return failure();
+  if (form->noop)
     return setSingle(n, n.create<IdentityOp>({*x}));
   Builder b(n.getContext());
   return setSingle(
-      n, n.create<OpTy>({*x}, {n.named("axes", n.i64Array(axes)),
-                               n.named("keepdims", b.getBoolAttr(
-                                                       n.getInt("keepdims", 1)))}));
+      n, n.create<OpTy>({*x}, {n.named("axes", n.i64Array(form->axes)),
+                               n.named("keepdims", b.getBoolAttr(form->keepdims))}));
+}
+
+/// CumSum: its axis (input 1) must be known at compile time.
+LogicalResult importCumSum(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axis = n.constantInts(1, "axis");
+  if (failed(axis))
+    return failure();
+  if (axis->size() != 1)
+    return n.unsupported("axis must hold one value");
+  Builder b(n.getContext());
+  return setSingle(
+      n, n.create<CumSumOp>(
+             {*x}, {n.named("axis", b.getI64IntegerAttr((*axis)[0])),
+                    n.named("exclusive", b.getBoolAttr(n.getInt("exclusive", 0))),
+                    n.named("reverse", b.getBoolAttr(n.getInt("reverse", 0)))}));
+}
+
+/// ArgMax/ArgMin: axis and keepdims attributes (select_last_index from
+/// opset 12).
+template <typename OpTy>
+LogicalResult importArgReduce(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  Builder b(n.getContext());
+  return setSingle(
+      n, n.create<OpTy>(
+             {*x},
+             {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", 0))),
+              n.named("keepdims", b.getBoolAttr(n.getInt("keepdims", 1))),
+              n.named("select_last_index",
+                      b.getBoolAttr(n.getInt("select_last_index", 0)))}));
 }
 
 LogicalResult importLayerNorm(NodeImporter &n) {
@@ -589,18 +655,20 @@ LogicalResult importDropout(NodeImporter &n) {
   float ratio = n.getFloat("ratio", 0.5f);
   bool training = false;
   if (n.getOpset() >= 12) {
-    if (n.input(1)) {
-      FailureOr<SmallVector<double>> r = n.constantFloats(1, "ratio");
-      if (failed(r))
-        return failure();
-      ratio = r->empty() ? 0.5f : (float)(*r)[0];
-    }
     if (n.input(2)) {
       FailureOr<DenseElementsAttr> mode =
           n.constantInput(2, "training_mode");
       if (failed(mode))
         return failure();
       training = mode->getSplatValue<bool>();
+    }
+    // Outside training mode Dropout is the identity whatever its ratio, so
+    // a ratio computed at run time only matters in training mode.
+    if (n.input(1) && (training || n.tryConstantInput(1))) {
+      FailureOr<SmallVector<double>> r = n.constantFloats(1, "ratio");
+      if (failed(r))
+        return failure();
+      ratio = r->empty() ? 0.5f : (float)(*r)[0];
     }
   }
   SmallVector<NamedAttribute> attrs = {
@@ -1050,10 +1118,104 @@ LogicalResult importCast(NodeImporter &n) {
 
 LogicalResult importIdentity(NodeImporter &n) { return importUnary<IdentityOp>(n); }
 
+/// Mod: fmod (default 0) must be 1 for floats, as ONNX requires.
+LogicalResult importMod(NodeImporter &n) {
+  FailureOr<Value> a = n.requiredInput(0), b = n.requiredInput(1);
+  if (failed(a) || failed(b))
+    return failure();
+  Builder builder(n.getContext());
+  return setSingle(n, n.create<ModOp>({*a, *b}, {n.named(
+                          "fmod", builder.getBoolAttr(n.getInt("fmod", 0)))}));
+}
+
+LogicalResult importBitShift(NodeImporter &n) {
+  FailureOr<Value> a = n.requiredInput(0), b = n.requiredInput(1);
+  if (failed(a) || failed(b))
+    return failure();
+  std::optional<std::string> direction = n.getString("direction");
+  if (!direction || (*direction != "LEFT" && *direction != "RIGHT"))
+    return n.unsupported("direction must be LEFT or RIGHT");
+  Builder builder(n.getContext());
+  return setSingle(n, n.create<BitShiftOp>(
+                          {*a, *b}, {n.named("left", builder.getBoolAttr(
+                                                         *direction == "LEFT"))}));
+}
+
+LogicalResult importIsInf(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  Builder b(n.getContext());
+  return setSingle(
+      n, n.create<IsInfOp>(
+             {*x},
+             {n.named("detect_positive", b.getBoolAttr(n.getInt("detect_positive", 1))),
+              n.named("detect_negative",
+                      b.getBoolAttr(n.getInt("detect_negative", 1)))}));
+}
+
+LogicalResult importGatherElements(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0), indices = n.requiredInput(1);
+  if (failed(x) || failed(indices))
+    return failure();
+  Builder b(n.getContext());
+  return setSingle(n, n.create<GatherElementsOp>(
+                          {*x, *indices},
+                          {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", 0)))}));
+}
+
+LogicalResult importGatherND(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0), indices = n.requiredInput(1);
+  if (failed(x) || failed(indices))
+    return failure();
+  Builder b(n.getContext());
+  return setSingle(n, n.create<GatherNDOp>(
+                          {*x, *indices},
+                          {n.named("batch_dims", b.getI64IntegerAttr(
+                                                     n.getInt("batch_dims", 0)))}));
+}
+
+LogicalResult importScatterND(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0), indices = n.requiredInput(1),
+                   updates = n.requiredInput(2);
+  if (failed(x) || failed(indices) || failed(updates))
+    return failure();
+  std::string name = n.getString("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction = symbolizeScatterReduction(name);
+  if (!reduction)
+    return n.unsupported("reduction '" + name + "' is not supported");
+  return setSingle(n, n.create<ScatterNDOp>(
+                          {*x, *indices, *updates},
+                          {n.named("reduction", ScatterReductionAttr::get(
+                                                    n.getContext(), *reduction))}));
+}
+
+/// ScatterElements (and the deprecated Scatter, the same op before opset
+/// 11); its reduction from opset 16.
+LogicalResult importScatterElements(NodeImporter &n) {
+  FailureOr<Value> x = n.requiredInput(0), indices = n.requiredInput(1),
+                   updates = n.requiredInput(2);
+  if (failed(x) || failed(indices) || failed(updates))
+    return failure();
+  std::string name = n.getString("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction = symbolizeScatterReduction(name);
+  if (!reduction)
+    return n.unsupported("reduction '" + name + "' is not supported");
+  Builder b(n.getContext());
+  return setSingle(
+      n, n.create<ScatterElementsOp>(
+             {*x, *indices, *updates},
+             {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", 0))),
+              n.named("reduction",
+                      ScatterReductionAttr::get(n.getContext(), *reduction))}));
+}
+
+
 } // namespace
 
 const llvm::StringMap<OpHandler> &onnx_import::getOpHandlers() {
-  static const llvm::StringMap<OpHandler> handlers = {
+  static const llvm::StringMap<OpHandler> handlers = [] {
+  llvm::StringMap<OpHandler> handlers = {
       {"Abs", importUnary<AbsOp>},
       {"Add", importBinary<AddOp>},
       {"AveragePool", importAveragePool},
@@ -1117,8 +1279,64 @@ const llvm::StringMap<OpHandler> &onnx_import::getOpHandlers() {
       {"Unsqueeze", importSqueezeLike<UnsqueezeOp>},
       {"Upsample", importResize},
       {"Where", importWhere},
+      {"Acos", importUnary<AcosOp>},
+      {"Acosh", importUnary<AcoshOp>},
+      {"And", importBinary<AndOp>},
+      {"ArgMax", importArgReduce<ArgMaxOp>},
+      {"ArgMin", importArgReduce<ArgMinOp>},
+      {"Asin", importUnary<AsinOp>},
+      {"Asinh", importUnary<AsinhOp>},
+      {"Atan", importUnary<AtanOp>},
+      {"Atanh", importUnary<AtanhOp>},
+      {"BitShift", importBitShift},
+      {"Ceil", importUnary<CeilOp>},
+      {"Cos", importUnary<CosOp>},
+      {"Cosh", importUnary<CoshOp>},
+      {"CumSum", importCumSum},
+      {"Floor", importUnary<FloorOp>},
+      {"GatherElements", importGatherElements},
+      {"GatherND", importGatherND},
+      {"If", importIfNode},
+      {"ScatterND", importScatterND},
+      {"GreaterOrEqual", importBinary<GreaterOrEqualOp>},
+      {"IsInf", importIsInf},
+      {"IsNaN", importUnary<IsNaNOp>},
+      {"LessOrEqual", importBinary<LessOrEqualOp>},
+      {"Mod", importMod},
+      {"Not", importUnary<NotOp>},
+      {"Or", importBinary<OrOp>},
+      {"ReduceMin", importReduce<ReduceMinOp>},
+      {"ReduceProd", importReduce<ReduceProdOp>},
+      {"Round", importUnary<RoundOp>},
+      {"Scatter", importScatterElements},
+      {"ScatterElements", importScatterElements},
+      {"Sign", importUnary<SignOp>},
+      {"Sin", importUnary<SinOp>},
+      {"Sinh", importUnary<SinhOp>},
+      {"Tan", importUnary<TanOp>},
+      {"Xor", importBinary<XorOp>},
   };
+  addDecomposedOpHandlers(handlers);
+  addRecurrentOpHandlers(handlers);
   return handlers;
+  }();
+  return handlers;
+
+}
+
+FailureOr<ReduceForm> onnx_import::getReduceForm(NodeImporter &n) {
+  ReduceForm form;
+  if (n.input(1)) {
+    FailureOr<SmallVector<int64_t>> values = n.constantInts(1, "axes");
+    if (failed(values))
+      return failure();
+    form.axes = *values;
+  } else if (auto attr = n.getInts("axes")) {
+    form.axes = *attr;
+  }
+  form.keepdims = n.getInt("keepdims", 1);
+  form.noop = form.axes.empty() && n.getInt("noop_with_empty_axes", 0);
+  return form;
 }
 
 std::optional<int64_t>

@@ -442,3 +442,48 @@ func.func @max_pool_grad(%x: tensor<2x3x4x6xbf16>, %g: tensor<2x3x2x2xbf16>) -> 
   %0 = mpc.max_pool_grad %x, %g {kernel_shape = array<i64: 2, 3>} : (tensor<2x3x4x6xbf16>, tensor<2x3x2x2xbf16>) -> tensor<2x3x4x6xbf16>
   return %0 : tensor<2x3x4x6xbf16>
 }
+
+// -----
+
+// ONNX Cast of an integer to bool is a test against zero (a truncation
+// would keep only the low bit: 2 would be false).
+// CHECK-LABEL: func.func @convert_int_to_bool
+// CHECK: %[[ZERO:.+]] = arith.constant 0 : i64
+// CHECK: arith.cmpi ne, %{{.+}}, %[[ZERO]] : i64
+// CHECK-NOT: arith.trunci
+func.func @convert_int_to_bool(%i: tensor<3xi64>) -> tensor<3xi1> {
+  %0 = mpc.convert %i : tensor<3xi64> to tensor<3xi1>
+  return %0 : tensor<3xi1>
+}
+
+// -----
+
+// The index reductions: one generic carries the best value and its index
+// along the reduced dim; ties keep the first (strictly greater).
+// CHECK-LABEL: func.func @arg_max
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf uno
+// CHECK: arith.select
+// CHECK: tensor.expand_shape
+func.func @arg_max(%x: tensor<4x5xf32>) -> tensor<4x1xi64> {
+  %0 = mpc.arg_max %x {axis = 1 : i64} : (tensor<4x5xf32>) -> tensor<4x1xi64>
+  return %0 : tensor<4x1xi64>
+}
+
+// -----
+
+// ScatterElements: a loop nest over the indices in order, each step
+// inserting one (combined) element; indices clamped into range.
+// CHECK-LABEL: func.func @scatter_elements_add
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: tensor.extract
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: arith.addf
+// CHECK: tensor.insert
+func.func @scatter_elements_add(%x: tensor<3x4xf32>, %i: tensor<2x4xi64>, %u: tensor<2x4xf32>) -> tensor<3x4xf32> {
+  %0 = mpc.scatter_elements %x, %i, %u {axis = 0, reduction = #mpc<scatter_reduction add>} : (tensor<3x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}

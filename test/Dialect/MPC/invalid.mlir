@@ -863,3 +863,46 @@ func.func @max_pool_grad_rank(%x: tensor<2x8xf32>, %g: tensor<2x4xf32>) {
   %0 = mpc.max_pool_grad %x, %g {kernel_shape = array<i64: 2>} : (tensor<2x8xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @mod_float_without_fmod(%x: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{'mpc.mod' op on floats needs fmod (ONNX Mod allows only fmod=1 for floating-point types)}}
+  %0 = mpc.mod %x, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gather_elements_rank(%x: tensor<2x3xf32>, %i: tensor<2xi64>) -> tensor<2xf32> {
+  // expected-error @+2 {{indices have rank 1, the input 2 (GatherElements needs the same rank)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.gather_elements %x, %i {axis = 0} : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @scatter_elements_shapes(%x: tensor<2x3xf32>, %i: tensor<2x2xi64>, %u: tensor<2x1xf32>) -> tensor<2x3xf32> {
+  // expected-error @+2 {{indices 'tensor<2x2xi64>' and updates 'tensor<2x1xf32>' must have one shape, of the input's rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.scatter_elements %x, %i, %u : (tensor<2x3xf32>, tensor<2x2xi64>, tensor<2x1xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scatter_elements_bool_reduction(%x: tensor<3xi1>, %i: tensor<2xi64>, %u: tensor<2xi1>) -> tensor<3xi1> {
+  // expected-error @+1 {{'mpc.scatter_elements' op reduction 'add' on booleans is not defined}}
+  %0 = mpc.scatter_elements %x, %i, %u {reduction = #mpc<scatter_reduction add>} : (tensor<3xi1>, tensor<2xi64>, tensor<2xi1>) -> tensor<3xi1>
+  return %0 : tensor<3xi1>
+}
+
+// -----
+
+func.func @arg_max_axis(%x: tensor<2x3xf32>) -> tensor<2x1xi64> {
+  // expected-error @+2 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = mpc.arg_max %x {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  return %0 : tensor<2x1xi64>
+}

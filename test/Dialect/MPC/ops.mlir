@@ -179,3 +179,51 @@ func.func @data_movement(%x: tensor<?x4x6xf32>, %s: tensor<3xi64>, %idx: tensor<
   %17 = mpc.get_parameter @frozen : tensor<2xi64>
   return
 }
+
+// The ONNX operators added with the node-test coverage (#17).
+// CHECK-LABEL: func.func @more_onnx_ops
+func.func @more_onnx_ops(%x: tensor<2x3xf32>, %b: tensor<2x3xi1>,
+                         %i: tensor<2x3xi64>, %u: tensor<3xui8>,
+                         %idx: tensor<2x2xi64>, %upd: tensor<2x2xf32>)
+    -> (tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x1xi64>, tensor<3xi64>,
+        tensor<2x3xi64>, tensor<3xui8>, tensor<2x2xf32>, tensor<2x3xf32>,
+        tensor<1x3xf32>, tensor<2xf32>) {
+  // CHECK: mpc.sin %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %0 = mpc.sin %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: mpc.acosh
+  %1 = mpc.acosh %0 : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: mpc.round
+  %2 = mpc.round %1 : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: mpc.sign
+  %3 = mpc.sign %2 : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: mpc.mod %{{.*}}, %{{.*}} {fmod = true} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %4 = mpc.mod %3, %x {fmod = true} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: mpc.greater_or_equal
+  %5 = mpc.greater_or_equal %4, %x : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
+  // CHECK: mpc.xor
+  %6 = mpc.xor %5, %b : (tensor<2x3xi1>, tensor<2x3xi1>) -> tensor<2x3xi1>
+  // CHECK: mpc.not %{{.*}} : tensor<2x3xi1>
+  %7 = mpc.not %6 : tensor<2x3xi1>
+  // CHECK: mpc.is_inf %{{.*}} {detect_negative = false} : tensor<2x3xf32> -> tensor<2x3xi1>
+  %8 = mpc.is_inf %x {detect_negative = false} : tensor<2x3xf32> -> tensor<2x3xi1>
+  // CHECK: mpc.arg_max %{{.*}} {axis = 1 : i64, select_last_index = true} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  %9 = mpc.arg_max %x {axis = 1 : i64, select_last_index = true} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  // CHECK: mpc.arg_min %{{.*}} {axis = 0 : i64, keepdims = false} : (tensor<2x3xf32>) -> tensor<3xi64>
+  %10 = mpc.arg_min %x {axis = 0 : i64, keepdims = false} : (tensor<2x3xf32>) -> tensor<3xi64>
+  // CHECK: mpc.mod %{{.*}}, %{{.*}} : (tensor<2x3xi64>, tensor<2x3xi64>) -> tensor<2x3xi64>
+  %11 = mpc.mod %i, %i : (tensor<2x3xi64>, tensor<2x3xi64>) -> tensor<2x3xi64>
+  // CHECK: mpc.bit_shift %{{.*}}, %{{.*}} {left = true} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  %12 = mpc.bit_shift %u, %u {left = true} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  // CHECK: mpc.gather_elements %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+  %13 = mpc.gather_elements %x, %idx {axis = 1} : (tensor<2x3xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+  // CHECK: mpc.scatter_elements %{{.*}}, %{{.*}}, %{{.*}} {axis = -1 : i64, reduction = #mpc<scatter_reduction add>} : (tensor<2x3xf32>, tensor<2x2xi64>, tensor<2x2xf32>) -> tensor<2x3xf32>
+  %14 = mpc.scatter_elements %x, %idx, %upd {axis = -1, reduction = #mpc<scatter_reduction add>} : (tensor<2x3xf32>, tensor<2x2xi64>, tensor<2x2xf32>) -> tensor<2x3xf32>
+  // CHECK: mpc.reduce_min %{{.*}} {axes = array<i64: 0>} : (tensor<2x3xf32>) -> tensor<1x3xf32>
+  %15 = mpc.reduce_min %x {axes = array<i64: 0>} : (tensor<2x3xf32>) -> tensor<1x3xf32>
+  // CHECK: mpc.reduce_prod %{{.*}} {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<2xf32>
+  %16 = mpc.reduce_prod %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<2xf32>
+  return %14, %7, %9, %10, %11, %12, %13, %4, %15, %16
+      : tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x1xi64>, tensor<3xi64>,
+        tensor<2x3xi64>, tensor<3xui8>, tensor<2x2xf32>, tensor<2x3xf32>,
+        tensor<1x3xf32>, tensor<2xf32>
+}

@@ -1622,3 +1622,191 @@ LogicalResult ExpandOp::buildGradients(OpBuilder &b, ValueRange grads,
   out.push_back(nullptr); // the shape
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Trigonometric, hyperbolic and rounding functions
+//===----------------------------------------------------------------------===//
+
+namespace {
+Value sub(OpBuilder &b, Location loc, Value x, Value y) {
+  return SubOp::create(b, loc, x, y, nullptr);
+}
+Value add(OpBuilder &b, Location loc, Value x, Value y) {
+  return AddOp::create(b, loc, x, y, nullptr);
+}
+Value div(OpBuilder &b, Location loc, Value x, Value y) {
+  return DivOp::create(b, loc, x, y, nullptr);
+}
+/// g / sqrt(s), the shape of the inverse functions' derivatives.
+Value divSqrt(OpBuilder &b, Location loc, Value g, Value s) {
+  return div(b, loc, g, SqrtOp::create(b, loc, s, nullptr));
+}
+/// A zero gradient shaped like `like`.
+Value zeroGradient(OpBuilder &b, Location loc, Value like) {
+  auto type = tensorTypeOf(like);
+  return ExpandOp::create(b, loc, constantLike(b, loc, like, 0.0),
+                          shapeConstant(b, loc, type.getShape()));
+}
+} // namespace
+
+LogicalResult SinOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(mul(b, getLoc(), grads[0],
+                    CosOp::create(b, getLoc(), getInput(), nullptr)));
+  return success();
+}
+
+LogicalResult CosOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  out.push_back(NegOp::create(
+      b, loc, mul(b, loc, grads[0], SinOp::create(b, loc, getInput(), nullptr)),
+      nullptr));
+  return success();
+}
+
+LogicalResult TanOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  // g (1 + y^2)
+  Location loc = getLoc();
+  Value y = getOutput();
+  out.push_back(mul(b, loc, grads[0],
+                    add(b, loc, constantLike(b, loc, y, 1.0), mul(b, loc, y, y))));
+  return success();
+}
+
+LogicalResult AsinOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // g / sqrt(1 - x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(divSqrt(b, loc, grads[0],
+                        sub(b, loc, constantLike(b, loc, x, 1.0), mul(b, loc, x, x))));
+  return success();
+}
+
+LogicalResult AcosOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // -g / sqrt(1 - x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(NegOp::create(
+      b, loc,
+      divSqrt(b, loc, grads[0],
+              sub(b, loc, constantLike(b, loc, x, 1.0), mul(b, loc, x, x))),
+      nullptr));
+  return success();
+}
+
+LogicalResult AtanOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // g / (1 + x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(div(b, loc, grads[0],
+                    add(b, loc, constantLike(b, loc, x, 1.0), mul(b, loc, x, x))));
+  return success();
+}
+
+LogicalResult SinhOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(mul(b, getLoc(), grads[0],
+                    CoshOp::create(b, getLoc(), getInput(), nullptr)));
+  return success();
+}
+
+LogicalResult CoshOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(mul(b, getLoc(), grads[0],
+                    SinhOp::create(b, getLoc(), getInput(), nullptr)));
+  return success();
+}
+
+LogicalResult AsinhOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  // g / sqrt(x^2 + 1)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(divSqrt(b, loc, grads[0],
+                        add(b, loc, mul(b, loc, x, x), constantLike(b, loc, x, 1.0))));
+  return success();
+}
+
+LogicalResult AcoshOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  // g / sqrt(x^2 - 1)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(divSqrt(b, loc, grads[0],
+                        sub(b, loc, mul(b, loc, x, x), constantLike(b, loc, x, 1.0))));
+  return success();
+}
+
+LogicalResult AtanhOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  // g / (1 - x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  out.push_back(div(b, loc, grads[0],
+                    sub(b, loc, constantLike(b, loc, x, 1.0), mul(b, loc, x, x))));
+  return success();
+}
+
+// Rounding is piecewise constant: zero almost everywhere (as PyTorch).
+LogicalResult CeilOp::buildGradients(OpBuilder &b, ValueRange,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(zeroGradient(b, getLoc(), getInput()));
+  return success();
+}
+LogicalResult FloorOp::buildGradients(OpBuilder &b, ValueRange,
+                                      SmallVectorImpl<Value> &out) {
+  out.push_back(zeroGradient(b, getLoc(), getInput()));
+  return success();
+}
+LogicalResult RoundOp::buildGradients(OpBuilder &b, ValueRange,
+                                      SmallVectorImpl<Value> &out) {
+  out.push_back(zeroGradient(b, getLoc(), getInput()));
+  return success();
+}
+LogicalResult SignOp::buildGradients(OpBuilder &b, ValueRange,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(zeroGradient(b, getLoc(), getInput()));
+  return success();
+}
+
+LogicalResult ReduceMinOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // To every element equal to the minimum (ties share the full gradient).
+  Location loc = getLoc();
+  auto type = tensorTypeOf(getInput());
+  Value g = broadcastReduced(b, loc, grads[0], type, getAxes(), 1.0);
+  Value min = broadcastReduced(b, loc, getOutput(), type, getAxes(), 1.0);
+  out.push_back(gradWhere(b, loc, EqualOp::create(b, loc, getInput(), min), g));
+  return success();
+}
+
+LogicalResult GatherElementsOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                               SmallVectorImpl<Value> &out) {
+  if (failed(requireStatic(*this)))
+    return failure();
+  // The transpose of the gather: the gradient scatter-added into zeros.
+  Location loc = getLoc();
+  Value zeros = zeroGradient(b, loc, getInput());
+  out.push_back(ScatterElementsOp::create(b, loc, zeros, getIndices(),
+                                          grads[0], getAxis(),
+                                          ScatterReduction::Add));
+  out.push_back(nullptr); // the indices
+  return success();
+}
+
+LogicalResult CumSumOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  // Each input element feeds the sums after it (before it, reversed):
+  // the gradient is the running sum of g the other way round.
+  out.push_back(CumSumOp::create(b, getLoc(), grads[0], getAxis(),
+                                 getExclusive(), !getReverse(),
+                                 /*precision=*/nullptr));
+  return success();
+}

@@ -154,6 +154,43 @@ LogicalResult mpc::inferReductionTypes(std::optional<Location> loc,
   return success();
 }
 
+LogicalResult mpc::inferArgReductionTypes(std::optional<Location> loc,
+                                          Type inputType, int64_t axis,
+                                          bool keepdims,
+                                          SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(inputType);
+  FailureOr<int64_t> normalized = normalizeAxis(axis, input.getRank());
+  if (failed(normalized))
+    return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
+                             input.getRank());
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < input.getRank(); ++i) {
+    if (i != *normalized)
+      shape.push_back(input.getDimSize(i));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  inferred.push_back(
+      RankedTensorType::get(shape, IntegerType::get(input.getContext(), 64)));
+  return success();
+}
+
+LogicalResult CumSumOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (failed(normalizeAxis(adaptor.getAxis(), input.getRank())))
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
+                             " is out of range for rank ", input.getRank());
+  PrecisionAttr precision = adaptor.getPrecisionAttr();
+  inferred.push_back(
+      precision ? input.clone(precision.getResult()) : Type(input));
+  return success();
+}
+
+bool CumSumOp::isAccumulating() { return true; }
+
 /// The result element type of a floating-point compute op.
 static Type computeResultElementType(Type operandElement,
                                      PrecisionAttr precision) {
@@ -331,6 +368,13 @@ LogicalResult ClipOp::verify() {
     return emitOpError("min ") << getMin()->convertToDouble()
                                << " is greater than max "
                                << getMax()->convertToDouble();
+  return success();
+}
+
+LogicalResult ModOp::verify() {
+  if (isa<FloatType>(getElementTypeOrSelf(getLhs())) && !getFmod())
+    return emitOpError("on floats needs fmod (ONNX Mod allows only fmod=1 "
+                       "for floating-point types)");
   return success();
 }
 
@@ -683,6 +727,8 @@ bool LogSoftmaxOp::isAccumulating() { return true; }
 bool ReduceSumOp::isAccumulating() { return true; }
 bool ReduceMeanOp::isAccumulating() { return true; }
 bool ReduceMaxOp::isAccumulating() { return false; }
+bool ReduceMinOp::isAccumulating() { return false; }
+bool ReduceProdOp::isAccumulating() { return true; }
 
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
@@ -1303,6 +1349,99 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult GatherElementsOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  if (indices.getRank() != input.getRank())
+    return emitOptionalError(loc, "indices have rank ", indices.getRank(),
+                             ", the input ", input.getRank(),
+                             " (GatherElements needs the same rank)");
+  if (failed(normalizeAxis(adaptor.getAxis(), input.getRank())))
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
+                             " is out of range for rank ", input.getRank());
+  inferred.push_back(
+      RankedTensorType::get(indices.getShape(), input.getElementType()));
+  return success();
+}
+
+LogicalResult ScatterElementsOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  auto updates = cast<RankedTensorType>(adaptor.getUpdates().getType());
+  if (indices.getRank() != input.getRank() ||
+      failed(verifyCompatibleShape(indices.getShape(), updates.getShape())))
+    return emitOptionalError(
+        loc, "indices ", indices, " and updates ", updates,
+        " must have one shape, of the input's rank ", input.getRank());
+  if (updates.getElementType() != input.getElementType())
+    return emitOptionalError(loc, "updates have element type ",
+                             updates.getElementType(), ", the input ",
+                             input.getElementType());
+  if (failed(normalizeAxis(adaptor.getAxis(), input.getRank())))
+    return emitOptionalError(loc, "axis ", int64_t(adaptor.getAxis()),
+                             " is out of range for rank ", input.getRank());
+  inferred.push_back(input);
+  return success();
+}
+
+LogicalResult ScatterElementsOp::verify() {
+  if (getReduction() != ScatterReduction::None &&
+      getElementTypeOrSelf(getInput()).isInteger(1))
+    return emitOpError("reduction '")
+           << stringifyScatterReduction(getReduction())
+           << "' on booleans is not defined";
+  return success();
+}
+
+LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  int64_t batch = static_cast<int64_t>(adaptor.getBatchDims());
+  int64_t q = indices.getRank(), r = input.getRank();
+  if (q < 1 || ShapedType::isDynamic(indices.getDimSize(q - 1)))
+    return emitOptionalError(loc, "indices need a static last dim (the "
+                                  "index tuple's length)");
+  int64_t k = indices.getDimSize(q - 1);
+  if (batch < 0 || batch >= std::min(q, r) || batch + k > r)
+    return emitOptionalError(loc, "index tuples of length ", k, " with ",
+                             batch, " batch dims do not fit input ", input);
+  SmallVector<int64_t> shape(indices.getShape().drop_back());
+  llvm::append_range(shape, input.getShape().drop_front(batch + k));
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  auto updates = cast<RankedTensorType>(adaptor.getUpdates().getType());
+  int64_t q = indices.getRank();
+  if (q < 1 || ShapedType::isDynamic(indices.getDimSize(q - 1)) ||
+      indices.getDimSize(q - 1) > input.getRank())
+    return emitOptionalError(loc, "indices ", indices,
+                             " need a static last dim no longer than the "
+                             "input's rank");
+  int64_t k = indices.getDimSize(q - 1);
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, input.getShape().drop_front(k));
+  if (failed(verifyCompatibleShape(expected, updates.getShape())) ||
+      updates.getElementType() != input.getElementType())
+    return emitOptionalError(loc, "updates ", updates, " do not match input ",
+                             input, " and indices ", indices);
+  inferred.push_back(input);
+  return success();
+}
+
 /// The dims a Shape op reports, kDynamic where unknown (so that a static
 /// dim picked out of a partly dynamic shape still folds).
 static std::optional<SmallVector<int64_t>> getShapeOpDims(Value value) {
@@ -1499,10 +1638,13 @@ OpFoldResult ConvertOp::fold(FoldAdaptor adaptor) {
   auto input = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
   auto resultType = cast<RankedTensorType>(getType());
   auto intType = dyn_cast<IntegerType>(resultType.getElementType());
-  if (!input || !intType || intType.getWidth() == 1)
+  if (!input || !intType)
     return {};
   bool isUnsigned = input.getElementType().isUnsignedInteger();
   return input.mapValues(intType, [&](const APInt &v) {
+    // ONNX Cast to bool: nonzero is true (not the low bit).
+    if (intType.getWidth() == 1)
+      return APInt(1, !v.isZero());
     return isUnsigned ? v.zextOrTrunc(intType.getWidth())
                       : v.sextOrTrunc(intType.getWidth());
   });
@@ -1696,4 +1838,38 @@ TrainingPart mpc::getTrainingPart(Location loc) {
     if (auto part = dyn_cast_or_null<TrainingPartAttr>(fused.getMetadata()))
       return part.getValue();
   return TrainingPart::Forward;
+}
+
+/// Folds an integer comparison (signed, or unsigned for unsigned operands).
+static OpFoldResult foldIntegerCompare(Attribute lhs, Attribute rhs,
+                                       Value lhsValue, Type resultType,
+                                       function_ref<bool(int)> holds) {
+  bool isUnsigned = getElementTypeOrSelf(lhsValue).isUnsignedInteger();
+  return foldIntegerBinary(
+      lhs, rhs, resultType, [&](const APInt &a, const APInt &b) {
+        int order = isUnsigned ? (a.ult(b) ? -1 : a == b ? 0 : 1)
+                               : (a.slt(b) ? -1 : a == b ? 0 : 1);
+        return std::optional<APInt>(APInt(1, holds(order)));
+      });
+}
+
+OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntegerCompare(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                            getType(), [](int order) { return order == 0; });
+}
+OpFoldResult LessOp::fold(FoldAdaptor adaptor) {
+  return foldIntegerCompare(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                            getType(), [](int order) { return order < 0; });
+}
+OpFoldResult GreaterOp::fold(FoldAdaptor adaptor) {
+  return foldIntegerCompare(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                            getType(), [](int order) { return order > 0; });
+}
+OpFoldResult LessOrEqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntegerCompare(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                            getType(), [](int order) { return order <= 0; });
+}
+OpFoldResult GreaterOrEqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntegerCompare(adaptor.getLhs(), adaptor.getRhs(), getLhs(),
+                            getType(), [](int order) { return order >= 0; });
 }

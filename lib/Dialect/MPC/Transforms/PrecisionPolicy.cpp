@@ -67,7 +67,11 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
        // fp32 table.
        "GatherGrad", "NegativeLogLikelihoodLoss",
        "NegativeLogLikelihoodLossGrad", "MSE", "MeanSquaredError", "Range",
-       "Resize"});
+       "Resize",
+       // autocast's fp32 list (tan, asin, acos, sinh, cosh) and, beyond
+       // it, the inverse hyperbolic functions: logarithms of sums that lose
+       // everything in 8 mantissa bits near their branch points.
+       "Tan", "Asin", "Acos", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh"});
   // The optimizer and the loss-scale bookkeeping work on the fp32 master
   // weights and fp32 gradients: that is what master weights are for.
   add(PrecisionClass::Deny, {"SGDUpdate", "MomentumUpdate", "AdamUpdate",
@@ -75,14 +79,20 @@ PrecisionPolicy PrecisionPolicy::getDefault() {
   add(PrecisionClass::Infer,
       {"Add", "Sub", "Mul", "Div", "Sqrt", "Erf", "Gelu", "Sigmoid", "Tanh",
        "Softplus", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish",
-       "AveragePool", "GlobalAveragePool", "BatchNormalization"});
+       "AveragePool", "GlobalAveragePool", "BatchNormalization",
+       // Bounded, well conditioned on the ranges models feed them; autocast
+       // leaves them in their input's type.
+       "Sin", "Cos", "Atan", "Mod"});
   // Exact in any precision: data movement, selection, sign and comparisons
   // (TensorFlow's clear list).
   add(PrecisionClass::Clear,
       {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat",
        "Slice", "Gather", "Expand", "Relu", "MaxPool", "MaxPoolGrad", "Max", "Min", "Where",
        "Identity", "Dropout", "Neg", "Abs", "ReduceMax", "Pad", "Split",
-       "Tile", "Equal", "Less", "Greater"});
+       "Tile", "Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual",
+       "ReduceMin", "ArgMax", "ArgMin", "Ceil", "Floor", "Round", "Sign",
+       "GatherElements", "ScatterElements", "GatherND", "ScatterND", "IsNaN", "IsInf", "And", "Or",
+       "Xor", "Not", "BitShift"});
   return policy;
 }
 

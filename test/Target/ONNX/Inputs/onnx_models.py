@@ -395,6 +395,134 @@ def unsupported_ops(path):
 
 
 @model
+def computed_operands(path):
+    # What exporters emit for masks and position ids: ConstantOfShape of a
+    # Shape, a Range over a Size, a causal Trilu and a OneHot whose depth
+    # is a constant; all fold to constants once the shapes are known.
+    return make([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("ConstantOfShape", ["s"], ["ones"], name="ones",
+                         value=numpy_helper.from_array(
+                             np.array([1.0], np.float32))),
+        helper.make_node("Trilu", ["ones"], ["causal"], name="causal",
+                         upper=0),
+        helper.make_node("Size", ["x"], ["n"], name="size"),
+        helper.make_node("Range", ["zero", "n", "one"], ["ids"], name="ids"),
+        helper.make_node("OneHot", ["labels", "depth", "onoff"], ["hot"],
+                         name="onehot", axis=-1),
+        helper.make_node("Mul", ["x", "causal"], ["y"], name="mask"),
+    ], [vi("x", F, [3, 4]), vi("labels", I64, [3])],
+        [vi("y", F, [3, 4]), vi("ids", I64, [12]), vi("hot", F, [3, 5])],
+        [init("zero", np.array(0, np.int64)), init("one", np.array(1, np.int64)),
+         init("depth", np.array(5, np.int64)),
+         init("onoff", np.array([0.0, 1.0], np.float32))])
+
+
+@model
+def decompositions(path):
+    # Ops ONNX defines as functions, imported as compositions of mpc ops.
+    return make([
+        helper.make_node("Elu", ["x"], ["elu"], name="elu", alpha=0.5),
+        helper.make_node("Softsign", ["elu"], ["softsign"], name="softsign"),
+        helper.make_node("ReduceLogSumExp", ["softsign"], ["lse"], name="lse",
+                         axes=[1], keepdims=0),
+        helper.make_node("Hardmax", ["x"], ["hard"], name="hardmax", axis=1),
+        helper.make_node("DepthToSpace", ["img"], ["space"], name="d2s",
+                         blocksize=2, mode="CRD"),
+    ], [vi("x", F, [2, 6]), vi("img", F, [1, 8, 2, 3])],
+        [vi("lse", F, [2]), vi("hard", F, [2, 6]), vi("space", F, [1, 2, 4, 6])])
+
+
+@model
+def einsum_attention(path):
+    # Attention scores as exporters write them with torch.einsum, and a
+    # diagonal, which mpc refuses.
+    return make([
+        helper.make_node("Einsum", ["q", "k"], ["s"], name="scores",
+                         equation="bhqd,bhkd->bhqk"),
+    ], [vi("q", F, [2, 3, 5, 4]), vi("k", F, [2, 3, 7, 4])],
+        [vi("s", F, [2, 3, 5, 7])])
+
+
+@model
+def einsum_diagonal(path):
+    return make([
+        helper.make_node("Einsum", ["x"], ["d"], name="diag", equation="ii->i"),
+    ], [vi("x", F, [3, 3])], [vi("d", F, [3])])
+
+
+@model
+def runtime_depth(path):
+    # OneHot's depth from a graph input: the output shape is data.
+    return make([
+        helper.make_node("OneHot", ["labels", "depth", "onoff"], ["hot"],
+                         name="onehot"),
+    ], [vi("labels", I64, [3]), vi("depth", I64, [1])],
+        [vi("hot", F, [3, None])],
+        [init("onoff", np.array([0.0, 1.0], np.float32))])
+
+
+def _branch(name, node_op, out, shape, **attrs):
+    return helper.make_graph(
+        [helper.make_node(node_op, ["x"], [out], name=name, **attrs)],
+        name, [], [vi(out, F, shape)])
+
+
+@model
+def if_on_shape(path):
+    # `if x.dim() == 2` as exporters write it: folds once shapes are known,
+    # so only the branch taken is imported.
+    return make([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Size", ["s"], ["rank"], name="rank"),
+        helper.make_node("Equal", ["rank", "two"], ["is2d"], name="is2d"),
+        helper.make_node("If", ["is2d"], ["y"], name="if",
+                         then_branch=_branch("then", "Relu", "t", [2, 3]),
+                         else_branch=_branch("else", "Neg", "e", [2, 3])),
+    ], [vi("x", F, [2, 3])], [vi("y", F, [2, 3])],
+        [init("two", np.array(2, np.int64))])
+
+
+@model
+def if_on_data(path):
+    # A second stage above a threshold (openWakeWord's hey_jarvis): the
+    # condition is data, so both branches run and the outputs are selected.
+    return make([
+        helper.make_node("ReduceMax", ["x"], ["m"], name="max", keepdims=0),
+        helper.make_node("Greater", ["m", "half"], ["above"], name="above"),
+        helper.make_node("If", ["above"], ["y"], name="if",
+                         then_branch=_branch("then", "Sigmoid", "t", [2, 3]),
+                         else_branch=_branch("else", "Identity", "e", [2, 3])),
+    ], [vi("x", F, [2, 3])], [vi("y", F, [2, 3])],
+        [init("half", np.array(0.5, np.float32))])
+
+
+@model
+def if_branch_types_differ(path):
+    # A data-dependent If whose branches give different shapes cannot be a
+    # select.
+    then_graph = _branch("then", "ReduceSum", "t", [1, 1], keepdims=1)
+    return make([
+        helper.make_node("ReduceMax", ["x"], ["m"], name="max", keepdims=0),
+        helper.make_node("Greater", ["m", "half"], ["above"], name="above"),
+        helper.make_node("If", ["above"], ["y"], name="if",
+                         then_branch=then_graph,
+                         else_branch=_branch("else", "Identity", "e", [2, 3])),
+    ], [vi("x", F, [2, 3])], [vi("y", F, ["A", "B"])],
+        [init("half", np.array(0.5, np.float32))])
+
+
+@model
+def if_unsupported_inside(path):
+    # Ops inside branches are checked with the rest, before import.
+    return make([
+        helper.make_node("If", ["c"], ["y"], name="if",
+                         then_branch=_branch("then", "Relu", "t", [2]),
+                         else_branch=_branch("else", "NonZero", "e", [2])),
+    ], [vi("x", F, [2]), vi("c", TensorProto.BOOL, [])], [vi("y", F, [2])])
+
+
+@model
 def bad_attribute(path):
     return make([
         helper.make_node("Conv", ["x", "w"], ["y"], name="conv",

@@ -151,6 +151,19 @@ def MPC_NearestMode : I32EnumAttr<"NearestMode", "Resize nearest rounding", [
 def MPC_NearestModeAttr
     : EnumAttr<MPC_Dialect, MPC_NearestMode, "nearest_mode">;
 
+def MPC_ScatterReduction
+    : I32EnumAttr<"ScatterReduction", "how scattered updates combine", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Add", 1, "add">,
+    I32EnumAttrCase<"Mul", 2, "mul">,
+    I32EnumAttrCase<"Max", 3, "max">,
+    I32EnumAttrCase<"Min", 4, "min">]> {
+  let cppNamespace = "::mlir::mpc";
+  let genSpecializedAttr = 0;
+}
+def MPC_ScatterReductionAttr
+    : EnumAttr<MPC_Dialect, MPC_ScatterReduction, "scatter_reduction">;
+
 def MPC_GeluApproximation : I32EnumAttr<"GeluApproximation", "Gelu formula", [
     I32EnumAttrCase<"None", 0, "none">,
     I32EnumAttrCase<"Tanh", 1, "tanh">]> {

@@ -49,6 +49,13 @@ LogicalResult inferReductionTypes(std::optional<Location> loc, Type inputType,
                                   PrecisionAttr precision,
                                   SmallVectorImpl<Type> &inferred);
 
+/// Result type of ArgMax/ArgMin: the input's shape without (or with size 1
+/// at) `axis`, i64.
+LogicalResult inferArgReductionTypes(std::optional<Location> loc,
+                                     Type inputType, int64_t axis,
+                                     bool keepdims,
+                                     SmallVectorImpl<Type> &inferred);
+
 /// Broadcasts two shapes by ONNX's multidirectional rule. Dynamic dims
 /// broadcast against 1 or equal dims; fails on a static mismatch.
 LogicalResult broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,

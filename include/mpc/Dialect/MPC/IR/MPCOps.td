@@ -114,6 +114,58 @@ def MPC_AbsOp : MPC_UnaryOp<"abs", MPC_NumericTensor, [DeclareOpInterfaceMethods
   let onnxOpType = "Abs";
 }
 
+// Trigonometric and hyperbolic functions and their inverses.
+// Trigonometric and hyperbolic functions and their inverses.
+def MPC_SinOp : MPC_UnaryOp<"sin", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sin";
+}
+def MPC_CosOp : MPC_UnaryOp<"cos", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Cos";
+}
+def MPC_TanOp : MPC_UnaryOp<"tan", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Tan";
+}
+def MPC_AsinOp : MPC_UnaryOp<"asin", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Asin";
+}
+def MPC_AcosOp : MPC_UnaryOp<"acos", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Acos";
+}
+def MPC_AtanOp : MPC_UnaryOp<"atan", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Atan";
+}
+def MPC_SinhOp : MPC_UnaryOp<"sinh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sinh";
+}
+def MPC_CoshOp : MPC_UnaryOp<"cosh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Cosh";
+}
+def MPC_AsinhOp : MPC_UnaryOp<"asinh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Asinh";
+}
+def MPC_AcoshOp : MPC_UnaryOp<"acosh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Acosh";
+}
+def MPC_AtanhOp : MPC_UnaryOp<"atanh", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Atanh";
+}
+
+// Rounding: piecewise constant, so their gradient is zero.
+def MPC_CeilOp : MPC_UnaryOp<"ceil", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Ceil";
+}
+def MPC_FloorOp : MPC_UnaryOp<"floor", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Floor";
+}
+def MPC_RoundOp : MPC_UnaryOp<"round", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Round";
+  let summary = "round half to even (ONNX Round)";
+}
+def MPC_SignOp : MPC_UnaryOp<"sign", MPC_NumericTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "Sign";
+  let summary = "-1, 0 or 1 by the sign of each element (0 for NaN)";
+}
+
 def MPC_LeakyReluOp : MPC_UnaryOp<"leaky_relu", MPC_FloatTensor, [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let onnxOpType = "LeakyRelu";
   let arguments = (ins MPC_FloatTensor:$input,
@@ -204,11 +256,90 @@ def MPC_PowOp : MPC_ComputeOp<"pow", [DeclareOpInterfaceMethods<MPC_GradientOpIn
   }];
 }
 
+def MPC_ModOp : MPC_ComputeOp<"mod"> {
+  let onnxOpType = "Mod";
+  let summary = "elementwise remainder with ONNX broadcasting";
+  let description = [{
+    With `fmod` the remainder has the sign of the dividend (C's fmod, the
+    only form ONNX allows for floats); without, integers take the sign of
+    the divisor (Python's %).
+  }];
+  let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(location, adaptor.getOperands(),
+                                               adaptor.getPrecisionAttr(),
+                                               /*resultElementType=*/nullptr,
+                                               inferred);
+    }
+  }];
+}
+
+def MPC_BitShiftOp : MPC_Op<"bit_shift", [Pure, MPC_InferTypes]> {
+  let onnxOpType = "BitShift";
+  let summary = "elementwise shift of unsigned integers, with broadcasting";
+  let arguments = (ins RankedTensorOf<[AnyUnsignedInteger]>:$lhs,
+                       RankedTensorOf<[AnyUnsignedInteger]>:$rhs,
+                       BoolAttr:$left);
+  let results = (outs RankedTensorOf<[AnyUnsignedInteger]>:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(location, adaptor.getOperands(),
+                                               nullptr, nullptr, inferred);
+    }
+  }];
+}
+
+/// Boolean logic (ONNX And/Or/Xor/Not): no precision, no gradient.
+class MPC_LogicalOp<string mnemonic, list<Trait> traits = []>
+    : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes]> {
+  let summary = "elementwise logical " # mnemonic # " with broadcasting";
+  let arguments = (ins MPC_BoolTensor:$lhs, MPC_BoolTensor:$rhs);
+  let results = (outs MPC_BoolTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(location, adaptor.getOperands(),
+                                               nullptr, nullptr, inferred);
+    }
+  }];
+}
+def MPC_AndOp : MPC_LogicalOp<"and", [Commutative]> { let onnxOpType = "And"; }
+def MPC_OrOp : MPC_LogicalOp<"or", [Commutative]> { let onnxOpType = "Or"; }
+def MPC_XorOp : MPC_LogicalOp<"xor", [Commutative]> { let onnxOpType = "Xor"; }
+def MPC_NotOp : MPC_Op<"not", [Pure, SameOperandsAndResultType]> {
+  let onnxOpType = "Not";
+  let summary = "elementwise logical not";
+  let arguments = (ins MPC_BoolTensor:$input);
+  let results = (outs MPC_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 class MPC_CompareOp<string mnemonic, list<Trait> traits = []>
     : MPC_Op<mnemonic, traits # [Pure, MPC_InferTypes]> {
   let summary = "elementwise " # mnemonic # " comparison, boolean result";
   let arguments = (ins MPC_NumericTensor:$lhs, MPC_NumericTensor:$rhs);
   let results = (outs MPC_BoolTensor:$output);
+  // Integer constants fold (shape tests such as `rank == 3` in exports).
+  let hasFolder = 1;
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
@@ -231,6 +362,47 @@ def MPC_LessOp : MPC_CompareOp<"less"> {
 }
 def MPC_GreaterOp : MPC_CompareOp<"greater"> {
   let onnxOpType = "Greater";
+}
+
+def MPC_GreaterOrEqualOp : MPC_CompareOp<"greater_or_equal"> {
+  let onnxOpType = "GreaterOrEqual";
+}
+def MPC_LessOrEqualOp : MPC_CompareOp<"less_or_equal"> {
+  let onnxOpType = "LessOrEqual";
+}
+def MPC_IsNaNOp : MPC_Op<"is_nan", [Pure, MPC_InferTypes]> {
+  let onnxOpType = "IsNaN";
+  let summary = "whether each element is NaN";
+  let arguments = (ins MPC_FloatTensor:$input);
+  let results = (outs MPC_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(
+          location, adaptor.getOperands(), nullptr,
+          ::mlir::IntegerType::get(context, 1), inferred);
+    }
+  }];
+}
+def MPC_IsInfOp : MPC_Op<"is_inf", [Pure, MPC_InferTypes]> {
+  let onnxOpType = "IsInf";
+  let summary = "whether each element is an infinity of the selected signs";
+  let arguments = (ins MPC_FloatTensor:$input,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_positive,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_negative);
+  let results = (outs MPC_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferElementwiseTypes(
+          location, adaptor.getOperands(), nullptr,
+          ::mlir::IntegerType::get(context, 1), inferred);
+    }
+  }];
 }
 
 def MPC_WhereOp : MPC_Op<"where", [Pure, MPC_InferTypes, DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
@@ -417,6 +589,70 @@ def MPC_ReduceMeanOp : MPC_ReduceOp<"reduce_mean", [DeclareOpInterfaceMethods<MP
 }
 def MPC_ReduceMaxOp : MPC_ReduceOp<"reduce_max", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
   let onnxOpType = "ReduceMax";
+}
+
+def MPC_ReduceMinOp : MPC_ReduceOp<"reduce_min", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "ReduceMin";
+}
+def MPC_ReduceProdOp : MPC_ReduceOp<"reduce_prod"> {
+  let onnxOpType = "ReduceProd";
+}
+
+def MPC_CumSumOp : MPC_AccumulatingOp<"cum_sum", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "CumSum";
+  let summary = "running sums along `axis` (ONNX CumSum)";
+  let description = [{
+    `exclusive` leaves each element out of its own sum; `reverse` sums from
+    the end. Sums run in the precision's accumulate type, in order.
+  }];
+  let arguments = (ins MPC_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse,
+                       MPC_OptPrecision:$precision);
+  let results = (outs MPC_NumericTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def MPC_ArgMaxOp : MPC_Op<"arg_max", [Pure, MPC_InferTypes]> {
+  let onnxOpType = "ArgMax";
+  let summary = "index (i64) of the largest element along `axis`";
+  let description = [{
+    Ties go to the first index, or the last with `select_last_index`; a
+    NaN counts as larger than any number (the first NaN wins, as in
+    numpy and onnxruntime).
+  }];
+  let arguments = (ins MPC_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferArgReductionTypes(
+          location, adaptor.getInput().getType(), adaptor.getAxis(),
+          adaptor.getKeepdims(), inferred);
+    }
+  }];
+}
+def MPC_ArgMinOp : MPC_Op<"arg_min", [Pure, MPC_InferTypes]> {
+  let onnxOpType = "ArgMin";
+  let summary = "index (i64) of the smallest element along `axis`";
+  let arguments = (ins MPC_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::mpc::inferArgReductionTypes(
+          location, adaptor.getInput().getType(), adaptor.getAxis(),
+          adaptor.getKeepdims(), inferred);
+    }
+  }];
 }
 
 def MPC_LayerNormOp : MPC_AccumulatingOp<"layer_norm", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
@@ -772,6 +1008,68 @@ def MPC_GatherOp : MPC_DataOp<"gather", [DeclareOpInterfaceMethods<MPC_GradientO
                        DefaultValuedAttr<I64Attr, "0">:$axis);
   let results = (outs MPC_Tensor:$output);
   let hasFolder = 1;
+}
+
+def MPC_GatherElementsOp : MPC_DataOp<"gather_elements", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
+  let onnxOpType = "GatherElements";
+  let summary = "output[i...] = input[i... with indices[i...] on `axis`]";
+  let description = [{
+    The result has the indices' shape; negative indices count from the end
+    of `axis`. Indices out of range are undefined behaviour in ONNX; here
+    they are clamped into range (never a read outside the tensor).
+  }];
+  let arguments = (ins MPC_Tensor:$input, MPC_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs MPC_Tensor:$output);
+}
+
+def MPC_ScatterElementsOp : MPC_DataOp<"scatter_elements"> {
+  let onnxOpType = "ScatterElements";
+  let summary = "a copy of `input` with `updates` written (or combined) at "
+                "the positions `indices` names on `axis`";
+  let description = [{
+    Updates are applied in the row-major order of `indices`, so with
+    `reduction = none` a repeated index keeps the last update (ONNX leaves
+    that order undefined; onnxruntime also applies them in order).
+    Out-of-range indices are clamped into range.
+  }];
+  let arguments = (ins MPC_Tensor:$input, MPC_IndexTensor:$indices,
+                       MPC_Tensor:$updates,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<MPC_ScatterReductionAttr,
+                           "::mlir::mpc::ScatterReduction::None">:$reduction);
+  let results = (outs MPC_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def MPC_GatherNDOp : MPC_DataOp<"gather_nd"> {
+  let onnxOpType = "GatherND";
+  let summary = "slices of `input` at the index tuples in the last dim of "
+                "`indices` (ONNX GatherND)";
+  let description = [{
+    The first `batch_dims` dims of input and indices are matched; each
+    tuple of k indices (i_0 to i_k-1) picks the slice input[batch..., i_0, ...].
+    Negative indices count from the end; out-of-range ones are clamped.
+  }];
+  let arguments = (ins MPC_Tensor:$input, RankedTensorOf<[I64]>:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs MPC_Tensor:$output);
+}
+
+def MPC_ScatterNDOp : MPC_DataOp<"scatter_nd"> {
+  let onnxOpType = "ScatterND";
+  let summary = "a copy of `input` with the slices `updates` written (or "
+                "combined) at the index tuples of `indices`";
+  let description = [{
+    Updates apply in the row-major order of the index tuples (a repeated
+    tuple with `reduction = none` keeps the last). Negative indices count
+    from the end; out-of-range ones are clamped.
+  }];
+  let arguments = (ins MPC_Tensor:$input, RankedTensorOf<[I64]>:$indices,
+                       MPC_Tensor:$updates,
+                       DefaultValuedAttr<MPC_ScatterReductionAttr,
+                           "::mlir::mpc::ScatterReduction::None">:$reduction);
+  let results = (outs MPC_Tensor:$output);
 }
 
 def MPC_ExpandOp : MPC_DataOp<"expand", [DeclareOpInterfaceMethods<MPC_GradientOpInterface>]> {
