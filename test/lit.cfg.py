@@ -133,3 +133,11 @@ paddleocr = os.path.join(config.mpc_obj_root, "reference", "paddleocr")
 config.substitutions.append(("%paddleocr", paddleocr))
 if os.path.isfile(os.path.join(paddleocr, "ch_ppocr_mobile_v2.0_cls_infer.onnx")):
     config.available_features.add("paddleocr")
+if os.path.isfile(os.path.join(paddleocr, "ch_PP-OCRv4_det_infer.onnx")):
+    config.available_features.add("paddleocr-v4")
+
+# Silero VAD v5's exports (scripts/reference.sh fetches them).
+silero = os.path.join(config.mpc_obj_root, "reference", "silero-vad")
+config.substitutions.append(("%silero", silero))
+if os.path.isfile(os.path.join(silero, "silero_vad_half.onnx")):
+    config.available_features.add("silero-v5")

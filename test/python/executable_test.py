@@ -221,9 +221,15 @@ def main():
     expect_error("wrong shape", ["--input", bad_shape, "--output-dir", out_dir],
                  "input 'input' must be <f4 (4, 8, 8), got <f4 (2, 8, 8)")
     bad_type = os.path.join(work, "bad_type.npy")
-    np.save(bad_type, np.zeros((4, 8, 8), np.float64))
+    np.save(bad_type, np.zeros((4, 8, 8), np.complex64))
     expect_error("unsupported dtype", ["--input", bad_type, "--output-dir",
-                                       out_dir], "unsupported dtype '<f8'")
+                                       out_dir], "unsupported dtype '<c8'")
+    # float64 is a dtype the runtime reads, but not this input's.
+    wrong_type = os.path.join(work, "wrong_type.npy")
+    np.save(wrong_type, np.zeros((4, 8, 8), np.float64))
+    expect_error("wrong dtype", ["--input", wrong_type, "--output-dir",
+                                 out_dir],
+                 "input 'input' must be <f4 (4, 8, 8), got <f8 (4, 8, 8)")
     truncated = os.path.join(work, "truncated.npy")
     with open(os.path.join(work, "x.npy"), "rb") as f:
         data = f.read()

@@ -292,7 +292,7 @@ def main():
          "sample 5 has a non-finite value"),
         ("float64 input", ["--steps", "1", "--val-inputs", f64_images,
                            "--val-labels", data["train_labels"]],
-         "unsupported dtype '<f8'"),
+         "must be <f4 with shape (N, 8, 8), got <f8 (1437, 8, 8)"),
         ("cuda", ["--steps", "1", "--device", "cuda"], "CPU code only"),
         ("unknown flag", ["--steps", "1", "--frobnicate"],
          "unknown argument '--frobnicate'"),
