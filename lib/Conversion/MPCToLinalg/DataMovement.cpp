@@ -421,6 +421,23 @@ static Value combineScattered(OpBuilder &b, Location loc,
   return convertScalar(b, loc, value, element);
 }
 
+/// A row-major loop nest over the static `shape`, carrying the tensor
+/// `init` that each step updates (the scatters' element-by-element form).
+static scf::LoopNest buildScatterLoopNest(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
+    function_ref<scf::ValueVector(OpBuilder &, Location, ValueRange,
+                                  ValueRange)>
+        body) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> lower(shape.size(), zero), steps(shape.size(), one),
+      upper;
+  for (int64_t size : shape)
+    upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
+  return scf::buildLoopNest(b, loc, lower, upper, steps, ValueRange{init},
+                            body);
+}
+
 /// GatherElements: one generic over the indices reads each index and
 /// extracts the input element at the same position with `axis` replaced.
 struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
@@ -480,16 +497,9 @@ struct ScatterElementsLowering : OpConversionPattern<ScatterElementsOp> {
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < 0)
       axis += rank;
-    SmallVector<Value> lower, upper, steps;
-    for (int64_t d = 0; d < rank; ++d) {
-      lower.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
-      upper.push_back(
-          arith::ConstantIndexOp::create(rewriter, loc, indicesType.getDimSize(d)));
-      steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
-    }
     Value size = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), axis);
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, lower, upper, steps, ValueRange{adaptor.getInput()},
+    scf::LoopNest nest = buildScatterLoopNest(
+        rewriter, loc, indicesType.getShape(), adaptor.getInput(),
         [&](OpBuilder &b, Location l, ValueRange ivs,
             ValueRange iter) -> scf::ValueVector {
           Value index = tensor::ExtractOp::create(b, l, indices, ivs);
@@ -574,16 +584,8 @@ struct ScatterNDLowering : OpConversionPattern<ScatterNDOp> {
       return rewriter.notifyMatchFailure(op, "integer reductions");
     int64_t q = indicesType.getRank();
     int64_t k = indicesType.getDimSize(q - 1);
-    int64_t rank = updatesType.getRank();
-    SmallVector<Value> lower, upper, steps;
-    for (int64_t d = 0; d < rank; ++d) {
-      lower.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
-      upper.push_back(arith::ConstantIndexOp::create(
-          rewriter, loc, updatesType.getDimSize(d)));
-      steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
-    }
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, lower, upper, steps, ValueRange{input},
+    scf::LoopNest nest = buildScatterLoopNest(
+        rewriter, loc, updatesType.getShape(), input,
         [&](OpBuilder &b, Location l, ValueRange ivs,
             ValueRange iter) -> scf::ValueVector {
           SmallVector<Value> tuple(ivs.begin(), ivs.begin() + (q - 1));

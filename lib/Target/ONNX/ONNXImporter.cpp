@@ -1152,7 +1152,7 @@ onnx_import::importSubgraph(NodeImporter &n, const onnx::GraphProto &graph) {
   std::string enclosingPrefix = g.nodePrefix;
   llvm::scope_exit restorePrefix([&] { g.nodePrefix = enclosingPrefix; });
   if (graph.input_size())
-    return n.unsupported("subgraphs with inputs (Loop and Scan bodies) are "
+    return n.error() << Twine("subgraphs with inputs (Loop and Scan bodies) are "
                          "not supported"),
            failure();
   if (failed(g.importInitializers(graph)))

@@ -114,7 +114,7 @@ static FailureOr<Value> runtimeBound(NodeImporter &n, unsigned i,
   Value bound = n.input(i);
   auto type = cast<RankedTensorType>(bound.getType());
   if (!type.hasStaticShape() || type.getNumElements() != 1)
-    return n.unsupported(Twine("'") + what + "' must be a scalar"),
+    return n.error() << Twine(Twine("'") + what + "' must be a scalar"),
            failure();
   if (type.getRank() == 0)
     return bound;
@@ -1164,6 +1164,17 @@ LogicalResult importGatherElements(NodeImporter &n) {
                           {n.named("axis", b.getI64IntegerAttr(n.getInt("axis", 0)))}));
 }
 
+/// The `reduction` attribute of ScatterElements and ScatterND (opset 16,
+/// 18 for max/min); absent means none.
+FailureOr<ScatterReduction> readScatterReduction(NodeImporter &n) {
+  std::string name = n.getString("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction = symbolizeScatterReduction(name);
+  if (!reduction)
+    return n.error() << Twine("reduction '" + name + "' is not supported"),
+           failure();
+  return *reduction;
+}
+
 LogicalResult importGatherND(NodeImporter &n) {
   FailureOr<Value> x = n.requiredInput(0), indices = n.requiredInput(1);
   if (failed(x) || failed(indices))
@@ -1180,10 +1191,9 @@ LogicalResult importScatterND(NodeImporter &n) {
                    updates = n.requiredInput(2);
   if (failed(x) || failed(indices) || failed(updates))
     return failure();
-  std::string name = n.getString("reduction").value_or("none");
-  std::optional<ScatterReduction> reduction = symbolizeScatterReduction(name);
-  if (!reduction)
-    return n.unsupported("reduction '" + name + "' is not supported");
+  FailureOr<ScatterReduction> reduction = readScatterReduction(n);
+  if (failed(reduction))
+    return failure();
   return setSingle(n, n.create<ScatterNDOp>(
                           {*x, *indices, *updates},
                           {n.named("reduction", ScatterReductionAttr::get(
@@ -1197,10 +1207,9 @@ LogicalResult importScatterElements(NodeImporter &n) {
                    updates = n.requiredInput(2);
   if (failed(x) || failed(indices) || failed(updates))
     return failure();
-  std::string name = n.getString("reduction").value_or("none");
-  std::optional<ScatterReduction> reduction = symbolizeScatterReduction(name);
-  if (!reduction)
-    return n.unsupported("reduction '" + name + "' is not supported");
+  FailureOr<ScatterReduction> reduction = readScatterReduction(n);
+  if (failed(reduction))
+    return failure();
   Builder b(n.getContext());
   return setSingle(
       n, n.create<ScatterElementsOp>(

@@ -44,7 +44,7 @@ FailureOr<SmallVector<Activation>> readActivations(NodeImporter &n,
     for (const std::string &name : attr->strings())
       names.push_back(name);
     if ((int64_t)names.size() != (int64_t)defaults.size() * directions)
-      return n.unsupported("'activations' must name " +
+      return n.error() << Twine("'activations' must name " +
                            Twine(defaults.size() * directions) +
                            " functions"),
              failure();
@@ -71,7 +71,7 @@ FailureOr<SmallVector<Activation>> readActivations(NodeImporter &n,
                                   "HardSigmoid", "Softplus",
                                   "ThresholdedRelu", "Elu"};
     if (!llvm::is_contained(known, name))
-      return n.unsupported("activation '" + name + "' is not supported"),
+      return n.error() << Twine("activation '" + name + "' is not supported"),
              failure();
     activations.push_back(a);
   }
